@@ -1,0 +1,97 @@
+/**
+ * The primary adapter: the middy chain and the three route handlers, built from injected dependencies
+ * so tests run the real chain with their own ports. `handler.ts` wires the production ones.
+ *
+ * @example
+ * export const handler = createHandler({ config, ports, logger, metrics });
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { CallContext } from './affix-client.ts';
+import type { Config } from './config.ts';
+import { createDeadline, requestBudgetMs } from './deadline.ts';
+import { toPublicClient } from './masking.ts';
+import { type ProxyContext, problemResponder, requestGuard, requestTelemetry } from './middlewares.ts';
+import { ProblemError } from './problems.ts';
+import { jsonResponse } from './responses.ts';
+import { PatchClientRequestSchema, ReplaceSecretsRequestSchema } from './schemas.ts';
+import { type ClientResult, getClient, type Ports, replaceSecrets, updateClient } from './use-cases.ts';
+import { parseRequestBody } from './validation.ts';
+
+export interface HandlerDependencies {
+  config: Pick<Config, 'upstreamDeadlineMs' | 'deadlineSafetyMarginMs'>;
+  ports: Ports;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const PATCHABLE_FIELDS = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'];
+
+/** Known field names present in a body: safe to log, unlike the values or arbitrary keys. */
+function requestedFields(body: unknown): string[] {
+  if (body === null || typeof body !== 'object') return [];
+  return PATCHABLE_FIELDS.filter((field) => Object.hasOwn(body, field));
+}
+
+export function createHandler(dependencies: HandlerDependencies) {
+  const { config, ports, logger, metrics } = dependencies;
+
+  async function routeRequest(
+    event: APIGatewayProxyEvent,
+    context: ProxyContext,
+  ): Promise<APIGatewayProxyResult> {
+    const { state } = context;
+    state.requestedFields = requestedFields(event.body);
+    const remaining =
+      typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+    const call: CallContext = {
+      deadline: createDeadline(
+        requestBudgetMs(config.upstreamDeadlineMs, remaining, config.deadlineSafetyMarginMs),
+      ),
+      exchanges: state.exchanges,
+    };
+    const ifMatch = event.headers?.['if-match'];
+    let result: ClientResult;
+    switch (state.route) {
+      case 'GET /client':
+        result = await getClient(ports, call);
+        break;
+      case 'PATCH /client':
+        result = await updateClient(ports, parseRequestBody(PatchClientRequestSchema, event.body), call, {
+          ifMatch,
+        });
+        break;
+      case 'PUT /client/secrets': {
+        const body = parseRequestBody(ReplaceSecretsRequestSchema, event.body);
+        result = await replaceSecrets(ports, body.client_secret, call, { ifMatch });
+        break;
+      }
+      default:
+        throw new ProblemError('not-found', 'There is no such route.');
+    }
+    state.changedFields = result.changed;
+    return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
+  }
+
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>({
+    // Answer 504 ourselves shortly before Lambda would kill the invocation, whatever is still running.
+    timeoutEarlyInMillis: 250,
+    timeoutEarlyResponse: () => {
+      throw new ProblemError('upstream-timeout', 'The request ran out of time.');
+    },
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true, correlationIdPath: 'requestContext.requestId' }))
+    .use(logMetrics(metrics))
+    .use(httpHeaderNormalizer())
+    .use(requestTelemetry({ logger, metrics }))
+    .use(problemResponder({ logger }))
+    .use(requestGuard())
+    .use(httpJsonBodyParser<APIGatewayProxyEvent>({ disableContentTypeError: true }))
+    .handler(routeRequest);
+}

@@ -1,0 +1,115 @@
+/**
+ * Runtime configuration, parsed and validated once at cold start.
+ *
+ * A bad value throws a {@link ConfigError} naming the variable, which fails the Lambda's init phase
+ * loudly instead of turning every request into a 500.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ * config.upstreamDeadlineMs; // 10000 unless UPSTREAM_DEADLINE_MS says otherwise
+ */
+import * as v from 'valibot';
+import { isLoopbackHost } from './urls.ts';
+
+/** API Gateway REST integrations give up after 29 s; our own deadline must end well before that. */
+export const MAX_UPSTREAM_DEADLINE_MS = 25_000;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const integerFromEnv = (name: string, fallback: number, min: number, max: number) =>
+  v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.trim(),
+    v.regex(/^\d+$/, `${name} must be a whole number`),
+    v.transform(Number),
+    v.minValue(min, `${name} must be at least ${min}`),
+    v.maxValue(max, `${name} must be at most ${max}`),
+  );
+
+const ssmParameterName = (name: string) =>
+  v.pipe(
+    v.string(`${name} is required`),
+    v.trim(),
+    v.nonEmpty(`${name} is required`),
+    v.maxLength(2048, `${name} is too long`),
+    v.regex(/^[a-zA-Z0-9_.\-/]+$/, `${name} must be an SSM parameter name such as /affix/dev/client-id`),
+  );
+
+const affixBaseUrl = v.pipe(
+  v.string('AFFIX_BASE_URL is required'),
+  v.trim(),
+  v.nonEmpty('AFFIX_BASE_URL is required'),
+  v.url('AFFIX_BASE_URL must be an absolute URL'),
+  v.check((value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+  }, 'AFFIX_BASE_URL must use https:// (http:// only for localhost or 127.0.0.1)'),
+  v.check((value) => {
+    const url = new URL(value);
+    return url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+  }, 'AFFIX_BASE_URL must not contain credentials, a query or a fragment'),
+  // Joined with the API paths later, so keep no trailing slash.
+  v.transform((value) => value.replace(/\/+$/, '')),
+);
+
+const EnvSchema = v.pipe(
+  v.object({
+    AFFIX_BASE_URL: affixBaseUrl,
+    AFFIX_CLIENT_ID_PARAMETER: ssmParameterName('AFFIX_CLIENT_ID_PARAMETER'),
+    AFFIX_CLIENT_SECRET_PARAMETER: ssmParameterName('AFFIX_CLIENT_SECRET_PARAMETER'),
+    CREDENTIALS_MAX_AGE_SECONDS: integerFromEnv('CREDENTIALS_MAX_AGE_SECONDS', 300, 1, 86_400),
+    UPSTREAM_ATTEMPT_TIMEOUT_MS: integerFromEnv(
+      'UPSTREAM_ATTEMPT_TIMEOUT_MS',
+      5_000,
+      50,
+      MAX_UPSTREAM_DEADLINE_MS,
+    ),
+    UPSTREAM_DEADLINE_MS: integerFromEnv('UPSTREAM_DEADLINE_MS', 10_000, 100, MAX_UPSTREAM_DEADLINE_MS),
+    UPSTREAM_MAX_ATTEMPTS: integerFromEnv('UPSTREAM_MAX_ATTEMPTS', 3, 1, 5),
+    DEADLINE_SAFETY_MARGIN_MS: integerFromEnv('DEADLINE_SAFETY_MARGIN_MS', 1_000, 0, 10_000),
+    STAGE: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(64, 'STAGE is too long'))),
+  }),
+  v.forward(
+    v.check(
+      (env) => env.UPSTREAM_ATTEMPT_TIMEOUT_MS <= env.UPSTREAM_DEADLINE_MS,
+      'UPSTREAM_ATTEMPT_TIMEOUT_MS must not exceed UPSTREAM_DEADLINE_MS',
+    ),
+    ['UPSTREAM_ATTEMPT_TIMEOUT_MS'],
+  ),
+);
+
+export interface Config {
+  readonly affixBaseUrl: string;
+  readonly clientIdParameter: string;
+  readonly clientSecretParameter: string;
+  readonly credentialsMaxAgeMs: number;
+  readonly upstreamAttemptTimeoutMs: number;
+  readonly upstreamDeadlineMs: number;
+  readonly upstreamMaxAttempts: number;
+  readonly deadlineSafetyMarginMs: number;
+  readonly stage: string | undefined;
+}
+
+/** Parses the environment; throws {@link ConfigError} listing every bad variable by name. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const result = v.safeParse(EnvSchema, env);
+  if (!result.success) {
+    // Messages name the variable; values are never echoed (a misplaced secret must not reach the logs).
+    const messages = result.issues.map((issue) => issue.message);
+    throw new ConfigError(`Invalid configuration: ${[...new Set(messages)].join('; ')}`);
+  }
+  const parsed = result.output;
+  return {
+    affixBaseUrl: parsed.AFFIX_BASE_URL,
+    clientIdParameter: parsed.AFFIX_CLIENT_ID_PARAMETER,
+    clientSecretParameter: parsed.AFFIX_CLIENT_SECRET_PARAMETER,
+    credentialsMaxAgeMs: parsed.CREDENTIALS_MAX_AGE_SECONDS * 1_000,
+    upstreamAttemptTimeoutMs: parsed.UPSTREAM_ATTEMPT_TIMEOUT_MS,
+    upstreamDeadlineMs: parsed.UPSTREAM_DEADLINE_MS,
+    upstreamMaxAttempts: parsed.UPSTREAM_MAX_ATTEMPTS,
+    deadlineSafetyMarginMs: parsed.DEADLINE_SAFETY_MARGIN_MS,
+    stage: parsed.STAGE === '' ? undefined : parsed.STAGE,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The Affix credentials and their per-container cache.
+ *
+ * Fetched on first use, kept for `maxAgeMs`, concurrent fetches share one request, a failed fetch is
+ * never cached (the next call tries again), and `refresh()` forces a new fetch (after an Affix 401,
+ * so a rotated secret is picked up without a redeploy). The loader is a port: SSM in production,
+ * anything in tests.
+ *
+ * @example
+ * const credentials = createCredentialsCache({ load: loadFromSsm, maxAgeMs: 300_000 });
+ * const { clientId, clientSecret } = await credentials.get();
+ */
+
+export interface AffixCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export interface CredentialsProvider {
+  /** Cached credentials, fetched if absent or expired. */
+  get(): Promise<AffixCredentials>;
+  /** Fresh credentials, replacing the cache (joins a fetch that is already under way). */
+  refresh(): Promise<AffixCredentials>;
+}
+
+export interface CredentialsCacheOptions {
+  load: () => Promise<AffixCredentials>;
+  maxAgeMs: number;
+  now?: () => number;
+}
+
+export function createCredentialsCache(options: CredentialsCacheOptions): CredentialsProvider {
+  const now = options.now ?? Date.now;
+  let cached: { value: AffixCredentials; expiresAt: number } | undefined;
+  let inFlight: Promise<AffixCredentials> | undefined;
+
+  const fetchShared = (): Promise<AffixCredentials> => {
+    if (inFlight !== undefined) return inFlight;
+    const started = now();
+    const pending = options
+      .load()
+      .then((value) => {
+        cached = { value, expiresAt: started + options.maxAgeMs };
+        return value;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    inFlight = pending;
+    return pending;
+  };
+
+  return {
+    get() {
+      if (cached !== undefined && now() < cached.expiresAt) return Promise.resolve(cached.value);
+      return fetchShared();
+    },
+    refresh() {
+      cached = undefined;
+      return fetchShared();
+    },
+  };
+}
+
+/** The `Authorization` value Affix's `basic` scheme expects. */
+export function basicAuthorization(credentials: AffixCredentials): string {
+  return `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}`;
+}

@@ -1,0 +1,58 @@
+/**
+ * What callers may see of a secret, and how secrets are scrubbed from text we did not write.
+ *
+ * @example
+ * maskSecret('sandbox-secret-aaaaaaaaaaaaaaaa'); // '****aaaa'
+ */
+import type { AffixClient, PublicClient } from './schemas.ts';
+
+export const MASK = '****';
+/** Below this length the last four characters would reveal too much of the secret. */
+const MIN_LENGTH_TO_SHOW_TAIL = 12;
+export const REDACTED = '[REDACTED]';
+
+export function maskSecret(secret: string): string {
+  return secret.length >= MIN_LENGTH_TO_SHOW_TAIL ? `${MASK}${secret.slice(-4)}` : MASK;
+}
+
+/** The client as our API shows it: every secret masked, `webhook_uri` always present. */
+export function toPublicClient(client: AffixClient): PublicClient {
+  return {
+    client_id: client.client_id,
+    name: client.name,
+    redirect_uris: [...client.redirect_uris],
+    webhook_uri: client.webhook_uri ?? null,
+    client_secret: client.client_secret.map(maskSecret),
+  };
+}
+
+/**
+ * Every form in which a secret could leak into text: itself, `id:secret`, and its Base64 forms
+ * (the Basic header value).
+ */
+export function secretForms(secret: string, clientId?: string): string[] {
+  const forms = [secret, Buffer.from(secret).toString('base64')];
+  if (clientId !== undefined) forms.push(Buffer.from(`${clientId}:${secret}`).toString('base64'));
+  // Very short strings would redact ordinary words; our secrets are at least 16 characters anyway.
+  return forms.filter((form) => form.length >= 4);
+}
+
+/** Replaces every occurrence of any of the given secrets (in any {@link secretForms}) with a marker. */
+export function redact(text: string, secrets: readonly string[], clientId?: string): string {
+  let result = text;
+  const forms = secrets.flatMap((secret) => secretForms(secret, clientId));
+  // Longest first, so a secret that contains another one is scrubbed whole.
+  for (const form of forms.sort((a, b) => b.length - a.length)) {
+    result = result.replaceAll(form, REDACTED);
+  }
+  return result;
+}
+
+// Unicode category Cc (C0 and C1 controls), written as a property escape to keep the pattern readable.
+const CONTROL_CHARACTERS = /\p{Cc}+/gu;
+
+/** Makes upstream text safe to pass on: no secrets, no control characters, bounded length. */
+export function sanitizeUpstreamText(text: string, secrets: readonly string[], maxLength = 500): string {
+  const cleaned = redact(text, secrets).replace(CONTROL_CHARACTERS, ' ').trim();
+  return cleaned.length > maxLength ? `${cleaned.slice(0, maxLength)}…` : cleaned;
+}

@@ -1,0 +1,164 @@
+/**
+ * Our own middy middlewares: the request guard (403/404/405/413/415 before anything is parsed), the
+ * RFC 9457 error responder, and the per-request telemetry (audit line and outcome metric).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { UpstreamExchange } from './affix-client.ts';
+import type { ClientField } from './client-state.ts';
+import { ProblemError, type ProblemSlug } from './problems.ts';
+import {
+  checkBodySize,
+  checkContentType,
+  type RouteKey,
+  requireBody,
+  requireCaller,
+  resolveRoute,
+  routeHasBody,
+} from './request-rules.ts';
+import { problemResponse } from './responses.ts';
+
+/** What one invocation learns about itself, for the audit line and the metrics. */
+export interface RequestState {
+  requestId: string;
+  route?: RouteKey;
+  caller?: string;
+  /** Known field names the caller asked to change (never values). */
+  requestedFields: string[];
+  changedFields: ClientField[];
+  exchanges: UpstreamExchange[];
+  outcome?: ProblemSlug | 'success';
+}
+
+export type ProxyContext = Context & { state: RequestState };
+export type ProxyRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>;
+type ProxyMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>;
+
+const AUDITED_ROUTES: ReadonlySet<RouteKey> = new Set(['PATCH /client', 'PUT /client/secrets']);
+
+/** Runs first among ours: identifies the route and the caller, and refuses what must not be parsed. */
+export function requestGuard(): ProxyMiddleware {
+  return {
+    before: (request) => {
+      const { event, context } = request;
+      context.state = {
+        requestId: event.requestContext?.requestId || context.awsRequestId || 'unknown',
+        requestedFields: [],
+        changedFields: [],
+        exchanges: [],
+      };
+      context.state.caller = requireCaller(event);
+      const route = resolveRoute(event);
+      context.state.route = route;
+      if (!routeHasBody(route)) {
+        // A GET's body means nothing here; drop it so no parser looks at it.
+        event.body = null;
+        return;
+      }
+      checkBodySize(event);
+      checkContentType(route, event.headers?.['content-type']);
+      requireBody(event);
+    },
+  };
+}
+
+/** middy's own HTTP errors (from the JSON body parser) mapped onto our table. */
+function fromMiddyError(error: Error & { statusCode?: unknown }): ProblemError | undefined {
+  if (typeof error.statusCode !== 'number') return undefined;
+  if (error.statusCode === 415) {
+    return new ProblemError('unsupported-media-type', 'The request body must be JSON.');
+  }
+  if (error.statusCode === 422 && error.message === 'Forbidden key in JSON body') {
+    return new ProblemError('validation-failed', 'The request body contains a forbidden key.', {
+      errors: [{ pointer: '', detail: 'keys such as __proto__ and constructor.prototype are not accepted' }],
+    });
+  }
+  if (error.statusCode === 422) {
+    return new ProblemError('malformed-json', 'The request body is not valid JSON.');
+  }
+  return undefined;
+}
+
+export function toProblem(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof Error) {
+    const mapped = fromMiddyError(error);
+    if (mapped !== undefined) return mapped;
+  }
+  return new ProblemError('internal', 'The request failed unexpectedly; it has been logged.', {
+    cause: error,
+  });
+}
+
+/** A loggable description of an unexpected error: its name and stack frames, never its message. */
+function describeUnexpected(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .slice(1, 8)
+    .map((line) => line.trim());
+  return { name: error.name, frames };
+}
+
+/** Turns any error into a problem+json response. Nothing of the error's message leaks unless it is ours. */
+export function problemResponder(options: { logger: Logger }): ProxyMiddleware {
+  return {
+    onError: (request) => {
+      const problem = toProblem(request.error);
+      const state = request.context.state as RequestState | undefined;
+      if (state !== undefined) state.outcome = problem.slug;
+      const instance = state?.requestId ?? request.event?.requestContext?.requestId ?? 'unknown';
+      if (problem.slug === 'internal') {
+        options.logger.error('unexpected error', {
+          problem: problem.slug,
+          error: describeUnexpected(problem.cause),
+        });
+      } else if (problem.status >= 500) {
+        // Our causes are plain descriptions (status, error name, reason), never payloads or secrets.
+        options.logger.warn('request failed', { problem: problem.slug, cause: problem.cause });
+      }
+      request.response = problemResponse(problem, instance);
+    },
+  };
+}
+
+/** After every request: the outcome metric, upstream latency, and (for writes) one audit line. */
+export function requestTelemetry(options: { logger: Logger; metrics: Metrics }): ProxyMiddleware {
+  const record = (request: ProxyRequest) => {
+    const state = request.context.state as RequestState | undefined;
+    const outcome = state?.outcome ?? (request.response?.statusCode === 200 ? 'success' : 'internal');
+    options.metrics.addDimension('outcome', outcome);
+    options.metrics.addMetric('RequestOutcome', MetricUnit.Count, 1);
+    if (state === undefined) return;
+    const upstreamLatencyMs = state.exchanges.reduce((sum, exchange) => sum + exchange.latencyMs, 0);
+    if (state.exchanges.length > 0) {
+      options.metrics.singleMetric().addMetric('UpstreamLatency', MetricUnit.Milliseconds, upstreamLatencyMs);
+    }
+    if (state.route !== undefined && AUDITED_ROUTES.has(state.route)) {
+      const last = state.exchanges.at(-1);
+      options.logger.info('audit', {
+        audit: {
+          caller: state.caller,
+          route: state.route,
+          outcome,
+          status: request.response?.statusCode,
+          requestedFields: state.requestedFields,
+          changedFields: state.changedFields,
+          upstreamStatus: last?.status ?? null,
+          upstreamCalls: state.exchanges,
+          upstreamLatencyMs: Math.round(upstreamLatencyMs * 10) / 10,
+        },
+      });
+    }
+  };
+  return {
+    after: (request) => {
+      const state = request.context.state as RequestState | undefined;
+      if (state !== undefined) state.outcome = 'success';
+      record(request);
+    },
+    onError: (request) => record(request),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * valibot schemas for our API's request bodies and for what Affix answers.
+ *
+ * Our requests use `strictObject`: an unknown key is an error, so a typo never silently does nothing.
+ * Affix bodies use `object`: Affix may add fields, we keep only the ones we know.
+ *
+ * @example
+ * const result = v.safeParse(PatchClientRequestSchema, { webhook_uri: null });
+ */
+import * as v from 'valibot';
+import { isAcceptableRedirectUri, isHttpsUrlWithoutUserInfo } from './urls.ts';
+
+export const LIMITS = {
+  nameMaxLength: 200,
+  urlMaxLength: 2048,
+  redirectUrisMax: 20,
+  secretsMax: 5,
+  secretMinLength: 16,
+  secretMaxLength: 256,
+} as const;
+
+/** Visible ASCII (0x21-0x7E): no spaces or control characters that would be mangled in a Basic header. */
+const PRINTABLE_SECRET = /^[\x21-\x7E]+$/;
+
+const hasNoDuplicates = (values: string[]) => new Set(values).size === values.length;
+
+export const ClientNameSchema = v.pipe(
+  v.string('name must be a string'),
+  v.trim(),
+  v.minLength(1, 'name must not be empty'),
+  v.maxLength(LIMITS.nameMaxLength, `name must be at most ${LIMITS.nameMaxLength} characters`),
+);
+
+export const WebhookUriSchema = v.nullable(
+  v.pipe(
+    v.string('webhook_uri must be a string or null'),
+    v.maxLength(LIMITS.urlMaxLength, `webhook_uri must be at most ${LIMITS.urlMaxLength} characters`),
+    v.check(
+      isHttpsUrlWithoutUserInfo,
+      'webhook_uri must be an absolute https:// URL without a user:password part',
+    ),
+  ),
+);
+
+export const RedirectUriSchema = v.pipe(
+  v.string('each redirect URI must be a string'),
+  v.maxLength(LIMITS.urlMaxLength, `each redirect URI must be at most ${LIMITS.urlMaxLength} characters`),
+  v.check(
+    isAcceptableRedirectUri,
+    'each redirect URI must be an absolute https:// URL (http:// only for localhost or 127.0.0.1) without a user:password part',
+  ),
+);
+
+export const RedirectUrisSchema = v.pipe(
+  v.array(RedirectUriSchema, 'redirect_uris must be an array of URLs'),
+  v.minLength(1, 'redirect_uris must hold at least one URL'),
+  v.maxLength(LIMITS.redirectUrisMax, `redirect_uris must hold at most ${LIMITS.redirectUrisMax} URLs`),
+  v.check(hasNoDuplicates, 'redirect_uris must not repeat a URL'),
+);
+
+export const SecretSchema = v.pipe(
+  v.string('each secret must be a string'),
+  v.minLength(LIMITS.secretMinLength, `each secret must be at least ${LIMITS.secretMinLength} characters`),
+  v.maxLength(LIMITS.secretMaxLength, `each secret must be at most ${LIMITS.secretMaxLength} characters`),
+  v.regex(PRINTABLE_SECRET, 'each secret must consist of visible ASCII characters (no spaces)'),
+);
+
+export const SecretListSchema = v.pipe(
+  v.array(SecretSchema, 'client_secret must be an array of strings'),
+  v.minLength(1, 'client_secret must hold at least one secret'),
+  v.maxLength(LIMITS.secretsMax, `client_secret must hold at most ${LIMITS.secretsMax} secrets`),
+  v.check(hasNoDuplicates, 'client_secret must not repeat a secret'),
+);
+
+export const SECRETS_ROUTE_HINT = 'client_secret cannot be changed here: use PUT /client/secrets';
+
+/** Body of `PATCH /client` (JSON merge patch semantics for the three public fields). */
+export const PatchClientRequestSchema = v.pipe(
+  v.strictObject(
+    {
+      name: v.optional(ClientNameSchema),
+      webhook_uri: v.optional(WebhookUriSchema),
+      redirect_uris: v.optional(RedirectUrisSchema),
+      // Declared only to answer with a pointer to the right route instead of a generic "unknown key".
+      client_secret: v.optional(v.never(SECRETS_ROUTE_HINT)),
+    },
+    (issue) =>
+      issue.expected === 'never' ? `unknown field ${issue.received}` : 'the body must be a JSON object',
+  ),
+  v.check(
+    (patch) =>
+      patch.name !== undefined || patch.webhook_uri !== undefined || patch.redirect_uris !== undefined,
+    'the patch must change at least one of name, webhook_uri, redirect_uris',
+  ),
+);
+
+/** Body of `PUT /client/secrets`. */
+export const ReplaceSecretsRequestSchema = v.strictObject({ client_secret: SecretListSchema }, (issue) =>
+  issue.expected === 'never' ? `unknown field ${issue.received}` : 'the body must be a JSON object',
+);
+
+/** Affix `ClientResponse` (GET and POST 200). */
+export const AffixClientSchema = v.object({
+  client_id: v.string(),
+  client_secret: v.array(v.string()),
+  name: v.string(),
+  redirect_uris: v.array(v.string()),
+  webhook_uri: v.optional(v.nullable(v.string()), null),
+});
+
+/** The body of Affix 400 (`inline_response_400`) and of 429/500 (`MessageResponse`): all optional here. */
+export const AffixMessageSchema = v.object({
+  message: v.optional(v.unknown()),
+  validation_error: v.optional(v.unknown()),
+});
+
+export type PatchClientRequest = v.InferOutput<typeof PatchClientRequestSchema>;
+export type ReplaceSecretsRequest = v.InferOutput<typeof ReplaceSecretsRequestSchema>;
+export type AffixClient = v.InferOutput<typeof AffixClientSchema>;
+/** The Affix `ClientRequest`: what we POST, always the full object. */
+export type AffixClientUpdate = Omit<AffixClient, 'client_id'>;
+
+/** What our API returns for the client: secrets masked. */
+export interface PublicClient {
+  client_id: string;
+  name: string;
+  redirect_uris: string[];
+  webhook_uri: string | null;
+  client_secret: string[];
+}

@@ -1,0 +1,99 @@
+/**
+ * Pure rules for one Affix attempt's outcome: whether to try again, how long to wait, and which of
+ * our problems it finally becomes. No I/O here, so every row of the status table is testable alone.
+ */
+import { ProblemError } from './problems.ts';
+
+export type AttemptOutcome =
+  | { kind: 'status'; status: number; retryAfterSeconds?: number | undefined; message?: string | undefined }
+  /** Connection refused or reset, DNS, TLS: the request may never have reached Affix. */
+  | { kind: 'network'; code: string }
+  /** The attempt's own timeout fired while the overall deadline still had time. */
+  | { kind: 'attempt-timeout' }
+  /** The overall deadline passed: nothing more may be tried. */
+  | { kind: 'deadline' }
+  /** A 2xx whose body is not JSON, fails the schema, or is too large. */
+  | { kind: 'bad-body'; reason: string };
+
+/** Whether another attempt may help. 401 is handled separately (one credential refresh). */
+export function isRetryable(outcome: AttemptOutcome): boolean {
+  switch (outcome.kind) {
+    case 'status':
+      return outcome.status === 429 || outcome.status >= 500;
+    case 'network':
+    case 'attempt-timeout':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * `Retry-After` as seconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3). Unparseable values are
+ * ignored rather than trusted.
+ */
+export function parseRetryAfter(value: string | null, nowMs: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - nowMs) / 1_000));
+}
+
+/** "Full jitter" exponential backoff: a random wait in [0, min(cap, base * 2^(attempt-1))). */
+export function backoffDelayMs(attempt: number, random: () => number, baseMs = 100, capMs = 2_000): number {
+  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** (attempt - 1)));
+}
+
+/** The problem a final (not retried further) outcome becomes. `detail` never carries secrets. */
+export function outcomeToProblem(outcome: AttemptOutcome): ProblemError {
+  switch (outcome.kind) {
+    case 'deadline':
+    case 'attempt-timeout':
+      return new ProblemError('upstream-timeout', 'Affix did not answer before the deadline.', {
+        cause: outcome,
+      });
+    case 'network':
+      return new ProblemError('upstream-unreachable', 'Affix could not be reached.', { cause: outcome });
+    case 'bad-body':
+      return new ProblemError('upstream-bad-response', 'Affix answered with a body we could not use.', {
+        cause: outcome,
+      });
+    case 'status':
+      return statusToProblem(outcome);
+  }
+}
+
+function statusToProblem(outcome: Extract<AttemptOutcome, { kind: 'status' }>): ProblemError {
+  const { status } = outcome;
+  if (status === 400) {
+    const detail = outcome.message
+      ? `Affix rejected the change: ${outcome.message}`
+      : 'Affix rejected the change.';
+    return new ProblemError('upstream-rejected', detail, { cause: { status } });
+  }
+  if (status === 401) {
+    return new ProblemError(
+      'upstream-auth-failed',
+      'Affix rejected our credentials, also after reloading them.',
+      { cause: { status } },
+    );
+  }
+  if (status === 409) {
+    return new ProblemError('upstream-conflict', 'Affix reported a conflict with the current client.', {
+      cause: { status },
+    });
+  }
+  if (status === 429) {
+    return new ProblemError(
+      'upstream-rate-limited',
+      'Affix is rate limiting our requests; try again later.',
+      {
+        cause: { status },
+        ...(outcome.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: outcome.retryAfterSeconds }),
+      },
+    );
+  }
+  return new ProblemError('upstream-error', `Affix answered with status ${status}.`, { cause: { status } });
+}

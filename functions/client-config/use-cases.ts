@@ -1,0 +1,103 @@
+/**
+ * The three use cases. They take their ports (Affix, credentials) as arguments, so they are tested
+ * without AWS and without HTTP.
+ *
+ * Affix's POST replaces the whole client, so every write is read-merge-write: callers send only what
+ * they change and never need to know the secrets.
+ */
+import type { AffixPort, CallContext } from './affix-client.ts';
+import {
+  type ClientField,
+  changedFields,
+  computeEtag,
+  ifMatchSatisfied,
+  mergePatch,
+  toUpdate,
+} from './client-state.ts';
+import type { CredentialsProvider } from './credentials.ts';
+import { ProblemError } from './problems.ts';
+import type { AffixClient, AffixClientUpdate, PatchClientRequest } from './schemas.ts';
+
+export interface Ports {
+  affix: AffixPort;
+  credentials: CredentialsProvider;
+}
+
+export interface ClientResult {
+  client: AffixClient;
+  etag: string;
+  /** The fields a write changed; empty for reads and no-op writes (which send no update). */
+  changed: ClientField[];
+}
+
+export interface WriteOptions {
+  ifMatch?: string | undefined;
+}
+
+export async function getClient(ports: Ports, context: CallContext): Promise<ClientResult> {
+  const client = await ports.affix.getClient(context);
+  return { client, etag: computeEtag(client), changed: [] };
+}
+
+/**
+ * Serializes read-check-write sequences within this process, so two writes carrying the same ETag
+ * cannot both pass the `If-Match` check. (Affix has no conditional write; across separate Lambda
+ * containers the README documents the remaining window.)
+ */
+let writeQueue: Promise<unknown> = Promise.resolve();
+function serialized<T>(work: () => Promise<T>): Promise<T> {
+  const run = writeQueue.then(work, work);
+  writeQueue = run.catch(() => undefined);
+  return run;
+}
+
+async function write(
+  ports: Ports,
+  context: CallContext,
+  options: WriteOptions,
+  buildUpdate: (current: AffixClient) => Promise<AffixClientUpdate> | AffixClientUpdate,
+): Promise<ClientResult> {
+  return serialized(async () => {
+    const current = await ports.affix.getClient(context);
+    const currentEtag = computeEtag(current);
+    if (!ifMatchSatisfied(options.ifMatch, currentEtag)) {
+      throw new ProblemError(
+        'precondition-failed',
+        'The client changed since you read it: GET it again and retry with the new ETag.',
+      );
+    }
+    const next = await buildUpdate(current);
+    const changed = changedFields(current, next);
+    if (changed.length === 0) return { client: current, etag: currentEtag, changed };
+    const updated = await ports.affix.updateClient(next, context);
+    return { client: updated, etag: computeEtag(updated), changed };
+  });
+}
+
+export function updateClient(
+  ports: Ports,
+  patch: PatchClientRequest,
+  context: CallContext,
+  options: WriteOptions = {},
+): Promise<ClientResult> {
+  return write(ports, context, options, (current) => mergePatch(current, patch));
+}
+
+export function replaceSecrets(
+  ports: Ports,
+  secrets: string[],
+  context: CallContext,
+  options: WriteOptions = {},
+): Promise<ClientResult> {
+  return write(ports, context, options, async (current) => {
+    // The lock-out guard: the proxy must still be able to authenticate after the change.
+    const { clientSecret } = await ports.credentials.get();
+    if (!secrets.includes(clientSecret)) {
+      throw new ProblemError(
+        'would-lock-out',
+        'The new list does not contain the secret this proxy authenticates with. Add the new secret first, update the SSM parameter, then remove the old one.',
+      );
+    }
+    return { ...toUpdate(current), client_secret: [...secrets] };
+  });
+}
