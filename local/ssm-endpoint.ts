@@ -1,0 +1,304 @@
+/**
+ * A tiny SSM Parameter Store endpoint that the real `@aws-sdk/client-ssm` can talk to (AWS JSON 1.1:
+ * `POST /`, `x-amz-target: AmazonSSM.GetParameter(s)`). Point the SDK at it with
+ * `AWS_ENDPOINT_URL_SSM=<url>` plus fake credentials and a region.
+ *
+ * @example
+ * ```ts
+ * const ssm = await startSsmEndpoint({ parameters: { '/affix/local/client-id': { value: 'id' } } });
+ * process.env.AWS_ENDPOINT_URL_SSM = ssm.url;
+ * ```
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type SsmParameterType = 'String' | 'SecureString';
+
+export interface SsmParameterInput {
+  value: string;
+  type?: SsmParameterType;
+}
+
+export type SsmFault =
+  | {
+      kind: 'error';
+      type: 'ThrottlingException' | 'AccessDeniedException' | 'InternalServerError' | (string & {});
+      status?: number;
+      message?: string;
+    }
+  | { kind: 'hang' }
+  | { kind: 'delay'; ms: number };
+
+export interface SsmRequest {
+  /** e.g. `AmazonSSM.GetParameters`; empty string when the header was missing. */
+  target: string;
+  names: string[];
+  withDecryption: boolean;
+  at: number;
+}
+
+export interface SsmEndpointOptions {
+  port?: number;
+  parameters?: Record<string, SsmParameterInput>;
+  region?: string;
+  accountId?: string;
+}
+
+export interface SsmEndpoint {
+  readonly url: string;
+  readonly port: number;
+  /** Creates or overwrites a parameter; an overwrite bumps its Version. Type defaults to the existing type or String. */
+  setParameter(name: string, value: string, type?: SsmParameterType): void;
+  deleteParameter(name: string): void;
+  /** Log of parsed requests, oldest first. Never holds parameter values. */
+  readonly requests: readonly SsmRequest[];
+  readonly requestCount: number;
+  resetRequests(): void;
+  injectFault(fault: SsmFault, opts?: { times?: number }): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+interface StoredParameter {
+  value: string;
+  type: SsmParameterType;
+  version: number;
+  lastModified: number;
+}
+
+const JSON_11 = 'application/x-amz-json-1.1';
+const MAX_NAMES = 10;
+
+export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promise<SsmEndpoint> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const store = new Map<string, StoredParameter>();
+  let requests: SsmRequest[] = [];
+  let faults: { fault: SsmFault; remaining: number }[] = [];
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const setParameter = (name: string, value: string, type?: SsmParameterType): void => {
+    const existing = store.get(name);
+    store.set(name, {
+      value,
+      type: type ?? existing?.type ?? 'String',
+      version: (existing?.version ?? 0) + 1,
+      lastModified: Date.now(),
+    });
+  };
+  for (const [name, input] of Object.entries(options.parameters ?? {}))
+    setParameter(name, input.value, input.type);
+
+  const arn = (name: string): string =>
+    `arn:aws:ssm:${region}:${accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
+
+  const describe = (name: string, stored: StoredParameter, withDecryption: boolean) => ({
+    Name: name,
+    Type: stored.type,
+    Value: stored.type === 'SecureString' && !withDecryption ? fakeCiphertext(name, stored) : stored.value,
+    Version: stored.version,
+    // AWS JSON 1.1 timestamps are epoch seconds (may carry a fraction).
+    LastModifiedDate: stored.lastModified / 1000,
+    ARN: arn(name),
+    DataType: 'text',
+  });
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  const takeFault = (): SsmFault | undefined => {
+    const entry = faults[0];
+    if (!entry) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) faults.shift();
+    return entry.fault;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const raw = await readAll(req);
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (req.method !== 'POST' || path !== '/') {
+      sendError(res, 404, 'UnknownOperationException', `No operation at ${req.method} ${path}`);
+      return;
+    }
+    const targetHeader = req.headers['x-amz-target'];
+    const target = typeof targetHeader === 'string' ? targetHeader : '';
+    let body: Record<string, unknown> = {};
+    let parseError: string | undefined;
+    try {
+      const parsed: unknown = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        body = parsed as Record<string, unknown>;
+      } else {
+        parseError = 'Request body must be a JSON object';
+      }
+    } catch {
+      parseError = 'Malformed JSON request body';
+    }
+    const names = requestedNames(target, body);
+    const withDecryption = body.WithDecryption === true;
+    requests.push({ target, names, withDecryption, at: Date.now() });
+
+    const fault = takeFault();
+    if (fault?.kind === 'hang') return; // close() destroys the socket
+    if (fault?.kind === 'delay') await sleep(fault.ms);
+    if (fault?.kind === 'error') {
+      const status = fault.status ?? (fault.type === 'InternalServerError' ? 500 : 400);
+      sendError(res, status, fault.type, fault.message ?? `Injected ${fault.type}`);
+      return;
+    }
+
+    const authorization = req.headers.authorization;
+    if (typeof authorization !== 'string' || !authorization.startsWith('AWS4-HMAC-SHA256')) {
+      sendError(res, 400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+      return;
+    }
+    if (parseError !== undefined) {
+      sendError(res, 400, 'SerializationException', parseError);
+      return;
+    }
+
+    switch (target) {
+      case 'AmazonSSM.GetParameter': {
+        const name = names[0];
+        if (name === undefined) {
+          sendError(res, 400, 'ValidationException', "1 validation error detected: Value null at 'name'");
+          return;
+        }
+        const stored = store.get(name);
+        if (!stored) {
+          sendError(res, 400, 'ParameterNotFound', `Parameter ${name} not found.`);
+          return;
+        }
+        sendJson(res, 200, { Parameter: describe(name, stored, withDecryption) });
+        return;
+      }
+      case 'AmazonSSM.GetParameters': {
+        if (names.length === 0 || names.length > MAX_NAMES) {
+          sendError(
+            res,
+            400,
+            'ValidationException',
+            `1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and ${MAX_NAMES}`,
+          );
+          return;
+        }
+        const found = names.filter((name) => store.has(name));
+        const invalid = names.filter((name) => !store.has(name));
+        sendJson(res, 200, {
+          Parameters: found.map((name) => describe(name, store.get(name) as StoredParameter, withDecryption)),
+          InvalidParameters: invalid,
+        });
+        return;
+      }
+      default:
+        sendError(
+          res,
+          400,
+          'UnknownOperationException',
+          `Unknown operation ${target || '(no x-amz-target)'}`,
+        );
+    }
+  };
+
+  const server = createServer((req, res) => {
+    res.on('error', () => {});
+    handle(req, res).catch(() => {
+      if (!res.headersSent && !res.destroyed) sendError(res, 500, 'InternalServerError', 'local SSM error');
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    setParameter,
+    deleteParameter(name) {
+      store.delete(name);
+    },
+    get requests() {
+      return requests;
+    },
+    get requestCount() {
+      return requests.length;
+    },
+    resetRequests() {
+      requests = [];
+    },
+    injectFault(fault, opts = {}) {
+      const times = opts.times ?? 1;
+      if (!Number.isInteger(times) || times < 1) throw new RangeError('times must be a positive integer');
+      faults.push({ fault, remaining: times });
+    },
+    clearFaults() {
+      faults = [];
+    },
+    close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function requestedNames(target: string, body: Record<string, unknown>): string[] {
+  if (target === 'AmazonSSM.GetParameter') return typeof body.Name === 'string' ? [body.Name] : [];
+  if (Array.isArray(body.Names)) return body.Names.filter((name): name is string => typeof name === 'string');
+  return [];
+}
+
+/** Looks like KMS ciphertext (base64 starting `AQICAH`), derived from name and version, never from the value. */
+function fakeCiphertext(name: string, stored: StoredParameter): string {
+  const digest = createHash('sha256').update(`${name}#${stored.version}`).digest();
+  return `AQICAH${Buffer.concat([digest, digest]).toString('base64')}`;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed || res.headersSent) return;
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, {
+    'content-type': JSON_11,
+    'content-length': String(payload.length),
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(payload);
+}
+
+function sendError(res: ServerResponse, status: number, type: string, message: string): void {
+  sendJson(res, status, { __type: type, message });
+}
+
+function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
