@@ -1,0 +1,474 @@
+/**
+ * Local stand-in for API Gateway (REST API v1, Lambda proxy integration, IAM auth): turns real HTTP
+ * requests into `APIGatewayProxyEvent`s, calls the handler with a Lambda `Context`, and writes the
+ * `APIGatewayProxyResult` back, with API Gateway's own answers for its failure cases
+ * (413 payload too large, 502 when the handler throws, times out or returns garbage).
+ *
+ * @example
+ * ```ts
+ * const api = await startLocalApi({ handler, port: 0 });
+ * await fetch(`${api.url}/client`);
+ * await api.close();
+ * ```
+ */
+import { isUtf8 } from 'node:buffer';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+
+/** The IAM caller API Gateway puts into `requestContext.identity` (null fields: no IAM caller). */
+export interface LocalIdentity {
+  userArn: string | null;
+  caller: string | null;
+  accountId: string | null;
+}
+
+export const LOCAL_ACCOUNT_ID = '000000000000';
+
+export const LOCAL_IDENTITY: Readonly<LocalIdentity> = Object.freeze({
+  userArn: `arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/local-developer/local`,
+  caller: 'AROALOCALDEVELOPER0001:local',
+  accountId: LOCAL_ACCOUNT_ID,
+});
+
+/** API Gateway's maximum payload size (10 MB). */
+export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** API Gateway REST API's maximum integration timeout. */
+export const API_GATEWAY_INTEGRATION_TIMEOUT_MS = 29_000;
+
+export const DEFAULT_CLIENT_ID_PARAMETER = '/affix/local/client-id';
+export const DEFAULT_CLIENT_SECRET_PARAMETER = '/affix/local/client-secret';
+
+const KNOWN_RESOURCES = new Set(['/client', '/client/secrets']);
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+export type LocalHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface ApiGatewayEventInput {
+  method: string;
+  /** Request target as received, e.g. `/client?x=1`. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  /**
+   * Optional `IncomingMessage.rawHeaders`: when given, header names keep the caller's casing (as API
+   * Gateway does) and repeated headers keep every value in `multiValueHeaders`.
+   */
+  rawHeaders?: string[];
+  body: Buffer;
+  identity: LocalIdentity | null;
+  requestId: string;
+  stage?: string;
+  sourceIp?: string;
+  /** Defaults to now. */
+  requestTimeEpoch?: number;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** API Gateway's `requestTime` format, e.g. `09/Apr/2015:12:34:56 +0000`. */
+function formatRequestTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(
+    d.getUTCMinutes(),
+  )}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+function buildHeaders(
+  headers: IncomingHttpHeaders,
+  rawHeaders: string[] | undefined,
+): { single: Record<string, string>; multi: Record<string, string[]> } {
+  const grouped = new Map<string, { name: string; values: string[] }>();
+  if (rawHeaders) {
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i] as string;
+      const value = rawHeaders[i + 1] as string;
+      const key = name.toLowerCase();
+      const entry = grouped.get(key);
+      if (entry) entry.values.push(value);
+      else grouped.set(key, { name, values: [value] });
+    }
+  } else {
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      grouped.set(name.toLowerCase(), { name, values: Array.isArray(value) ? [...value] : [value] });
+    }
+  }
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const { name, values } of grouped.values()) {
+    single[name] = values.join(', ');
+    multi[name] = values;
+  }
+  return { single, multi };
+}
+
+/** Builds the REST API (v1) Lambda proxy event API Gateway would send for this request. */
+export function toApiGatewayEvent(input: ApiGatewayEventInput): APIGatewayProxyEvent {
+  const stage = input.stage ?? 'local';
+  const url = new URL(input.url, 'http://localhost');
+  const path = url.pathname;
+  // API Gateway matches `/client/` to the `/client` resource; anything else keeps its raw path here.
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  const resource = KNOWN_RESOURCES.has(trimmed) ? trimmed : path;
+  const method = input.method.toUpperCase();
+  const requestTimeEpoch = input.requestTimeEpoch ?? Date.now();
+
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    query[key] = value; // the last value wins, as in API Gateway
+    const values = multiQuery[key];
+    if (values) values.push(value);
+    else multiQuery[key] = [value];
+  }
+  const hasQuery = Object.keys(query).length > 0;
+
+  const { single, multi } = buildHeaders(input.headers, input.rawHeaders);
+
+  let body: string | null = null;
+  let isBase64Encoded = false;
+  if (input.body.length > 0) {
+    if (isUtf8(input.body)) {
+      body = input.body.toString('utf8');
+    } else {
+      body = input.body.toString('base64');
+      isBase64Encoded = true;
+    }
+  }
+
+  const identity = input.identity;
+  const hasCaller = identity !== null && identity.userArn !== null;
+  const userAgent = single['user-agent'] ?? input.headers['user-agent'] ?? null;
+
+  return {
+    resource,
+    path,
+    httpMethod: method,
+    headers: single,
+    multiValueHeaders: multi,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: null,
+    stageVariables: null,
+    body,
+    isBase64Encoded,
+    requestContext: {
+      accountId: LOCAL_ACCOUNT_ID,
+      apiId: 'local',
+      authorizer: undefined,
+      domainName: input.headers.host ?? 'localhost',
+      domainPrefix: (input.headers.host ?? 'localhost').split('.')[0],
+      extendedRequestId: randomBytes(8).toString('base64url'),
+      httpMethod: method,
+      identity: {
+        accessKey: hasCaller ? 'ASIALOCALACCESSKEY001' : null,
+        accountId: identity?.accountId ?? null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: identity?.caller ?? null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: input.sourceIp ?? '127.0.0.1',
+        user: identity?.caller ?? null,
+        userAgent,
+        userArn: identity?.userArn ?? null,
+      },
+      path: `/${stage}${path}`,
+      protocol: 'HTTP/1.1',
+      requestId: input.requestId,
+      requestTime: formatRequestTime(requestTimeEpoch),
+      requestTimeEpoch,
+      resourceId: createHash('sha256').update(resource).digest('hex').slice(0, 6),
+      resourcePath: resource,
+      stage,
+    },
+  };
+}
+
+export interface LambdaContextOptions {
+  requestId: string;
+  timeoutMs: number;
+  functionName?: string;
+  memoryLimitInMB?: number;
+  region?: string;
+}
+
+/** A Lambda `Context` whose `getRemainingTimeInMillis()` counts down from `timeoutMs`. */
+export function createLambdaContext(opts: LambdaContextOptions): Context {
+  const functionName = opts.functionName ?? 'affix-webhook-config-local';
+  const region = opts.region ?? 'us-east-1';
+  const deadline = Date.now() + opts.timeoutMs;
+  const now = new Date();
+  const day = `${now.getUTCFullYear()}/${pad(now.getUTCMonth() + 1)}/${pad(now.getUTCDate())}`;
+  const unsupported = (name: string) => (): never => {
+    throw new Error(`context.${name}() is not supported locally: return a promise from the handler`);
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
+    memoryLimitInMB: String(opts.memoryLimitInMB ?? 256),
+    awsRequestId: opts.requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported('done'),
+    fail: unsupported('fail'),
+    succeed: unsupported('succeed'),
+  };
+}
+
+export interface LocalApiOptions {
+  handler: LocalHandler;
+  port?: number;
+  /** The IAM caller put in every event; `null` means no IAM caller. Default {@link LOCAL_IDENTITY}. */
+  identity?: LocalIdentity | null;
+  /** The Lambda timeout: the context's deadline, and when the local API gives up with 502. Default 10 s. */
+  timeoutMs?: number;
+  /** Default {@link API_GATEWAY_MAX_BODY_BYTES}; larger bodies get 413. */
+  maxBodyBytes?: number;
+  stage?: string;
+  functionName?: string;
+  /** Called when the handler throws, times out or returns a malformed result. Default: one line on stderr. */
+  onError?: (message: string, error: unknown, requestId: string) => void;
+}
+
+export interface LocalApi {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+type ReadResult = { ok: true; body: Buffer } | { ok: false };
+
+function readCapped(req: IncomingMessage, max: number): Promise<ReadResult> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      req.resume(); // discard the upload so the client can read our answer
+      resolve({ ok: false });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        resolve({ ok: false });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!over) resolve({ ok: true, body: Buffer.concat(chunks) });
+    });
+    req.on('error', reject);
+  });
+}
+
+function sendGatewayJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  extra: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(payload.length),
+    'x-amzn-requestid': requestId,
+    ...extra,
+  });
+  res.end(payload);
+}
+
+function isProxyResult(value: unknown): value is APIGatewayProxyResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const result = value as Record<string, unknown>;
+  return (
+    Number.isInteger(result.statusCode) &&
+    (result.statusCode as number) >= 100 &&
+    (result.statusCode as number) <= 599 &&
+    (result.body === undefined || result.body === null || typeof result.body === 'string')
+  );
+}
+
+/** Writes the proxy result like API Gateway: merges `headers` into `multiValueHeaders`, decodes base64 bodies. */
+function writeProxyResult(res: ServerResponse, result: APIGatewayProxyResult, requestId: string): void {
+  const merged = new Map<string, { name: string; values: string[] }>();
+  const add = (name: string, value: boolean | number | string): void => {
+    const key = name.toLowerCase();
+    const entry = merged.get(key);
+    if (!entry) merged.set(key, { name, values: [String(value)] });
+    else if (!entry.values.includes(String(value))) entry.values.push(String(value));
+  };
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    for (const value of values) add(name, value);
+  }
+  for (const [name, value] of Object.entries(result.headers ?? {})) add(name, value);
+
+  const raw = result.body ?? '';
+  const payload = result.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+
+  // Validate every header before sending anything, so a bad one still yields a clean 502.
+  const headers: [string, string | string[]][] = [];
+  for (const { name, values } of merged.values()) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') continue;
+    headers.push([name, values.length === 1 ? (values[0] as string) : values]);
+  }
+  if (!merged.has('content-type')) headers.push(['content-type', 'application/json']);
+  headers.push(['content-length', String(payload.length)]);
+  headers.push(['x-amzn-requestid', requestId]);
+  for (const [name, value] of headers) res.setHeader(name, value);
+  res.statusCode = result.statusCode;
+  res.end(payload);
+}
+
+/** Starts the local API on 127.0.0.1 (port 0 = ephemeral). */
+export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
+  const identity = options.identity === undefined ? LOCAL_IDENTITY : options.identity;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxBodyBytes = options.maxBodyBytes ?? API_GATEWAY_MAX_BODY_BYTES;
+  const onError =
+    options.onError ??
+    ((message: string, error: unknown, requestId: string) => {
+      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      process.stderr.write(`[local-api] ${requestId} ${message}: ${detail}\n`);
+    });
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = randomUUID();
+    const read = await readCapped(req, maxBodyBytes);
+    if (!read.ok) {
+      sendGatewayJson(res, 413, { message: 'Request Too Long' }, requestId, { connection: 'close' });
+      return;
+    }
+    const event = toApiGatewayEvent({
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      body: read.body,
+      identity,
+      requestId,
+      stage: options.stage ?? 'local',
+    });
+    const context = createLambdaContext({ requestId, timeoutMs, functionName: options.functionName });
+
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      timers.add(timer);
+    });
+    let outcome: APIGatewayProxyResult | 'timeout';
+    try {
+      outcome = await Promise.race([Promise.resolve().then(() => options.handler(event, context)), timedOut]);
+    } catch (error) {
+      onError('handler threw', error, requestId);
+      sendGatewayJson(res, 502, { message: 'Internal server error' }, requestId);
+      return;
+    } finally {
+      if (timer) {
+        clearTimeout(timer);
+        timers.delete(timer);
+      }
+    }
+    if (outcome === 'timeout') {
+      onError(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, undefined, requestId);
+      sendGatewayJson(res, 502, { message: 'Internal server error' }, requestId);
+      return;
+    }
+    if (!isProxyResult(outcome)) {
+      onError('Malformed Lambda proxy response', JSON.stringify(outcome)?.slice(0, 200), requestId);
+      sendGatewayJson(res, 502, { message: 'Internal server error' }, requestId);
+      return;
+    }
+    if (res.destroyed) return;
+    try {
+      writeProxyResult(res, outcome, requestId);
+    } catch (error) {
+      onError('Malformed Lambda proxy response', error, requestId);
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      sendGatewayJson(res, 502, { message: 'Internal server error' }, requestId);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    res.on('error', () => {});
+    handle(req, res).catch((error: unknown) => {
+      onError('local API failure', error, 'n/a');
+      if (!res.headersSent && !res.destroyed)
+        sendGatewayJson(res, 500, { message: 'Internal server error' }, 'n/a');
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+export interface LocalHandlerEnvOptions {
+  affixBaseUrl: string;
+  ssmUrl: string;
+  clientIdParameter?: string;
+  clientSecretParameter?: string;
+}
+
+/** The environment the handler expects, wired to local stand-ins (fake AWS credentials, local SSM). */
+export function localHandlerEnv(opts: LocalHandlerEnvOptions): Record<string, string> {
+  return {
+    AFFIX_BASE_URL: opts.affixBaseUrl,
+    AFFIX_CLIENT_ID_PARAMETER: opts.clientIdParameter ?? DEFAULT_CLIENT_ID_PARAMETER,
+    AFFIX_CLIENT_SECRET_PARAMETER: opts.clientSecretParameter ?? DEFAULT_CLIENT_SECRET_PARAMETER,
+    AWS_ENDPOINT_URL_SSM: opts.ssmUrl,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    POWERTOOLS_SERVICE_NAME: 'affix-webhook-config',
+    POWERTOOLS_METRICS_NAMESPACE: 'AffixWebhookConfig',
+    STAGE: 'local',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}

@@ -1,0 +1,348 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import {
+  API_GATEWAY_MAX_BODY_BYTES,
+  createLambdaContext,
+  LOCAL_IDENTITY,
+  type LocalApi,
+  type LocalApiOptions,
+  localHandlerEnv,
+  startLocalApi,
+  toApiGatewayEvent,
+} from '../../local/api-gateway.ts';
+
+function event(overrides: Partial<Parameters<typeof toApiGatewayEvent>[0]> = {}): APIGatewayProxyEvent {
+  return toApiGatewayEvent({
+    method: 'get',
+    url: '/client',
+    headers: { host: '127.0.0.1:3000' },
+    body: Buffer.alloc(0),
+    identity: LOCAL_IDENTITY,
+    requestId: 'req-1',
+    ...overrides,
+  });
+}
+
+describe('toApiGatewayEvent', () => {
+  it.each([
+    ['/client', '/client'],
+    ['/client?fields=name', '/client'],
+    ['/client/secrets', '/client/secrets'],
+    ['/client/', '/client'],
+    ['/clients', '/clients'],
+    ['/client/secrets/extra', '/client/secrets/extra'],
+    ['/', '/'],
+  ])('maps %s to resource %s', (url, resource) => {
+    const e = event({ url });
+    expect(e.resource).toBe(resource);
+    expect(e.requestContext.resourcePath).toBe(resource);
+  });
+
+  it('splits the query off the path and fills single and multi-value parameters', () => {
+    const e = event({ url: '/client?a=1&b=x%20y&a=2' });
+    expect(e.path).toBe('/client');
+    expect(e.queryStringParameters).toEqual({ a: '2', b: 'x y' });
+    expect(e.multiValueQueryStringParameters).toEqual({ a: ['1', '2'], b: ['x y'] });
+    expect(event({ url: '/client' }).queryStringParameters).toBeNull();
+    expect(event({ url: '/client' }).multiValueQueryStringParameters).toBeNull();
+  });
+
+  it('joins array headers in headers and keeps each value in multiValueHeaders', () => {
+    const e = event({ headers: { 'x-forwarded-for': ['10.0.0.1', '10.0.0.2'], accept: 'application/json' } });
+    expect(e.headers['x-forwarded-for']).toBe('10.0.0.1, 10.0.0.2');
+    expect(e.multiValueHeaders['x-forwarded-for']).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(e.headers.accept).toBe('application/json');
+    expect(e.multiValueHeaders.accept).toEqual(['application/json']);
+  });
+
+  it('keeps the caller casing and repeated values when rawHeaders are given', () => {
+    const e = event({
+      headers: { 'if-match': '"a", "b"' },
+      rawHeaders: ['If-Match', '"a"', 'Content-Type', 'application/json', 'if-match', '"b"'],
+    });
+    expect(e.headers).toEqual({ 'If-Match': '"a", "b"', 'Content-Type': 'application/json' });
+    expect(e.multiValueHeaders['If-Match']).toEqual(['"a"', '"b"']);
+  });
+
+  it('passes UTF-8 bodies as text and other bytes as base64', () => {
+    const text = event({ method: 'PATCH', body: Buffer.from('{"name":"Zoë"}', 'utf8') });
+    expect(text.body).toBe('{"name":"Zoë"}');
+    expect(text.isBase64Encoded).toBe(false);
+
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
+    const binary = event({ method: 'PUT', body: bytes });
+    expect(binary.isBase64Encoded).toBe(true);
+    expect(Buffer.from(binary.body ?? '', 'base64')).toEqual(bytes);
+
+    const empty = event();
+    expect(empty.body).toBeNull();
+    expect(empty.isBase64Encoded).toBe(false);
+  });
+
+  it('builds a realistic request context with the IAM caller', () => {
+    const e = event({ method: 'patch', stage: 'dev', requestTimeEpoch: Date.UTC(2025, 3, 9, 12, 34, 56) });
+    expect(e.httpMethod).toBe('PATCH');
+    expect(e.requestContext).toMatchObject({
+      accountId: '000000000000',
+      apiId: 'local',
+      stage: 'dev',
+      requestId: 'req-1',
+      httpMethod: 'PATCH',
+      path: '/dev/client',
+      resourcePath: '/client',
+      protocol: 'HTTP/1.1',
+      requestTime: '09/Apr/2025:12:34:56 +0000',
+      requestTimeEpoch: Date.UTC(2025, 3, 9, 12, 34, 56),
+    });
+    expect(e.requestContext.identity).toMatchObject({
+      userArn: 'arn:aws:sts::000000000000:assumed-role/local-developer/local',
+      caller: LOCAL_IDENTITY.caller,
+      user: LOCAL_IDENTITY.caller,
+      accountId: '000000000000',
+      sourceIp: '127.0.0.1',
+    });
+    expect(e.requestContext.identity.accessKey).toMatch(/^ASIA/);
+    expect(e.requestContext.stage).toBe('dev');
+    expect(event().requestContext.stage).toBe('local');
+  });
+
+  it('identity null gives an event without an IAM caller', () => {
+    const { identity } = event({ identity: null }).requestContext;
+    expect(identity.userArn).toBeNull();
+    expect(identity.caller).toBeNull();
+    expect(identity.accountId).toBeNull();
+    expect(identity.accessKey).toBeNull();
+    expect(identity.sourceIp).toBe('127.0.0.1');
+  });
+});
+
+describe('createLambdaContext', () => {
+  it('counts the remaining time down from the timeout', async () => {
+    const context = createLambdaContext({ requestId: 'abc', timeoutMs: 5_000, functionName: 'fn' });
+    const first = context.getRemainingTimeInMillis();
+    expect(first).toBeLessThanOrEqual(5_000);
+    expect(first).toBeGreaterThan(4_000);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(first - 50);
+    expect(context.awsRequestId).toBe('abc');
+    expect(context.functionName).toBe('fn');
+    expect(context.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:fn');
+    expect(createLambdaContext({ requestId: 'x', timeoutMs: 0 }).getRemainingTimeInMillis()).toBe(0);
+  });
+});
+
+async function withApi(
+  handler: LocalApiOptions['handler'],
+  run: (api: LocalApi) => Promise<void>,
+  options: Omit<LocalApiOptions, 'handler'> = {},
+): Promise<void> {
+  const api = await startLocalApi({ handler, port: 0, onError: () => {}, ...options });
+  try {
+    await run(api);
+  } finally {
+    await api.close();
+  }
+}
+
+describe('startLocalApi', () => {
+  it('round-trips method, path, headers and body into the event, and the result back', async () => {
+    const seen: { event?: APIGatewayProxyEvent; context?: Context } = {};
+    const handler = async (e: APIGatewayProxyEvent, c: Context): Promise<APIGatewayProxyResult> => {
+      seen.event = e;
+      seen.context = c;
+      return {
+        statusCode: 201,
+        headers: { 'content-type': 'application/json', etag: '"v2"', 'x-count': 3 },
+        multiValueHeaders: { 'set-cookie': ['a=1', 'b=2'] },
+        body: JSON.stringify({ got: e.body }),
+      };
+    };
+    await withApi(handler, async (api) => {
+      expect(api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await fetch(`${api.url}/client?x=1`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', 'if-match': '"v1"' },
+        body: '{"webhook_uri":null}',
+      });
+      expect(res.status).toBe(201);
+      expect(res.headers.get('etag')).toBe('"v2"');
+      expect(res.headers.get('x-count')).toBe('3');
+      expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+      expect(await res.json()).toEqual({ got: '{"webhook_uri":null}' });
+
+      expect(seen.event?.httpMethod).toBe('PATCH');
+      expect(seen.event?.resource).toBe('/client');
+      expect(seen.event?.queryStringParameters).toEqual({ x: '1' });
+      expect(seen.event?.headers['if-match']).toBe('"v1"');
+      expect(seen.event?.requestContext.identity.userArn).toBe(LOCAL_IDENTITY.userArn);
+      expect(res.headers.get('x-amzn-requestid')).toBe(seen.event?.requestContext.requestId);
+      expect(seen.context?.awsRequestId).toBe(seen.event?.requestContext.requestId);
+      expect(seen.context?.getRemainingTimeInMillis()).toBeGreaterThan(0);
+    });
+  });
+
+  it('gives every request its own id', async () => {
+    const ids: string[] = [];
+    const handler = async (e: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      ids.push(e.requestContext.requestId);
+      return { statusCode: 204, body: '' };
+    };
+    await withApi(handler, async (api) => {
+      await fetch(`${api.url}/client`);
+      await fetch(`${api.url}/client`);
+      expect(new Set(ids).size).toBe(2);
+      expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  it('decodes base64 results, passes binary requests as base64, defaults content-type to JSON', async () => {
+    const bytes = Buffer.from([0, 1, 2, 0xff]);
+    let received: APIGatewayProxyEvent | undefined;
+    const handler = async (e: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      received = e;
+      return { statusCode: 200, isBase64Encoded: true, body: bytes.toString('base64') };
+    };
+    await withApi(handler, async (api) => {
+      const res = await fetch(`${api.url}/blob`, { method: 'POST', body: Buffer.from([0xc3, 0x28]) });
+      expect(Buffer.from(await res.arrayBuffer())).toEqual(bytes);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(received?.isBase64Encoded).toBe(true);
+      expect(Buffer.from(received?.body ?? '', 'base64')).toEqual(Buffer.from([0xc3, 0x28]));
+    });
+  });
+
+  it('identity null reaches the handler as an event without a caller', async () => {
+    let userArn: string | null | undefined;
+    const handler = async (e: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      userArn = e.requestContext.identity.userArn;
+      return { statusCode: 403, body: '{}' };
+    };
+    await withApi(
+      handler,
+      async (api) => {
+        expect((await fetch(`${api.url}/client`)).status).toBe(403);
+        expect(userArn).toBeNull();
+      },
+      { identity: null },
+    );
+  });
+
+  it('answers 502 like API Gateway when the handler throws, and reports it', async () => {
+    const errors: string[] = [];
+    const handler = async (): Promise<APIGatewayProxyResult> => {
+      throw new Error('boom');
+    };
+    await withApi(
+      handler,
+      async (api) => {
+        const res = await fetch(`${api.url}/client`);
+        expect(res.status).toBe(502);
+        expect(await res.json()).toEqual({ message: 'Internal server error' });
+        expect(errors).toEqual([`handler threw:${res.headers.get('x-amzn-requestid')}`]);
+      },
+      { onError: (message, _error, requestId) => errors.push(`${message}:${requestId}`) },
+    );
+  });
+
+  it('answers 502 for a malformed proxy result or a timeout', async () => {
+    const malformed = async () => ({ status: 200 }) as unknown as APIGatewayProxyResult;
+    await withApi(malformed, async (api) => {
+      expect((await fetch(`${api.url}/client`)).status).toBe(502);
+    });
+    const badHeader = async (): Promise<APIGatewayProxyResult> => ({
+      statusCode: 200,
+      headers: { 'x-bad': 'line\nbreak' },
+      body: '{}',
+    });
+    await withApi(badHeader, async (api) => {
+      const res = await fetch(`${api.url}/client`);
+      expect(res.status).toBe(502);
+      expect(res.headers.get('x-bad')).toBeNull();
+    });
+    const slow = () => new Promise<APIGatewayProxyResult>(() => {});
+    await withApi(
+      slow,
+      async (api) => {
+        const started = performance.now();
+        const res = await fetch(`${api.url}/client`);
+        expect(res.status).toBe(502);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+      },
+      { timeoutMs: 100 },
+    );
+  });
+
+  it('answers 413 above the payload limit without calling the handler', async () => {
+    let calls = 0;
+    const handler = async (): Promise<APIGatewayProxyResult> => {
+      calls += 1;
+      return { statusCode: 200, body: '{}' };
+    };
+    await withApi(
+      handler,
+      async (api) => {
+        const big = await fetch(`${api.url}/client`, { method: 'PUT', body: 'x'.repeat(2048) });
+        expect(big.status).toBe(413);
+        expect(await big.json()).toHaveProperty('message');
+        const small = await fetch(`${api.url}/client`, { method: 'PUT', body: 'x'.repeat(1024) });
+        expect(small.status).toBe(200);
+        expect(calls).toBe(1);
+      },
+      { maxBodyBytes: 1024 },
+    );
+  });
+
+  it('enforces the 10 MB API Gateway limit by default, also for chunked uploads', async () => {
+    let calls = 0;
+    const handler = async (): Promise<APIGatewayProxyResult> => {
+      calls += 1;
+      return { statusCode: 200, body: '{}' };
+    };
+    await withApi(handler, async (api) => {
+      const chunk = new Uint8Array(1024 * 1024).fill(120);
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent >= API_GATEWAY_MAX_BODY_BYTES + 1) controller.close();
+          else {
+            sent += chunk.length;
+            controller.enqueue(chunk);
+          }
+        },
+      });
+      const res = await fetch(`${api.url}/client`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+      expect(API_GATEWAY_MAX_BODY_BYTES).toBe(10 * 1024 * 1024);
+      expect(res.status).toBe(413);
+      expect(calls).toBe(0);
+    });
+  });
+});
+
+describe('localHandlerEnv', () => {
+  it('wires the handler to the local stand-ins with fake credentials', () => {
+    const env = localHandlerEnv({ affixBaseUrl: 'http://127.0.0.1:1', ssmUrl: 'http://127.0.0.1:2' });
+    expect(env).toEqual({
+      AFFIX_BASE_URL: 'http://127.0.0.1:1',
+      AFFIX_CLIENT_ID_PARAMETER: '/affix/local/client-id',
+      AFFIX_CLIENT_SECRET_PARAMETER: '/affix/local/client-secret',
+      AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:2',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      POWERTOOLS_SERVICE_NAME: 'affix-webhook-config',
+      POWERTOOLS_METRICS_NAMESPACE: 'AffixWebhookConfig',
+      STAGE: 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    const custom = localHandlerEnv({
+      affixBaseUrl: 'a',
+      ssmUrl: 'b',
+      clientIdParameter: '/x/id',
+      clientSecretParameter: '/x/secret',
+    });
+    expect([custom.AFFIX_CLIENT_ID_PARAMETER, custom.AFFIX_CLIENT_SECRET_PARAMETER]).toEqual([
+      '/x/id',
+      '/x/secret',
+    ]);
+  });
+});
