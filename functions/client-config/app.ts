@@ -17,7 +17,13 @@ import type { CallContext } from './affix-client.ts';
 import type { Config } from './config.ts';
 import { createDeadline, requestBudgetMs } from './deadline.ts';
 import { toPublicClient } from './masking.ts';
-import { type ProxyContext, problemResponder, requestGuard, requestTelemetry } from './middlewares.ts';
+import {
+  type ProxyContext,
+  problemResponder,
+  requestGuard,
+  requestTelemetry,
+  stateOf,
+} from './middlewares.ts';
 import { ProblemError } from './problems.ts';
 import { jsonResponse } from './responses.ts';
 import { PatchClientRequestSchema, ReplaceSecretsRequestSchema } from './schemas.ts';
@@ -46,7 +52,7 @@ export function createHandler(dependencies: HandlerDependencies) {
     event: APIGatewayProxyEvent,
     context: ProxyContext,
   ): Promise<APIGatewayProxyResult> {
-    const { state } = context;
+    const state = stateOf(context);
     state.requestedFields = requestedFields(event.body);
     const remaining =
       typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;

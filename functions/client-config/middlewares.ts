@@ -32,7 +32,13 @@ export interface RequestState {
   outcome?: ProblemSlug | 'success';
 }
 
-export type ProxyContext = Context & { state: RequestState };
+/** The Lambda context plus our per-request state, which `requestGuard` sets first thing. */
+export type ProxyContext = Context & { state?: RequestState };
+
+export function stateOf(context: ProxyContext): RequestState {
+  if (context.state === undefined) throw new Error('requestGuard did not run before the handler');
+  return context.state;
+}
 export type ProxyRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>;
 type ProxyMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>;
 
@@ -43,15 +49,16 @@ export function requestGuard(): ProxyMiddleware {
   return {
     before: (request) => {
       const { event, context } = request;
-      context.state = {
+      const state: RequestState = {
         requestId: event.requestContext?.requestId || context.awsRequestId || 'unknown',
         requestedFields: [],
         changedFields: [],
         exchanges: [],
       };
-      context.state.caller = requireCaller(event);
+      context.state = state;
+      state.caller = requireCaller(event);
       const route = resolveRoute(event);
-      context.state.route = route;
+      state.route = route;
       if (!routeHasBody(route)) {
         // A GET's body means nothing here; drop it so no parser looks at it.
         event.body = null;
@@ -107,7 +114,7 @@ export function problemResponder(options: { logger: Logger }): ProxyMiddleware {
   return {
     onError: (request) => {
       const problem = toProblem(request.error);
-      const state = request.context.state as RequestState | undefined;
+      const { state } = request.context;
       if (state !== undefined) state.outcome = problem.slug;
       const instance = state?.requestId ?? request.event?.requestContext?.requestId ?? 'unknown';
       if (problem.slug === 'internal') {
@@ -127,7 +134,7 @@ export function problemResponder(options: { logger: Logger }): ProxyMiddleware {
 /** After every request: the outcome metric, upstream latency, and (for writes) one audit line. */
 export function requestTelemetry(options: { logger: Logger; metrics: Metrics }): ProxyMiddleware {
   const record = (request: ProxyRequest) => {
-    const state = request.context.state as RequestState | undefined;
+    const { state } = request.context;
     const outcome = state?.outcome ?? (request.response?.statusCode === 200 ? 'success' : 'internal');
     options.metrics.addDimension('outcome', outcome);
     options.metrics.addMetric('RequestOutcome', MetricUnit.Count, 1);
@@ -155,7 +162,7 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
   };
   return {
     after: (request) => {
-      const state = request.context.state as RequestState | undefined;
+      const { state } = request.context;
       if (state !== undefined) state.outcome = 'success';
       record(request);
     },

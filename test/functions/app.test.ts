@@ -1,0 +1,589 @@
+/**
+ * The handler through the real middy chain (header normalizer, guard, JSON body parser, problem
+ * responder, telemetry, Powertools middlewares) with the real use cases and the real Affix HTTP
+ * client; only `fetch` and the credential loader are in-memory. Every route and every row of the
+ * status table is exercised here; the same scenarios also prove no secret leaks.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
+import { createHandler } from '../../functions/client-config/app.ts';
+import { computeEtag } from '../../functions/client-config/client-state.ts';
+import { type AffixCredentials, createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import { ProblemError } from '../../functions/client-config/problems.ts';
+import { captureOutput } from '../support/capture.ts';
+import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../support/events.ts';
+import {
+  CLIENT_ID,
+  createFakeAffix,
+  type FakeAffix,
+  json,
+  SECRET_A,
+  SECRET_B,
+} from '../support/fake-affix-fetch.ts';
+
+const output = captureOutput();
+const responses: APIGatewayProxyResult[] = [];
+
+interface Harness {
+  affix: FakeAffix;
+  invoke(
+    options: EventOptions,
+    remainingMs?: number,
+  ): Promise<APIGatewayProxyResult & { json: Record<string, unknown> }>;
+  loads: () => number;
+  ssm: { credentials: AffixCredentials; fail: Error | undefined };
+}
+
+function harness(
+  options: { deadlineMs?: number; attemptTimeoutMs?: number; throwFromAffix?: Error } = {},
+): Harness {
+  const affix = createFakeAffix();
+  const ssm = {
+    credentials: { clientId: CLIENT_ID, clientSecret: SECRET_A } as AffixCredentials,
+    fail: undefined as Error | undefined,
+  };
+  let loads = 0;
+  const credentials = createCredentialsCache({
+    maxAgeMs: 300_000,
+    load: async () => {
+      loads += 1;
+      if (ssm.fail !== undefined) throw ssm.fail;
+      return ssm.credentials;
+    },
+  });
+  const httpClient = createAffixHttpClient({
+    baseUrl: 'https://affix.test',
+    credentials,
+    attemptTimeoutMs: options.attemptTimeoutMs ?? 1_000,
+    maxAttempts: 3,
+    fetch: affix.fetch,
+    random: () => 0,
+  });
+  const ports = {
+    credentials,
+    affix: options.throwFromAffix
+      ? {
+          getClient: () => Promise.reject(options.throwFromAffix),
+          updateClient: () => Promise.reject(options.throwFromAffix),
+        }
+      : httpClient,
+  };
+  const handler = createHandler({
+    config: { upstreamDeadlineMs: options.deadlineMs ?? 3_000, deadlineSafetyMarginMs: 100 },
+    ports,
+    logger: new Logger({ serviceName: 'affix-webhook-config' }),
+    metrics: new Metrics({
+      namespace: 'AffixWebhookConfig',
+      serviceName: 'affix-webhook-config',
+      defaultDimensions: { stage: 'test' },
+    }),
+  });
+  return {
+    affix,
+    ssm,
+    loads: () => loads,
+    async invoke(eventOptions, remainingMs) {
+      const result = await handler(apiEvent(eventOptions), lambdaContext(remainingMs));
+      responses.push(result);
+      return { ...result, json: JSON.parse(result.body) as Record<string, unknown> };
+    },
+  };
+}
+
+const GET = { method: 'GET', path: '/client' };
+const patch = (body: unknown, headers: Record<string, string> = {}): EventOptions => ({
+  method: 'PATCH',
+  path: '/client',
+  body,
+  headers,
+});
+const putSecrets = (list: unknown, headers: Record<string, string> = {}): EventOptions => ({
+  method: 'PUT',
+  path: '/client/secrets',
+  body: { client_secret: list },
+  headers,
+});
+
+function expectProblem(
+  result: APIGatewayProxyResult & { json: Record<string, unknown> },
+  status: number,
+  slug: string,
+) {
+  expect(result.statusCode).toBe(status);
+  expect(result.headers?.['content-type']).toBe('application/problem+json');
+  expect(result.json.type).toBe(`urn:affix-webhook-config:problem:${slug}`);
+  expect(result.json.status).toBe(status);
+  expect(typeof result.json.title).toBe('string');
+  expect(typeof result.json.detail).toBe('string');
+  expect(result.json.instance).toMatch(/^req-\d+$/);
+  expect(JSON.stringify(result.json)).not.toMatch(/at .*\.ts:\d+/); // never a stack
+}
+
+describe('GET /client', () => {
+  it('returns the client with every secret masked and a strong ETag over the full client', async () => {
+    const h = harness();
+    h.affix.client.client_secret = [SECRET_A, SECRET_B];
+    const result = await h.invoke(GET);
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.['content-type']).toBe('application/json; charset=utf-8');
+    expect(result.json).toEqual({
+      client_id: CLIENT_ID,
+      name: 'Test App',
+      redirect_uris: ['https://app.example.com/callback'],
+      webhook_uri: 'https://hooks.example.com/affix',
+      client_secret: [`****${SECRET_A.slice(-4)}`, `****${SECRET_B.slice(-4)}`],
+    });
+    expect(result.headers?.etag).toBe(computeEtag(h.affix.client));
+    expect(result.headers?.etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+    expect(result.headers?.['cache-control']).toBe('no-store');
+  });
+
+  it('shows a missing webhook_uri as null', async () => {
+    const h = harness();
+    const { webhook_uri: _dropped, ...withoutWebhook } = h.affix.client;
+    h.affix.client = withoutWebhook as typeof h.affix.client;
+    const result = await h.invoke(GET);
+    expect(result.json.webhook_uri).toBeNull();
+  });
+
+  it('ignores a body on GET', async () => {
+    const h = harness();
+    const result = await h.invoke({
+      ...GET,
+      rawBody: '{not json',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(result.statusCode).toBe(200);
+  });
+});
+
+describe('PATCH /client', () => {
+  it('changes only webhook_uri and sends the full object with the secrets and redirect URIs as they were', async () => {
+    const h = harness();
+    const before = structuredClone(h.affix.client);
+    const result = await h.invoke(patch({ webhook_uri: 'https://hooks.example.com/v2' }));
+    expect(result.statusCode).toBe(200);
+    expect(result.json.webhook_uri).toBe('https://hooks.example.com/v2');
+    const post = h.affix.calls.find((call) => call.method === 'POST');
+    expect(post?.body).toEqual({
+      name: before.name,
+      webhook_uri: 'https://hooks.example.com/v2',
+      redirect_uris: before.redirect_uris,
+      client_secret: before.client_secret,
+    });
+    expect(h.affix.client.client_secret).toEqual(before.client_secret);
+    expect(result.headers?.etag).toBe(computeEtag(h.affix.client));
+  });
+
+  it('turns webhooks off with null, accepts application/merge-patch+json and trims the name', async () => {
+    const h = harness();
+    const result = await h.invoke(
+      patch(
+        { webhook_uri: null, name: '  New Name  ' },
+        { 'Content-Type': 'application/merge-patch+json; charset=utf-8' },
+      ),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(h.affix.client.webhook_uri).toBeNull();
+    expect(h.affix.client.name).toBe('New Name');
+  });
+
+  it('sends no update when nothing changes', async () => {
+    const h = harness();
+    const result = await h.invoke(patch({ name: 'Test App' }));
+    expect(result.statusCode).toBe(200);
+    expect(h.affix.calls.map((call) => call.method)).toEqual(['GET']);
+  });
+
+  it('applies the change when If-Match carries the current ETag', async () => {
+    const h = harness();
+    const etag = (await h.invoke(GET)).headers?.etag as string;
+    const result = await h.invoke(patch({ name: 'Renamed' }, { 'If-Match': etag }));
+    expect(result.statusCode).toBe(200);
+    expect(h.affix.client.name).toBe('Renamed');
+    expect(result.headers?.etag).not.toBe(etag);
+  });
+
+  it('answers 412 and sends nothing when If-Match is stale', async () => {
+    const h = harness();
+    const result = await h.invoke(patch({ name: 'Renamed' }, { 'If-Match': '"stale-etag-value"' }));
+    expectProblem(result, 412, 'precondition-failed');
+    expect(h.affix.calls.map((call) => call.method)).toEqual(['GET']);
+    expect(h.affix.client.name).toBe('Test App');
+  });
+
+  it('answers 400 with a per-field errors list when the body fails the schema', async () => {
+    const h = harness();
+    const result = await h.invoke(
+      patch({ webhook_uri: 'http://insecure.example.com', redirect_uris: [], name: '', extra: 1 }),
+    );
+    expectProblem(result, 400, 'validation-failed');
+    const pointers = (result.json.errors as { pointer: string }[]).map((error) => error.pointer).sort();
+    expect(pointers).toEqual(['/extra', '/name', '/redirect_uris', '/webhook_uri']);
+    expect(h.affix.calls).toHaveLength(0);
+  });
+
+  it('answers 400 pointing to the secrets route when client_secret is patched', async () => {
+    const h = harness();
+    const result = await h.invoke(patch({ client_secret: [SECRET_B] }));
+    expectProblem(result, 400, 'validation-failed');
+    expect(result.json.errors).toEqual([
+      { pointer: '/client_secret', detail: 'client_secret cannot be changed here: use PUT /client/secrets' },
+    ]);
+  });
+
+  it('answers 400 for an empty patch and for a body that is not an object', async () => {
+    const h = harness();
+    expectProblem(await h.invoke(patch({})), 400, 'validation-failed');
+    expectProblem(await h.invoke(patch([1, 2])), 400, 'validation-failed');
+    expectProblem(await h.invoke(patch('string')), 400, 'validation-failed');
+  });
+
+  it('answers 400 malformed-json for a body that is not JSON, or empty', async () => {
+    const h = harness();
+    expectProblem(
+      await h.invoke({ method: 'PATCH', path: '/client', rawBody: '{"name": ' }),
+      400,
+      'malformed-json',
+    );
+    expectProblem(
+      await h.invoke({
+        method: 'PATCH',
+        path: '/client',
+        rawBody: '',
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'malformed-json',
+    );
+  });
+
+  it('answers 400 for prototype-pollution keys without touching any prototype', async () => {
+    const h = harness();
+    const result = await h.invoke({
+      method: 'PATCH',
+      path: '/client',
+      rawBody: '{"__proto__": {"polluted": true}}',
+    });
+    expectProblem(result, 400, 'validation-failed');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('decodes base64-encoded bodies', async () => {
+    const h = harness();
+    const rawBody = Buffer.from(JSON.stringify({ name: 'From Base64' })).toString('base64');
+    const result = await h.invoke({
+      method: 'PATCH',
+      path: '/client',
+      rawBody,
+      isBase64Encoded: true,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(result.statusCode).toBe(200);
+    expect(h.affix.client.name).toBe('From Base64');
+  });
+
+  it('answers 413 for a body over 16 KiB', async () => {
+    const h = harness();
+    const result = await h.invoke(patch({ name: 'x'.repeat(17 * 1024) }));
+    expectProblem(result, 413, 'payload-too-large');
+  });
+
+  it('answers 415 for other content types, and for none', async () => {
+    const h = harness();
+    expectProblem(
+      await h.invoke(patch({ name: 'x' }, { 'Content-Type': 'text/plain' })),
+      415,
+      'unsupported-media-type',
+    );
+    expectProblem(
+      await h.invoke(patch({ name: 'x' }, { 'Content-Type': 'application/json-patch+json' })),
+      415,
+      'unsupported-media-type',
+    );
+    const none = await h.invoke({
+      method: 'PATCH',
+      path: '/client',
+      rawBody: '{"name":"x"}',
+      omitContentType: true,
+    });
+    expectProblem(none, 415, 'unsupported-media-type');
+  });
+});
+
+describe('PUT /client/secrets', () => {
+  it('replaces the secret list and keeps every other field', async () => {
+    const h = harness();
+    const before = structuredClone(h.affix.client);
+    const result = await h.invoke(putSecrets([SECRET_A, SECRET_B]));
+    expect(result.statusCode).toBe(200);
+    expect(h.affix.client).toEqual({ ...before, client_secret: [SECRET_A, SECRET_B] });
+    expect(result.json.client_secret).toEqual([`****${SECRET_A.slice(-4)}`, `****${SECRET_B.slice(-4)}`]);
+  });
+
+  it('answers 409 would-lock-out and sends nothing when the list drops the secret the proxy uses', async () => {
+    const h = harness();
+    const result = await h.invoke(putSecrets([SECRET_B]));
+    expectProblem(result, 409, 'would-lock-out');
+    expect(h.affix.calls.map((call) => call.method)).toEqual(['GET']);
+    expect(h.affix.client.client_secret).toEqual([SECRET_A]);
+  });
+
+  it('validates the list: count, length, printable characters, duplicates', async () => {
+    const h = harness();
+    for (const list of [
+      [],
+      ['short'],
+      [SECRET_A, SECRET_A],
+      [`${SECRET_A} with space`],
+      Array(6)
+        .fill(0)
+        .map((_, i) => `${SECRET_A}-${i}`),
+      'x',
+    ]) {
+      expectProblem(await h.invoke(putSecrets(list)), 400, 'validation-failed');
+    }
+    expect(h.affix.calls).toHaveLength(0);
+  });
+
+  it('answers 412 on a stale If-Match', async () => {
+    const h = harness();
+    expectProblem(
+      await h.invoke(putSecrets([SECRET_A, SECRET_B], { 'If-Match': '"old"' })),
+      412,
+      'precondition-failed',
+    );
+  });
+});
+
+describe('routing and identity', () => {
+  it('answers 403 when API Gateway passed no IAM caller', async () => {
+    const h = harness();
+    expectProblem(await h.invoke({ ...GET, identity: null }), 403, 'forbidden');
+    expect(h.affix.calls).toHaveLength(0);
+  });
+
+  it('accepts a caller given only as identity.caller', async () => {
+    const h = harness();
+    expect((await h.invoke({ ...GET, identity: { userArn: null, caller: 'AIDAEXAMPLE' } })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('answers 404 for unknown routes and 405 with Allow for wrong methods', async () => {
+    const h = harness();
+    expectProblem(await h.invoke({ method: 'GET', path: '/nope' }), 404, 'not-found');
+    const wrong = await h.invoke({ method: 'DELETE', path: '/client' });
+    expectProblem(wrong, 405, 'method-not-allowed');
+    expect(wrong.headers?.allow).toBe('GET, PATCH');
+    expect((await h.invoke({ method: 'GET', path: '/client/secrets' })).headers?.allow).toBe('PUT');
+  });
+});
+
+describe('upstream outcomes', () => {
+  it('maps an Affix 400 to 422, passing its message on with secrets scrubbed', async () => {
+    const h = harness();
+    h.affix.scriptFor(
+      'POST',
+      json(400, { message: `bad secret ${SECRET_A}`, validation_error: 'name\u0000 too long' }),
+    );
+    const result = await h.invoke(patch({ name: 'Other' }));
+    expectProblem(result, 422, 'upstream-rejected');
+    expect(result.json.detail).toBe('Affix rejected the change: bad secret [REDACTED]: name  too long');
+  });
+
+  it('reloads credentials once on 401 and succeeds with the rotated secret', async () => {
+    const h = harness();
+    h.affix.client.client_secret = [SECRET_B];
+    // SSM already holds the new secret, but the cache still has the old one.
+    await h.invoke(GET).catch(() => undefined);
+    h.ssm.credentials = { clientId: CLIENT_ID, clientSecret: SECRET_B };
+    const result = await h.invoke(GET);
+    expect(result.statusCode).toBe(200);
+    expect(h.loads()).toBe(3); // first load, refresh on the first request's 401, refresh on the second's
+  });
+
+  it('answers 502 upstream-auth-failed when Affix still says 401 after one refresh', async () => {
+    const h = harness();
+    h.affix.client.client_secret = [SECRET_B];
+    const result = await h.invoke(GET);
+    expectProblem(result, 502, 'upstream-auth-failed');
+    expect(h.loads()).toBe(2);
+    expect(h.affix.calls).toHaveLength(2);
+  });
+
+  it('maps an Affix 409 to 409 upstream-conflict', async () => {
+    const h = harness();
+    h.affix.scriptFor('POST', json(409, { error: 'conflict' }));
+    expectProblem(await h.invoke(patch({ name: 'Other' })), 409, 'upstream-conflict');
+  });
+
+  it('retries 429 with a short Retry-After and succeeds', async () => {
+    const h = harness();
+    h.affix.script(json(429, { message: 'slow down' }, { 'retry-after': '0' }));
+    expect((await h.invoke(GET)).statusCode).toBe(200);
+    expect(h.affix.calls).toHaveLength(2);
+  });
+
+  it('answers 429 at once, passing Retry-After on, when it is longer than the deadline', async () => {
+    const h = harness();
+    h.affix.script(json(429, { message: 'slow down' }, { 'retry-after': '120' }));
+    const result = await h.invoke(GET);
+    expectProblem(result, 429, 'upstream-rate-limited');
+    expect(result.headers?.['retry-after']).toBe('120');
+    expect(h.affix.calls).toHaveLength(1);
+  });
+
+  it('answers 429 after three rate-limited attempts', async () => {
+    const h = harness();
+    const limited = () => json(429, { message: 'slow down' }, { 'retry-after': '0' });
+    h.affix.script(limited, limited, limited);
+    const result = await h.invoke(GET);
+    expectProblem(result, 429, 'upstream-rate-limited');
+    expect(result.headers?.['retry-after']).toBe('0');
+    expect(h.affix.calls).toHaveLength(3);
+  });
+
+  it('retries a 500 and returns the 200 that follows', async () => {
+    const h = harness();
+    h.affix.script(json(500, { message: 'oops' }));
+    expect((await h.invoke(GET)).statusCode).toBe(200);
+    expect(h.affix.calls).toHaveLength(2);
+  });
+
+  it('answers 502 upstream-error after three 5xx, and for an unknown status', async () => {
+    const h = harness();
+    const failing = () => json(503, { message: 'down' });
+    h.affix.script(failing, failing, failing);
+    expectProblem(await h.invoke(GET), 502, 'upstream-error');
+    expect(h.affix.calls).toHaveLength(3);
+    h.affix.script(json(404, { message: 'no' }));
+    expectProblem(await h.invoke(GET), 502, 'upstream-error');
+  });
+
+  it('answers 502 upstream-bad-response for a 200 that is not JSON, has the wrong shape, or is too large', async () => {
+    const h = harness();
+    h.affix.script(
+      new Response('<html>oops</html>', { status: 200, headers: { 'content-type': 'text/html' } }),
+    );
+    expectProblem(await h.invoke(GET), 502, 'upstream-bad-response');
+    h.affix.script(json(200, { client_id: 1, name: 'x' }));
+    expectProblem(await h.invoke(GET), 502, 'upstream-bad-response');
+    h.affix.script(new Response(`{"name":"${'x'.repeat(1024 * 1024 + 10)}"}`, { status: 200 }));
+    expectProblem(await h.invoke(GET), 502, 'upstream-bad-response');
+  });
+
+  it('answers 502 upstream-unreachable after three connection failures', async () => {
+    const h = harness();
+    const refused = () =>
+      Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }));
+    h.affix.script(refused, refused, refused);
+    expectProblem(await h.invoke(GET), 502, 'upstream-unreachable');
+    expect(h.affix.calls).toHaveLength(3);
+  });
+
+  it('answers 504 upstream-timeout when Affix hangs past the deadline', async () => {
+    const h = harness({ deadlineMs: 300, attemptTimeoutMs: 200 });
+    const hang = (request: Request) =>
+      new Promise<Response>((_, reject) =>
+        request.signal.addEventListener('abort', () => reject(request.signal.reason)),
+      );
+    h.affix.script(hang, hang, hang);
+    const started = performance.now();
+    const result = await h.invoke(GET);
+    expectProblem(result, 504, 'upstream-timeout');
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('shrinks the deadline to the Lambda remaining time minus the safety margin', async () => {
+    const h = harness({ deadlineMs: 10_000, attemptTimeoutMs: 5_000 });
+    const hang = (request: Request) =>
+      new Promise<Response>((_, reject) =>
+        request.signal.addEventListener('abort', () => reject(request.signal.reason)),
+      );
+    h.affix.script(hang);
+    const started = performance.now();
+    const result = await h.invoke(GET, 600);
+    expectProblem(result, 504, 'upstream-timeout');
+    expect(performance.now() - started).toBeLessThan(600);
+  });
+
+  it('answers 503 credentials-unavailable when SSM fails, and recovers on the next request', async () => {
+    const h = harness();
+    h.ssm.fail = new ProblemError('credentials-unavailable', 'The Affix credentials could not be read.');
+    expectProblem(await h.invoke(GET), 503, 'credentials-unavailable');
+    h.ssm.fail = undefined;
+    expect((await h.invoke(GET)).statusCode).toBe(200);
+  });
+
+  it('answers 500 internal for anything else, without its message', async () => {
+    const h = harness({ throwFromAffix: new Error(`boom with ${SECRET_A}`) });
+    const result = await h.invoke(GET);
+    expectProblem(result, 500, 'internal');
+    expect(result.body).not.toContain('boom');
+  });
+});
+
+describe('observability', () => {
+  let firstLine = 0;
+  beforeEach(() => {
+    firstLine = output.lines.length;
+  });
+  const linesOfThisTest = () => output.json(firstLine);
+
+  it('writes one audit line per write with caller, route, changed fields, upstream status and latency', async () => {
+    const h = harness();
+    await h.invoke(patch({ webhook_uri: 'https://hooks.example.com/audited' }));
+    const audits = linesOfThisTest().filter((line) => line.message === 'audit');
+    expect(audits).toHaveLength(1);
+    expect(audits[0]?.audit).toMatchObject({
+      caller: CALLER_ARN,
+      route: 'PATCH /client',
+      outcome: 'success',
+      status: 200,
+      requestedFields: ['webhook_uri'],
+      changedFields: ['webhook_uri'],
+      upstreamStatus: 200,
+    });
+    const audit = audits[0]?.audit as { upstreamCalls: unknown[]; upstreamLatencyMs: unknown };
+    expect(audit.upstreamCalls).toHaveLength(2);
+    expect(typeof audit.upstreamLatencyMs).toBe('number');
+  });
+
+  it('audits failed writes too, and emits the outcome metric per request', async () => {
+    const h = harness();
+    h.affix.client.client_secret = [SECRET_B];
+    await h.invoke(putSecrets([SECRET_A, SECRET_B]));
+    const lines = linesOfThisTest();
+    const audit = lines.find((line) => line.message === 'audit')?.audit as Record<string, unknown>;
+    expect(audit).toMatchObject({
+      route: 'PUT /client/secrets',
+      outcome: 'upstream-auth-failed',
+      status: 502,
+    });
+    const emf = lines.find((line) => line.RequestOutcome !== undefined);
+    expect(emf).toMatchObject({
+      RequestOutcome: 1,
+      outcome: 'upstream-auth-failed',
+      service: 'affix-webhook-config',
+      stage: 'test',
+    });
+    expect(lines.some((line) => line.UpstreamLatency !== undefined)).toBe(true);
+  });
+});
+
+afterAll(() => {
+  // Every response and every log line written by the scenarios above: no secret in any form.
+  const forbidden = [SECRET_A, SECRET_B].flatMap((secret) => [
+    secret,
+    Buffer.from(secret).toString('base64'),
+    Buffer.from(`${CLIENT_ID}:${secret}`).toString('base64'),
+  ]);
+  const haystack = [...responses.map((response) => JSON.stringify(response)), ...output.lines].join('\n');
+  expect(responses.length).toBeGreaterThan(40);
+  expect(output.lines.length).toBeGreaterThan(40);
+  for (const needle of forbidden) expect(haystack).not.toContain(needle);
+});

@@ -1,0 +1,79 @@
+/**
+ * An in-memory Affix for handler tests: a `fetch` implementation that keeps the client's state,
+ * checks the Basic header against the current secrets like Affix does, and can be told to answer
+ * the next requests with scripted responses. No sockets: the real HTTP stand-in lives in local/.
+ */
+import type { AffixClient } from '../../functions/client-config/schemas.ts';
+
+export const SECRET_A = 'secret-AAAA-aaaa-1111-initial';
+export const SECRET_B = 'secret-BBBB-bbbb-2222-rotated';
+export const CLIENT_ID = 'client-0000-test';
+
+export function initialClient(): AffixClient {
+  return {
+    client_id: CLIENT_ID,
+    client_secret: [SECRET_A],
+    name: 'Test App',
+    redirect_uris: ['https://app.example.com/callback'],
+    webhook_uri: 'https://hooks.example.com/affix',
+  };
+}
+
+export type Scripted = Response | Error | ((request: Request) => Response | Promise<Response>);
+
+export interface FakeAffix {
+  fetch: typeof fetch;
+  client: AffixClient;
+  calls: { method: string; body: unknown; authorized: boolean }[];
+  /** Answer the next matching requests with these, in order, before falling back to the state. */
+  script(...responses: Scripted[]): void;
+  scriptFor(method: 'GET' | 'POST', ...responses: Scripted[]): void;
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+export function createFakeAffix(client: AffixClient = initialClient()): FakeAffix {
+  const queue: { method?: string; response: Scripted }[] = [];
+  const fake: FakeAffix = {
+    client,
+    calls: [],
+    script: (...responses) => queue.push(...responses.map((response) => ({ response }))),
+    scriptFor: (method, ...responses) => queue.push(...responses.map((response) => ({ method, response }))),
+    fetch: async (input, init) => {
+      const request = new Request(input, init);
+      const text = request.method === 'POST' ? await request.text() : '';
+      const body = text === '' ? undefined : JSON.parse(text);
+      const authorized = fake.client.client_secret.some(
+        (secret) =>
+          request.headers.get('authorization') ===
+          `Basic ${Buffer.from(`${fake.client.client_id}:${secret}`).toString('base64')}`,
+      );
+      fake.calls.push({ method: request.method, body, authorized });
+      const index = queue.findIndex((entry) => entry.method === undefined || entry.method === request.method);
+      if (index >= 0) {
+        const [entry] = queue.splice(index, 1);
+        const scripted = entry?.response;
+        if (scripted instanceof Error) throw scripted;
+        if (typeof scripted === 'function') return scripted(request);
+        if (scripted !== undefined) return scripted;
+      }
+      if (!authorized) {
+        return json(401, {
+          error: 'authentication_error',
+          message: 'Your password is incorrect',
+          code: 'incorrect_username_or_password',
+        });
+      }
+      if (request.method === 'POST') {
+        fake.client = { client_id: fake.client.client_id, ...body };
+      }
+      return json(200, fake.client);
+    },
+  };
+  return fake;
+}
