@@ -1,0 +1,226 @@
+/**
+ * `npm start`: runs the Lambda handler behind a local API Gateway stand-in, with an in-memory Affix
+ * sandbox and a local SSM endpoint holding the Affix credentials. Everything binds 127.0.0.1.
+ *
+ * Environment:
+ * - `PORT` (default 3000; 0 = ephemeral), `AFFIX_SANDBOX_PORT`, `SSM_PORT` (default ephemeral).
+ * - `AFFIX_BASE_URL` + `AFFIX_CLIENT_ID` + `AFFIX_CLIENT_SECRET` (all three): use that Affix API
+ *   instead of the sandbox; the credentials go into the local SSM endpoint only and are never printed.
+ * - `LOCAL_HANDLER_MODULE`: load another handler module (path or file URL), e.g. a fake in tests.
+ *
+ * Prints a line containing `ready` (and the API URL) once it listens; SIGINT/SIGTERM close everything.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type AffixSandbox, SANDBOX_DEFAULTS, startAffixSandbox } from './affix-sandbox.ts';
+import {
+  DEFAULT_CLIENT_ID_PARAMETER,
+  DEFAULT_CLIENT_SECRET_PARAMETER,
+  LOCAL_IDENTITY,
+  type LocalApi,
+  type LocalHandler,
+  localHandlerEnv,
+  startLocalApi,
+} from './api-gateway.ts';
+import { type SsmEndpoint, startSsmEndpoint } from './ssm-endpoint.ts';
+
+const DEFAULT_HANDLER_MODULE = new URL('../functions/client-config/handler.ts', import.meta.url).href;
+
+export interface ExternalAffix {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface LocalStackOptions {
+  /** Local API port (default 3000; 0 = ephemeral). */
+  port?: number;
+  sandboxPort?: number;
+  ssmPort?: number;
+  /** Use this Affix API instead of starting the sandbox. */
+  external?: ExternalAffix;
+  /** Module exporting `handler` (path or URL). Default: functions/client-config/handler.ts. */
+  handlerModule?: string;
+  /** Lambda timeout for the local API (default: startLocalApi's default). */
+  timeoutMs?: number;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  /** Undefined when an external Affix API is used. */
+  sandbox: AffixSandbox | undefined;
+  ssm: SsmEndpoint;
+  affixBaseUrl: string;
+  clientId: string;
+  close(): Promise<void>;
+}
+
+function parsePort(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`${name} must be an integer between 0 and 65535, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+function toModuleUrl(specifier: string): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? specifier : pathToFileURL(resolve(specifier)).href;
+}
+
+async function loadHandler(moduleUrl: string): Promise<LocalHandler> {
+  let mod: unknown;
+  try {
+    // A non-literal specifier keeps this file type-correct while the handler does not exist yet.
+    mod = await import(moduleUrl);
+  } catch (error) {
+    throw new Error(`could not load the handler module ${moduleUrl}`, { cause: error });
+  }
+  const handler = (mod as { handler?: unknown }).handler;
+  if (typeof handler !== 'function') throw new Error(`${moduleUrl} does not export a function named handler`);
+  return handler as LocalHandler;
+}
+
+/**
+ * Starts sandbox (unless external), SSM endpoint and local API, setting `process.env` for the handler
+ * before its module is imported (it parses its configuration at load time).
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const started: { close(): Promise<void> }[] = [];
+  const closeAll = async (): Promise<void> => {
+    await Promise.allSettled(started.reverse().map((service) => service.close()));
+  };
+  try {
+    let sandbox: AffixSandbox | undefined;
+    let affixBaseUrl: string;
+    let clientId: string;
+    let clientSecret: string;
+    if (options.external) {
+      ({ baseUrl: affixBaseUrl, clientId, clientSecret } = options.external);
+    } else {
+      sandbox = await startAffixSandbox({ port: options.sandboxPort ?? 0 });
+      started.push(sandbox);
+      affixBaseUrl = sandbox.url;
+      clientId = SANDBOX_DEFAULTS.clientId;
+      clientSecret = SANDBOX_DEFAULTS.clientSecret[0];
+    }
+
+    const ssm = await startSsmEndpoint({
+      port: options.ssmPort ?? 0,
+      parameters: {
+        [DEFAULT_CLIENT_ID_PARAMETER]: { value: clientId, type: 'String' },
+        [DEFAULT_CLIENT_SECRET_PARAMETER]: { value: clientSecret, type: 'SecureString' },
+      },
+    });
+    started.push(ssm);
+
+    // Real credentials from the developer's shell must not leak into the handler or the SDK.
+    for (const name of ['AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) {
+      delete process.env[name];
+    }
+    Object.assign(
+      process.env,
+      localHandlerEnv({
+        affixBaseUrl,
+        ssmUrl: ssm.url,
+        clientIdParameter: DEFAULT_CLIENT_ID_PARAMETER,
+        clientSecretParameter: DEFAULT_CLIENT_SECRET_PARAMETER,
+      }),
+    );
+
+    const handler = await loadHandler(toModuleUrl(options.handlerModule ?? DEFAULT_HANDLER_MODULE));
+    const api: LocalApi = await startLocalApi({
+      handler,
+      port: options.port ?? 3000,
+      identity: LOCAL_IDENTITY,
+      timeoutMs: options.timeoutMs,
+    });
+    started.push(api);
+
+    return { apiUrl: api.url, sandbox, ssm, affixBaseUrl, clientId, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** What to print for humans: where things run and ready-to-paste curl examples. Never includes a real secret. */
+export function describeLocalStack(stack: LocalStack): string {
+  const api = stack.apiUrl;
+  const affix = stack.sandbox
+    ? `${stack.affixBaseUrl}  (in-memory sandbox, client_id ${stack.clientId})`
+    : `${stack.affixBaseUrl}  (external Affix API, client_id ${stack.clientId}; secret only in local SSM)`;
+  const current = stack.sandbox ? SANDBOX_DEFAULTS.clientSecret[0] : '<current-secret>';
+  const etag = `ETAG=$(curl -s -o /dev/null -D - ${api}/client | tr -d '\\r' | awk 'tolower($1)=="etag:" {print $2}')`;
+  return [
+    'affix-webhook-config: local stack',
+    `  Affix API      ${affix}`,
+    `  SSM endpoint   ${stack.ssm.url}  (${DEFAULT_CLIENT_ID_PARAMETER} String, ${DEFAULT_CLIENT_SECRET_PARAMETER} SecureString)`,
+    `  caller (IAM)   ${LOCAL_IDENTITY.userArn}`,
+    `  local API      ${api}  (API Gateway REST v1 proxy events, stage "local")`,
+    '',
+    'Read the client (the answer carries an ETag):',
+    `  curl -si ${api}/client`,
+    '',
+    'Change the webhook URI. Send the ETag of your last GET back as If-Match: if the client changed',
+    'in between, the proxy refuses (412) instead of overwriting the other change.',
+    `  ${etag}`,
+    `  curl -si -X PATCH ${api}/client -H 'content-type: application/json' -H "if-match: $ETAG" \\`,
+    `    -d '{"webhook_uri":"https://hooks.example.com/affix-v2"}'`,
+    '',
+    'Rotate the secret: add a new one while keeping the current one first, so callers that still use',
+    'the current secret keep working; remove it with a second PUT once nothing uses it.',
+    `  ${etag}`,
+    `  curl -si -X PUT ${api}/client/secrets -H 'content-type: application/json' -H "if-match: $ETAG" \\`,
+    `    -d '{"client_secret":["${current}","sandbox-secret-bbbbbbbbbbbbbbbb"]}'`,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const external =
+    env.AFFIX_BASE_URL && env.AFFIX_CLIENT_ID && env.AFFIX_CLIENT_SECRET
+      ? { baseUrl: env.AFFIX_BASE_URL, clientId: env.AFFIX_CLIENT_ID, clientSecret: env.AFFIX_CLIENT_SECRET }
+      : undefined;
+  const stack = await startLocalStack({
+    port: parsePort('PORT', env.PORT, 3000),
+    sandboxPort: parsePort('AFFIX_SANDBOX_PORT', env.AFFIX_SANDBOX_PORT, 0),
+    ssmPort: parsePort('SSM_PORT', env.SSM_PORT, 0),
+    external,
+    handlerModule: env.LOCAL_HANDLER_MODULE || undefined,
+  });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stdout.write(`${signal} again: exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`${signal}: shutting down\n`);
+    const force = setTimeout(() => process.exit(1), 5_000);
+    force.unref();
+    stack.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  process.stdout.write(describeLocalStack(stack));
+  process.stdout.write(`\nlocal API ready on ${stack.apiUrl} (Ctrl-C to stop)\n`);
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main().catch((error: unknown) => {
+    const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+    process.stderr.write(
+      `local stack failed to start: ${error instanceof Error ? error.message : String(error)}${cause}\n`,
+    );
+    process.exit(1);
+  });
+}

@@ -1,0 +1,198 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  basicAuthHeader,
+  CLIENT_PATH,
+  SANDBOX_DEFAULTS,
+  startAffixSandbox,
+} from '../../local/affix-sandbox.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * A throwaway handler written at test time (never committed): it records the environment it saw
+ * when its module was loaded, which is what the real handler parses its configuration from.
+ */
+const FAKE_HANDLER = `
+const atLoad = {
+  AFFIX_BASE_URL: process.env.AFFIX_BASE_URL,
+  AWS_ENDPOINT_URL_SSM: process.env.AWS_ENDPOINT_URL_SSM,
+  AFFIX_CLIENT_ID_PARAMETER: process.env.AFFIX_CLIENT_ID_PARAMETER,
+  AFFIX_CLIENT_SECRET_PARAMETER: process.env.AFFIX_CLIENT_SECRET_PARAMETER,
+  STAGE: process.env.STAGE,
+  secretInEnv: 'AFFIX_CLIENT_SECRET' in process.env,
+};
+export const handler = async (event, context) => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ atLoad, userArn: event.requestContext.identity.userArn, resource: event.resource,
+    remaining: context.getRemainingTimeInMillis() }),
+});
+`;
+
+interface AtLoad {
+  AFFIX_BASE_URL: string;
+  AWS_ENDPOINT_URL_SSM: string;
+  AFFIX_CLIENT_ID_PARAMETER: string;
+  AFFIX_CLIENT_SECRET_PARAMETER: string;
+  STAGE: string;
+  secretInEnv: boolean;
+}
+
+let dir: string;
+let fakeHandler: string;
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'affix-start-'));
+  fakeHandler = join(dir, 'handler.mjs');
+  writeFileSync(fakeHandler, FAKE_HANDLER);
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+interface Started {
+  child: ChildProcess;
+  apiUrl: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startStack(env: Record<string, string>): Promise<Started> {
+  const childEnv: Record<string, string | undefined> = { ...process.env, PORT: '0', ...env };
+  for (const name of ['AFFIX_BASE_URL', 'AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET']) {
+    if (!(name in env)) delete childEnv[name];
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+    cwd: repoRoot,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 10_000);
+    const onData = (data: Buffer): void => {
+      output += data.toString('utf8');
+      const match = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, apiUrl: match[1], output: () => output, exited });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ready:\n${output}`));
+    });
+  });
+}
+
+async function callFake(apiUrl: string): Promise<{ atLoad: AtLoad; userArn: string; resource: string }> {
+  const res = await fetch(`${apiUrl}/client`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as { atLoad: AtLoad; userArn: string; resource: string };
+}
+
+async function readCredentials(ssmUrl: string): Promise<string[]> {
+  const ssm = new SSMClient({
+    region: 'us-east-1',
+    endpoint: ssmUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const out = await ssm.send(
+      new GetParametersCommand({
+        Names: ['/affix/local/client-id', '/affix/local/client-secret'],
+        WithDecryption: true,
+      }),
+    );
+    return (out.Parameters ?? []).map((p) => `${p.Name}=${p.Type}:${p.Value}`);
+  } finally {
+    ssm.destroy();
+  }
+}
+
+describe('local/start.ts as a child process', () => {
+  it('wires sandbox, SSM and handler, sets the env before the import, stops on SIGTERM', async () => {
+    const stack = await startStack({ LOCAL_HANDLER_MODULE: fakeHandler });
+    const seen = await callFake(stack.apiUrl);
+    expect(seen.atLoad).toMatchObject({
+      AFFIX_CLIENT_ID_PARAMETER: '/affix/local/client-id',
+      AFFIX_CLIENT_SECRET_PARAMETER: '/affix/local/client-secret',
+      STAGE: 'local',
+      secretInEnv: false,
+    });
+    expect(seen.atLoad.AFFIX_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(seen.userArn).toBe('arn:aws:sts::000000000000:assumed-role/local-developer/local');
+    expect(seen.resource).toBe('/client');
+
+    // SSM holds the sandbox credentials, and they authenticate against the sandbox the handler uses.
+    const id = SANDBOX_DEFAULTS.clientId;
+    const secret = SANDBOX_DEFAULTS.clientSecret[0];
+    expect(await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM)).toEqual([
+      `/affix/local/client-id=String:${id}`,
+      `/affix/local/client-secret=SecureString:${secret}`,
+    ]);
+    const upstream = await fetch(`${seen.atLoad.AFFIX_BASE_URL}${CLIENT_PATH}`, {
+      headers: { authorization: basicAuthHeader(id, secret) },
+    });
+    expect(upstream.status).toBe(200);
+
+    expect(stack.output()).toContain(`curl -si ${stack.apiUrl}/client`);
+    expect(stack.output()).toContain('PUT');
+    expect(stack.output()).toMatch(/if-match/i);
+
+    stack.child.kill('SIGTERM');
+    expect(await stack.exited).toBe(0);
+    await expect(fetch(`${stack.apiUrl}/client`)).rejects.toThrow();
+  });
+
+  it('uses an external Affix API when all three AFFIX_* variables are set, never printing the secret', async () => {
+    const secret = 'external-secret-zzzzzzzzzzzzzzzz';
+    const external = await startAffixSandbox({
+      port: 0,
+      client: { client_id: 'external-client', client_secret: [secret], name: 'Ext', redirect_uris: [] },
+    });
+    try {
+      const stack = await startStack({
+        LOCAL_HANDLER_MODULE: fakeHandler,
+        AFFIX_BASE_URL: external.url,
+        AFFIX_CLIENT_ID: 'external-client',
+        AFFIX_CLIENT_SECRET: secret,
+      });
+      const seen = await callFake(stack.apiUrl);
+      expect(seen.atLoad.AFFIX_BASE_URL).toBe(external.url);
+      expect(seen.atLoad.secretInEnv).toBe(false);
+      expect(await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM)).toEqual([
+        '/affix/local/client-id=String:external-client',
+        `/affix/local/client-secret=SecureString:${secret}`,
+      ]);
+      expect(stack.output()).toContain('external Affix API');
+      expect(stack.output()).not.toContain('in-memory sandbox');
+
+      stack.child.kill('SIGINT');
+      expect(await stack.exited).toBe(0);
+      expect(stack.output()).not.toContain(secret);
+    } finally {
+      await external.close();
+    }
+  });
+
+  it('exits 1 with a message when the handler module cannot be loaded', async () => {
+    await expect(startStack({ LOCAL_HANDLER_MODULE: join(dir, 'missing.mjs') })).rejects.toThrow(
+      /exited with 1 before ready:[\s\S]*could not load the handler module/,
+    );
+  });
+});
