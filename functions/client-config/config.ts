@@ -94,7 +94,8 @@ export interface Config {
 
 /** Parses the environment; throws {@link ConfigError} listing every bad variable by name. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const result = v.safeParse(EnvSchema, env);
+  // abortPipeEarly: once a variable fails one rule, later rules of the same variable are not run.
+  const result = v.safeParse(EnvSchema, env, { abortPipeEarly: true });
   if (!result.success) {
     // Messages name the variable; values are never echoed (a misplaced secret must not reach the logs).
     const messages = result.issues.map((issue) => issue.message);

@@ -36,6 +36,8 @@ export function parseRetryAfter(value: string | null, nowMs: number = Date.now()
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // An HTTP-date names its weekday and month; anything else (such as "-3") is not one.
+  if (!/^[A-Za-z]{3}, /.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - nowMs) / 1_000));

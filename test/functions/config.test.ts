@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../functions/client-config/config.ts';
+
+const valid = {
+  AFFIX_BASE_URL: 'https://api.affixapi.com/',
+  AFFIX_CLIENT_ID_PARAMETER: '/affix/dev/client-id',
+  AFFIX_CLIENT_SECRET_PARAMETER: '/affix/dev/client-secret',
+};
+
+describe('loadConfig', () => {
+  it('applies the documented defaults and strips the trailing slash of the base URL', () => {
+    expect(loadConfig(valid)).toEqual({
+      affixBaseUrl: 'https://api.affixapi.com',
+      clientIdParameter: '/affix/dev/client-id',
+      clientSecretParameter: '/affix/dev/client-secret',
+      credentialsMaxAgeMs: 300_000,
+      upstreamAttemptTimeoutMs: 5_000,
+      upstreamDeadlineMs: 10_000,
+      upstreamMaxAttempts: 3,
+      deadlineSafetyMarginMs: 1_000,
+      stage: undefined,
+    });
+  });
+
+  it('reads every override', () => {
+    const config = loadConfig({
+      ...valid,
+      CREDENTIALS_MAX_AGE_SECONDS: '60',
+      UPSTREAM_ATTEMPT_TIMEOUT_MS: '2000',
+      UPSTREAM_DEADLINE_MS: '8000',
+      UPSTREAM_MAX_ATTEMPTS: '2',
+      DEADLINE_SAFETY_MARGIN_MS: '500',
+      STAGE: 'prod',
+    });
+    expect(config).toMatchObject({
+      credentialsMaxAgeMs: 60_000,
+      upstreamAttemptTimeoutMs: 2_000,
+      upstreamDeadlineMs: 8_000,
+      upstreamMaxAttempts: 2,
+      deadlineSafetyMarginMs: 500,
+      stage: 'prod',
+    });
+  });
+
+  it('accepts http:// only for loopback hosts', () => {
+    expect(loadConfig({ ...valid, AFFIX_BASE_URL: 'http://127.0.0.1:4010' }).affixBaseUrl).toBe(
+      'http://127.0.0.1:4010',
+    );
+    expect(loadConfig({ ...valid, AFFIX_BASE_URL: 'http://localhost:4010' }).affixBaseUrl).toBe(
+      'http://localhost:4010',
+    );
+    expect(() => loadConfig({ ...valid, AFFIX_BASE_URL: 'http://api.affixapi.com' })).toThrow(
+      /AFFIX_BASE_URL must use https/,
+    );
+  });
+
+  it.each([
+    [{ AFFIX_BASE_URL: undefined }, /AFFIX_BASE_URL is required/],
+    [{ AFFIX_BASE_URL: 'not a url' }, /AFFIX_BASE_URL must be an absolute URL/],
+    [{ AFFIX_BASE_URL: 'https://user:pw@api.affixapi.com' }, /AFFIX_BASE_URL must not contain credentials/],
+    [{ AFFIX_CLIENT_ID_PARAMETER: '' }, /AFFIX_CLIENT_ID_PARAMETER is required/],
+    [
+      { AFFIX_CLIENT_SECRET_PARAMETER: 'has spaces in it' },
+      /AFFIX_CLIENT_SECRET_PARAMETER must be an SSM parameter name/,
+    ],
+    [{ CREDENTIALS_MAX_AGE_SECONDS: 'soon' }, /CREDENTIALS_MAX_AGE_SECONDS must be a whole number/],
+    [{ CREDENTIALS_MAX_AGE_SECONDS: '0' }, /CREDENTIALS_MAX_AGE_SECONDS must be at least 1/],
+    [{ UPSTREAM_DEADLINE_MS: '29000' }, /UPSTREAM_DEADLINE_MS must be at most 25000/],
+    [
+      { UPSTREAM_ATTEMPT_TIMEOUT_MS: '9000', UPSTREAM_DEADLINE_MS: '5000' },
+      /must not exceed UPSTREAM_DEADLINE_MS/,
+    ],
+    [{ UPSTREAM_MAX_ATTEMPTS: '9' }, /UPSTREAM_MAX_ATTEMPTS must be at most 5/],
+  ])('fails loudly, naming the variable: %o', (override, message) => {
+    expect(() => loadConfig({ ...valid, ...override })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...valid, ...override })).toThrow(message);
+  });
+
+  it('never echoes a value in its message', () => {
+    const secretLooking = 'https://user:hunter2-secret@api.affixapi.com';
+    expect(() => loadConfig({ ...valid, AFFIX_BASE_URL: secretLooking })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
+  });
+});
