@@ -34,7 +34,7 @@ describe('PatchClientRequestSchema', () => {
     [{ redirect_uris: ['javascript:alert(1)'] }, 'script redirect'],
     [{ client_secret: ['x'] }, 'secret on the wrong route'],
     [{ name: 'ok', nmae: 'typo' }, 'unknown key'],
-  ])('rejects %o (%s)', (input) => {
+  ] as [unknown, string][])('rejects %o (%s)', (input) => {
     expect(ok(PatchClientRequestSchema, input)).toBe(false);
   });
 });
