@@ -92,7 +92,7 @@ export function createHandler(dependencies: HandlerDependencies) {
       throw new ProblemError('upstream-timeout', 'The request ran out of time.');
     },
   })
-    .use(injectLambdaContext(logger, { resetKeys: true, correlationIdPath: 'requestContext.requestId' }))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
     .use(requestTelemetry({ logger, metrics }))

@@ -161,6 +161,11 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
     }
   };
   return {
+    before: (request) => {
+      // API Gateway's request id: the `instance` of our problems, so logs and answers line up.
+      const requestId = request.event.requestContext?.requestId;
+      if (requestId) options.logger.setCorrelationId(requestId);
+    },
     after: (request) => {
       const { state } = request.context;
       if (state !== undefined) state.outcome = 'success';

@@ -332,6 +332,16 @@ describe('PUT /client/secrets', () => {
     expect(h.affix.client.client_secret).toEqual([SECRET_A]);
   });
 
+  it('checks the lock-out guard against fresh credentials when SSM already holds the new secret', async () => {
+    const h = harness();
+    expect((await h.invoke(putSecrets([SECRET_A, SECRET_B]))).statusCode).toBe(200);
+    h.ssm.credentials = { clientId: CLIENT_ID, clientSecret: SECRET_B }; // step 2: SSM updated
+    const result = await h.invoke(putSecrets([SECRET_B])); // step 3: the cache still holds SECRET_A
+    expect(result.statusCode).toBe(200);
+    expect(h.affix.client.client_secret).toEqual([SECRET_B]);
+    expect(h.loads()).toBe(2);
+  });
+
   it('validates the list: count, length, printable characters, duplicates', async () => {
     const h = harness();
     for (const list of [
