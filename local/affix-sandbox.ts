@@ -12,7 +12,7 @@
  * ```
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { ServerLifecycle } from './loopback-server.ts';
 
 export const CLIENT_PATH = '/2023-03-01/management/client';
 
@@ -226,22 +226,8 @@ export async function startAffixSandbox(options: AffixSandboxOptions = {}): Prom
   const latencyMs = options.latencyMs ?? 0;
   let requests: SandboxRequest[] = [];
   let faults: QueuedFault[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      if (ms <= 0 || closed) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
+  const lifecycle = new ServerLifecycle();
+  const sleep = (ms: number): Promise<void> => lifecycle.sleep(ms);
 
   const takeFault = (method: string): SandboxFault | undefined => {
     const index = faults.findIndex((entry) => entry.method === undefined || entry.method === method);
@@ -391,24 +377,10 @@ export async function startAffixSandbox(options: AffixSandboxOptions = {}): Prom
     });
   });
   server.keepAliveTimeout = 30_000;
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  // A client that aborts mid-request must not crash the sandbox.
-  server.on('clientError', (_error, socket) => socket.destroy());
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { url, port } = await lifecycle.listen(server, options.port);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     get client() {
       return copyClient(client);
@@ -430,16 +402,7 @@ export async function startAffixSandbox(options: AffixSandboxOptions = {}): Prom
     clearFaults() {
       faults = [];
     },
-    close() {
-      closed = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-        server.closeAllConnections();
-      });
-    },
+    close: () => lifecycle.close(server),
   };
 }
 

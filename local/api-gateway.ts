@@ -14,8 +14,8 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ServerLifecycle } from './loopback-server.ts';
 
 /** The IAM caller API Gateway puts into `requestContext.identity` (null fields: no IAM caller). */
 export interface LocalIdentity {
@@ -350,8 +350,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       process.stderr.write(`[local-api] ${requestId} ${message}: ${detail}\n`);
     });
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
+  const lifecycle = new ServerLifecycle();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
@@ -374,8 +373,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
 
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      timers.add(timer);
+      timer = lifecycle.setTimer(() => resolve('timeout'), timeoutMs);
     });
     let outcome: APIGatewayProxyResult | 'timeout';
     try {
@@ -385,10 +383,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       sendGatewayJson(res, 502, { message: 'Internal server error' }, requestId);
       return;
     } finally {
-      if (timer) {
-        clearTimeout(timer);
-        timers.delete(timer);
-      }
+      lifecycle.clearTimer(timer);
     }
     if (outcome === 'timeout') {
       onError(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, undefined, requestId);
@@ -419,33 +414,12 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       else res.destroy();
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('clientError', (_error, socket) => socket.destroy());
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { url, port } = await lifecycle.listen(server, options.port);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
-    close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-        server.closeAllConnections();
-      });
-    },
+    close: () => lifecycle.close(server),
   };
 }
 

@@ -11,7 +11,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { ServerLifecycle } from './loopback-server.ts';
 
 export type SsmParameterType = 'String' | 'SecureString';
 
@@ -76,8 +76,7 @@ export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promis
   const store = new Map<string, StoredParameter>();
   let requests: SsmRequest[] = [];
   let faults: { fault: SsmFault; remaining: number }[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
+  const lifecycle = new ServerLifecycle();
 
   const setParameter = (name: string, value: string, type?: SsmParameterType): void => {
     const existing = store.get(name);
@@ -105,14 +104,7 @@ export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promis
     DataType: 'text',
   });
 
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
+  const sleep = (ms: number): Promise<void> => lifecycle.sleep(ms);
 
   const takeFault = (): SsmFault | undefined => {
     const entry = faults[0];
@@ -216,23 +208,10 @@ export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promis
       else res.destroy();
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('clientError', (_error, socket) => socket.destroy());
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { url, port } = await lifecycle.listen(server, options.port);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     setParameter,
     deleteParameter(name) {
@@ -255,15 +234,7 @@ export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promis
     clearFaults() {
       faults = [];
     },
-    close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-        server.closeAllConnections();
-      });
-    },
+    close: () => lifecycle.close(server),
   };
 }
 
