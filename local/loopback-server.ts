@@ -9,11 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 export class ServerLifecycle {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private closedFlag = false;
-
-  get closed(): boolean {
-    return this.closedFlag;
-  }
+  private closing = false;
 
   /** A timer that `close()` cancels. */
   setTimer(callback: () => void, ms: number): NodeJS.Timeout {
@@ -34,7 +30,7 @@ export class ServerLifecycle {
   /** Waits `ms`, or not at all once the server is closing. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      if (ms <= 0 || this.closedFlag) resolve();
+      if (ms <= 0 || this.closing) resolve();
       else this.setTimer(resolve, ms);
     });
   }
@@ -59,7 +55,7 @@ export class ServerLifecycle {
   }
 
   close(server: Server): Promise<void> {
-    this.closedFlag = true;
+    this.closing = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     return new Promise<void>((resolve) => {
