@@ -1,0 +1,66 @@
+/**
+ * Builds the stack the way `infra/app.ts` does (cdk.json feature flags, cdk-nag), for tests.
+ * Asset bundling is skipped unless asked for: `aws:cdk:bundling-stacks: []`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { applyNagChecks } from '../../infra/nag.ts';
+import { REPO_ROOT } from '../../infra/service.ts';
+import { type Stage, type StageConfig, stages } from '../../infra/stages.ts';
+import { stackNameFor, WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
+
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8'),
+).context;
+
+export interface BuildOptions {
+  stage?: Stage;
+  config?: StageConfig;
+  /** Bundle the function's asset for real (slow); skipped by default. */
+  bundle?: boolean;
+}
+
+/** The app of `infra/app.ts` for one stage, not yet synthesized. */
+export function buildApp(options: BuildOptions = {}): { app: App; stack: WebhookConfigStack } {
+  const stage = options.stage ?? 'dev';
+  const app = new App({
+    context: { ...CDK_JSON_CONTEXT, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+  });
+  applyNagChecks(app);
+  const stack = new WebhookConfigStack(app, stackNameFor(stage), {
+    stage,
+    config: options.config ?? stages[stage],
+  });
+  return { app, stack };
+}
+
+/** Synthesizes the stage's stack (cdk-nag included: an unacknowledged finding throws). */
+export function buildStack(options: BuildOptions = {}): {
+  app: App;
+  stack: WebhookConfigStack;
+  template: Template;
+} {
+  const { app, stack } = buildApp(options);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** A configuration that exercises every option: principals of each kind, KMS, VPC endpoints, e-mail. */
+export const FULL_CONFIG: StageConfig = {
+  ...stages.dev,
+  env: { account: '123456789012', region: 'eu-west-1' },
+  allowedPrincipals: {
+    accountIds: ['111111111111', '222222222222'],
+    roleArns: ['arn:aws:iam::333333333333:role/ops/webhook-config-admin'],
+    organizationId: 'o-a1b2c3d4e5',
+  },
+  parameterKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  vpcEndpointIds: ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'],
+  alarmEmail: 'alerts@example.com',
+};
+
+/** Intrinsics CDK writes for environment-agnostic stacks. */
+export const PARTITION = { Ref: 'AWS::Partition' };
+export const REGION = { Ref: 'AWS::Region' };
+export const ACCOUNT = { Ref: 'AWS::AccountId' };

@@ -1,0 +1,92 @@
+/**
+ * cdk-nag (AWS Solutions) on every stage: no finding may be left unacknowledged, and every
+ * acknowledgment is one we meant, with a reason.
+ */
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { STAGES, type StageConfig } from '../../infra/stages.ts';
+import { buildApp, FULL_CONFIG } from './fixtures.ts';
+
+function findings(scope: IConstruct): string[] {
+  const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(scope);
+  return report.violations.flatMap((violation) =>
+    violation.violatingResources.map(
+      (resource) =>
+        `${violation.severity} ${violation.ruleName} at ${resource.constructPath}: ${violation.description}`,
+    ),
+  );
+}
+
+/** Every acknowledgment in the tree, as `<construct path relative to the stack> <rule id>`, with its reason. */
+function acknowledgments(stack: Stack): Array<{ at: string; id: string; reason: string }> {
+  return stack.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          at: construct.node.path.slice(stack.node.path.length + 1),
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+const EXPECTED_ACKNOWLEDGMENTS = [
+  'Api AwsSolutions-APIG2',
+  'Api/CloudWatchRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+  'Api/Default/client/GET AwsSolutions-COG4',
+  'Api/Default/client/PATCH AwsSolutions-COG4',
+  'Api/Default/client/secrets/PUT AwsSolutions-COG4',
+  'Api/DeploymentStage.{stage} AwsSolutions-APIG3',
+  'ClientConfig/Function AwsSolutions-L1',
+  'ClientConfig/Role/DefaultPolicy AwsSolutions-IAM5[Resource::*]',
+];
+
+const variants: Array<[string, StageConfig | undefined, (typeof STAGES)[number]]> = [
+  ...STAGES.map((stage): [string, undefined, (typeof STAGES)[number]] => [stage, undefined, stage]),
+  ['dev with every option configured', FULL_CONFIG, 'dev'],
+];
+
+describe.each(variants)('cdk-nag AwsSolutions on %s', (_name, config, stage) => {
+  const { app, stack } = buildApp({ stage, ...(config ? { config } : {}) });
+
+  it('reports no unacknowledged error or warning', () => {
+    expect(findings(app)).toEqual([]);
+  });
+
+  it('lets the app synthesize with the checks registered as a validation plugin', () => {
+    const assembly = app.synth();
+    expect(assembly.getStackArtifact(stack.artifactId).template.Resources).toBeDefined();
+  });
+
+  it('acknowledges exactly the expected findings, each with a specific reason', () => {
+    const found = acknowledgments(stack);
+    expect(found.map((ack) => `${ack.at} ${ack.id}`).sort()).toEqual(
+      EXPECTED_ACKNOWLEDGMENTS.map((line) => line.replace('{stage}', stage)).sort(),
+    );
+    for (const ack of found) {
+      expect(ack.reason.length, ack.id).toBeGreaterThan(40);
+      expect(ack.reason, ack.id).not.toMatch(/\n/);
+    }
+  });
+});
+
+describe('the nag check itself', () => {
+  it('fails on an unacknowledged finding', () => {
+    const app = new App();
+    new Topic(new Stack(app, 'Probe'), 'Topic');
+    expect(findings(app)).toEqual([
+      expect.stringMatching(/^error AwsSolutions-SNS3 at Probe\/Topic\/Resource/),
+    ]);
+  });
+
+  it('fails synthesis of a stage when a finding is not acknowledged', () => {
+    const { app, stack } = buildApp({ stage: 'dev' });
+    new Topic(stack, 'Probe');
+    expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
+  });
+});
