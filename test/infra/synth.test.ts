@@ -1,0 +1,142 @@
+/**
+ * The slow, real thing: `cdk synth` through the CLI and cdk.json for every stage, offline and with no
+ * AWS credentials, bundling the real handler with the local esbuild. Then the bundle a benchmark
+ * builds with esbuildOptionsFor() must be byte-identical to the deployed one, and must load.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_FILE_NAME, esbuildOptionsFor } from '../../infra/bundling.ts';
+import { CLIENT_CONFIG_ENTRY, REPO_ROOT } from '../../infra/service.ts';
+import { STAGES, type Stage } from '../../infra/stages.ts';
+import { stackNameFor } from '../../infra/webhook-config-stack.ts';
+
+const run = promisify(execFile);
+const BIN = join(REPO_ROOT, 'node_modules', '.bin');
+
+/** The environment of a CI runner without AWS: no credentials, no profile, no instance metadata. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('AWS_') && !key.startsWith('CDK_')) env[key] = value;
+  }
+  return {
+    ...env,
+    PATH: `${BIN}${delimiter}${process.env.PATH ?? ''}`,
+    CDK_DISABLE_VERSION_CHECK: 'true',
+    AWS_CONFIG_FILE: '/nonexistent/aws-config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+function cdkSynth(args: string[]) {
+  return run(join(BIN, 'cdk'), ['synth', '--no-notices', '--quiet', ...args], {
+    cwd: REPO_ROOT,
+    env: offlineEnv(),
+    timeout: 120_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+/** The directory of the function's bundled asset inside a cloud assembly. */
+function functionAssetDir(outdir: string, stage: Stage): string {
+  const manifest = JSON.parse(readFileSync(join(outdir, `${stackNameFor(stage)}.assets.json`), 'utf8')) as {
+    files: Record<string, { source: { path: string; packaging?: string } }>;
+  };
+  const bundles = Object.values(manifest.files)
+    .map((file) => file.source)
+    .filter((source) => source.packaging === 'zip');
+  expect(bundles).toHaveLength(1);
+  return join(outdir, (bundles[0] as { path: string }).path);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'infra-synth-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
+  const outdirs = Object.fromEntries(
+    STAGES.map((stage) => [stage, join(work, `cdk.out.${stage}`)]),
+  ) as Record<Stage, string>;
+
+  beforeAll(async () => {
+    await Promise.all(STAGES.map((stage) => cdkSynth(['-c', `stage=${stage}`, '-o', outdirs[stage]])));
+  }, 180_000);
+
+  it.each(STAGES)('synthesizes the %s stack with no validation finding', (stage) => {
+    const template = JSON.parse(
+      readFileSync(join(outdirs[stage], `${stackNameFor(stage)}.template.json`), 'utf8'),
+    ) as { Resources: Record<string, { Type: string }> };
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(
+      1,
+    );
+    const report = JSON.parse(readFileSync(join(outdirs[stage], 'validation-report.json'), 'utf8')) as {
+      pluginReports: unknown[];
+    };
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it.each(STAGES)('bundles the real handler for %s: ESM, source map, metafile, AWS SDK inside', (stage) => {
+    const assetDir = functionAssetDir(outdirs[stage], stage);
+    expect(readdirSync(assetDir).sort()).toEqual(
+      [BUNDLE_FILE_NAME, `${BUNDLE_FILE_NAME}.map`, 'index.meta.json'].sort(),
+    );
+    const meta = JSON.parse(readFileSync(join(assetDir, 'index.meta.json'), 'utf8')) as {
+      inputs: Record<string, unknown>;
+    };
+    const inputs = Object.keys(meta.inputs);
+    expect(inputs).toContain('functions/client-config/handler.ts');
+    expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/client-ssm/'))).toBe(true);
+    const code = readFileSync(join(assetDir, BUNDLE_FILE_NAME), 'utf8');
+    expect(code.startsWith("import { createRequire } from 'node:module';")).toBe(true);
+    expect(code.trimEnd().endsWith(`//# sourceMappingURL=${BUNDLE_FILE_NAME}.map`)).toBe(true);
+  });
+
+  it('builds the same bytes with esbuildOptionsFor() as NodejsFunction does', async () => {
+    const outfile = join(work, 'bench', BUNDLE_FILE_NAME);
+    const result = await build(esbuildOptionsFor(CLIENT_CONFIG_ENTRY, outfile));
+    expect(result.errors).toEqual([]);
+    expect(Object.keys(result.metafile?.outputs ?? {}).length).toBeGreaterThan(0);
+    for (const stage of STAGES) {
+      const deployed = readFileSync(join(functionAssetDir(outdirs[stage], stage), BUNDLE_FILE_NAME));
+      expect(readFileSync(outfile).equals(deployed), `${stage} bundle differs`).toBe(true);
+    }
+  });
+
+  it('produces a bundle that Node.js 22 loads, exporting handler', async () => {
+    const bundle = join(functionAssetDir(outdirs.dev, 'dev'), BUNDLE_FILE_NAME);
+    const script = `import(${JSON.stringify(bundle)}).then((m) => console.log(typeof m.handler))`;
+    const { stdout } = await run(
+      process.execPath,
+      ['--enable-source-maps', '--input-type=module', '-e', script],
+      {
+        env: {
+          ...offlineEnv(),
+          STAGE: 'dev',
+          AFFIX_BASE_URL: 'https://dev.api.affixapi.com',
+          AFFIX_CLIENT_ID_PARAMETER: '/affix/dev/client-id',
+          AFFIX_CLIENT_SECRET_PARAMETER: '/affix/dev/client-secret',
+          AWS_REGION: 'eu-west-1',
+          // Nothing should be called at import; if something is, it fails fast and locally.
+          AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9',
+        },
+        timeout: 30_000,
+      },
+    );
+    expect(stdout.trim()).toBe('function');
+  });
+
+  it('refuses to synthesize without a stage, listing the valid ones', async () => {
+    const failure = await cdkSynth(['-o', join(work, 'cdk.out.none')]).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(failure?.code).toBeGreaterThan(0);
+    expect(failure?.stderr).toContain('No stage given. Pass -c stage=<stage>, one of: dev, prod.');
+    expect(existsSync(join(work, 'cdk.out.none', `${stackNameFor('dev')}.template.json`))).toBe(false);
+  }, 60_000);
+});
