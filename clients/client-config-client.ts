@@ -1,0 +1,292 @@
+/**
+ * The typed client of our API, for other Lambdas and services.
+ *
+ * Every request is signed with SigV4 for `execute-api` (aws4fetch's `AwsV4Signer`; its `AwsClient` is
+ * not used because it retries up to 10 times by default). Credentials come from the default AWS chain
+ * (`defaultProvider()` of `@aws-sdk/credential-provider-node`: in a Lambda, its environment), resolved on
+ * the first call and cached and refreshed by that provider. Exactly one HTTP request per call: no
+ * retries. Each call has a timeout (`timeoutMs`, default 30 s) and takes an `AbortSignal`. Every
+ * failure is a {@link ClientConfigError}.
+ *
+ * @example
+ * const api = createClientConfigClient({ baseUrl: process.env.CLIENT_CONFIG_URL, region: 'eu-west-1' });
+ * const { client, etag } = await api.getClient();
+ * await api.updateClient({ webhook_uri: 'https://hooks.example.com/v2' }, { ifMatch: etag });
+ */
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { AwsV4Signer } from 'aws4fetch';
+import * as v from 'valibot';
+import type {
+  PatchClientRequest,
+  PublicClient,
+  ReplaceSecretsRequest,
+} from '../functions/client-config/schemas.ts';
+import { isLoopbackHost } from '../functions/client-config/urls.ts';
+import { ClientConfigError, clientError, errorFromResponse } from './errors.ts';
+import { PublicClientSchema } from './schemas.ts';
+
+/** AWS credentials as the SDK's providers return them (`AwsCredentialIdentity`). */
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string | undefined;
+  readonly expiration?: Date | undefined;
+}
+
+/** Any SDK credential provider (`fromTemporaryCredentials()`, `defaultProvider()`, ...) fits. */
+export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
+
+export interface ClientConfigClientOptions {
+  /** The stage URL, e.g. `https://abc123defg.execute-api.eu-west-1.amazonaws.com/prod`. */
+  baseUrl: string;
+  /** The API's region, part of the signature's scope. */
+  region: string;
+  /** Static credentials or a provider. Default: the default AWS credential chain. */
+  credentials?: AwsCredentials | AwsCredentialsProvider;
+  /** Default timeout of each call, from the first byte of work to the last byte of the answer. */
+  timeoutMs?: number;
+  /** The signing clock. Only tests need another one. */
+  now?: () => Date;
+}
+
+export interface CallOptions {
+  /** Aborts the call; a `TimeoutError` reason (`AbortSignal.timeout()`) counts as a timeout. */
+  signal?: AbortSignal;
+  /** This call's timeout instead of the client's. */
+  timeoutMs?: number;
+}
+
+export interface WriteOptions extends CallOptions {
+  /** An `ETag` from an earlier answer (or `*`): the write is refused (412) if the client changed since. */
+  ifMatch?: string;
+}
+
+export interface ClientConfigResult {
+  /** The client with every secret masked. */
+  client: PublicClient;
+  /** Its entity tag, for `ifMatch` of the next write. */
+  etag: string;
+}
+
+export interface ClientConfigClient {
+  /** `GET /client`. */
+  getClient(options?: CallOptions): Promise<ClientConfigResult>;
+  /** `PATCH /client` (JSON merge patch): only the fields given change; `webhook_uri: null` turns webhooks off. */
+  updateClient(patch: PatchClientRequest, options?: WriteOptions): Promise<ClientConfigResult>;
+  /** `PUT /client/secrets`: the new list must contain the secret the proxy authenticates with. */
+  replaceSecrets(
+    secrets: ReplaceSecretsRequest['client_secret'],
+    options?: WriteOptions,
+  ): Promise<ClientConfigResult>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Our answers are a few KiB; anything far larger is not from our API. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+const ACCEPT = 'application/json, application/problem+json';
+
+function validTimeout(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+    throw new TypeError(`${name} must be a positive number of milliseconds`);
+  }
+  return value;
+}
+
+/** The stage URL without a trailing slash; https://, or http:// only on this machine (npm start). */
+function parseBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new TypeError('baseUrl must be an absolute URL');
+  }
+  const allowed = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+  if (!allowed) throw new TypeError('baseUrl must use https:// (http:// only for localhost or 127.0.0.1)');
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new TypeError('baseUrl must not contain credentials, a query or a fragment');
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** SigV4's `x-amz-date` form: `20250102T030405Z`. */
+function amzDate(date: Date): string {
+  return date.toISOString().replace(/[:-]|\.\d{3}/g, '');
+}
+
+/** Rejects with the signal's reason when it aborts first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+}
+
+/** The body as text, refusing (without buffering) anything over the limit. */
+async function readText(response: Response): Promise<string> {
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw new ResponseTooLargeError(`more than ${MAX_RESPONSE_BYTES} bytes`);
+  }
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body) {
+    total += chunk.byteLength;
+    if (total > MAX_RESPONSE_BYTES) throw new ResponseTooLargeError(`more than ${MAX_RESPONSE_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function successResult(status: number, headers: Headers, text: string): ClientConfigResult {
+  const etag = headers.get('etag');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw clientError('invalid-response', 'The answer is not JSON.', { status });
+  }
+  const parsed = v.safeParse(PublicClientSchema, json);
+  if (!parsed.success) {
+    throw clientError('invalid-response', `The answer is not a client: ${v.summarize(parsed.issues)}`, {
+      status,
+    });
+  }
+  if (etag === null || etag === '') {
+    throw clientError('invalid-response', 'The answer carries no ETag header.', { status });
+  }
+  return { client: parsed.output, etag };
+}
+
+/** What a thrown value becomes; `ClientConfigError`s pass through unchanged. */
+function toClientConfigError(error: unknown, signal: AbortSignal, timeout: AbortSignal, timeoutMs: number) {
+  if (error instanceof ClientConfigError) return error;
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    const timedOut = timeout.aborted || (reason instanceof DOMException && reason.name === 'TimeoutError');
+    return timedOut
+      ? clientError(
+          'timeout',
+          timeout.aborted ? `No answer within ${timeoutMs} ms.` : 'The signal timed out.',
+          {
+            cause: reason,
+          },
+        )
+      : clientError('aborted', 'The request was aborted by its signal.', { cause: reason });
+  }
+  if (error instanceof ResponseTooLargeError) {
+    return clientError('invalid-response', `The answer is too large (${error.message}).`, { cause: error });
+  }
+  const code = error instanceof Error ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
+  return clientError(
+    'network-error',
+    `The API could not be reached${typeof code === 'string' ? ` (${code})` : ''}.`,
+    { cause: error },
+  );
+}
+
+/** Creates the client. Throws a `TypeError` at once for a bad `baseUrl`, `region` or `timeoutMs`. */
+export function createClientConfigClient(options: ClientConfigClientOptions): ClientConfigClient {
+  const baseUrl = parseBaseUrl(options.baseUrl);
+  const region = options.region?.trim();
+  if (!region) throw new TypeError('region is required, e.g. eu-west-1');
+  const defaultTimeoutMs = validTimeout('timeoutMs', options.timeoutMs) ?? DEFAULT_TIMEOUT_MS;
+  const now = options.now ?? (() => new Date());
+  const { credentials } = options;
+  // defaultProvider() does nothing until called; it then caches and refreshes what it found.
+  const provider: AwsCredentialsProvider =
+    credentials === undefined
+      ? defaultProvider()
+      : typeof credentials === 'function'
+        ? credentials
+        : () => Promise.resolve(credentials);
+
+  async function resolveCredentials(signal: AbortSignal): Promise<AwsCredentials> {
+    let resolved: AwsCredentials;
+    try {
+      resolved = await abortable(provider(), signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw clientError('aws-credentials-unavailable', 'The AWS credential provider failed.', {
+        cause: error,
+      });
+    }
+    if (!resolved?.accessKeyId || !resolved.secretAccessKey) {
+      throw clientError('aws-credentials-unavailable', 'The AWS credentials have no access key or secret.');
+    }
+    return resolved;
+  }
+
+  async function call(
+    method: 'GET' | 'PATCH' | 'PUT',
+    path: string,
+    body: { json: unknown; contentType: string } | undefined,
+    callOptions: WriteOptions = {},
+  ): Promise<ClientConfigResult> {
+    const timeoutMs = validTimeout('timeoutMs', callOptions.timeoutMs) ?? defaultTimeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = callOptions.signal ? AbortSignal.any([callOptions.signal, timeout]) : timeout;
+    try {
+      const aws = await resolveCredentials(signal);
+      const payload = body === undefined ? undefined : JSON.stringify(body.json);
+      const headers: Record<string, string> = { accept: ACCEPT };
+      if (body !== undefined) headers['content-type'] = body.contentType;
+      if (callOptions.ifMatch !== undefined) headers['if-match'] = callOptions.ifMatch;
+      const signed = await new AwsV4Signer({
+        method,
+        url: `${baseUrl}${path}`,
+        headers,
+        body: payload,
+        accessKeyId: aws.accessKeyId,
+        secretAccessKey: aws.secretAccessKey,
+        sessionToken: aws.sessionToken,
+        service: 'execute-api',
+        region,
+        datetime: amzDate(now()),
+      }).sign();
+      // A redirect would carry the signed request elsewhere: it is answered as an error instead.
+      const response = await fetch(signed.url, {
+        method,
+        headers: signed.headers,
+        body: payload,
+        signal,
+        redirect: 'manual',
+      });
+      const text = await readText(response);
+      if (response.status < 200 || response.status >= 300) {
+        throw errorFromResponse(response.status, response.headers, text);
+      }
+      return successResult(response.status, response.headers, text);
+    } catch (error) {
+      throw toClientConfigError(error, signal, timeout, timeoutMs);
+    }
+  }
+
+  return {
+    getClient: (callOptions) => call('GET', '/client', undefined, callOptions),
+    updateClient: (patch, callOptions) =>
+      call('PATCH', '/client', { json: patch, contentType: 'application/merge-patch+json' }, callOptions),
+    replaceSecrets: (secrets, callOptions) =>
+      call(
+        'PUT',
+        '/client/secrets',
+        { json: { client_secret: secrets }, contentType: 'application/json' },
+        callOptions,
+      ),
+  };
+}

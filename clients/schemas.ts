@@ -1,0 +1,69 @@
+/**
+ * valibot schemas for what our API answers. The typed client validates every answer with them and the
+ * OpenAPI generator converts them, so both describe the same shapes. The request schemas are the
+ * handler's own (`functions/client-config/schemas.ts`); `test/clients/schemas.test.ts` proves that the
+ * types inferred here equal the handler's `PublicClient` and `ProblemDocument`.
+ *
+ * @example
+ * const result = v.safeParse(PublicClientSchema, await response.json());
+ */
+import * as v from 'valibot';
+
+export const MASKED_SECRET_DESCRIPTION =
+  'Masked: `****` followed by the last four characters (only `****` for secrets shorter than 12 characters).';
+
+/** `GET /client` and the 200 answer of both writes: the client with every secret masked. */
+export const PublicClientSchema = v.pipe(
+  v.object({
+    client_id: v.string(),
+    name: v.string(),
+    redirect_uris: v.array(v.string()),
+    webhook_uri: v.pipe(v.nullable(v.string()), v.description('`null` when webhooks are off.')),
+    client_secret: v.pipe(
+      v.array(v.pipe(v.string(), v.description(MASKED_SECRET_DESCRIPTION))),
+      v.description('The client secrets Affix accepts, each masked.'),
+    ),
+  }),
+  v.description('The Affix API client as this API shows it: every secret masked.'),
+);
+
+export const FieldErrorSchema = v.pipe(
+  v.object({
+    pointer: v.pipe(
+      v.string(),
+      v.description('JSON Pointer (RFC 6901) into the request body; the empty string is the body itself.'),
+    ),
+    detail: v.string(),
+  }),
+  v.description('One invalid field of a request body.'),
+);
+
+/** RFC 9457 problem details, as the handler writes them (`problemDocument` in problems.ts). */
+export const ProblemDocumentSchema = v.pipe(
+  v.object({
+    type: v.string(),
+    title: v.string(),
+    status: v.pipe(v.number(), v.integer()),
+    detail: v.string(),
+    instance: v.pipe(
+      v.string(),
+      v.description('The API Gateway request id; the same value is `correlation_id` in our logs.'),
+    ),
+    errors: v.optional(
+      v.pipe(v.array(FieldErrorSchema), v.description('Only for `validation-failed`: every invalid field.')),
+    ),
+  }),
+  v.description('An RFC 9457 problem details document (`application/problem+json`).'),
+);
+
+/**
+ * API Gateway's own error answers (`application/json`), which never reach our function: a missing or bad
+ * signature, an IAM or resource-policy denial, throttling, a crashed or timed-out integration.
+ * An explicit IAM deny spells the key `Message`.
+ */
+export const GatewayMessageSchema = v.pipe(
+  v.union([v.object({ message: v.string() }), v.object({ Message: v.string() })]),
+  v.description(
+    "API Gateway's own answer (the request did not reach the function, or the function failed): `message`, or `Message` for an explicit IAM deny.",
+  ),
+);
