@@ -1,0 +1,460 @@
+/**
+ * `npm run openapi`: writes `openapi.json` (OpenAPI 3.1) for our three routes.
+ *
+ * Bodies come from the handler's valibot schemas (`@valibot/to-json-schema`, JSON Schema 2020-12),
+ * responses from the client's (`clients/schemas.ts`), problem responses from `PROBLEMS`, so the
+ * document, the handler and the client cannot drift apart; `test/clients/openapi.test.ts` fails when
+ * the committed file differs from what this script builds.
+ *
+ * valibot actions that JSON Schema cannot express (`trim`, `check`) are converted with
+ * {@link ACTION_SUPPLEMENTS}: hand-written keywords for exactly those action objects. Any other
+ * unconvertible action makes the conversion throw, so a new rule in schemas.ts is never silently
+ * left out of the document.
+ *
+ * @example
+ * const document = buildOpenApiDocument();
+ * document.paths['/client'].get.responses['200'];
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ConversionConfig, type JsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema';
+import {
+  FieldErrorSchema,
+  GatewayMessageSchema,
+  ProblemDocumentSchema,
+  PublicClientSchema,
+} from '../clients/schemas.ts';
+import { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug } from '../functions/client-config/problems.ts';
+import { MAX_REQUEST_BODY_BYTES, type RouteKey } from '../functions/client-config/request-rules.ts';
+import {
+  ClientNameSchema,
+  LIMITS,
+  PatchClientRequestSchema,
+  RedirectUriSchema,
+  RedirectUrisSchema,
+  ReplaceSecretsRequestSchema,
+  SECRETS_ROUTE_HINT,
+  SecretListSchema,
+  WebhookUriSchema,
+} from '../functions/client-config/schemas.ts';
+import { STAGES } from '../infra/stages.ts';
+
+export const OPENAPI_PATH = fileURLToPath(new URL('../openapi.json', import.meta.url));
+
+type Json = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------------------------------
+// Which problems each route can answer with, read from the handler's code paths.
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Every route: the guard's missing-caller 403, the catch-all 500, and every outcome of the Affix and
+ * SSM calls that every route makes (each write reads the client first). `statusToProblem` maps Affix
+ * statuses the same way for reads and writes, so a read answered 400 or 409 by Affix also becomes a
+ * 422 or 409 (Affix does not document those for reads).
+ */
+const EVERY_ROUTE: readonly ProblemSlug[] = [
+  'forbidden',
+  'internal',
+  'upstream-rejected',
+  'upstream-conflict',
+  'upstream-rate-limited',
+  'upstream-auth-failed',
+  'upstream-error',
+  'upstream-bad-response',
+  'upstream-unreachable',
+  'credentials-unavailable',
+  'upstream-timeout',
+];
+
+/** Routes with a body: the guard's size and media-type checks, JSON parsing, validation, If-Match. */
+const WRITE_ROUTES: readonly ProblemSlug[] = [
+  'validation-failed',
+  'malformed-json',
+  'payload-too-large',
+  'unsupported-media-type',
+  'precondition-failed',
+];
+
+export const ROUTE_PROBLEMS: Readonly<Record<RouteKey, readonly ProblemSlug[]>> = {
+  'GET /client': EVERY_ROUTE,
+  'PATCH /client': [...EVERY_ROUTE, ...WRITE_ROUTES],
+  'PUT /client/secrets': [...EVERY_ROUTE, ...WRITE_ROUTES, 'would-lock-out'],
+};
+
+/**
+ * Answered by the function only for a route or method it does not serve. API Gateway forwards only
+ * the three documented operations (answering anything else with its own 403 `Missing Authentication
+ * Token`), so these appear in the catalogue but under no operation.
+ */
+export const UNROUTED_PROBLEMS: readonly ProblemSlug[] = ['not-found', 'method-not-allowed'];
+
+/** When each problem happens: the README's status table, for the document. */
+const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
+  'validation-failed': 'The body fails the schema; `errors` lists every invalid field as a JSON Pointer.',
+  'malformed-json': 'The body is not JSON, or is empty.',
+  forbidden:
+    "The request context carries no IAM caller (API Gateway misconfigured); signature and IAM failures are API Gateway's own 403.",
+  'not-found':
+    "Unknown route. Through API Gateway an unknown route is API Gateway's own 403 `Missing Authentication Token` instead.",
+  'method-not-allowed':
+    "Wrong method for a route, with an `Allow` header. Through API Gateway this is API Gateway's own 403 instead.",
+  'would-lock-out':
+    'The new secret list lacks the secret the proxy authenticates with (checked again against SSM before refusing).',
+  'upstream-conflict': 'Affix answered 409.',
+  'precondition-failed': "`If-Match` does not match the current client's ETag; nothing was sent to Affix.",
+  'payload-too-large': `The body is over ${MAX_REQUEST_BODY_BYTES} bytes.`,
+  'unsupported-media-type': 'The `Content-Type` is not one the operation accepts.',
+  'upstream-rejected':
+    'Affix answered 400; its message is passed on in `detail` with secrets and control characters removed.',
+  'upstream-rate-limited':
+    'Affix answered 429 after retries, or with a `Retry-After` longer than the deadline; `Retry-After` is passed on.',
+  internal: 'Anything unexpected; details only in the logs.',
+  'upstream-auth-failed': 'Affix answered 401, also after one fresh read of the credentials from SSM.',
+  'upstream-error': 'Affix answered 5xx or an unexpected status, after retries.',
+  'upstream-bad-response':
+    'Affix answered 2xx with a body that is not JSON, fails the schema, or exceeds 1 MiB.',
+  'upstream-unreachable': 'Connection refused or reset, DNS or TLS failure, after retries.',
+  'credentials-unavailable': 'SSM failed, or an Affix credentials parameter is missing.',
+  'upstream-timeout': "The request's deadline passed before Affix answered.",
+};
+
+/** Statuses API Gateway answers itself (`{"message": ...}` as `application/json`), never reaching the function. */
+const GATEWAY_ANSWERS: Readonly<Record<number, string>> = {
+  403: 'missing or invalid signature, expired credentials, or not allowed by IAM or the resource policy',
+  413: 'body over API Gateway’s 10 MB limit',
+  429: 'stage throttling (rate or burst limit)',
+  502: 'the function failed, timed out or returned an invalid result',
+  504: 'no answer from the function within API Gateway’s 29 s integration timeout',
+};
+
+const GATEWAY_STATUSES: Readonly<Record<RouteKey, readonly number[]>> = {
+  'GET /client': [403, 429, 502, 504],
+  'PATCH /client': [403, 413, 429, 502, 504],
+  'PUT /client/secrets': [403, 413, 429, 502, 504],
+};
+
+/** What `checkContentType` in request-rules.ts accepts per route. */
+export const REQUEST_MEDIA_TYPES = {
+  'PATCH /client': ['application/merge-patch+json', 'application/json'],
+  'PUT /client/secrets': ['application/json'],
+} as const satisfies Partial<Record<RouteKey, readonly string[]>>;
+
+export const problemType = (slug: ProblemSlug) => `${PROBLEM_TYPE_PREFIX}${slug}`;
+
+// ---------------------------------------------------------------------------------------------------
+// valibot -> JSON Schema, with hand-written keywords for the actions JSON Schema cannot express.
+// ---------------------------------------------------------------------------------------------------
+
+interface PipeItem {
+  readonly kind: string;
+  readonly type: string;
+}
+
+/** The (only) action of this type in a schema's pipe; throws if schemas.ts no longer has it. */
+function actionOf(schema: { readonly pipe: readonly PipeItem[] }, type: string): PipeItem {
+  const found = schema.pipe.filter((item) => item.kind !== 'schema' && item.type === type);
+  if (found.length !== 1 || found[0] === undefined) {
+    throw new Error(`expected exactly one "${type}" action in a request schema: update scripts/openapi.ts`);
+  }
+  return found[0];
+}
+
+/** The canonical form of an absolute https:// URL without a `user:password@` part. */
+const HTTPS_URL = String.raw`https://[^\s/?#@\\]+(?:[/?#][\s\S]*)?`;
+/** The same for http:// on a loopback host (redirect URIs only). */
+const LOOPBACK_HTTP_URL = String.raw`http://(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?(?:[/?#][\s\S]*)?`;
+
+/**
+ * The JSON Schema keywords that stand in for the `trim` and `check` actions of the request schemas,
+ * keyed by the very action objects (so nothing else is matched):
+ * - name: `trim` then `minLength(1)` means "not blank": `pattern: \S` (ECMAScript `\s` is exactly
+ *   the set `String.prototype.trim` removes). `maxLength` still applies to the untrimmed value.
+ * - webhook_uri, redirect URIs: the URL checks become `format: uri` plus a pattern of the canonical
+ *   form (the server parses with the WHATWG URL parser and also accepts e.g. `HTTPS://`).
+ * - redirect_uris, client_secret: "no duplicates" is `uniqueItems`.
+ * - the patch's "at least one field" is `minProperties: 1` (exact: unknown keys and `client_secret`
+ *   are refused anyway).
+ */
+const ACTION_SUPPLEMENTS = new Map<PipeItem, Json>([
+  [actionOf(ClientNameSchema, 'trim'), { pattern: String.raw`\S` }],
+  [actionOf(WebhookUriSchema.wrapped, 'check'), { format: 'uri', pattern: `^${HTTPS_URL}$` }],
+  [
+    actionOf(RedirectUriSchema, 'check'),
+    { format: 'uri', pattern: `^(?:${HTTPS_URL}|${LOOPBACK_HTTP_URL})$` },
+  ],
+  [actionOf(RedirectUrisSchema, 'check'), { uniqueItems: true }],
+  [actionOf(SecretListSchema, 'check'), { uniqueItems: true }],
+  [actionOf(PatchClientRequestSchema, 'check'), { minProperties: 1 }],
+]);
+
+const CONVERSION: ConversionConfig = {
+  target: 'draft-2020-12',
+  typeMode: 'input',
+  errorMode: 'throw',
+  overrideAction: ({ valibotAction, jsonSchema }) => {
+    const supplement = ACTION_SUPPLEMENTS.get(valibotAction);
+    return supplement === undefined ? undefined : ({ ...jsonSchema, ...supplement } as JsonSchema);
+  },
+  overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
+};
+
+/** `properties.<name>` of a converted object schema, to annotate it. */
+function property(schema: Json, name: string): Json {
+  const value = (schema.properties as Record<string, Json> | undefined)?.[name];
+  if (value === undefined) throw new Error(`no property ${name} in the converted schema`);
+  return value;
+}
+
+function componentSchemas(): Record<string, Json> {
+  const schemas = toJsonSchemaDefs(
+    {
+      PublicClient: PublicClientSchema,
+      PatchClientRequest: PatchClientRequestSchema,
+      ReplaceSecretsRequest: ReplaceSecretsRequestSchema,
+      Problem: ProblemDocumentSchema,
+      FieldError: FieldErrorSchema,
+      GatewayError: GatewayMessageSchema,
+    },
+    CONVERSION,
+  ) as unknown as Record<string, Json>;
+
+  const patch = schemas.PatchClientRequest as Json;
+  patch.description =
+    'A JSON merge patch (RFC 7396) of the public fields: only the fields present change. At least one field; unknown fields are errors.';
+  property(patch, 'name').description =
+    `Trimmed; 1-${LIMITS.nameMaxLength} characters after trimming (lengths in UTF-16 code units).`;
+  property(patch, 'webhook_uri').description =
+    `An absolute https:// URL without \`user:password@\`, at most ${LIMITS.urlMaxLength} characters, or \`null\` to turn webhooks off. The server parses it as a WHATWG URL, so it also accepts what normalizes to such a URL (an upper-case scheme, say); the pattern describes the canonical form.`;
+  property(patch, 'redirect_uris').description =
+    `1-${LIMITS.redirectUrisMax} distinct absolute URLs of at most ${LIMITS.urlMaxLength} characters: https://, or http:// only for localhost, 127.0.0.1 or [::1]; no \`user:password@\`.`;
+  property(patch, 'client_secret').description = `${SECRETS_ROUTE_HINT}.`;
+
+  const secrets = schemas.ReplaceSecretsRequest as Json;
+  secrets.description = 'The complete new list of client secrets.';
+  property(secrets, 'client_secret').description =
+    `1-${LIMITS.secretsMax} distinct secrets of ${LIMITS.secretMinLength}-${LIMITS.secretMaxLength} visible ASCII characters (no spaces). It must contain the secret the proxy authenticates with (409 \`would-lock-out\` otherwise): add the new secret first, update SSM, then remove the old one.`;
+
+  const problem = schemas.Problem as Json;
+  (problem.properties as Json).type = { $ref: '#/components/schemas/ProblemType' };
+  property(problem, 'title').description = 'The title of the problem type (constant per type).';
+  property(problem, 'status').description = 'The HTTP status, repeated.';
+
+  schemas.ProblemType = {
+    description: `The problem types: \`${PROBLEM_TYPE_PREFIX}<slug>\`. Each operation lists, per status, the types it can answer with.`,
+    type: 'string',
+    oneOf: (Object.keys(PROBLEMS) as ProblemSlug[]).map((slug) => ({
+      const: problemType(slug),
+      title: PROBLEMS[slug].title,
+      description: `${PROBLEMS[slug].status}: ${CONDITIONS[slug]}`,
+    })),
+  };
+  return schemas;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Operations and responses.
+// ---------------------------------------------------------------------------------------------------
+
+const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+function errorResponses(route: RouteKey): Record<string, Json> {
+  const byStatus = new Map<number, ProblemSlug[]>();
+  for (const slug of ROUTE_PROBLEMS[route]) {
+    const { status } = PROBLEMS[slug];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), slug]);
+  }
+  for (const status of GATEWAY_STATUSES[route]) if (!byStatus.has(status)) byStatus.set(status, []);
+
+  const responses: Record<string, Json> = {};
+  for (const status of [...byStatus.keys()].sort((a, b) => a - b)) {
+    const slugs = (Object.keys(PROBLEMS) as ProblemSlug[]).filter((slug) =>
+      byStatus.get(status)?.includes(slug),
+    );
+    const gateway = GATEWAY_STATUSES[route].includes(status) ? GATEWAY_ANSWERS[status] : undefined;
+    const lines = slugs.map((slug) => `- \`${slug}\` (${PROBLEMS[slug].title}): ${CONDITIONS[slug]}`);
+    if (gateway) lines.push(`- API Gateway itself, \`application/json\`: ${gateway}.`);
+    const content: Json = {};
+    if (slugs.length > 0) {
+      content['application/problem+json'] = {
+        schema: {
+          allOf: [
+            ref('schemas', 'Problem'),
+            {
+              type: 'object',
+              properties: { type: { enum: slugs.map(problemType) }, status: { const: status } },
+            },
+          ],
+        },
+      };
+    }
+    if (gateway) content['application/json'] = { schema: ref('schemas', 'GatewayError') };
+    const headers: Json = { 'Cache-Control': ref('headers', 'Cache-Control') };
+    if (slugs.includes('upstream-rate-limited')) headers['Retry-After'] = ref('headers', 'Retry-After');
+    if (route === 'PATCH /client' && slugs.includes('unsupported-media-type')) {
+      headers['Accept-Patch'] = ref('headers', 'Accept-Patch');
+    }
+    responses[String(status)] = { description: lines.join('\n'), headers, content };
+  }
+  return responses;
+}
+
+function operation(route: RouteKey, details: Json): Json {
+  return {
+    ...details,
+    security: [{ sigv4: [] }],
+    responses: {
+      '200': {
+        description: 'The client (secrets masked) and its ETag.',
+        headers: { ETag: ref('headers', 'ETag'), 'Cache-Control': ref('headers', 'Cache-Control') },
+        content: { 'application/json': { schema: ref('schemas', 'PublicClient') } },
+      },
+      ...errorResponses(route),
+    },
+  };
+}
+
+function requestBody(media: readonly string[], schema: string, examples: Record<string, Json>): Json {
+  return {
+    required: true,
+    content: Object.fromEntries(media.map((type) => [type, { schema: ref('schemas', schema), examples }])),
+  };
+}
+
+function problemTable(): string {
+  const rows = (Object.keys(PROBLEMS) as ProblemSlug[]).map(
+    (slug) => `| ${PROBLEMS[slug].status} | \`${slug}\` | ${CONDITIONS[slug]} |`,
+  );
+  return ['| status | type slug | when |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The OpenAPI 3.1 document of the API, built from the handler's schemas and problem catalogue. */
+export function buildOpenApiDocument(): Json {
+  const writeNote =
+    'Reads the client from Affix, checks `If-Match`, and sends the full object (Affix replaces everything); a change that changes nothing sends no update.';
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'affix-webhook-config',
+      version: packageVersion(),
+      summary: 'Read and change our Affix API client without holding the Affix credentials.',
+      description: [
+        'Every operation requires AWS SigV4 (IAM) signing for the service `execute-api`. Success bodies are JSON with every secret masked.',
+        '',
+        `Every error of the function is \`application/problem+json\` (RFC 9457) with \`type\` = \`${PROBLEM_TYPE_PREFIX}<slug>\`, \`title\`, \`status\`, \`detail\` and \`instance\` (the API Gateway request id); \`validation-failed\` adds \`errors\`. API Gateway's own answers (signature, IAM, throttling, integration failures) are \`application/json\` \`{"message": ...}\`.`,
+        '',
+        problemTable(),
+      ].join('\n'),
+    },
+    servers: [
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com/{stage}',
+        description: 'A deployed stage (the stack output `ApiUrl`).',
+        variables: {
+          apiId: { default: 'abcdef0123', description: 'The REST API id.' },
+          region: { default: 'eu-west-1' },
+          stage: { default: 'dev', enum: [...STAGES] },
+        },
+      },
+      { url: 'http://127.0.0.1:3000', description: '`npm start`: the local stack (no signature check).' },
+    ],
+    security: [{ sigv4: [] }],
+    paths: {
+      '/client': {
+        get: operation('GET /client', {
+          operationId: 'getClient',
+          summary: 'Read the client',
+          description: 'The current client, every secret masked, with its ETag.',
+        }),
+        patch: operation('PATCH /client', {
+          operationId: 'updateClient',
+          summary: 'Change name, webhook_uri or redirect_uris',
+          description: `${writeNote} Secrets are changed with \`PUT /client/secrets\`.`,
+          parameters: [ref('parameters', 'If-Match')],
+          requestBody: requestBody(REQUEST_MEDIA_TYPES['PATCH /client'], 'PatchClientRequest', {
+            changeWebhook: { value: { webhook_uri: 'https://hooks.example.com/affix-v2' } },
+            turnWebhooksOff: { value: { webhook_uri: null } },
+            rename: { value: { name: 'Payroll sync', redirect_uris: ['https://app.example.com/callback'] } },
+          }),
+        }),
+      },
+      '/client/secrets': {
+        put: operation('PUT /client/secrets', {
+          operationId: 'replaceSecrets',
+          summary: 'Replace the client secrets (rotation)',
+          description: `${writeNote} A separate route so IAM can grant rotation to fewer callers. Rotate in three steps: add the new secret, update the SSM parameter, remove the old secret.`,
+          parameters: [ref('parameters', 'If-Match')],
+          requestBody: requestBody(REQUEST_MEDIA_TYPES['PUT /client/secrets'], 'ReplaceSecretsRequest', {
+            addNewSecret: {
+              value: { client_secret: ['current-secret-0000000000', 'new-secret-1111111111111'] },
+            },
+          }),
+        }),
+      },
+    },
+    components: {
+      securitySchemes: {
+        sigv4: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description:
+            'AWS Signature Version 4 for the service `execute-api` (API Gateway `AWS_IAM` authorization). The caller needs `execute-api:Invoke` on the operation.',
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+        },
+      },
+      parameters: {
+        'If-Match': {
+          name: 'If-Match',
+          in: 'header',
+          required: false,
+          description:
+            'One or more entity tags (from an earlier `ETag`) or `*`. When none matches the current client, the answer is 412 `precondition-failed` and nothing is sent to Affix.',
+          schema: { type: 'string' },
+          example: '"9gd6VQ-DXTMw57ehjTuhj3"',
+        },
+      },
+      headers: {
+        ETag: {
+          description:
+            'A strong entity tag over the full client, secrets included; send it back as `If-Match`.',
+          required: true,
+          schema: { type: 'string', pattern: '^"[^"]*"$' },
+        },
+        'Retry-After': {
+          description: 'Seconds to wait, passed on from Affix when it sent one.',
+          schema: { type: 'integer', minimum: 0 },
+        },
+        'Accept-Patch': {
+          description: 'The media types `PATCH /client` accepts.',
+          schema: { type: 'string', const: REQUEST_MEDIA_TYPES['PATCH /client'].join(', ') },
+        },
+        'Cache-Control': {
+          description: 'Answers of the function are never cached.',
+          schema: { type: 'string', const: 'no-store' },
+        },
+      },
+      schemas: componentSchemas(),
+    },
+  };
+}
+
+/** The file's content: stable key order and formatting, so a stale file is a plain text difference. */
+export function renderOpenApiJson(): string {
+  return `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  writeFileSync(OPENAPI_PATH, renderOpenApiJson());
+  process.stdout.write(`wrote ${OPENAPI_PATH}\n`);
+}
