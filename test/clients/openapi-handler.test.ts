@@ -1,0 +1,225 @@
+/**
+ * openapi.json against the real handler (the middy chain, use cases, Affix HTTP client and SSM loader;
+ * only `fetch` and the SSM client are fakes): for each operation, every problem the handler can be
+ * driven to answer is documented under that operation, and every problem documented there is one
+ * the handler was driven to answer. The documented media types and examples are accepted.
+ */
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
+import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
+import { createHandler } from '../../functions/client-config/app.ts';
+import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import { PROBLEM_TYPE_PREFIX } from '../../functions/client-config/problems.ts';
+import type { RouteKey } from '../../functions/client-config/request-rules.ts';
+import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
+import { OPENAPI_PATH, ROUTE_PROBLEMS } from '../../scripts/openapi.ts';
+import { captureOutput } from '../support/capture.ts';
+import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';
+import {
+  CLIENT_ID,
+  createFakeAffix,
+  type FakeAffix,
+  json,
+  SECRET_A,
+  SECRET_B,
+} from '../support/fake-affix-fetch.ts';
+
+captureOutput();
+
+// biome-ignore lint/suspicious/noExplicitAny: walking a parsed JSON document
+const doc: any = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8'));
+
+interface Setup {
+  affix: FakeAffix;
+  ssmFails: boolean;
+  affixThrows: boolean;
+}
+
+interface Scenario {
+  name: string;
+  routes: readonly RouteKey[];
+  setup?: (setup: Setup) => void;
+  /** Changes to the route's valid request. */
+  request?: Partial<EventOptions>;
+  deadlineMs?: number;
+}
+
+const ALL: readonly RouteKey[] = ['GET /client', 'PATCH /client', 'PUT /client/secrets'];
+const WRITES: readonly RouteKey[] = ['PATCH /client', 'PUT /client/secrets'];
+
+const VALID_REQUEST: Record<RouteKey, EventOptions> = {
+  'GET /client': { method: 'GET', path: '/client' },
+  'PATCH /client': { method: 'PATCH', path: '/client', body: { name: 'Renamed' } },
+  'PUT /client/secrets': {
+    method: 'PUT',
+    path: '/client/secrets',
+    body: { client_secret: [SECRET_A, SECRET_B] },
+  },
+};
+
+const hang = (request: Request) =>
+  new Promise<Response>((_, reject) => {
+    request.signal.addEventListener('abort', () => reject(request.signal.reason));
+  });
+const refused = () => new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+
+const SCENARIOS: Scenario[] = [
+  { name: 'success', routes: ALL },
+  { name: 'no IAM caller', routes: ALL, request: { identity: null } },
+  {
+    name: 'an unexpected error',
+    routes: ALL,
+    setup: (s) => {
+      s.affixThrows = true;
+    },
+  },
+  { name: 'Affix 400', routes: ALL, setup: (s) => s.affix.scriptFor('GET', json(400, { message: 'no' })) },
+  { name: 'Affix 409', routes: ALL, setup: (s) => s.affix.scriptFor('GET', json(409, {})) },
+  {
+    name: 'Affix 429 with a long Retry-After',
+    routes: ALL,
+    setup: (s) => s.affix.scriptFor('GET', json(429, {}, { 'retry-after': '3600' })),
+  },
+  {
+    name: 'Affix 401 twice',
+    routes: ALL,
+    setup: (s) => s.affix.scriptFor('GET', json(401, {}), json(401, {})),
+  },
+  {
+    name: 'Affix 500 on every attempt',
+    routes: ALL,
+    setup: (s) => s.affix.scriptFor('GET', json(500, {}), json(500, {}), json(500, {})),
+  },
+  {
+    name: 'Affix 200 that is not JSON',
+    routes: ALL,
+    setup: (s) => s.affix.scriptFor('GET', new Response('<html>', { status: 200 })),
+  },
+  {
+    name: 'Affix unreachable',
+    routes: ALL,
+    setup: (s) => s.affix.scriptFor('GET', refused(), refused(), refused()),
+  },
+  {
+    name: 'SSM failing',
+    routes: ALL,
+    setup: (s) => {
+      s.ssmFails = true;
+    },
+  },
+  {
+    name: 'Affix hanging past the deadline',
+    routes: ALL,
+    deadlineMs: 150,
+    setup: (s) => s.affix.scriptFor('GET', hang, hang, hang, hang),
+  },
+  { name: 'an invalid body', routes: WRITES, request: { body: { name: '' }, rawBody: undefined } },
+  { name: 'malformed JSON', routes: WRITES, request: { rawBody: '{"name":' } },
+  {
+    name: 'a 17 KiB body',
+    routes: WRITES,
+    request: { rawBody: JSON.stringify({ name: 'x'.repeat(17 * 1024) }) },
+  },
+  {
+    name: 'a text/plain body',
+    routes: WRITES,
+    request: { omitContentType: true, headers: { 'Content-Type': 'text/plain' } },
+  },
+  { name: 'a stale If-Match', routes: WRITES, request: { headers: { 'If-Match': '"stale"' } } },
+  {
+    name: 'a secret list without the current secret',
+    routes: ['PUT /client/secrets'],
+    request: { body: { client_secret: [SECRET_B] } },
+  },
+];
+
+async function run(route: RouteKey, scenario: Scenario) {
+  const setup: Setup = { affix: createFakeAffix(), ssmFails: false, affixThrows: false };
+  scenario.setup?.(setup);
+  const ssm = {
+    send: async () => {
+      if (setup.ssmFails) throw Object.assign(new Error('ssm down'), { name: 'InternalServerError' });
+      return {
+        Parameters: [
+          { Name: '/affix/test/client-id', Value: CLIENT_ID },
+          { Name: '/affix/test/client-secret', Value: SECRET_A },
+        ],
+      };
+    },
+  } as unknown as SSMClient;
+  const credentials = createCredentialsCache({
+    maxAgeMs: 60_000,
+    load: createSsmCredentialsLoader({
+      client: ssm,
+      clientIdParameter: '/affix/test/client-id',
+      clientSecretParameter: '/affix/test/client-secret',
+    }),
+  });
+  const http = createAffixHttpClient({
+    baseUrl: 'https://affix.test',
+    credentials,
+    attemptTimeoutMs: 100,
+    maxAttempts: 3,
+    fetch: setup.affix.fetch,
+    random: () => 0,
+  });
+  const boom = () => Promise.reject(new Error('boom'));
+  const handler = createHandler({
+    config: { upstreamDeadlineMs: scenario.deadlineMs ?? 2_000, deadlineSafetyMarginMs: 100 },
+    ports: { credentials, affix: setup.affixThrows ? { getClient: boom, updateClient: boom } : http },
+    logger: new Logger({ serviceName: 'affix-webhook-config' }),
+    metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
+  });
+  const request = { ...VALID_REQUEST[route], ...scenario.request };
+  if (scenario.request?.rawBody !== undefined) delete request.body;
+  return handler(apiEvent(request), lambdaContext());
+}
+
+function operationOf(route: RouteKey) {
+  const [method, path] = route.split(' ') as [string, string];
+  return doc.paths[path][method.toLowerCase()];
+}
+
+describe('what the handler answers is what openapi.json documents', () => {
+  it.each(ALL)('%s', async (route) => {
+    const operation = operationOf(route);
+    const observed = new Set<string>();
+    for (const scenario of SCENARIOS.filter((s) => s.routes.includes(route))) {
+      const result = await run(route, scenario);
+      const status = String(result.statusCode);
+      const response = operation.responses[status];
+      expect(response, `${scenario.name}: ${status} is not documented for ${route}`).toBeDefined();
+      if (result.statusCode === 200) {
+        expect(result.headers?.etag).toMatch(new RegExp(doc.components.headers.ETag.schema.pattern));
+        continue;
+      }
+      expect(result.headers?.['content-type']).toBe('application/problem+json');
+      const { type } = JSON.parse(result.body) as { type: string };
+      const documented: string[] =
+        response.content['application/problem+json'].schema.allOf[1].properties.type.enum;
+      expect(documented, `${scenario.name}: ${type} not under ${route} ${status}`).toContain(type);
+      observed.add(type.slice(PROBLEM_TYPE_PREFIX.length));
+    }
+    // Nothing documented that the handler was not driven to answer.
+    expect([...observed].sort()).toEqual([...ROUTE_PROBLEMS[route]].sort());
+  });
+
+  it.each(WRITES)('%s accepts every documented media type and example', async (route) => {
+    const content: Record<string, { examples: Record<string, { value: unknown }> }> =
+      operationOf(route).requestBody.content;
+    for (const [media, { examples }] of Object.entries(content)) {
+      for (const { value } of Object.values(examples)) {
+        const body = route === 'PUT /client/secrets' ? { client_secret: [SECRET_A, SECRET_B] } : value;
+        const result = await run(route, {
+          name: media,
+          routes: [route],
+          request: { body, omitContentType: true, headers: { 'Content-Type': `${media}; charset=utf-8` } },
+        });
+        expect(result.statusCode, `${media} ${JSON.stringify(body)}: ${result.body}`).toBe(200);
+      }
+    }
+  });
+});
