@@ -189,9 +189,6 @@ function toClientConfigError(error: unknown, signal: AbortSignal, timeout: Abort
         )
       : clientError('aborted', 'The request was aborted by its signal.', { cause: reason });
   }
-  if (error instanceof ResponseTooLargeError) {
-    return clientError('invalid-response', `The answer is too large (${error.message}).`, { cause: error });
-  }
   const code = error instanceof Error ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
   return clientError(
     'network-error',
@@ -267,7 +264,13 @@ export function createClientConfigClient(options: ClientConfigClientOptions): Cl
         signal,
         redirect: 'manual',
       });
-      const text = await readText(response);
+      const text = await readText(response).catch((error: unknown) => {
+        if (!(error instanceof ResponseTooLargeError)) throw error;
+        throw clientError('invalid-response', `The answer is too large (${error.message}).`, {
+          status: response.status,
+          cause: error,
+        });
+      });
       if (response.status < 200 || response.status >= 300) {
         throw errorFromResponse(response.status, response.headers, text);
       }

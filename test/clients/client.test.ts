@@ -411,7 +411,7 @@ describe('answers that are not our problem documents', () => {
     async (_name, answer, detail) => {
       server.answer(answer);
       const error = await failure(api().getClient());
-      expect(error.slug).toBe('invalid-response');
+      expect(error).toMatchObject({ slug: 'invalid-response', status: 200 });
       expect(error.detail).toMatch(detail);
     },
   );
