@@ -179,15 +179,9 @@ function toClientConfigError(error: unknown, signal: AbortSignal, timeout: Abort
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     const timedOut = timeout.aborted || (reason instanceof DOMException && reason.name === 'TimeoutError');
-    return timedOut
-      ? clientError(
-          'timeout',
-          timeout.aborted ? `No answer within ${timeoutMs} ms.` : 'The signal timed out.',
-          {
-            cause: reason,
-          },
-        )
-      : clientError('aborted', 'The request was aborted by its signal.', { cause: reason });
+    if (!timedOut) return clientError('aborted', 'The request was aborted by its signal.', { cause: reason });
+    const detail = timeout.aborted ? `No answer within ${timeoutMs} ms.` : 'The signal timed out.';
+    return clientError('timeout', detail, { cause: reason });
   }
   const code = error instanceof Error ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
   return clientError(
