@@ -194,8 +194,13 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
     let attemptNumber = 0;
     for (;;) {
       attemptNumber += 1;
-      // Secrets that might be echoed back in an error message: ours and the ones being sent.
-      const knownSecrets = [credentials.clientSecret, ...(update?.client_secret ?? [])];
+      // Secrets that might be echoed back in an error message: ours, also as the Basic credentials
+      // `id:secret` (whose Base64 form is our Authorization value), and the ones being sent.
+      const knownSecrets = [
+        credentials.clientSecret,
+        `${credentials.clientId}:${credentials.clientSecret}`,
+        ...(update?.client_secret ?? []),
+      ];
       const result = await attempt(method, payload, basicAuthorization(credentials), knownSecrets, context);
       if (result.kind === 'ok') return result.client;
       if (result.kind === 'status' && result.status === 401 && !refreshed) {

@@ -33,6 +33,9 @@ export function toPublicClient(client: AffixClient): PublicClient {
 export function secretForms(secret: string, clientId?: string): string[] {
   const forms = [secret, Buffer.from(secret).toString('base64')];
   if (clientId !== undefined) forms.push(Buffer.from(`${clientId}:${secret}`).toString('base64'));
+  // As it reads inside a JSON string (a secret may hold `"` or `\`), e.g. when Affix echoes our body.
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  if (escaped !== secret) forms.push(escaped);
   // Very short strings would redact ordinary words; our secrets are at least 16 characters anyway.
   return forms.filter((form) => form.length >= 4);
 }
