@@ -85,6 +85,10 @@ export function createHandler(dependencies: HandlerDependencies) {
     return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
   }
 
+  // requestGuard has checked the media type (case-insensitive, whitespace around `;` allowed); the
+  // parser's own stricter pattern would leave such a body unparsed and answer validation-failed.
+  const jsonBodyParser = httpJsonBodyParser<APIGatewayProxyEvent>({ disableContentTypeCheck: true });
+
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>({
     // Answer 504 ourselves shortly before Lambda would kill the invocation, whatever is still running.
     timeoutEarlyInMillis: 250,
@@ -98,6 +102,6 @@ export function createHandler(dependencies: HandlerDependencies) {
     .use(requestTelemetry({ logger, metrics }))
     .use(problemResponder({ logger }))
     .use(requestGuard())
-    .use(httpJsonBodyParser<APIGatewayProxyEvent>({ disableContentTypeError: true }))
+    .use(jsonBodyParser)
     .handler(routeRequest);
 }
