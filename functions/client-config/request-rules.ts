@@ -28,8 +28,11 @@ export function routeHasBody(route: RouteKey): boolean {
 export function resolveRoute(
   event: Pick<APIGatewayProxyEvent, 'resource' | 'path' | 'httpMethod'>,
 ): RouteKey {
-  const path = event.resource in ROUTES ? event.resource : (event.path ?? '').replace(/(.)\/+$/, '$1');
-  const methods = ROUTES[path];
+  // Own keys only: `__proto__` or `toString` must not find a route on Object.prototype.
+  const path = Object.hasOwn(ROUTES, event.resource)
+    ? event.resource
+    : (event.path ?? '').replace(/(.)\/+$/, '$1');
+  const methods = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (methods === undefined) {
     throw new ProblemError(
       'not-found',
