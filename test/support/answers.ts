@@ -1,0 +1,127 @@
+/**
+ * What every answer of the proxy must look like: a 200 with the masked client and an ETag, or an
+ * RFC 9457 problem+json document whose type, title and status are one row of the status table
+ * (`PROBLEMS`). Used by the property suite (on handler results) and the fault suite (over HTTP).
+ *
+ * @example
+ * const problem = documentedAnswer(toAnswer(result)); // throws when the answer is not documented
+ */
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug } from '../../functions/client-config/problems.ts';
+
+export interface Answer {
+  status: number;
+  /** Header names lower-cased. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  errors?: { pointer: string; detail: string }[];
+}
+
+export type DocumentedAnswer =
+  | { kind: 'success'; client: Record<string, unknown>; etag: string }
+  | { kind: 'problem'; slug: ProblemSlug; problem: ProblemBody };
+
+export class UndocumentedAnswerError extends Error {
+  override readonly name = 'UndocumentedAnswerError';
+}
+
+export function toAnswer(result: APIGatewayProxyResult): Answer {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {}))
+    headers[name.toLowerCase()] = String(value);
+  return { status: result.statusCode, headers, body: result.body };
+}
+
+export async function answerOf(response: Response): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name.toLowerCase()] = value;
+  });
+  return { status: response.status, headers, body: await response.text() };
+}
+
+const PROBLEM_KEYS = new Set(['type', 'title', 'status', 'detail', 'instance', 'errors']);
+const MASKED_SECRET = /^\*{4}([!-~]{4})?$/;
+const STACK_FRAME = /\bat .+\.(ts|js|mjs):\d+/;
+
+function fail(message: string, answer: Answer): never {
+  throw new UndocumentedAnswerError(`${message}: ${answer.status} ${answer.body.slice(0, 300)}`);
+}
+
+function parseObject(answer: Answer): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer.body);
+  } catch {
+    return fail('the body is not JSON', answer);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return fail('the body is not a JSON object', answer);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** Throws {@link UndocumentedAnswerError} unless the answer is a 200 client or a row of the table. */
+export function documentedAnswer(answer: Answer): DocumentedAnswer {
+  if (answer.headers['cache-control'] !== 'no-store') fail('cache-control is not no-store', answer);
+  if (STACK_FRAME.test(answer.body)) fail('the body carries a stack frame', answer);
+  const body = parseObject(answer);
+  if (answer.status === 200) {
+    if (answer.headers['content-type'] !== 'application/json; charset=utf-8') {
+      fail('a 200 must be application/json', answer);
+    }
+    const etag = answer.headers.etag;
+    if (etag === undefined || !/^"[A-Za-z0-9_-]{22}"$/.test(etag)) fail('a 200 needs a strong ETag', answer);
+    if (typeof body.client_id !== 'string' || typeof body.name !== 'string') fail('not a client', answer);
+    if (!isStringArray(body.redirect_uris)) fail('redirect_uris is not a list of strings', answer);
+    if (body.webhook_uri !== null && typeof body.webhook_uri !== 'string') fail('bad webhook_uri', answer);
+    if (!isStringArray(body.client_secret) || !body.client_secret.every((s) => MASKED_SECRET.test(s))) {
+      fail('a secret is not masked', answer);
+    }
+    return { kind: 'success', client: body, etag };
+  }
+  if (answer.headers['content-type'] !== 'application/problem+json') fail('not problem+json', answer);
+  const type = body.type;
+  if (typeof type !== 'string' || !type.startsWith(PROBLEM_TYPE_PREFIX)) fail('unknown problem type', answer);
+  const slug = type.slice(PROBLEM_TYPE_PREFIX.length);
+  if (!Object.hasOwn(PROBLEMS, slug)) fail(`problem type ${slug} is not in the status table`, answer);
+  const row = PROBLEMS[slug as ProblemSlug];
+  if (row.status !== answer.status || body.status !== answer.status) {
+    fail(`status ${answer.status} does not match the table row ${slug} (${row.status})`, answer);
+  }
+  if (body.title !== row.title) fail('the title is not the table title', answer);
+  if (typeof body.detail !== 'string' || body.detail === '') fail('no detail', answer);
+  if (typeof body.instance !== 'string' || body.instance === '') fail('no instance', answer);
+  for (const key of Object.keys(body)) if (!PROBLEM_KEYS.has(key)) fail(`extra member ${key}`, answer);
+  if (body.errors !== undefined) {
+    const errors = body.errors;
+    if (
+      !Array.isArray(errors) ||
+      !errors.every(
+        (error: unknown) =>
+          typeof error === 'object' &&
+          error !== null &&
+          typeof (error as { pointer?: unknown }).pointer === 'string' &&
+          typeof (error as { detail?: unknown }).detail === 'string',
+      )
+    ) {
+      fail('errors is not a list of { pointer, detail }', answer);
+    }
+  }
+  if (answer.status === 405 && !answer.headers.allow) fail('a 405 needs a non-empty Allow header', answer);
+  const retryAfter = answer.headers['retry-after'];
+  if (retryAfter !== undefined && !/^\d+$/.test(retryAfter)) fail('Retry-After is not delta-seconds', answer);
+  return { kind: 'problem', slug: slug as ProblemSlug, problem: body as unknown as ProblemBody };
+}
