@@ -1,0 +1,184 @@
+/**
+ * The benchmark's child process: imports the bundled handler (exactly the Lambda bundle) and, on the
+ * parent's commands, invokes `handler(event, context)` in-process the way the Lambda runtime does,
+ * against the local Affix sandbox and SSM endpoint the parent runs on 127.0.0.1.
+ *
+ * The floor of the warm-overhead figure is made here too: the same upstream calls with plain `fetch`
+ * (same process, same keep-alive pool), interleaved with the handler calls so noise hits both.
+ *
+ * Bundled by the parent into `bench/.work/` and started with plain `node` (no TypeScript loader in the
+ * measured process). Its stdout, where Powertools writes a log/EMF line per request, is /dev/null.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
+import { createLambdaContext } from '../../local/api-gateway.ts';
+import { apiEvent } from '../../test/support/events.ts';
+import type {
+  Command,
+  InvokeRoute,
+  MemorySnapshot,
+  OverheadRoute,
+  Reply,
+  StatusCounts,
+} from '../lib/protocol.ts';
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const LAMBDA_TIMEOUT_MS = 15_000;
+const NOOP_NAME = 'Bench constant name';
+
+const affixUrl = `${process.env.AFFIX_BASE_URL}${CLIENT_PATH}`;
+const authorization = basicAuthHeader(SANDBOX_DEFAULTS.clientId, SANDBOX_DEFAULTS.clientSecret[0]);
+
+let handler: Handler | undefined;
+let invocation = 0;
+
+function send(reply: Reply): void {
+  process.send?.(reply);
+}
+
+function tally(counts: StatusCounts, status: number): void {
+  counts[status] = (counts[status] ?? 0) + 1;
+}
+
+/** The event and context API Gateway and Lambda would hand over; built outside the timed region. */
+function nextInvocation(route: InvokeRoute): { event: APIGatewayProxyEvent; context: Context } {
+  invocation += 1;
+  const requestId = `bench-${process.pid}-${invocation}`;
+  const context = createLambdaContext({ requestId, timeoutMs: LAMBDA_TIMEOUT_MS });
+  if (route === 'GET') return { event: apiEvent({ method: 'GET', path: '/client', requestId }), context };
+  // Alternating names: every PATCH changes the client, so it reads and writes.
+  const name = route === 'PATCH' ? `Bench name ${invocation % 2 === 0 ? 'A' : 'B'}` : NOOP_NAME;
+  return { event: apiEvent({ method: 'PATCH', path: '/client', body: { name }, requestId }), context };
+}
+
+function loadedHandler(): Handler {
+  if (handler === undefined) throw new Error('load must come first');
+  return handler;
+}
+
+async function invokeOnce(route: InvokeRoute, statuses: StatusCounts): Promise<void> {
+  const { event, context } = nextInvocation(route);
+  const result = await loadedHandler()(event, context);
+  tally(statuses, result.statusCode);
+}
+
+/** The same Affix exchanges the handler makes, with nothing around them. */
+async function floorGet(statuses: StatusCounts): Promise<Record<string, unknown>> {
+  const response = await fetch(affixUrl, { headers: { accept: 'application/json', authorization } });
+  const body = JSON.parse(await response.text()) as Record<string, unknown>;
+  tally(statuses, response.status);
+  return body;
+}
+
+async function floorPatch(statuses: StatusCounts): Promise<void> {
+  const { client_id: _id, ...current } = await floorGet(statuses);
+  // Writes back what it read: the same request size, and the handler's next PATCH still changes the name.
+  const response = await fetch(affixUrl, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/json', authorization },
+    body: JSON.stringify(current),
+  });
+  JSON.parse(await response.text());
+  tally(statuses, response.status);
+}
+
+async function overhead(command: Extract<Command, { op: 'overhead' }>): Promise<Reply> {
+  const run = loadedHandler();
+  const handlerMs: number[] = [];
+  const floorMs: number[] = [];
+  const statuses: StatusCounts = {};
+  const floorStatuses: StatusCounts = {};
+  const floor: (counts: StatusCounts) => Promise<unknown> = command.route === 'GET' ? floorGet : floorPatch;
+  const timeHandler = async (route: OverheadRoute, counts: StatusCounts): Promise<number> => {
+    const { event, context } = nextInvocation(route);
+    const started = performance.now();
+    const result = await run(event, context);
+    const elapsed = performance.now() - started;
+    tally(counts, result.statusCode);
+    return elapsed;
+  };
+  const timeFloor = async (counts: StatusCounts): Promise<number> => {
+    const started = performance.now();
+    await floor(counts);
+    return performance.now() - started;
+  };
+
+  // Warm-up: same loop, not recorded (JIT, connection pool).
+  const ignored: StatusCounts = {};
+  for (let i = 0; i < command.warmup; i += 1) {
+    await timeHandler(command.route, ignored);
+    await timeFloor(ignored);
+  }
+  const deadline = performance.now() + command.budgetMs;
+  for (let i = 0; i < command.iterations && performance.now() < deadline; i += 1) {
+    // Alternate which goes first, so neither always runs right after the other's garbage.
+    if (i % 2 === 0) {
+      handlerMs.push(await timeHandler(command.route, statuses));
+      floorMs.push(await timeFloor(floorStatuses));
+    } else {
+      floorMs.push(await timeFloor(floorStatuses));
+      handlerMs.push(await timeHandler(command.route, statuses));
+    }
+  }
+  return { id: command.id, op: 'overhead', handlerMs, floorMs, statuses, floorStatuses };
+}
+
+function memory(): MemorySnapshot {
+  const before = process.memoryUsage();
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) throw new Error('start the child with --expose-gc');
+  collect();
+  collect();
+  const after = process.memoryUsage();
+  return {
+    rssBytes: before.rss,
+    heapUsedBytes: before.heapUsed,
+    heapUsedAfterGcBytes: after.heapUsed,
+    heapTotalAfterGcBytes: after.heapTotal,
+    externalAfterGcBytes: after.external,
+    rssAfterGcBytes: after.rss,
+  };
+}
+
+async function execute(command: Command): Promise<Reply> {
+  switch (command.op) {
+    case 'load': {
+      const started = performance.now();
+      const mod = (await import(command.module)) as { handler?: unknown };
+      const importMs = performance.now() - started;
+      if (typeof mod.handler !== 'function') throw new Error(`${command.module} exports no handler`);
+      handler = mod.handler as Handler;
+      return { id: command.id, op: 'load', importMs };
+    }
+    case 'invoke': {
+      const statuses: StatusCounts = {};
+      const started = performance.now();
+      const routes = command.routes;
+      const routeOf = (i: number): InvokeRoute => routes[i % routes.length] as InvokeRoute;
+      if (command.parallel) {
+        await Promise.all(Array.from({ length: command.count }, (_, i) => invokeOnce(routeOf(i), statuses)));
+      } else {
+        for (let i = 0; i < command.count; i += 1) await invokeOnce(routeOf(i), statuses);
+      }
+      return { id: command.id, op: 'invoke', statuses, elapsedMs: performance.now() - started };
+    }
+    case 'overhead':
+      return overhead(command);
+    case 'memory':
+      return { id: command.id, op: 'memory', ...memory() };
+  }
+}
+
+process.on('message', (message: Command) => {
+  execute(message).then(
+    (reply) => send(reply),
+    (error: unknown) => {
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      send({ id: message.id, op: 'error', message: text });
+    },
+  );
+});
+
+// The parent is gone (finished, failed or timed out): nothing left to do.
+process.on('disconnect', () => process.exit(0));

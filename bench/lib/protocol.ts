@@ -1,0 +1,52 @@
+/**
+ * Messages between the benchmark (parent) and the child process that runs the bundled handler.
+ * The parent sends one command at a time and waits for its reply, so it can read the SSM and Affix
+ * stand-ins' request counts between commands without racing the child.
+ */
+
+/** `PATCH` changes the name every time (read + write); `PATCH-noop` sets the name it already has. */
+export type InvokeRoute = 'GET' | 'PATCH' | 'PATCH-noop';
+/** Routes whose warm overhead is measured against the direct-fetch floor. */
+export type OverheadRoute = 'GET' | 'PATCH';
+
+export type Command =
+  | { id: number; op: 'load'; module: string }
+  | { id: number; op: 'invoke'; routes: InvokeRoute[]; count: number; parallel: boolean }
+  | { id: number; op: 'overhead'; route: OverheadRoute; warmup: number; iterations: number; budgetMs: number }
+  | { id: number; op: 'memory' };
+
+export type CommandOp = Command['op'];
+
+/** How many handler answers had each status code, e.g. `{ "200": 1000 }`. */
+export type StatusCounts = Record<string, number>;
+
+export interface MemorySnapshot {
+  /** As the process stands, before any forced collection. */
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** After two forced full collections (`--expose-gc`), the part of the heap still referenced. */
+  heapUsedAfterGcBytes: number;
+  heapTotalAfterGcBytes: number;
+  externalAfterGcBytes: number;
+  rssAfterGcBytes: number;
+}
+
+export type Reply =
+  | { id: number; op: 'load'; importMs: number }
+  | { id: number; op: 'invoke'; statuses: StatusCounts; elapsedMs: number }
+  | {
+      id: number;
+      op: 'overhead';
+      /** One latency per measured iteration, in order. */
+      handlerMs: number[];
+      floorMs: number[];
+      statuses: StatusCounts;
+      floorStatuses: StatusCounts;
+    }
+  | ({ id: number; op: 'memory' } & MemorySnapshot)
+  | { id: number; op: 'error'; message: string };
+
+export type ReplyTo<Op extends CommandOp> = Extract<Reply, { op: Op }>;
+
+/** Commands without their id, as the parent writes them. */
+export type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'id'> : never) : never;

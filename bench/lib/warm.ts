@@ -1,0 +1,266 @@
+/**
+ * The warm figures: the bundled handler runs in a fresh child process per measurement group (so its
+ * module-level caches start cold), against the Affix sandbox and the SSM endpoint that this process
+ * runs on 127.0.0.1. Request counts are read from the stand-ins between the child's commands.
+ */
+import { connect, createServer, type Socket } from 'node:net';
+import { SANDBOX_DEFAULTS, startAffixSandbox } from '../../local/affix-sandbox.ts';
+import {
+  DEFAULT_CLIENT_ID_PARAMETER,
+  DEFAULT_CLIENT_SECRET_PARAMETER,
+  localHandlerEnv,
+} from '../../local/api-gateway.ts';
+import { startSsmEndpoint } from '../../local/ssm-endpoint.ts';
+import { type HandlerChild, startChild } from './child.ts';
+import type { InvokeRoute, MemorySnapshot, OverheadRoute, StatusCounts } from './protocol.ts';
+
+export class WarmRunError extends Error {
+  override readonly name = 'WarmRunError';
+}
+
+export interface StandIns {
+  /**
+   * The child's whole environment: the handler's variables wired to the stand-ins. With `countConnections`,
+   * Affix is reached through a TCP relay that counts the connections opened to it.
+   */
+  env(extra: Record<string, string>, options?: { countConnections?: boolean }): Record<string, string>;
+  /** Requests each stand-in has received so far, and connections opened through the relay. */
+  counts(): { ssm: number; affix: number; affixUnauthorized: number; affixConnections: number };
+  /** Puts the sandbox's client back to its defaults and forgets logged requests. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function startStandIns(): Promise<StandIns> {
+  const sandbox = await startAffixSandbox({ port: 0 });
+  const ssm = await startSsmEndpoint({
+    port: 0,
+    parameters: {
+      [DEFAULT_CLIENT_ID_PARAMETER]: { value: SANDBOX_DEFAULTS.clientId, type: 'String' },
+      [DEFAULT_CLIENT_SECRET_PARAMETER]: { value: SANDBOX_DEFAULTS.clientSecret[0], type: 'SecureString' },
+    },
+  });
+  const relay = await startConnectionCounter(sandbox.port);
+  const handlerEnv = localHandlerEnv({ affixBaseUrl: sandbox.url, ssmUrl: ssm.url });
+  const initialClient = sandbox.client;
+  return {
+    env: (extra, options = {}) => ({
+      PATH: process.env.PATH ?? '',
+      ...handlerEnv,
+      ...(options.countConnections ? { AFFIX_BASE_URL: relay.url } : {}),
+      ...extra,
+    }),
+    counts: () => ({
+      ssm: ssm.requestCount,
+      affix: sandbox.requests.length,
+      affixUnauthorized: sandbox.requests.filter((request) => !request.authorized).length,
+      affixConnections: relay.connections,
+    }),
+    reset() {
+      sandbox.setClient(initialClient);
+      sandbox.resetRequests();
+      ssm.resetRequests();
+    },
+    async close() {
+      await Promise.all([sandbox.close(), ssm.close(), relay.close()]);
+    },
+  };
+}
+
+/** A loopback TCP relay to `port` that counts the connections made through it (keep-alive reuse). */
+async function startConnectionCounter(
+  port: number,
+): Promise<{ url: string; readonly connections: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const server = createServer((client) => {
+    connections += 1;
+    const upstream = connect(port, '127.0.0.1');
+    track(client);
+    track(upstream);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new WarmRunError('the relay has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    get connections() {
+      return connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface ChildSetup {
+  standIns: StandIns;
+  driver: string;
+  /** `file:` URL of the handler bundle. */
+  bundleUrl: string;
+  /** `NODE_OPTIONS` of the Lambda function (source maps). */
+  nodeOptions: string;
+}
+
+function assertAllOk(statuses: StatusCounts, what: string): void {
+  const bad = Object.entries(statuses).filter(([status]) => status !== '200');
+  if (bad.length > 0) {
+    throw new WarmRunError(`${what}: expected only 200 answers, got ${JSON.stringify(statuses)}`);
+  }
+}
+
+async function withChild<T>(
+  setup: ChildSetup,
+  options: { exposeGc: boolean; countConnections: boolean },
+  work: (child: HandlerChild) => Promise<T>,
+): Promise<T> {
+  setup.standIns.reset();
+  const child = startChild({
+    driver: setup.driver,
+    env: setup.standIns.env(
+      { NODE_OPTIONS: setup.nodeOptions },
+      { countConnections: options.countConnections },
+    ),
+    exposeGc: options.exposeGc,
+  });
+  try {
+    const before = setup.standIns.counts();
+    await child.run({ op: 'load', module: setup.bundleUrl }, 15_000);
+    const after = setup.standIns.counts();
+    if (after.ssm !== before.ssm || after.affix !== before.affix) {
+      throw new WarmRunError('importing the handler made network requests; cold init must not');
+    }
+    return await work(child);
+  } finally {
+    await child.stop();
+  }
+}
+
+/** Runs `count` invocations and returns how many SSM and Affix requests they made. */
+async function countedInvoke(
+  setup: ChildSetup,
+  child: HandlerChild,
+  routes: InvokeRoute[],
+  count: number,
+  parallel: boolean,
+  timeoutMs: number,
+): Promise<{ ssm: number; affix: number }> {
+  const before = setup.standIns.counts();
+  const reply = await child.run({ op: 'invoke', routes, count, parallel }, timeoutMs);
+  const after = setup.standIns.counts();
+  assertAllOk(reply.statuses, `${count} × ${routes.join('/')}`);
+  if (after.affixUnauthorized !== before.affixUnauthorized) {
+    throw new WarmRunError('the handler sent Affix requests with wrong credentials');
+  }
+  return { ssm: after.ssm - before.ssm, affix: after.affix - before.affix };
+}
+
+export interface LatencySamples {
+  handlerMs: number[];
+  floorMs: number[];
+}
+
+export interface WarmPlan {
+  /** Serial invocations over which SSM requests are counted (the first one included). */
+  warmInvocations: number;
+  /** Invocations per route for the Affix request counts. */
+  trafficInvocations: number;
+  overhead: Record<OverheadRoute, { warmup: number; iterations: number; budgetMs: number }>;
+}
+
+export interface WarmRun {
+  ssmOverWarmInvocations: number;
+  affixPerGet: number;
+  affixPerPatch: number;
+  affixPerNoopPatch: number;
+  latency: Record<OverheadRoute, LatencySamples>;
+}
+
+export async function measureWarmRun(setup: ChildSetup, plan: WarmPlan): Promise<WarmRun> {
+  return withChild(setup, { exposeGc: false, countConnections: false }, async (child) => {
+    const warm = await countedInvoke(setup, child, ['GET'], plan.warmInvocations, false, 60_000);
+    const n = plan.trafficInvocations;
+    const patch = await countedInvoke(setup, child, ['PATCH'], n, false, 30_000);
+    // The first no-op PATCH may still change the name; the counted ones find it already set.
+    await countedInvoke(setup, child, ['PATCH-noop'], 1, false, 10_000);
+    const noop = await countedInvoke(setup, child, ['PATCH-noop'], n, false, 30_000);
+    const latency = {} as Record<OverheadRoute, LatencySamples>;
+    for (const route of ['GET', 'PATCH'] as const) {
+      const step = plan.overhead[route];
+      const reply = await child.run({ op: 'overhead', route, ...step }, step.budgetMs + 30_000);
+      assertAllOk(reply.statuses, `overhead ${route}`);
+      assertAllOk(reply.floorStatuses, `floor ${route}`);
+      latency[route] = { handlerMs: reply.handlerMs, floorMs: reply.floorMs };
+    }
+    return {
+      ssmOverWarmInvocations: warm.ssm,
+      affixPerGet: warm.affix / plan.warmInvocations,
+      affixPerPatch: patch.affix / n,
+      affixPerNoopPatch: noop.affix / n,
+      latency,
+    };
+  });
+}
+
+export interface BurstRun {
+  ssm: number;
+  affix: number;
+}
+
+/** `size` concurrent first invocations of a fresh process: the credentials must be fetched once. */
+export async function measureBurst(setup: ChildSetup, size: number): Promise<BurstRun> {
+  const options = { exposeGc: false, countConnections: false };
+  return withChild(setup, options, (child) => countedInvoke(setup, child, ['GET'], size, true, 30_000));
+}
+
+export interface MemoryRun {
+  afterWarmup: MemorySnapshot;
+  afterInvocations: MemorySnapshot;
+  invocations: number;
+  elapsedMs: number;
+  /** TCP connections the child opened to Affix over all its serial invocations. */
+  affixConnections: number;
+}
+
+/**
+ * Memory after `warmup` invocations, then after `invocations` more (GET and PATCH alternating). Affix is
+ * reached through the counting relay here, which shows whether connections are kept alive and reused.
+ */
+export async function measureMemory(
+  setup: ChildSetup,
+  warmup: number,
+  invocations: number,
+): Promise<MemoryRun> {
+  const connectionsBefore = setup.standIns.counts().affixConnections;
+  return withChild(setup, { exposeGc: true, countConnections: true }, async (child) => {
+    const routes: InvokeRoute[] = ['GET', 'PATCH'];
+    const warm = await child.run({ op: 'invoke', routes, count: warmup, parallel: false }, 60_000);
+    assertAllOk(warm.statuses, 'memory warm-up');
+    const afterWarmup = await child.run({ op: 'memory' }, 10_000);
+    const load = await child.run({ op: 'invoke', routes, count: invocations, parallel: false }, 120_000);
+    assertAllOk(load.statuses, 'memory invocations');
+    const afterInvocations = await child.run({ op: 'memory' }, 10_000);
+    const strip = ({ id: _id, op: _op, ...snapshot }: typeof afterWarmup): MemorySnapshot => snapshot;
+    return {
+      afterWarmup: strip(afterWarmup),
+      afterInvocations: strip(afterInvocations),
+      invocations,
+      elapsedMs: load.elapsedMs,
+      affixConnections: setup.standIns.counts().affixConnections - connectionsBefore,
+    };
+  });
+}
