@@ -1,0 +1,319 @@
+/**
+ * Turns the measured figures into the markdown tables `npm run bench` prints (and the README quotes),
+ * with every target of issue #5 marked met or missed.
+ *
+ * A latency or size target is judged on the median over the runs; a request count or a memory bound
+ * must hold in every run.
+ */
+import type { OverheadRoute } from './protocol.ts';
+import type { CountResult, Results, TargetCheck } from './results.ts';
+import type { Summary } from './stats.ts';
+
+export const KIB = 1024;
+export const MIB = 1024 * 1024;
+
+export const TARGETS = {
+  /** Ours may weigh at most this much more than the baseline bundle (raw). */
+  bundleAddedRawBytes: 60 * KIB,
+  /** Our import time over the baseline's. */
+  coldImportRatio: 1.5,
+  addedP50Ms: 1,
+  addedP99Ms: 3,
+  ssmOverWarmInvocations: 1,
+  ssmBurst: 1,
+  affixPerPatch: 2,
+  affixPerNoopPatch: 1,
+  affixPerGet: 1,
+  /** Our bound for "growth bounded": the live heap after a full GC, 10,000 invocations later. */
+  heapAfterGcGrowthBytes: 4 * MIB,
+} as const;
+
+export type Measured = Omit<Results, 'targets'>;
+
+export interface Row {
+  figure: string;
+  median: string;
+  spread: string;
+  target: string;
+  status: '' | 'met' | 'missed';
+}
+
+export const kb = (bytes: number): string => `${(bytes / KIB).toFixed(1)} KB`;
+export const mb = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MB`;
+export const ms = (value: number, digits = 2): string => `${value.toFixed(digits)} ms`;
+const signed = (text: string, value: number): string => (value >= 0 ? `+${text}` : text);
+const count = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(2));
+const range = (low: string, high: string): string => (low === high ? low : `${low} – ${high}`);
+const iqr = (summary: Summary, format: (value: number) => string): string =>
+  `${range(format(summary.p25), format(summary.p75))} (IQR)`;
+const minMax = (summary: Summary, format: (value: number) => string): string =>
+  `${range(format(summary.min), format(summary.max))}`;
+
+function status(met: boolean): Row['status'] {
+  return met ? 'met' : 'missed';
+}
+
+function countRow(figure: string, result: CountResult, expected: number, checks: TargetCheck[]): Row {
+  const met = result.perRun.every((value) => value === expected);
+  const value = count(result.median);
+  checks.push({ figure, target: `= ${expected}`, value, met });
+  const low = Math.min(...result.perRun);
+  const high = Math.max(...result.perRun);
+  return {
+    figure,
+    median: value,
+    spread: range(count(low), count(high)),
+    target: `= ${expected}`,
+    status: status(met),
+  };
+}
+
+function latencyRows(route: OverheadRoute, results: Measured, checks: TargetCheck[]): Row[] {
+  const label = route === 'GET' ? 'GET /client' : 'PATCH /client (read + write)';
+  const figures = results.warm[route].overRuns;
+  const pairs = Math.min(...results.warm[route].perRun.map((run) => run.iterations));
+  const rows: Row[] = [];
+  for (const quantileName of ['p50', 'p99'] as const) {
+    const handler = quantileName === 'p50' ? figures.handlerP50 : figures.handlerP99;
+    const floor = quantileName === 'p50' ? figures.floorP50 : figures.floorP99;
+    const ratio = quantileName === 'p50' ? figures.ratioP50 : figures.ratioP99;
+    const added = quantileName === 'p50' ? figures.addedP50 : figures.addedP99;
+    const limit = quantileName === 'p50' ? TARGETS.addedP50Ms : TARGETS.addedP99Ms;
+    rows.push({
+      figure: `${label} ${quantileName}: handler vs direct fetch${quantileName === 'p50' ? ` (${pairs} pairs/run)` : ''}`,
+      median: `${ms(handler.median)} vs ${ms(floor.median)} (×${ratio.median.toFixed(2)})`,
+      spread: `${minMax(handler, (v) => v.toFixed(2))} vs ${minMax(floor, (v) => v.toFixed(2))}`,
+      target: '',
+      status: '',
+    });
+    const met = added.median <= limit;
+    const figure = `${label} ${quantileName}: added by the handler`;
+    checks.push({ figure, target: `≤ ${ms(limit, 0)}`, value: ms(added.median), met });
+    rows.push({
+      figure,
+      median: ms(added.median),
+      spread: minMax(added, (v) => ms(v)),
+      target: `≤ ${ms(limit, 0)}`,
+      status: status(met),
+    });
+  }
+  return rows;
+}
+
+/** Every figure of the main table, and the target checks it makes. */
+export function buildRows(results: Measured): { rows: Row[]; checks: TargetCheck[] } {
+  const checks: TargetCheck[] = [];
+  const rows: Row[] = [];
+  const { bundle, coldInit, memory } = results;
+  const runs = `${results.settings.runs} runs`;
+
+  const deterministic = bundle.deterministic ? 'identical in 2 builds' : 'builds differ!';
+  rows.push({
+    figure: 'Bundle, raw: ours vs baseline',
+    median: `${kb(bundle.ours.rawBytes)} vs ${kb(bundle.baseline.rawBytes)}`,
+    spread: deterministic,
+    target: '',
+    status: '',
+  });
+  const bundleMet = bundle.addedRawBytes <= TARGETS.bundleAddedRawBytes;
+  checks.push({
+    figure: 'Bundle, raw: added over baseline',
+    target: `≤ +${kb(TARGETS.bundleAddedRawBytes)}`,
+    value: signed(kb(bundle.addedRawBytes), bundle.addedRawBytes),
+    met: bundleMet,
+  });
+  rows.push({
+    figure: 'Bundle, raw: added over baseline',
+    median: `${signed(kb(bundle.addedRawBytes), bundle.addedRawBytes)} (${bundle.addedRawBytes.toLocaleString('en-US')} B)`,
+    spread: deterministic,
+    target: `≤ +${kb(TARGETS.bundleAddedRawBytes)}`,
+    status: status(bundleMet),
+  });
+  rows.push({
+    figure: 'Bundle, gzip: ours vs baseline',
+    median: `${kb(bundle.ours.gzipBytes)} vs ${kb(bundle.baseline.gzipBytes)} (${signed(kb(bundle.addedGzipBytes), bundle.addedGzipBytes)})`,
+    spread: deterministic,
+    target: '',
+    status: '',
+  });
+
+  const variants = coldInit.variants;
+  const importLabel: Record<string, string> = {
+    empty: 'Cold init, import: empty script',
+    baseline: 'Cold init, import: baseline',
+    ours: 'Cold init, import: ours',
+  };
+  for (const variant of ['empty', 'baseline', 'ours'] as const) {
+    const summary = variants[variant].importMs;
+    rows.push({
+      figure: importLabel[variant] as string,
+      median: ms(summary.median, 1),
+      spread: iqr(summary, (v) => v.toFixed(1)),
+      target: '',
+      status: '',
+    });
+  }
+  const ratioMet = coldInit.importRatio <= TARGETS.coldImportRatio;
+  checks.push({
+    figure: 'Cold init, import: ours / baseline',
+    target: `≤ ${TARGETS.coldImportRatio}×`,
+    value: `${coldInit.importRatio.toFixed(2)}×`,
+    met: ratioMet,
+  });
+  rows.push({
+    figure: 'Cold init, import: ours / baseline',
+    median: `${coldInit.importRatio.toFixed(2)}×`,
+    spread: '',
+    target: `≤ ${TARGETS.coldImportRatio}×`,
+    status: status(ratioMet),
+  });
+  rows.push({
+    figure: 'Cold init, spawn → ready: empty / baseline / ours',
+    median: `${variants.empty.spawnToReadyMs.median.toFixed(0)} / ${variants.baseline.spawnToReadyMs.median.toFixed(0)} / ${ms(variants.ours.spawnToReadyMs.median, 0)}`,
+    spread: `ours ${iqr(variants.ours.spawnToReadyMs, (v) => v.toFixed(0))}`,
+    target: '',
+    status: '',
+  });
+  rows.push({
+    figure: `Cold init, import: ours without ${coldInit.nodeOptions}`,
+    median: ms(variants.oursWithoutSourceMaps.importMs.median, 1),
+    spread: iqr(variants.oursWithoutSourceMaps.importMs, (v) => v.toFixed(1)),
+    target: '',
+    status: '',
+  });
+
+  rows.push(...latencyRows('GET', results, checks), ...latencyRows('PATCH', results, checks));
+
+  rows.push(
+    countRow(
+      `SSM requests over ${results.settings.warmInvocations.toLocaleString('en-US')} warm invocations`,
+      results.ssm.overWarmInvocations,
+      TARGETS.ssmOverWarmInvocations,
+      checks,
+    ),
+    countRow(
+      `SSM requests, burst of ${results.settings.burstSize} concurrent first invocations`,
+      results.ssm.burst,
+      TARGETS.ssmBurst,
+      checks,
+    ),
+    countRow('Affix requests per PATCH', results.upstream.perPatch, TARGETS.affixPerPatch, checks),
+    countRow(
+      'Affix requests per no-op PATCH',
+      results.upstream.perNoopPatch,
+      TARGETS.affixPerNoopPatch,
+      checks,
+    ),
+    countRow('Affix requests per GET', results.upstream.perGet, TARGETS.affixPerGet, checks),
+  );
+
+  const invocations = memory.invocations.toLocaleString('en-US');
+  rows.push(
+    {
+      figure: `RSS after warm-up (${memory.warmupInvocations.toLocaleString('en-US')} invocations)`,
+      median: mb(memory.rssAfterWarmupBytes.median),
+      spread: minMax(memory.rssAfterWarmupBytes, mb),
+      target: '',
+      status: '',
+    },
+    {
+      figure: `RSS after ${invocations} more invocations (growth)`,
+      median: `${mb(memory.rssAfterInvocationsBytes.median)} (${signed(mb(memory.rssGrowthBytes.median), memory.rssGrowthBytes.median)})`,
+      spread: minMax(memory.rssAfterInvocationsBytes, mb),
+      target: '',
+      status: '',
+    },
+  );
+  const heapGrowth = memory.heapAfterGcGrowthBytes;
+  const heapMet = heapGrowth.max <= TARGETS.heapAfterGcGrowthBytes;
+  const heapFigure = `Live heap after full GC: growth over ${invocations} invocations`;
+  checks.push({
+    figure: heapFigure,
+    target: `≤ ${mb(TARGETS.heapAfterGcGrowthBytes)}`,
+    value: signed(mb(heapGrowth.median), heapGrowth.median),
+    met: heapMet,
+  });
+  rows.push({
+    figure: heapFigure,
+    median: signed(mb(heapGrowth.median), heapGrowth.median),
+    spread: minMax(heapGrowth, mb),
+    target: `≤ ${mb(TARGETS.heapAfterGcGrowthBytes)} (every run)`,
+    status: status(heapMet),
+  });
+  const serial = (memory.warmupInvocations + memory.invocations).toLocaleString('en-US');
+  const connections = memory.affixConnections;
+  rows.push({
+    figure: `Affix TCP connections opened over ${serial} serial invocations (keep-alive)`,
+    median: count(connections.median),
+    spread: range(count(Math.min(...connections.perRun)), count(Math.max(...connections.perRun))),
+    target: '',
+    status: '',
+  });
+  for (const row of rows) {
+    if (row.spread === '' || row.spread.includes('IQR') || row.spread.includes('builds')) continue;
+    row.spread = `${row.spread} (${runs})`;
+  }
+  return { rows, checks };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const escapePipes = (cell: string) => cell.replaceAll('|', '\\|');
+  const lines = [header, header.map(() => '---'), ...rows].map(
+    (cells) => `| ${cells.map(escapePipes).join(' | ')} |`,
+  );
+  return lines.join('\n');
+}
+
+export function renderMainTable(rows: readonly Row[]): string {
+  return table(
+    ['Figure', 'Median', 'Spread', 'Target', 'Result'],
+    rows.map((row) => [
+      row.figure,
+      row.median,
+      row.spread,
+      row.target,
+      row.status === 'missed' ? '**missed**' : row.status,
+    ]),
+  );
+}
+
+export function renderContributors(results: Measured): string {
+  const { bundle } = results;
+  const top = table(
+    ['#', 'Contributor (top 5 of ours)', 'Ours', 'Share', 'Baseline'],
+    bundle.topContributors.map((row, index) => [
+      String(index + 1),
+      row.name,
+      kb(row.bytes),
+      `${(row.share * 100).toFixed(1)} %`,
+      row.baselineBytes === 0 ? '—' : kb(row.baselineBytes),
+    ]),
+  );
+  const added = table(
+    ['#', 'Contributor (top 5 of what ours adds over the baseline)', 'Added'],
+    bundle.topAdded.map((row, index) => [String(index + 1), row.name, `+${kb(row.bytes)}`]),
+  );
+  return `${top}\n\n${added}`;
+}
+
+export function renderHeader(results: Measured): string {
+  const { environment, git } = results;
+  const commit =
+    git.commit === null
+      ? 'unknown commit'
+      : `${git.commit.slice(0, 7)}${git.dirty ? ' + local changes' : ''}`;
+  return `Node ${environment.node} on ${environment.platform}/${environment.arch}, ${environment.cpus} × ${environment.cpuModel}; ${commit}; ${results.generatedAt}; ${(results.durationMs / 1000).toFixed(0)} s`;
+}
+
+export function renderReport(results: Results, rows: readonly Row[]): string {
+  const met = results.targets.filter((check) => check.met).length;
+  return [
+    renderHeader(results),
+    '',
+    renderMainTable(rows),
+    '',
+    renderContributors(results),
+    '',
+    `Targets met: ${met} of ${results.targets.length}.`,
+  ].join('\n');
+}

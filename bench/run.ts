@@ -1,0 +1,276 @@
+/**
+ * `npm run bench`: the performance benchmark of issue #5. Loopback only, about a minute, never part of
+ * `npm test`. Prints markdown tables (progress goes to stderr) and writes `bench/results.json`.
+ *
+ * 1. Bundle: our handler and a baseline (an SSM client and one `GetParameters`) bundled with the
+ *    options of `infra/bundling.ts`, the very ones the Lambda construct uses.
+ * 2. Cold init: fresh `node` processes import each bundle, round-robin, with the function's
+ *    `NODE_OPTIONS`.
+ * 3. Warm: per run, fresh child processes invoke the bundled handler in-process against the Affix
+ *    sandbox and the SSM endpoint on 127.0.0.1: latency against a direct-fetch floor, SSM and Affix
+ *    request counts, a burst of concurrent first invocations, and memory over 10,000 invocations.
+ *
+ * Environment: `BENCH_RUNS` (default 3) and `BENCH_COLD_SAMPLES` (default 15).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SOURCE_MAP_NODE_OPTIONS } from '../infra/bundling.ts';
+import { localHandlerEnv } from '../local/api-gateway.ts';
+import { bundleHandler } from './lib/bundles.ts';
+import { buildDriver } from './lib/child.ts';
+import { type ColdInitSample, measureColdInit } from './lib/cold-init.ts';
+import type { OverheadRoute } from './lib/protocol.ts';
+import { buildRows, type Measured, renderReport } from './lib/report.ts';
+import {
+  addedContributors,
+  type ColdInitVariant,
+  coldInitVariant,
+  contributorRows,
+  countResult,
+  memoryResult,
+  type Results,
+  routeLatency,
+} from './lib/results.ts';
+import { median, round } from './lib/stats.ts';
+import {
+  type BurstRun,
+  type ChildSetup,
+  type MemoryRun,
+  measureBurst,
+  measureMemory,
+  measureWarmRun,
+  startStandIns,
+  type WarmRun,
+} from './lib/warm.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WORK = join(ROOT, 'bench', '.work');
+const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
+const HANDLER_ENTRY = 'functions/client-config/handler.ts';
+const BASELINE_ENTRY = 'bench/fixtures/baseline-handler.ts';
+/** Stops a run that would break the three-minute promise instead of letting it drag on. */
+const HARD_LIMIT_MS = 170_000;
+
+function intFromEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+const RUNS = intFromEnv('BENCH_RUNS', 3, 1, 10);
+const COLD_SAMPLES = intFromEnv('BENCH_COLD_SAMPLES', 15, 3, 100);
+const WARM_INVOCATIONS = 1_000;
+const TRAFFIC_INVOCATIONS = 20;
+const OVERHEAD: Record<OverheadRoute, { warmup: number; iterations: number; budgetMs: number }> = {
+  GET: { warmup: 300, iterations: 3_000, budgetMs: 15_000 },
+  PATCH: { warmup: 150, iterations: 1_500, budgetMs: 15_000 },
+};
+const BURST_SIZE = 100;
+/** JIT code and feedback settle within about 3,000 invocations; growth after that is what could leak. */
+const MEMORY_WARMUP = 3_000;
+const MEMORY_INVOCATIONS = 10_000;
+
+const startedAt = performance.now();
+const progress = (message: string) =>
+  process.stderr.write(`bench [${((performance.now() - startedAt) / 1000).toFixed(1)} s] ${message}\n`);
+
+function gitState(): Results['git'] {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const changes = execFileSync(
+      'git',
+      ['status', '--porcelain', '--', 'functions', 'infra', 'package.json', 'package-lock.json'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    return { commit, dirty: changes.trim() !== '' };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+async function measureBundles() {
+  const ours = await bundleHandler(HANDLER_ENTRY, join(WORK, 'ours'));
+  const again = await bundleHandler(HANDLER_ENTRY, join(WORK, 'ours-again'));
+  const baseline = await bundleHandler(BASELINE_ENTRY, join(WORK, 'baseline'));
+  const deterministic = (await readFile(ours.file)).equals(await readFile(again.file));
+  const empty = join(WORK, 'empty', 'index.mjs');
+  await mkdir(join(WORK, 'empty'), { recursive: true });
+  await writeFile(empty, '');
+  const result: Results['bundle'] = {
+    deterministic,
+    ours: { rawBytes: ours.rawBytes, gzipBytes: ours.gzipBytes },
+    baseline: { rawBytes: baseline.rawBytes, gzipBytes: baseline.gzipBytes },
+    addedRawBytes: ours.rawBytes - baseline.rawBytes,
+    addedGzipBytes: ours.gzipBytes - baseline.gzipBytes,
+    topContributors: contributorRows(ours.contributors, baseline.contributors, ours.rawBytes, 5),
+    topAdded: addedContributors(ours.contributors, baseline.contributors, 5),
+  };
+  return { result, files: { ours: ours.file, baseline: baseline.file, empty } };
+}
+
+async function measureColdInits(files: { ours: string; baseline: string; empty: string }) {
+  // The handler parses its configuration at load; nothing listens on port 9, and nothing may call it.
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ...localHandlerEnv({ affixBaseUrl: 'http://127.0.0.1:9', ssmUrl: 'http://127.0.0.1:9' }),
+  };
+  const deployed = { ...env, NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS };
+  const variants: { name: ColdInitVariant; module: string; env: Record<string, string>; handler: boolean }[] =
+    [
+      { name: 'empty', module: files.empty, env: deployed, handler: false },
+      { name: 'baseline', module: files.baseline, env: deployed, handler: true },
+      { name: 'ours', module: files.ours, env: deployed, handler: true },
+      { name: 'oursWithoutSourceMaps', module: files.ours, env, handler: true },
+    ];
+  const samples = new Map<ColdInitVariant, ColdInitSample[]>(variants.map((variant) => [variant.name, []]));
+  // Round-robin, rotating the order each round; round 0 only warms the file cache and is dropped.
+  for (let round = 0; round <= COLD_SAMPLES; round += 1) {
+    for (let i = 0; i < variants.length; i += 1) {
+      const variant = variants[(round + i) % variants.length] as (typeof variants)[number];
+      const sample = await measureColdInit({
+        module: variant.module,
+        env: variant.env,
+        ...(variant.handler ? { requireExport: 'handler' } : {}),
+        timeoutMs: 15_000,
+      });
+      if (round > 0) samples.get(variant.name)?.push(sample);
+    }
+  }
+  const result = Object.fromEntries(
+    variants.map((variant) => [variant.name, coldInitVariant(samples.get(variant.name) ?? [])]),
+  ) as Results['coldInit']['variants'];
+  const importRatio =
+    median((samples.get('ours') ?? []).map((sample) => sample.importMs)) /
+    median((samples.get('baseline') ?? []).map((sample) => sample.importMs));
+  return {
+    nodeOptions: SOURCE_MAP_NODE_OPTIONS,
+    samplesPerVariant: COLD_SAMPLES,
+    variants: result,
+    importRatio: round(importRatio, 3),
+  } satisfies Results['coldInit'];
+}
+
+async function measureWarm(bundle: string) {
+  const driver = await buildDriver(join(WORK, 'driver'));
+  const standIns = await startStandIns();
+  const setup: ChildSetup = {
+    standIns,
+    driver,
+    bundleUrl: pathToFileURL(bundle).href,
+    nodeOptions: SOURCE_MAP_NODE_OPTIONS,
+  };
+  const warmRuns: WarmRun[] = [];
+  const bursts: BurstRun[] = [];
+  const memories: MemoryRun[] = [];
+  try {
+    for (let run = 1; run <= RUNS; run += 1) {
+      warmRuns.push(
+        await measureWarmRun(setup, {
+          warmInvocations: WARM_INVOCATIONS,
+          trafficInvocations: TRAFFIC_INVOCATIONS,
+          overhead: OVERHEAD,
+        }),
+      );
+      bursts.push(await measureBurst(setup, BURST_SIZE));
+      progress(`warm run ${run}/${RUNS}: latency, traffic, burst`);
+      memories.push(await measureMemory(setup, MEMORY_WARMUP, MEMORY_INVOCATIONS));
+      progress(`warm run ${run}/${RUNS}: memory`);
+    }
+  } finally {
+    await standIns.close();
+  }
+  return {
+    warm: {
+      GET: routeLatency(warmRuns.map((run) => run.latency.GET)),
+      PATCH: routeLatency(warmRuns.map((run) => run.latency.PATCH)),
+    },
+    ssm: {
+      overWarmInvocations: countResult(warmRuns.map((run) => run.ssmOverWarmInvocations)),
+      burst: countResult(bursts.map((burst) => burst.ssm)),
+    },
+    upstream: {
+      perPatch: countResult(warmRuns.map((run) => run.affixPerPatch)),
+      perNoopPatch: countResult(warmRuns.map((run) => run.affixPerNoopPatch)),
+      perGet: countResult(warmRuns.map((run) => run.affixPerGet)),
+    },
+    memory: memoryResult(MEMORY_WARMUP, MEMORY_INVOCATIONS, memories),
+  } satisfies Pick<Results, 'warm' | 'ssm' | 'upstream' | 'memory'>;
+}
+
+async function main(): Promise<void> {
+  if (!process.version.startsWith('v22.')) {
+    throw new Error(
+      `the function runs on Node 22 but this is ${process.version}: use \`npm run bench\`, which runs the pinned node devDependency`,
+    );
+  }
+  process.chdir(ROOT);
+  const generatedAt = new Date().toISOString();
+  const loadAverageAtStart = loadavg().map((value) => round(value, 2));
+  await mkdir(WORK, { recursive: true });
+
+  const bundles = await measureBundles();
+  progress('bundles built');
+  const coldInit = await measureColdInits(bundles.files);
+  progress('cold init measured');
+  const warm = await measureWarm(bundles.files.ours);
+
+  const measured: Measured = {
+    schemaVersion: 1,
+    generatedAt,
+    durationMs: Math.round(performance.now() - startedAt),
+    git: gitState(),
+    environment: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      loadAverageAtStart,
+    },
+    settings: {
+      runs: RUNS,
+      coldInitSamples: COLD_SAMPLES,
+      warmInvocations: WARM_INVOCATIONS,
+      trafficInvocations: TRAFFIC_INVOCATIONS,
+      overhead: {
+        GET: { warmup: OVERHEAD.GET.warmup, iterations: OVERHEAD.GET.iterations },
+        PATCH: { warmup: OVERHEAD.PATCH.warmup, iterations: OVERHEAD.PATCH.iterations },
+      },
+      burstSize: BURST_SIZE,
+      memoryWarmup: MEMORY_WARMUP,
+      memoryInvocations: MEMORY_INVOCATIONS,
+      childStdout: '/dev/null (Powertools log and EMF lines are written, then discarded)',
+    },
+    bundle: bundles.result,
+    coldInit,
+    ...warm,
+  };
+  const { rows, checks } = buildRows(measured);
+  const results: Results = { ...measured, targets: checks };
+  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${renderReport(results, rows)}\n`);
+  progress(`done; wrote ${RESULTS_FILE}`);
+}
+
+const watchdog = setTimeout(() => {
+  process.stderr.write(`bench: still running after ${HARD_LIMIT_MS / 1000} s; giving up\n`);
+  process.exit(2);
+}, HARD_LIMIT_MS);
+watchdog.unref();
+
+main().then(
+  () => clearTimeout(watchdog),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,183 @@
+/**
+ * The benchmark's pure helpers: quantiles, metafile grouping, per-run reduction and the target checks.
+ * The benchmark itself (`npm run bench`) is never part of `npm test`.
+ */
+import { describe, expect, it } from 'vitest';
+import { contributorOf, contributorsFrom } from '../../bench/lib/bundles.ts';
+import { buildRows, KIB, type Measured, MIB, TARGETS } from '../../bench/lib/report.ts';
+import {
+  addedContributors,
+  countResult,
+  latencyRun,
+  memoryResult,
+  routeLatency,
+} from '../../bench/lib/results.ts';
+import { EmptySampleError, quantile, summarize } from '../../bench/lib/stats.ts';
+
+describe('quantiles', () => {
+  it('interpolates between order statistics', () => {
+    expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
+    expect(quantile([10, 20], 0.99)).toBeCloseTo(19.9);
+    expect(quantile([7], 0.99)).toBe(7);
+  });
+
+  it('summarizes with median, quartiles and extremes', () => {
+    expect(summarize([3, 1, 2])).toEqual({ n: 3, median: 2, p25: 1.5, p75: 2.5, min: 1, max: 3 });
+  });
+
+  it('refuses an empty sample and a quantile outside [0, 1]', () => {
+    expect(() => quantile([], 0.5)).toThrow(EmptySampleError);
+    expect(() => quantile([1], 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('bundle contributors', () => {
+  it('groups metafile inputs by package, scoped or not, and our files by directory', () => {
+    expect(contributorOf('node_modules/@smithy/core/dist-es/index.js')).toBe('@smithy/core');
+    expect(contributorOf('node_modules/valibot/dist/index.mjs')).toBe('valibot');
+    expect(contributorOf('node_modules/a/node_modules/@x/y/z.js')).toBe('@x/y');
+    expect(contributorOf('functions/client-config/app.ts')).toBe('functions/client-config');
+    expect(contributorOf('<runtime>')).toBe('<runtime>');
+  });
+
+  it('sums output bytes of the entry output, largest first, and tells what ours adds', () => {
+    const ours = contributorsFrom({
+      inputs: {},
+      outputs: {
+        'out/index.mjs.map': { bytes: 1, inputs: {}, imports: [], exports: [] },
+        'out/index.mjs': {
+          bytes: 60,
+          entryPoint: 'functions/client-config/handler.ts',
+          imports: [],
+          exports: ['handler'],
+          inputs: {
+            'node_modules/@smithy/core/a.js': { bytesInOutput: 20 },
+            'node_modules/@smithy/core/b.js': { bytesInOutput: 15 },
+            'functions/client-config/app.ts': { bytesInOutput: 25 },
+            'node_modules/unused/index.js': { bytesInOutput: 0 },
+          },
+        },
+      },
+    });
+    expect(ours).toEqual([
+      { name: '@smithy/core', bytes: 35 },
+      { name: 'functions/client-config', bytes: 25 },
+    ]);
+    expect(addedContributors(ours, [{ name: '@smithy/core', bytes: 40 }], 5)).toEqual([
+      { name: 'functions/client-config', bytes: 25 },
+    ]);
+  });
+});
+
+describe('per-run reduction', () => {
+  it('subtracts the floor from the handler per quantile', () => {
+    const run = latencyRun({ handlerMs: [1, 2, 3], floorMs: [0.5, 1, 1.5] });
+    expect(run).toMatchObject({ iterations: 3, handlerP50: 2, floorP50: 1, addedP50: 1, ratioP50: 2 });
+  });
+
+  it('takes the median over runs', () => {
+    const result = routeLatency([
+      { handlerMs: [2], floorMs: [1] },
+      { handlerMs: [5], floorMs: [1] },
+      { handlerMs: [3], floorMs: [1] },
+    ]);
+    expect(result.overRuns.addedP50).toMatchObject({ median: 2, min: 1, max: 4 });
+  });
+});
+
+const snapshot = (rssMb: number, heapMb: number) => ({
+  rssBytes: rssMb * MIB,
+  heapUsedBytes: heapMb * MIB,
+  heapUsedAfterGcBytes: heapMb * MIB,
+  heapTotalAfterGcBytes: 2 * heapMb * MIB,
+  externalAfterGcBytes: MIB,
+  rssAfterGcBytes: rssMb * MIB,
+});
+
+function measured(overrides: { addedRawBytes?: number; ssmBurst?: number[]; heapGrowthMb?: number } = {}) {
+  const addedRawBytes = overrides.addedRawBytes ?? 50 * KIB;
+  const cold = (ms: number) => {
+    const summary = summarize([ms]);
+    return { importMs: summary, processReadyMs: summary, spawnToReadyMs: summary };
+  };
+  const latency = routeLatency([{ handlerMs: [1.2], floorMs: [1] }]);
+  return {
+    schemaVersion: 1,
+    generatedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 1,
+    git: { commit: null, dirty: null },
+    environment: {
+      node: 'v22.0.0',
+      platform: 'linux',
+      arch: 'x64',
+      cpus: 2,
+      cpuModel: 'cpu',
+      loadAverageAtStart: [],
+    },
+    settings: {
+      runs: 1,
+      coldInitSamples: 1,
+      warmInvocations: 1_000,
+      trafficInvocations: 1,
+      overhead: { GET: { warmup: 0, iterations: 1 }, PATCH: { warmup: 0, iterations: 1 } },
+      burstSize: 100,
+      memoryWarmup: 1,
+      memoryInvocations: 1,
+      childStdout: '/dev/null',
+    },
+    bundle: {
+      deterministic: true,
+      ours: { rawBytes: 100 * KIB + addedRawBytes, gzipBytes: 1 },
+      baseline: { rawBytes: 100 * KIB, gzipBytes: 1 },
+      addedRawBytes,
+      addedGzipBytes: 0,
+      topContributors: [],
+      topAdded: [],
+    },
+    coldInit: {
+      nodeOptions: '--enable-source-maps',
+      samplesPerVariant: 1,
+      variants: { empty: cold(1), baseline: cold(60), ours: cold(70), oursWithoutSourceMaps: cold(65) },
+      importRatio: 70 / 60,
+    },
+    warm: { GET: latency, PATCH: latency },
+    ssm: { overWarmInvocations: countResult([1]), burst: countResult(overrides.ssmBurst ?? [1]) },
+    upstream: { perPatch: countResult([2]), perNoopPatch: countResult([1]), perGet: countResult([1]) },
+    memory: memoryResult(1, 1, [
+      {
+        afterWarmup: snapshot(100, 10),
+        afterInvocations: snapshot(110, 10 + (overrides.heapGrowthMb ?? 0)),
+        affixConnections: 1,
+      },
+    ]),
+  } satisfies Measured;
+}
+
+describe('target checks', () => {
+  const verdicts = (results: Measured) =>
+    Object.fromEntries(buildRows(results).checks.map((check) => [check.figure, check.met]));
+
+  it('checks every target of the issue and marks each row met or missed', () => {
+    const { rows, checks } = buildRows(measured());
+    expect(checks).toHaveLength(12);
+    expect(checks.every((check) => check.met)).toBe(true);
+    expect(rows.filter((row) => row.status !== '')).toHaveLength(checks.length);
+  });
+
+  it('allows exactly the bundle budget and not a byte more', () => {
+    const figure = 'Bundle, raw: added over baseline';
+    expect(verdicts(measured({ addedRawBytes: TARGETS.bundleAddedRawBytes }))[figure]).toBe(true);
+    expect(verdicts(measured({ addedRawBytes: TARGETS.bundleAddedRawBytes + 1 }))[figure]).toBe(false);
+  });
+
+  it('wants a request count in every run, not only in the median', () => {
+    const figure = 'SSM requests, burst of 100 concurrent first invocations';
+    expect(verdicts(measured({ ssmBurst: [1, 2, 1] }))[figure]).toBe(false);
+  });
+
+  it('bounds the live heap growth', () => {
+    const figure = 'Live heap after full GC: growth over 1 invocations';
+    expect(verdicts(measured({ heapGrowthMb: 5 }))[figure]).toBe(false);
+  });
+});
