@@ -9,6 +9,7 @@
  * Bundled by the parent into `bench/.work/` and started with plain `node` (no TypeScript loader in the
  * measured process). Its stdout, where Powertools writes a log/EMF line per request, is /dev/null.
  */
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { createLambdaContext } from '../../local/api-gateway.ts';
@@ -124,11 +125,15 @@ async function overhead(command: Extract<Command, { op: 'overhead' }>): Promise<
   return { id: command.id, op: 'overhead', handlerMs, floorMs, statuses, floorStatuses };
 }
 
-function memory(): MemorySnapshot {
+async function memory(): Promise<MemorySnapshot> {
   const before = process.memoryUsage();
   const collect = (globalThis as { gc?: () => void }).gc;
   if (collect === undefined) throw new Error('start the child with --expose-gc');
-  collect();
+  // Full collections a few timer ticks apart, so objects only held by I/O still settling are gone too.
+  for (let round = 0; round < 3; round += 1) {
+    collect();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   collect();
   const after = process.memoryUsage();
   return {
@@ -138,6 +143,11 @@ function memory(): MemorySnapshot {
     heapTotalAfterGcBytes: after.heapTotal,
     externalAfterGcBytes: after.external,
     rssAfterGcBytes: after.rss,
+    heapSpacesAfterGcBytes: Object.fromEntries(
+      getHeapSpaceStatistics()
+        .filter((space) => space.space_used_size > 0)
+        .map((space) => [space.space_name, space.space_used_size]),
+    ),
   };
 }
 
@@ -166,7 +176,7 @@ async function execute(command: Command): Promise<Reply> {
     case 'overhead':
       return overhead(command);
     case 'memory':
-      return { id: command.id, op: 'memory', ...memory() };
+      return { id: command.id, op: 'memory', ...(await memory()) };
   }
 }
 

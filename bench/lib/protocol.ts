@@ -24,11 +24,13 @@ export interface MemorySnapshot {
   /** As the process stands, before any forced collection. */
   rssBytes: number;
   heapUsedBytes: number;
-  /** After two forced full collections (`--expose-gc`), the part of the heap still referenced. */
+  /** After forced full collections a few timer ticks apart (`--expose-gc`): what is still referenced. */
   heapUsedAfterGcBytes: number;
   heapTotalAfterGcBytes: number;
   externalAfterGcBytes: number;
   rssAfterGcBytes: number;
+  /** Used bytes per V8 heap space after the collections (code, old, trusted, …), to tell JIT from data. */
+  heapSpacesAfterGcBytes: Record<string, number>;
 }
 
 export type Reply =

@@ -93,6 +93,7 @@ const snapshot = (rssMb: number, heapMb: number) => ({
   heapTotalAfterGcBytes: 2 * heapMb * MIB,
   externalAfterGcBytes: MIB,
   rssAfterGcBytes: rssMb * MIB,
+  heapSpacesAfterGcBytes: { old_space: heapMb * MIB },
 });
 
 function measured(overrides: { addedRawBytes?: number; ssmBurst?: number[]; heapGrowthMb?: number } = {}) {
