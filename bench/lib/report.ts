@@ -260,12 +260,17 @@ export function buildRows(results: Measured): { rows: Row[]; checks: TargetCheck
   return { rows, checks };
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A markdown table laid out as Biome formats markdown: cells padded to their column's width. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const escapePipes = (cell: string) => cell.replaceAll('|', '\\|');
-  const lines = [header, header.map(() => '---'), ...rows].map(
-    (cells) => `| ${cells.map(escapePipes).join(' | ')} |`,
-  );
-  return lines.join('\n');
+  const body = [header, ...rows].map((cells) => cells.map(escapePipes));
+  const width = (cell: string) => [...cell].length;
+  const widths = header.map((_, column) => Math.max(3, ...body.map((cells) => width(cells[column] ?? ''))));
+  const pad = (cell: string, size: number) => cell + ' '.repeat(size - width(cell));
+  const line = (cells: readonly string[]) =>
+    `| ${widths.map((size, column) => pad(cells[column] ?? '', size)).join(' | ')} |`;
+  const [head, ...rest] = body;
+  return [line(head ?? []), line(widths.map((size) => '-'.repeat(size))), ...rest.map(line)].join('\n');
 }
 
 export function renderMainTable(rows: readonly Row[]): string {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contributorOf, contributorsFrom } from '../../bench/lib/bundles.ts';
-import { buildRows, KIB, type Measured, MIB, TARGETS } from '../../bench/lib/report.ts';
+import { buildRows, KIB, type Measured, MIB, TARGETS, table } from '../../bench/lib/report.ts';
 import {
   addedContributors,
   countResult,
@@ -180,5 +180,23 @@ describe('target checks', () => {
   it('bounds the live heap growth', () => {
     const figure = 'Live heap after full GC: growth over 1 invocations';
     expect(verdicts(measured({ heapGrowthMb: 5 }))[figure]).toBe(false);
+  });
+});
+
+describe('markdown tables', () => {
+  it('pads every cell to its column, as Biome formats markdown, and escapes pipes', () => {
+    expect(
+      table(
+        ['Figure', 'Result'],
+        [
+          ['≤ 1 ms', 'met'],
+          ['a|b', ''],
+        ],
+      ),
+    ).toBe(
+      ['| Figure | Result |', '| ------ | ------ |', '| ≤ 1 ms | met    |', '| a\\|b   |        |'].join(
+        '\n',
+      ),
+    );
   });
 });
