@@ -133,6 +133,9 @@ export function problemResponder(options: { logger: Logger }): ProxyMiddleware {
 
 /** After every request: the outcome metric, upstream latency, and (for writes) one audit line. */
 export function requestTelemetry(options: { logger: Logger; metrics: Metrics }): ProxyMiddleware {
+  // Built once per container: singleMetric() constructs a whole Metrics (Console, env parsing) per call.
+  // A single-metric instance publishes on every addMetric and keeps only its default dimensions.
+  const latencyMetrics = options.metrics.singleMetric();
   const record = (request: ProxyRequest) => {
     const { state } = request.context;
     const outcome = state?.outcome ?? (request.response?.statusCode === 200 ? 'success' : 'internal');
@@ -141,7 +144,7 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
     if (state === undefined) return;
     const upstreamLatencyMs = state.exchanges.reduce((sum, exchange) => sum + exchange.latencyMs, 0);
     if (state.exchanges.length > 0) {
-      options.metrics.singleMetric().addMetric('UpstreamLatency', MetricUnit.Milliseconds, upstreamLatencyMs);
+      latencyMetrics.addMetric('UpstreamLatency', MetricUnit.Milliseconds, upstreamLatencyMs);
     }
     if (state.route !== undefined && AUDITED_ROUTES.has(state.route)) {
       const last = state.exchanges.at(-1);
