@@ -26,7 +26,11 @@ import {
   PublicClientSchema,
 } from '../clients/schemas.ts';
 import { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug } from '../functions/client-config/problems.ts';
-import { MAX_REQUEST_BODY_BYTES, type RouteKey } from '../functions/client-config/request-rules.ts';
+import {
+  ACCEPTED_MEDIA_TYPES,
+  MAX_REQUEST_BODY_BYTES,
+  type RouteKey,
+} from '../functions/client-config/request-rules.ts';
 import {
   ClientNameSchema,
   LIMITS,
@@ -135,11 +139,11 @@ const GATEWAY_STATUSES: Readonly<Record<RouteKey, readonly number[]>> = {
   'PUT /client/secrets': [403, 413, 429, 502, 504],
 };
 
-/** What `checkContentType` in request-rules.ts accepts per route. */
+/** The media types each write route accepts: the handler's own list. */
 export const REQUEST_MEDIA_TYPES = {
-  'PATCH /client': ['application/merge-patch+json', 'application/json'],
-  'PUT /client/secrets': ['application/json'],
-} as const satisfies Partial<Record<RouteKey, readonly string[]>>;
+  'PATCH /client': ACCEPTED_MEDIA_TYPES['PATCH /client'] ?? [],
+  'PUT /client/secrets': ACCEPTED_MEDIA_TYPES['PUT /client/secrets'] ?? [],
+} as const;
 
 export const problemType = (slug: ProblemSlug) => `${PROBLEM_TYPE_PREFIX}${slug}`;
 

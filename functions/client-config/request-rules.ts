@@ -15,7 +15,7 @@ const ROUTES: Record<string, Record<string, RouteKey>> = {
 };
 
 /** Media types each body-carrying route accepts (`application/merge-patch+json` is RFC 7396). */
-const ACCEPTED_MEDIA_TYPES: Partial<Record<RouteKey, readonly string[]>> = {
+export const ACCEPTED_MEDIA_TYPES: Partial<Record<RouteKey, readonly string[]>> = {
   'PATCH /client': ['application/json', 'application/merge-patch+json'],
   'PUT /client/secrets': ['application/json'],
 };
