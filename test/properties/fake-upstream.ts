@@ -45,12 +45,21 @@ function unauthorized(): Response {
   return json(401, { error: 'authentication_error', message: 'Your password is incorrect' });
 }
 
+/**
+ * Runs `then` once the signal aborts, or at once when it already has: an abort that fired while the
+ * fake was busy (a 10 ms attempt timeout on a loaded machine) must not leave a promise hanging.
+ */
+function onAbort(signal: AbortSignal, then: () => void): void {
+  if (signal.aborted) then();
+  else signal.addEventListener('abort', then, { once: true });
+}
+
 /** A body that sends `head` and then waits until the request is aborted (which errors the stream). */
 function stalledBody(head: string, signal: AbortSignal): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(new TextEncoder().encode(head));
-      signal.addEventListener('abort', () => controller.error(signal.reason), { once: true });
+      onAbort(signal, () => controller.error(signal.reason));
     },
   });
 }
@@ -100,7 +109,7 @@ export function createFakeUpstream(initial: AffixClient): FakeUpstream {
         return Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: step.code } }));
       case 'hang':
         return new Promise<Response>((_, reject) => {
-          request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
+          onAbort(request.signal, () => reject(request.signal.reason));
         });
       case 'hang-mid-body':
         return new Response(stalledBody('{"client_id":"half', request.signal), { status: 200 });
@@ -148,10 +157,13 @@ export function createFakeUpstream(initial: AffixClient): FakeUpstream {
     },
     fetch: async (input, init) => {
       const request = new Request(input, init);
+      // Like fetch: a request aborted before it got an answer fails with the abort reason.
+      if (request.signal.aborted) throw request.signal.reason;
       const bodyText = request.method === 'POST' ? await request.text() : '';
       const body: unknown = bodyText === '' ? undefined : JSON.parse(bodyText);
       const authorized = isAuthorized(request.headers.get('authorization'), fake.client);
       calls.push({ method: request.method, authorized, body });
+      if (request.signal.aborted) throw request.signal.reason;
       const step = queues[request.method]?.shift();
       if (step !== undefined) return play(step, request, bodyText);
       if (!authorized) return unauthorized();

@@ -103,11 +103,26 @@ function checkNoLeaks(texts: readonly string[], secrets: readonly string[]) {
   }
 }
 
+/** Far above any deadline of the harness: an invocation that takes longer hangs. */
+const ANSWER_WITHIN_MS = 10_000;
+
 async function invokeSafely(invoke: () => Promise<APIGatewayProxyResult>, label: string) {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${label}: no answer within ${ANSWER_WITHIN_MS} ms`)),
+      ANSWER_WITHIN_MS,
+    );
+  });
   try {
-    return await invoke();
-  } catch (error) {
-    throw new Error(`${label}: the handler threw ${error instanceof Error ? error.name : typeof error}`);
+    return await Promise.race([
+      invoke().catch((error: unknown) => {
+        throw new Error(`${label}: the handler threw ${error instanceof Error ? error.name : typeof error}`);
+      }),
+      hung,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
