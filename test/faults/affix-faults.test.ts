@@ -187,7 +187,7 @@ describe('Affix answers with an error status', () => {
     expectProblem(result, 429, 'upstream-rate-limited');
     expect(result.headers['retry-after']).toBe('120');
     expect(methods()).toEqual(['GET']);
-    expect(result.elapsedMs).toBeLessThan(500);
+    expect(result.elapsedMs).toBeLessThan(1_000); // not the 120 s, nor our 2 s deadline
     await expectRecovery();
   });
 });

@@ -44,6 +44,9 @@ beforeAll(async () => {
   vi.resetModules();
   const { handler } = (await import('../../functions/client-config/handler.ts')) as { handler: LocalHandler };
   otherContainer = await startLocalApi({ handler, port: 0 });
+  // Warm both containers up (credentials read from SSM), so timing below is about writes only.
+  expect((await first.call('GET', '/client')).status).toBe(200);
+  expect((await second.call('GET', '/client')).status).toBe(200);
 });
 
 afterAll(async () => {
@@ -151,7 +154,7 @@ describe('If-Match across containers (the documented limit)', () => {
     const etag = await currentEtag();
     const before = sandbox().client;
     sandbox().resetRequests();
-    sandbox().injectFault({ kind: 'delay', ms: 300 }, { method: 'POST' });
+    sandbox().injectFault({ kind: 'delay', ms: 1_000 }, { method: 'POST' });
     // Container 1 checks the ETag and sends its full-object POST, which Affix applies late.
     const slow = first.call('PATCH', '/client', { name: 'Container One' }, { 'if-match': etag });
     await until(() => sandbox().requests.some((request) => request.method === 'POST'));
