@@ -35,7 +35,11 @@ export function isRetryable(outcome: AttemptOutcome): boolean {
 export function parseRetryAfter(value: string | null, nowMs: number = Date.now()): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (/^\d+$/.test(trimmed)) {
+    // Beyond 2^53 the number is a float, and String(1e23) = '1e+23' is no valid Retry-After.
+    const seconds = Number(trimmed);
+    return Number.isSafeInteger(seconds) ? seconds : undefined;
+  }
   // An HTTP-date names its weekday and month; anything else (such as "-3") is not one.
   if (!/^[A-Za-z]{3}, /.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
