@@ -500,7 +500,16 @@ export const upstreamStep: fc.Arbitrary<UpstreamStep> = fc.oneof(
       kind: fc.constant('status' as const),
       status: fc.constantFrom(500, 502, 503, 504, 429, 429, 400, 401, 403, 404, 409, 418, 301),
       retryAfter: fc.option(
-        fc.constantFrom('0', '1', '120', '-3', 'soon', 'Wed, 21 Oct 2015 07:28:00 GMT', ' 0 '),
+        fc.constantFrom(
+          '0',
+          '1',
+          '120',
+          '-3',
+          'soon',
+          'Wed, 21 Oct 2015 07:28:00 GMT',
+          ' 0 ',
+          '99999999999999999999999',
+        ),
         { nil: undefined },
       ),
       text: fc.option(fc.oneof(fc.json({ maxDepth: 2 }), fc.string({ maxLength: 40 })), { nil: undefined }),

@@ -119,6 +119,17 @@ describe('names of Object.prototype members are no routes', () => {
   }
 });
 
+describe('Retry-After passed on from Affix', () => {
+  it('is always delta-seconds: an absurd value is ignored, not passed on as 1e+23', async () => {
+    const absurd: UpstreamStep = { kind: 'status', status: 429, retryAfter: '99999999999999999999999' };
+    const run = prepareRun(scenarioOf(request({}), { get: [absurd, absurd, absurd] }), instruments);
+    const answer = toAnswer(await run.invoke());
+    expect(documentedAnswer(answer)).toMatchObject({ kind: 'problem', slug: 'upstream-rate-limited' });
+    expect(answer.headers['retry-after']).toBeUndefined();
+    expect(run.upstream.calls).toHaveLength(3);
+  });
+});
+
 describe('the lock-out guard', () => {
   // KNOWN BUG, reported with a proposed fix: the guard checks the cached secret and reads SSM only
   // when that one is missing from the new list. In step 2 of a rotation (SSM already holds the new
