@@ -90,10 +90,10 @@ export function replaceSecrets(
   options: WriteOptions = {},
 ): Promise<ClientResult> {
   return write(ports, context, options, async (current) => {
-    // The lock-out guard: the proxy must still be able to authenticate after the change. The cached
-    // secret may predate an SSM update (step 2 of a rotation), so look again before refusing.
-    let { clientSecret } = await ports.credentials.get();
-    if (!secrets.includes(clientSecret)) ({ clientSecret } = await ports.credentials.refresh());
+    // The lock-out guard: the proxy must still be able to authenticate after the change, with the
+    // secret SSM holds now. The cache may predate an SSM update (step 2 of a rotation), so the guard
+    // always reads SSM: a cached secret could let a caller remove the one SSM already serves.
+    const { clientSecret } = await ports.credentials.refresh();
     if (!secrets.includes(clientSecret)) {
       throw new ProblemError(
         'would-lock-out',

@@ -339,7 +339,7 @@ describe('PUT /client/secrets', () => {
     const result = await h.invoke(putSecrets([SECRET_B])); // step 3: the cache still holds SECRET_A
     expect(result.statusCode).toBe(200);
     expect(h.affix.client.client_secret).toEqual([SECRET_B]);
-    expect(h.loads()).toBe(2);
+    expect(h.loads()).toBe(3); // the first Affix call, then one fresh SSM read per secrets PUT
   });
 
   it('validates the list: count, length, printable characters, duplicates', async () => {

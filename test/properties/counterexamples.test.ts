@@ -131,13 +131,10 @@ describe('Retry-After passed on from Affix', () => {
 });
 
 describe('the lock-out guard', () => {
-  // KNOWN BUG, reported with a proposed fix: the guard checks the cached secret and reads SSM only
-  // when that one is missing from the new list. In step 2 of a rotation (SSM already holds the new
-  // secret, Affix holds both, this container still caches the old one) it lets a caller remove the
-  // new secret; every container that reads SSM afterwards is locked out (502 upstream-auth-failed).
-  // Fix: in replaceSecrets (functions/client-config/use-cases.ts) compare the list with
-  // `(await ports.credentials.refresh()).clientSecret`, always. Remove `.fails` with that fix.
-  it.fails('never lets a write remove the secret SSM holds, even when the cache still holds the old one', async () => {
+  // Found by the property suite: the guard once compared the list with the cached secret, so in step 2
+  // of a rotation (SSM already holds the new secret, this container caches the old one) a caller could
+  // remove the new secret and lock out every container that reads SSM afterwards.
+  it('never lets a write remove the secret SSM holds, even when the cache still holds the old one', async () => {
     const ssm = { secret: SECRET_A };
     const upstream = createFakeUpstream(initialClient());
     const container = () => {
