@@ -81,7 +81,12 @@ export function createFakeUpstream(initial: AffixClient): FakeUpstream {
       (secret) => header === `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}`,
     );
 
-  const play = (step: UpstreamStep, request: Request, bodyText: string): Response | Promise<Response> => {
+  const play = (
+    step: UpstreamStep,
+    request: Request,
+    signal: AbortSignal,
+    bodyText: string,
+  ): Response | Promise<Response> => {
     const authorization = request.headers.get('authorization') ?? '';
     const credentials = Buffer.from(authorization.replace(/^Basic /, ''), 'base64').toString('utf8');
     switch (step.kind) {
@@ -109,10 +114,10 @@ export function createFakeUpstream(initial: AffixClient): FakeUpstream {
         return Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: step.code } }));
       case 'hang':
         return new Promise<Response>((_, reject) => {
-          onAbort(request.signal, () => reject(request.signal.reason));
+          onAbort(signal, () => reject(signal.reason));
         });
       case 'hang-mid-body':
-        return new Response(stalledBody('{"client_id":"half', request.signal), { status: 200 });
+        return new Response(stalledBody('{"client_id":"half', signal), { status: 200 });
       case 'body-error':
         return new Response(
           new ReadableStream<Uint8Array>({
@@ -157,15 +162,18 @@ export function createFakeUpstream(initial: AffixClient): FakeUpstream {
     },
     fetch: async (input, init) => {
       const request = new Request(input, init);
+      // The caller's own signal: a Request's signal follows it only through a weak reference, so
+      // once the Request is collected (a hanging step keeps only the signal) it would never abort.
+      const signal = init?.signal ?? request.signal;
       // Like fetch: a request aborted before it got an answer fails with the abort reason.
-      if (request.signal.aborted) throw request.signal.reason;
+      if (signal.aborted) throw signal.reason;
       const bodyText = request.method === 'POST' ? await request.text() : '';
       const body: unknown = bodyText === '' ? undefined : JSON.parse(bodyText);
       const authorized = isAuthorized(request.headers.get('authorization'), fake.client);
       calls.push({ method: request.method, authorized, body });
-      if (request.signal.aborted) throw request.signal.reason;
+      if (signal.aborted) throw signal.reason;
       const step = queues[request.method]?.shift();
-      if (step !== undefined) return play(step, request, bodyText);
+      if (step !== undefined) return play(step, request, signal, bodyText);
       if (!authorized) return unauthorized();
       if (request.method === 'POST') {
         fake.client = { client_id: fake.client.client_id, ...(body as Omit<AffixClient, 'client_id'>) };
