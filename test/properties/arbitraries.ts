@@ -38,7 +38,7 @@ export interface RequestSpec {
 }
 
 export interface SsmSpec {
-  /** `stale-cache`: SSM already holds SECRET_B (and Affix only it), the cache still has SECRET_A. */
+  /** `stale-cache`: SSM already holds SECRET_B (Affix holds it, maybe with SECRET_A), the cache still has SECRET_A. */
   rotation: 'none' | 'stale-cache';
   affixHasBoth: boolean;
   faults: SsmFault[];

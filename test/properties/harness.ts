@@ -147,9 +147,16 @@ export function prepareRun(scenario: Scenario, instruments: Instruments, timing:
   runs += 1;
   const client = initialClient();
   const stale = scenario.ssm.rotation === 'stale-cache';
-  // A stale cache with both secrets still in Affix is the known lock-out bug (see the focused test
-  // in test/faults/lock-out-guard.test.ts); it is left out here until the guard reads SSM itself.
-  client.client_secret = stale ? [SECRET_B] : scenario.ssm.affixHasBoth ? [SECRET_A, SECRET_B] : [SECRET_A];
+  // A stale cache: SSM already holds SECRET_B and Affix holds it (step 2 of a rotation when Affix still
+  // has both, or a rotation made outside the proxy when it has only the new one).
+  const both = scenario.ssm.affixHasBoth;
+  client.client_secret = stale
+    ? both
+      ? [SECRET_A, SECRET_B]
+      : [SECRET_B]
+    : both
+      ? [SECRET_A, SECRET_B]
+      : [SECRET_A];
   const upstream = createFakeUpstream(client);
   upstream.script('GET', scenario.upstream.get);
   upstream.script('POST', scenario.upstream.post);
