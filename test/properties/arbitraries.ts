@@ -719,3 +719,20 @@ export function lambdaContextFor(remainingMs: number): Context {
     succeed: () => undefined,
   };
 }
+
+/** A plain, valid `GET /client` from an IAM caller; `overrides` change what a case is about. */
+export function plainRequest(overrides: Partial<RequestSpec> = {}): RequestSpec {
+  return {
+    method: 'GET',
+    path: '/client',
+    resource: 'same',
+    headers: [],
+    body: null,
+    isBase64Encoded: false,
+    identity: 'arn',
+    remainingMs: 15_000,
+    secrets: [],
+    canaries: [],
+    ...overrides,
+  };
+}

@@ -13,7 +13,13 @@ import { documentedAnswer, toAnswer } from '../support/answers.ts';
 import { captureOutput } from '../support/capture.ts';
 import { CLIENT_ID, initialClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 import { findLeaks } from '../support/leaks.ts';
-import { buildEvent, lambdaContextFor, type RequestSpec, type Scenario } from './arbitraries.ts';
+import {
+  buildEvent,
+  lambdaContextFor,
+  plainRequest,
+  type RequestSpec,
+  type Scenario,
+} from './arbitraries.ts';
 import { createFakeUpstream, type UpstreamStep } from './fake-upstream.ts';
 import { type Instruments, prepareRun } from './harness.ts';
 
@@ -23,21 +29,7 @@ const instruments: Instruments = {
   metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
 };
 
-function request(overrides: Partial<RequestSpec>): RequestSpec {
-  return {
-    method: 'GET',
-    path: '/client',
-    resource: 'same',
-    headers: [],
-    body: null,
-    isBase64Encoded: false,
-    identity: 'arn',
-    remainingMs: 15_000,
-    secrets: [],
-    canaries: [],
-    ...overrides,
-  };
-}
+const request = plainRequest;
 
 function scenarioOf(spec: RequestSpec, upstream: Partial<Scenario['upstream']> = {}): Scenario {
   return {

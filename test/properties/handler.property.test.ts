@@ -23,6 +23,7 @@ import {
   acceptedJsonContentType,
   CALLER,
   hasCaller,
+  plainRequest,
   type RequestSpec,
   type Scenario,
   scenario,
@@ -200,18 +201,12 @@ describe('the handler under arbitrary input and upstream behaviour', () => {
           const text = JSON.stringify(body);
           const run = prepareRun(
             {
-              request: {
+              request: plainRequest({
                 method: 'PATCH',
-                path: '/client',
-                resource: 'same',
                 headers: [[header, type]],
                 body: base64 ? Buffer.from(text).toString('base64') : text,
                 isBase64Encoded: base64,
-                identity: 'arn',
-                remainingMs: 15_000,
-                secrets: [],
-                canaries: [],
-              },
+              }),
               upstream: { get: [], post: [] },
               ssm: { rotation: 'none', affixHasBoth: false, faults: [] },
             },
@@ -248,18 +243,7 @@ describe('the handler under arbitrary input and upstream behaviour', () => {
           output.clear();
           const run = prepareRun(
             {
-              request: {
-                method: verb,
-                path,
-                resource: sameResource ? 'same' : null,
-                headers: [],
-                body: null,
-                isBase64Encoded: false,
-                identity: 'arn',
-                remainingMs: 15_000,
-                secrets: [],
-                canaries: [],
-              },
+              request: plainRequest({ method: verb, path, resource: sameResource ? 'same' : null }),
               upstream: { get: [], post: [] },
               ssm: { rotation: 'none', affixHasBoth: false, faults: [] },
             },

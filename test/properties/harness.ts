@@ -17,7 +17,7 @@ import {
 } from '../../functions/client-config/credentials.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
 import { CLIENT_ID, initialClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
-import { buildEvent, lambdaContextFor, type Scenario } from './arbitraries.ts';
+import { buildEvent, lambdaContextFor, plainRequest, type Scenario } from './arbitraries.ts';
 import { createFakeUpstream, type FakeUpstream, type SsmFault } from './fake-upstream.ts';
 
 export const PARAMETERS = {
@@ -175,23 +175,7 @@ export function prepareRun(scenario: Scenario, instruments: Instruments, timing:
   for (const step of [...scenario.upstream.get, ...scenario.upstream.post]) {
     if (step.kind === 'other-client') seen.add(step.extraSecret);
   }
-  const plainGet = (id: string) =>
-    buildEvent(
-      {
-        method: 'GET',
-        path: '/client',
-        resource: 'same',
-        headers: [],
-        body: null,
-        isBase64Encoded: false,
-        identity: 'arn',
-        remainingMs: 15_000,
-        secrets: [],
-        canaries: [],
-      },
-      '',
-      id,
-    );
+  const plainGet = (id: string) => buildEvent(plainRequest(), '', id);
   return {
     upstream,
     ssm,
