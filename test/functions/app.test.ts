@@ -497,10 +497,8 @@ describe('upstream outcomes', () => {
 
   it('answers 504 upstream-timeout when Affix hangs past the deadline', async () => {
     const h = harness({ deadlineMs: 300, attemptTimeoutMs: 200 });
-    const hang = (request: Request) =>
-      new Promise<Response>((_, reject) =>
-        request.signal.addEventListener('abort', () => reject(request.signal.reason)),
-      );
+    const hang = (_request: Request, signal: AbortSignal | undefined) =>
+      new Promise<Response>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
     h.affix.script(hang, hang, hang);
     const started = performance.now();
     const result = await h.invoke(GET);
@@ -510,10 +508,8 @@ describe('upstream outcomes', () => {
 
   it('shrinks the deadline to the Lambda remaining time minus the safety margin', async () => {
     const h = harness({ deadlineMs: 10_000, attemptTimeoutMs: 5_000 });
-    const hang = (request: Request) =>
-      new Promise<Response>((_, reject) =>
-        request.signal.addEventListener('abort', () => reject(request.signal.reason)),
-      );
+    const hang = (_request: Request, signal: AbortSignal | undefined) =>
+      new Promise<Response>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
     h.affix.script(hang);
     const started = performance.now();
     const result = await h.invoke(GET, 600);

@@ -19,7 +19,14 @@ export function initialClient(): AffixClient {
   };
 }
 
-export type Scripted = Response | Error | ((request: Request) => Response | Promise<Response>);
+/**
+ * A scripted answer. Functions get the caller's own `signal`: undici links a Request's signal to the
+ * caller's only weakly, so after a GC an abort listened for on `request.signal` may never arrive.
+ */
+export type Scripted =
+  | Response
+  | Error
+  | ((request: Request, signal: AbortSignal | undefined) => Response | Promise<Response>);
 
 export interface FakeAffix {
   fetch: typeof fetch;
@@ -59,7 +66,7 @@ export function createFakeAffix(client: AffixClient = initialClient()): FakeAffi
         const [entry] = queue.splice(index, 1);
         const scripted = entry?.response;
         if (scripted instanceof Error) throw scripted;
-        if (typeof scripted === 'function') return scripted(request);
+        if (typeof scripted === 'function') return scripted(request, init?.signal ?? undefined);
         if (scripted !== undefined) return scripted;
       }
       if (!authorized) {
