@@ -9,7 +9,7 @@
  * @example
  * import { build } from 'esbuild';
  * import { esbuildOptionsFor } from '../infra/bundling.ts';
- * const result = await build(esbuildOptionsFor('functions/client-config/handler.ts', '/tmp/out/index.mjs'));
+ * const result = await build(esbuildOptionsFor('functions/client-config/handler.ts', 'cdk.out/bundle/index.mjs'));
  * result.metafile; // inputs and outputs with their sizes
  */
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
