@@ -16,7 +16,10 @@ import {
 import { FUNCTION_RUNTIME } from '../../infra/service-function.ts';
 
 describe('bundling options', () => {
-  const esbuild = esbuildOptionsFor('functions/client-config/handler.ts', `cdk.out/bundle/${BUNDLE_FILE_NAME}`);
+  const esbuild = esbuildOptionsFor(
+    'functions/client-config/handler.ts',
+    `cdk.out/bundle/${BUNDLE_FILE_NAME}`,
+  );
 
   it('builds an ESM bundle for Node.js 22, like the Lambda runtime', () => {
     expect(nodejsBundling.format).toBe(OutputFormat.ESM);
