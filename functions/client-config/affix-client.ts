@@ -7,7 +7,7 @@
  * validated with valibot. Every failure leaves as a `ProblemError`.
  */
 import * as v from 'valibot';
-import { basicAuthorization, type CredentialsProvider } from './credentials.ts';
+import { type AffixCredentials, basicAuthorization, type CredentialsProvider } from './credentials.ts';
 import type { Deadline } from './deadline.ts';
 import { sanitizeUpstreamText } from './masking.ts';
 import {
@@ -119,7 +119,7 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
   async function attempt(
     method: 'GET' | 'POST',
     payload: string | undefined,
-    authorization: string,
+    credentials: AffixCredentials,
     knownSecrets: readonly string[],
     context: CallContext,
   ): Promise<Result> {
@@ -136,7 +136,10 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
         latencyMs: Math.round((performance.now() - started) * 10) / 10,
       });
     try {
-      const headers: Record<string, string> = { accept: 'application/json', authorization };
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        authorization: basicAuthorization(credentials),
+      };
       if (payload !== undefined) headers['content-type'] = 'application/json';
       const response = await doFetch(url, { method, headers, body: payload, signal: controller.signal });
       if (response.status < 200 || response.status >= 300) {
@@ -148,7 +151,10 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
           kind: 'status',
           status: response.status,
           retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after')),
-          message: message === undefined ? undefined : sanitizeUpstreamText(message, knownSecrets),
+          message:
+            message === undefined
+              ? undefined
+              : sanitizeUpstreamText(message, knownSecrets, credentials.clientId),
         };
       }
       let text: string;
@@ -194,14 +200,10 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
     let attemptNumber = 0;
     for (;;) {
       attemptNumber += 1;
-      // Secrets that might be echoed back in an error message: ours, also as the Basic credentials
-      // `id:secret` (whose Base64 form is our Authorization value), and the ones being sent.
-      const knownSecrets = [
-        credentials.clientSecret,
-        `${credentials.clientId}:${credentials.clientSecret}`,
-        ...(update?.client_secret ?? []),
-      ];
-      const result = await attempt(method, payload, basicAuthorization(credentials), knownSecrets, context);
+      // Secrets that might be echoed back in an error message: ours and the ones being sent. Redaction
+      // also covers their Base64 forms with our client id: the Authorization value.
+      const knownSecrets = [credentials.clientSecret, ...(update?.client_secret ?? [])];
+      const result = await attempt(method, payload, credentials, knownSecrets, context);
       if (result.kind === 'ok') return result.client;
       if (result.kind === 'status' && result.status === 401 && !refreshed) {
         // The secret may have been rotated in SSM: reload once, and this retry is not counted.
@@ -216,9 +218,8 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
         result.kind === 'status' && result.retryAfterSeconds !== undefined
           ? result.retryAfterSeconds * 1_000
           : 0;
-      // A Retry-After longer than our remaining time is not waited for: answer 429 at once.
-      if (retryAfterMs >= remaining) throw outcomeToProblem(result);
       const delay = Math.max(retryAfterMs, backoffDelayMs(attemptNumber, random));
+      // A wait (such as a Retry-After) longer than our remaining time is not waited for: answer at once.
       if (delay >= remaining) throw outcomeToProblem(result);
       await sleep(delay);
     }

@@ -26,16 +26,22 @@ export function toPublicClient(client: AffixClient): PublicClient {
   };
 }
 
+/** A string as it may appear in text: itself, Base64, and escaped inside a JSON string. */
+function textForms(value: string): string[] {
+  const forms = [value, Buffer.from(value).toString('base64')];
+  // As it reads inside a JSON string (a secret may hold `"` or `\`), e.g. when Affix echoes our body.
+  const escaped = JSON.stringify(value).slice(1, -1);
+  if (escaped !== value) forms.push(escaped);
+  return forms;
+}
+
 /**
- * Every form in which a secret could leak into text: itself, `id:secret`, and its Base64 forms
- * (the Basic header value).
+ * Every form in which a secret could leak into text: the {@link textForms} of the secret and, given
+ * the client id, of our Basic credentials `id:secret` (whose Base64 is the Authorization value).
  */
 export function secretForms(secret: string, clientId?: string): string[] {
-  const forms = [secret, Buffer.from(secret).toString('base64')];
-  if (clientId !== undefined) forms.push(Buffer.from(`${clientId}:${secret}`).toString('base64'));
-  // As it reads inside a JSON string (a secret may hold `"` or `\`), e.g. when Affix echoes our body.
-  const escaped = JSON.stringify(secret).slice(1, -1);
-  if (escaped !== secret) forms.push(escaped);
+  const forms = textForms(secret);
+  if (clientId !== undefined) forms.push(...textForms(`${clientId}:${secret}`));
   // Very short strings would redact ordinary words; our secrets are at least 16 characters anyway.
   return forms.filter((form) => form.length >= 4);
 }
@@ -54,8 +60,16 @@ export function redact(text: string, secrets: readonly string[], clientId?: stri
 // Unicode category Cc (C0 and C1 controls), written as a property escape to keep the pattern readable.
 const CONTROL_CHARACTERS = /\p{Cc}+/gu;
 
-/** Makes upstream text safe to pass on: no secrets, no control characters, bounded length. */
-export function sanitizeUpstreamText(text: string, secrets: readonly string[], maxLength = 500): string {
-  const cleaned = redact(text, secrets).replace(CONTROL_CHARACTERS, ' ').trim();
+/**
+ * Makes upstream text safe to pass on: no secrets (with `clientId`, nor our Basic credentials), no
+ * control characters, bounded length.
+ */
+export function sanitizeUpstreamText(
+  text: string,
+  secrets: readonly string[],
+  clientId?: string,
+  maxLength = 500,
+): string {
+  const cleaned = redact(text, secrets, clientId).replace(CONTROL_CHARACTERS, ' ').trim();
   return cleaned.length > maxLength ? `${cleaned.slice(0, maxLength)}…` : cleaned;
 }
