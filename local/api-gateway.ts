@@ -14,7 +14,12 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type {
+  APIGatewayEventIdentity,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  Context,
+} from 'aws-lambda';
 import { ServerLifecycle } from './loopback-server.ts';
 
 /** The IAM caller API Gateway puts into `requestContext.identity` (null fields: no IAM caller). */
@@ -105,6 +110,35 @@ function buildHeaders(
   return { single, multi };
 }
 
+/** The fields of `requestContext.identity` an IAM-authorized request carries; Cognito's are null. */
+export function apiGatewayIdentity(fields: {
+  userArn: string | null;
+  caller: string | null;
+  accountId: string | null;
+  sourceIp: string;
+  userAgent: string | null;
+  accessKey?: string | null;
+  user?: string | null;
+}): APIGatewayEventIdentity {
+  return {
+    accessKey: fields.accessKey ?? null,
+    accountId: fields.accountId,
+    apiKey: null,
+    apiKeyId: null,
+    caller: fields.caller,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp: fields.sourceIp,
+    user: fields.user ?? null,
+    userAgent: fields.userAgent,
+    userArn: fields.userArn,
+  };
+}
+
 /** Builds the REST API (v1) Lambda proxy event API Gateway would send for this request. */
 export function toApiGatewayEvent(input: ApiGatewayEventInput): APIGatewayProxyEvent {
   const stage = input.stage ?? 'local';
@@ -163,23 +197,15 @@ export function toApiGatewayEvent(input: ApiGatewayEventInput): APIGatewayProxyE
       domainPrefix: (input.headers.host ?? 'localhost').split('.')[0],
       extendedRequestId: randomBytes(8).toString('base64url'),
       httpMethod: method,
-      identity: {
+      identity: apiGatewayIdentity({
         accessKey: hasCaller ? 'ASIALOCALACCESSKEY001' : null,
         accountId: identity?.accountId ?? null,
-        apiKey: null,
-        apiKeyId: null,
         caller: identity?.caller ?? null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
         sourceIp: input.sourceIp ?? '127.0.0.1',
         user: identity?.caller ?? null,
         userAgent,
         userArn: identity?.userArn ?? null,
-      },
+      }),
       path: `/${stage}${path}`,
       protocol: 'HTTP/1.1',
       requestId: input.requestId,

@@ -7,6 +7,7 @@
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import fc from 'fast-check';
+import { apiGatewayIdentity } from '../../local/api-gateway.ts';
 import { SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 import type { EchoPart, SsmFault, UpstreamStep } from './fake-upstream.ts';
 
@@ -659,23 +660,13 @@ export function buildEvent(spec: RequestSpec, currentEtag: string, requestId: st
     ...(spec.identity === 'no-identity'
       ? {}
       : {
-          identity: {
-            accessKey: null,
+          identity: apiGatewayIdentity({
             accountId: '111122223333',
-            apiKey: null,
-            apiKeyId: null,
             caller: who?.caller ?? null,
-            clientCert: null,
-            cognitoAuthenticationProvider: null,
-            cognitoAuthenticationType: null,
-            cognitoIdentityId: null,
-            cognitoIdentityPoolId: null,
-            principalOrgId: null,
             sourceIp: '10.0.0.1',
-            user: null,
             userAgent: 'fast-check',
             userArn: who?.userArn ?? null,
-          },
+          }),
         }),
   };
   const event = {

@@ -1,5 +1,6 @@
 /** Builders for API Gateway REST (v1) events and Lambda contexts, as API Gateway sends them. */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { apiGatewayIdentity } from '../../local/api-gateway.ts';
 
 export const CALLER_ARN = 'arn:aws:sts::111122223333:assumed-role/webhook-admin/session';
 
@@ -57,23 +58,13 @@ export function apiEvent(options: EventOptions): APIGatewayProxyEvent {
       requestTimeEpoch: Date.now(),
       resourceId: 'res',
       resourcePath: options.path,
-      identity: {
-        accessKey: null,
+      identity: apiGatewayIdentity({
         accountId: '111122223333',
-        apiKey: null,
-        apiKeyId: null,
         caller: identity.caller,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
         sourceIp: '10.0.0.1',
-        user: null,
         userAgent: 'vitest',
         userArn: identity.userArn,
-      },
+      }),
     },
   };
 }
