@@ -9,7 +9,6 @@ import { AwsV4Signer } from 'aws4fetch';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type ClientConfigClientOptions,
-  ClientConfigError,
   createClientConfigClient,
   PROBLEMS,
   type ProblemSlug,
@@ -17,6 +16,7 @@ import {
 import { toPublicClient } from '../../functions/client-config/masking.ts';
 import { ProblemError, type ProblemOptions } from '../../functions/client-config/problems.ts';
 import { jsonResponse, problemResponse } from '../../functions/client-config/responses.ts';
+import { failure } from './support/failure.ts';
 import {
   type Answer,
   jsonAnswer,
@@ -69,16 +69,6 @@ function api(options: Partial<ClientConfigClientOptions> = {}) {
     now: () => FIXED_NOW,
     ...options,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<ClientConfigError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  if (!(outcome instanceof ClientConfigError))
-    throw new Error(`expected a ClientConfigError, got ${outcome}`);
-  return outcome;
 }
 
 function onlyRequest() {

@@ -6,7 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientConfigClient, ClientConfigError, createClientConfigClient } from '../../clients/index.ts';
+import { type ClientConfigClient, createClientConfigClient } from '../../clients/index.ts';
+import { failure } from './support/failure.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const SANDBOX_SECRET = 'sandbox-secret-aaaaaaaaaaaaaaaa';
@@ -70,16 +71,6 @@ afterAll(async () => {
   if (code === 'hung') child.kill('SIGKILL');
   expect(code).toBe(0);
 });
-
-async function failure(promise: Promise<unknown>): Promise<ClientConfigError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  if (!(outcome instanceof ClientConfigError))
-    throw new Error(`expected a ClientConfigError, got ${outcome}`);
-  return outcome;
-}
 
 describe('the client against npm start (sequential: each step builds on the last)', () => {
   let firstEtag: string;
