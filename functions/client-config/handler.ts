@@ -11,6 +11,8 @@ import { logger, metrics } from './observability.ts';
 import { createSsmCredentialsLoader } from './ssm-credentials.ts';
 
 const config = loadConfig(process.env);
+// Stages sharing an account keep their metrics (and the alarms on them) apart.
+if (config.stage !== undefined) metrics.setDefaultDimensions({ stage: config.stage });
 
 // Default endpoint resolution, so AWS_ENDPOINT_URL_SSM can point it at a local endpoint.
 const ssm = new SSMClient({

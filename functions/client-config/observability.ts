@@ -7,14 +7,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'affix-webhook-config';
-const stage = process.env.STAGE;
 
 export const logger = new Logger({ serviceName });
 
 export const metrics = new Metrics({
   serviceName,
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'AffixWebhookConfig',
-  ...(stage ? { defaultDimensions: { stage } } : {}),
 });
 
 export { MetricUnit };

@@ -105,6 +105,21 @@ describe('the proxy over real HTTP', () => {
     expect(stack.ssm.requestCount).toBe(1); // one refresh
   });
 
+  it('emits the outcome metric with the service and STAGE dimensions the alarms watch', async () => {
+    const first = output.lines.length;
+    expect((await call('GET', '/client')).status).toBe(200);
+    const emf = output.lines
+      .slice(first)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.RequestOutcome !== undefined);
+    expect(emf).toMatchObject({
+      service: 'affix-webhook-config',
+      stage: 'local',
+      outcome: 'success',
+      RequestOutcome: 1,
+    });
+  });
+
   it('answers problem+json for errors over the wire', async () => {
     const badJson = await fetch(`${stack.apiUrl}/client`, {
       method: 'PATCH',
