@@ -34,6 +34,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { ROUTES } from '../functions/contract/routes.ts';
 import { invokePolicy, methodResource } from './invoke-policy.ts';
 import {
   CLIENT_CONFIG_ENTRY,
@@ -46,12 +47,8 @@ import {
 import { ServiceFunction } from './service-function.ts';
 import { type Stage, type StageConfig, validateStageConfig } from './stages.ts';
 
-/** The routes of the API; every one is `AWS_IAM`. */
-export const ROUTES = [
-  { method: 'GET', path: '/client' },
-  { method: 'PATCH', path: '/client' },
-  { method: 'PUT', path: '/client/secrets' },
-] as const;
+/** The routes of the API (every one `AWS_IAM`), from the contract. */
+export { ROUTES };
 
 /** Alarm evaluation period. */
 export const ALARM_PERIOD = Duration.minutes(5);

@@ -20,6 +20,7 @@ import type {
   APIGatewayProxyResult,
   Context,
 } from 'aws-lambda';
+import { RESOURCE_PATHS } from '../functions/contract/routes.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 
 /** The IAM caller API Gateway puts into `requestContext.identity` (null fields: no IAM caller). */
@@ -45,7 +46,7 @@ export const API_GATEWAY_INTEGRATION_TIMEOUT_MS = 29_000;
 export const DEFAULT_CLIENT_ID_PARAMETER = '/affix/local/client-id';
 export const DEFAULT_CLIENT_SECRET_PARAMETER = '/affix/local/client-secret';
 
-const KNOWN_RESOURCES = new Set(['/client', '/client/secrets']);
+const KNOWN_RESOURCES: ReadonlySet<string> = new Set(RESOURCE_PATHS);
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 export type LocalHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -8,7 +8,9 @@
  * throw new ProblemError('precondition-failed', 'If-Match does not match the current client');
  */
 
-export const PROBLEM_TYPE_PREFIX = 'urn:affix-webhook-config:problem:';
+import { PROBLEM_TYPE_PREFIX } from '../contract/gateway-responses.ts';
+
+export { PROBLEM_TYPE_PREFIX };
 
 export const PROBLEMS = {
   'validation-failed': { status: 400, title: 'Request body failed validation' },

@@ -3,22 +3,25 @@
  * whether its body may be parsed. Each rule throws the problem the README's table names.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import {
+  findRoute,
+  methodsOf,
+  RESOURCE_PATHS,
+  ROUTE_KEYS,
+  ROUTES,
+  type RouteKey,
+  routeKeyOf,
+} from '../contract/routes.ts';
 import { ProblemError } from './problems.ts';
+
+export type { RouteKey };
 
 export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
 
-export type RouteKey = 'GET /client' | 'PATCH /client' | 'PUT /client/secrets';
-
-const ROUTES: Record<string, Record<string, RouteKey>> = {
-  '/client': { GET: 'GET /client', PATCH: 'PATCH /client' },
-  '/client/secrets': { PUT: 'PUT /client/secrets' },
-};
-
-/** Media types each body-carrying route accepts (`application/merge-patch+json` is RFC 7396). */
-export const ACCEPTED_MEDIA_TYPES: Partial<Record<RouteKey, readonly string[]>> = {
-  'PATCH /client': ['application/json', 'application/merge-patch+json'],
-  'PUT /client/secrets': ['application/json'],
-};
+/** Media types each body-carrying route accepts, from the contract. */
+export const ACCEPTED_MEDIA_TYPES: Partial<Record<RouteKey, readonly string[]>> = Object.fromEntries(
+  ROUTES.flatMap((route) => ('mediaTypes' in route ? [[routeKeyOf(route), route.mediaTypes]] : [])),
+);
 
 export function routeHasBody(route: RouteKey): boolean {
   return ACCEPTED_MEDIA_TYPES[route] !== undefined;
@@ -29,22 +32,20 @@ export function resolveRoute(
   event: Pick<APIGatewayProxyEvent, 'resource' | 'path' | 'httpMethod'>,
 ): RouteKey {
   // Own keys only: `__proto__` or `toString` must not find a route on Object.prototype.
-  const path = Object.hasOwn(ROUTES, event.resource)
+  // Exact matches against the contract's paths only: `__proto__` or `toString` find no route.
+  const path = RESOURCE_PATHS.includes(event.resource)
     ? event.resource
     : (event.path ?? '').replace(/(.)\/+$/, '$1');
-  const methods = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
-  if (methods === undefined) {
-    throw new ProblemError(
-      'not-found',
-      'There is no such route. Routes: GET /client, PATCH /client, PUT /client/secrets.',
-    );
+  const methods = methodsOf(path);
+  if (methods.length === 0) {
+    throw new ProblemError('not-found', `There is no such route. Routes: ${ROUTE_KEYS.join(', ')}.`);
   }
-  const route = methods[(event.httpMethod ?? '').toUpperCase()];
+  const route = findRoute(event.httpMethod ?? '', path);
   if (route === undefined) {
-    const allow = Object.keys(methods).join(', ');
+    const allow = methods.join(', ');
     throw new ProblemError('method-not-allowed', `${path} allows ${allow}.`, { headers: { allow } });
   }
-  return route;
+  return routeKeyOf(route);
 }
 
 /**

@@ -1,0 +1,100 @@
+/**
+ * The API's routes and who may call them: the one definition that the handler's routing, the CDK
+ * methods and resource policy, the local API's identities and the caller client derive from.
+ *
+ * Pure data and pure functions: no AWS or Node imports, so every side (Lambda, CDK, local, client)
+ * can load it.
+ *
+ * @example
+ * routesForGroup('writers'); // ['GET /client', 'PATCH /client']
+ * findRoute('PUT', '/client/secrets')?.groups; // ['rotators']
+ */
+
+/**
+ * The caller groups a stage file names principals for. A group's routes are the ones whose `groups`
+ * list it; `rotators` may call everything a writer may, plus the secret routes.
+ */
+export const CALLER_GROUPS = ['readers', 'writers', 'rotators', 'verifiers'] as const;
+export type CallerGroup = (typeof CALLER_GROUPS)[number];
+
+export type HttpMethod = 'GET' | 'PATCH' | 'PUT' | 'POST';
+
+export interface RouteDefinition {
+  readonly method: HttpMethod;
+  /** The API Gateway resource path. */
+  readonly path: string;
+  /** The groups allowed to call it; everyone else is denied, whatever their own IAM policy says. */
+  readonly groups: readonly CallerGroup[];
+  /** Media types the body may have; absent for a route without a body. */
+  readonly mediaTypes?: readonly string[];
+  /** A route that changes the client: it takes the write lock and leaves an audit line. */
+  readonly writes: boolean;
+}
+
+/** Every route of the API; each is `AWS_IAM`-authorized. */
+export const ROUTES = [
+  { method: 'GET', path: '/client', groups: ['readers', 'writers', 'rotators'], writes: false },
+  {
+    method: 'PATCH',
+    path: '/client',
+    groups: ['writers', 'rotators'],
+    // application/merge-patch+json is RFC 7396, which is what the PATCH body means.
+    mediaTypes: ['application/json', 'application/merge-patch+json'],
+    writes: true,
+  },
+  {
+    method: 'PUT',
+    path: '/client/secrets',
+    groups: ['rotators'],
+    mediaTypes: ['application/json'],
+    writes: true,
+  },
+] as const satisfies readonly RouteDefinition[];
+
+type RouteOf<R> = R extends { readonly method: infer M extends string; readonly path: infer P extends string }
+  ? `${M} ${P}`
+  : never;
+
+/** `'GET /client' | 'PATCH /client' | ...`: a route's method and path, as one key. */
+export type RouteKey = RouteOf<(typeof ROUTES)[number]>;
+
+export function routeKeyOf(route: Pick<RouteDefinition, 'method' | 'path'>): RouteKey {
+  return `${route.method} ${route.path}` as RouteKey;
+}
+
+/** The routes keyed by {@link RouteKey}. */
+export const ROUTES_BY_KEY: ReadonlyMap<RouteKey, RouteDefinition> = new Map(
+  ROUTES.map((route) => [routeKeyOf(route), route]),
+);
+
+export const ROUTE_KEYS: readonly RouteKey[] = [...ROUTES_BY_KEY.keys()];
+
+/** The distinct resource paths, in definition order. */
+export const RESOURCE_PATHS: readonly string[] = [...new Set(ROUTES.map((route) => route.path))];
+
+export function routeDefinition(key: RouteKey): RouteDefinition {
+  const route = ROUTES_BY_KEY.get(key);
+  if (route === undefined) throw new Error(`no route ${key}`);
+  return route;
+}
+
+/** The route for a method and resource path, if any (exact, case-sensitive path; method upper-cased). */
+export function findRoute(method: string, path: string): RouteDefinition | undefined {
+  const upper = method.toUpperCase();
+  return ROUTES.find((route) => route.path === path && route.method === upper);
+}
+
+/** The methods a resource path serves (for `Allow`), empty for an unknown path. */
+export function methodsOf(path: string): HttpMethod[] {
+  return ROUTES.filter((route) => route.path === path).map((route) => route.method);
+}
+
+/** The routes a group may call. */
+export function routesForGroup(group: CallerGroup): RouteKey[] {
+  return ROUTES.filter((route) => (route.groups as readonly CallerGroup[]).includes(group)).map(routeKeyOf);
+}
+
+/** Whether a member of `group` may call `key`. */
+export function groupMayCall(group: CallerGroup, key: RouteKey): boolean {
+  return (routeDefinition(key).groups as readonly CallerGroup[]).includes(group);
+}
