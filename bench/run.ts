@@ -119,7 +119,12 @@ async function measureColdInits(files: { ours: string; baseline: string; empty: 
   // The handler parses its configuration at load; nothing listens on port 9, and nothing may call it.
   const env = {
     PATH: process.env.PATH ?? '',
-    ...localHandlerEnv({ affixBaseUrl: 'http://127.0.0.1:9', ssmUrl: 'http://127.0.0.1:9' }),
+    ...localHandlerEnv({
+      affixBaseUrl: 'http://127.0.0.1:9',
+      ssmUrl: 'http://127.0.0.1:9',
+      dynamodbUrl: 'http://127.0.0.1:9',
+      stateTableName: 'bench-cold-init',
+    }),
   };
   const deployed = { ...env, NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS };
   const variants: { name: ColdInitVariant; module: string; env: Record<string, string>; handler: boolean }[] =

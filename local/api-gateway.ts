@@ -453,17 +453,22 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
 export interface LocalHandlerEnvOptions {
   affixBaseUrl: string;
   ssmUrl: string;
+  /** The local DynamoDB engine (see `local/dynamodb.ts`) and its state table. */
+  dynamodbUrl: string;
+  stateTableName: string;
   clientIdParameter?: string;
   clientSecretParameter?: string;
 }
 
-/** The environment the handler expects, wired to local stand-ins (fake AWS credentials, local SSM). */
+/** The environment the handler expects, wired to local stand-ins (fake AWS credentials, local SSM and DynamoDB). */
 export function localHandlerEnv(opts: LocalHandlerEnvOptions): Record<string, string> {
   return {
     AFFIX_BASE_URL: opts.affixBaseUrl,
     AFFIX_CLIENT_ID_PARAMETER: opts.clientIdParameter ?? DEFAULT_CLIENT_ID_PARAMETER,
     AFFIX_CLIENT_SECRET_PARAMETER: opts.clientSecretParameter ?? DEFAULT_CLIENT_SECRET_PARAMETER,
     AWS_ENDPOINT_URL_SSM: opts.ssmUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: opts.dynamodbUrl,
+    STATE_TABLE_NAME: opts.stateTableName,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',

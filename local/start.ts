@@ -1,9 +1,11 @@
 /**
  * `npm start`: runs the Lambda handler behind a local API Gateway stand-in, with an in-memory Affix
- * sandbox and a local SSM endpoint holding the Affix credentials. Everything binds 127.0.0.1.
+ * sandbox, a local SSM endpoint holding the Affix credentials and a local DynamoDB engine (dynalite)
+ * holding the state table of the write lock. Everything binds 127.0.0.1.
  *
  * Environment:
- * - `PORT` (default 3000; 0 = ephemeral), `AFFIX_SANDBOX_PORT`, `SSM_PORT` (default ephemeral).
+ * - `PORT` (default 3000; 0 = ephemeral), `AFFIX_SANDBOX_PORT`, `SSM_PORT`, `DYNAMODB_PORT` (default
+ *   ephemeral).
  * - `AFFIX_BASE_URL` + `AFFIX_CLIENT_ID` + `AFFIX_CLIENT_SECRET` (all three): use that Affix API
  *   instead of the sandbox; the credentials go into the local SSM endpoint only and are never printed.
  * - `LOCAL_HANDLER_MODULE`: load another handler module (path or file URL), e.g. a fake in tests.
@@ -22,6 +24,7 @@ import {
   localHandlerEnv,
   startLocalApi,
 } from './api-gateway.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
 import { type SsmEndpoint, startSsmEndpoint } from './ssm-endpoint.ts';
 
 const DEFAULT_HANDLER_MODULE = new URL('../functions/client-config/handler.ts', import.meta.url).href;
@@ -37,6 +40,7 @@ export interface LocalStackOptions {
   port?: number;
   sandboxPort?: number;
   ssmPort?: number;
+  dynamodbPort?: number;
   /** Use this Affix API instead of starting the sandbox. */
   external?: ExternalAffix;
   /** Module exporting `handler` (path or URL). Default: functions/client-config/handler.ts. */
@@ -50,6 +54,7 @@ export interface LocalStack {
   /** Undefined when an external Affix API is used. */
   sandbox: AffixSandbox | undefined;
   ssm: SsmEndpoint;
+  dynamodb: LocalDynamoDb;
   affixBaseUrl: string;
   clientId: string;
   close(): Promise<void>;
@@ -82,8 +87,9 @@ async function loadHandler(moduleUrl: string): Promise<LocalHandler> {
 }
 
 /**
- * Starts sandbox (unless external), SSM endpoint and local API, setting `process.env` for the handler
- * before its module is imported (it parses its configuration at load time).
+ * Starts sandbox (unless external), SSM endpoint, DynamoDB engine and local API, setting `process.env`
+ * for the handler before its module is imported (it parses its configuration at load time). Each
+ * stand-in is one `started` entry, closed in reverse order.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const started: { close(): Promise<void> }[] = [];
@@ -114,6 +120,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push(ssm);
 
+    const dynamodb = await startLocalDynamoDb({ port: options.dynamodbPort ?? 0 });
+    started.push(dynamodb);
+
     // Real credentials from the developer's shell must not leak into the handler or the SDK.
     for (const name of ['AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) {
       delete process.env[name];
@@ -123,6 +132,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       localHandlerEnv({
         affixBaseUrl,
         ssmUrl: ssm.url,
+        dynamodbUrl: dynamodb.url,
+        stateTableName: dynamodb.tableName,
         clientIdParameter: DEFAULT_CLIENT_ID_PARAMETER,
         clientSecretParameter: DEFAULT_CLIENT_SECRET_PARAMETER,
       }),
@@ -137,7 +148,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push(api);
 
-    return { apiUrl: api.url, sandbox, ssm, affixBaseUrl, clientId, close: closeAll };
+    return { apiUrl: api.url, sandbox, ssm, dynamodb, affixBaseUrl, clientId, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
@@ -156,6 +167,7 @@ export function describeLocalStack(stack: LocalStack): string {
     'affix-webhook-config: local stack',
     `  Affix API      ${affix}`,
     `  SSM endpoint   ${stack.ssm.url}  (${DEFAULT_CLIENT_ID_PARAMETER} String, ${DEFAULT_CLIENT_SECRET_PARAMETER} SecureString)`,
+    `  DynamoDB       ${stack.dynamodb.url}  (dynalite, table ${stack.dynamodb.tableName}: the write lease)`,
     `  caller (IAM)   ${LOCAL_IDENTITY.userArn}`,
     `  local API      ${api}  (API Gateway REST v1 proxy events, stage "local")`,
     '',
@@ -187,6 +199,7 @@ async function main(): Promise<void> {
     port: parsePort('PORT', env.PORT, 3000),
     sandboxPort: parsePort('AFFIX_SANDBOX_PORT', env.AFFIX_SANDBOX_PORT, 0),
     ssmPort: parsePort('SSM_PORT', env.SSM_PORT, 0),
+    dynamodbPort: parsePort('DYNAMODB_PORT', env.DYNAMODB_PORT, 0),
     external,
     handlerModule: env.LOCAL_HANDLER_MODULE || undefined,
   });

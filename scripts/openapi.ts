@@ -81,10 +81,13 @@ const WRITE_ROUTES: readonly ProblemSlug[] = [
   'precondition-failed',
 ];
 
+/** Writes take the cross-container write lease before reading Affix; reads never do. */
+const LEASED_ROUTES: readonly ProblemSlug[] = ['write-contention', 'write-lock-unavailable'];
+
 export const ROUTE_PROBLEMS: Readonly<Record<RouteKey, readonly ProblemSlug[]>> = {
   'GET /client': EVERY_ROUTE,
-  'PATCH /client': [...EVERY_ROUTE, ...WRITE_ROUTES],
-  'PUT /client/secrets': [...EVERY_ROUTE, ...WRITE_ROUTES, 'would-lock-out'],
+  'PATCH /client': [...EVERY_ROUTE, ...WRITE_ROUTES, ...LEASED_ROUTES],
+  'PUT /client/secrets': [...EVERY_ROUTE, ...WRITE_ROUTES, ...LEASED_ROUTES, 'would-lock-out'],
 };
 
 /**
@@ -121,7 +124,12 @@ const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
     'Affix answered 2xx with a body that is not JSON, fails the schema, or exceeds 1 MiB.',
   'upstream-unreachable': 'Connection refused or reset, DNS or TLS failure, after retries.',
   'credentials-unavailable': 'SSM failed, or an Affix credentials parameter is missing.',
-  'upstream-timeout': "The request's deadline passed before Affix answered.",
+  'write-contention':
+    "Another write held the write lease for longer than this request could wait (half its deadline); nothing was sent to Affix. `Retry-After` is the holder's remaining lease (at least 1 s).",
+  'write-lock-unavailable':
+    'The write lock store (DynamoDB) failed or did not answer in time; nothing was sent to Affix. `Retry-After: 1`.',
+  'upstream-timeout':
+    "The request's deadline passed before Affix answered. On a write the change may or may not have been applied (GET to see); no request to Affix is started after the deadline, so none after this answer.",
 };
 
 /** Statuses API Gateway answers itself (`{"message": ...}` as `application/json`), never reaching the function. */
@@ -261,6 +269,13 @@ function componentSchemas(): Record<string, Json> {
 // Operations and responses.
 // ---------------------------------------------------------------------------------------------------
 
+/** Problems answered with a `Retry-After` header. */
+const RETRY_AFTER_SLUGS: readonly ProblemSlug[] = [
+  'upstream-rate-limited',
+  'write-contention',
+  'write-lock-unavailable',
+];
+
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
 function errorResponses(route: RouteKey): Record<string, Json> {
@@ -295,7 +310,9 @@ function errorResponses(route: RouteKey): Record<string, Json> {
     }
     if (gateway) content['application/json'] = { schema: ref('schemas', 'GatewayError') };
     const headers: Json = { 'Cache-Control': ref('headers', 'Cache-Control') };
-    if (slugs.includes('upstream-rate-limited')) headers['Retry-After'] = ref('headers', 'Retry-After');
+    if (slugs.some((slug) => RETRY_AFTER_SLUGS.includes(slug))) {
+      headers['Retry-After'] = ref('headers', 'Retry-After');
+    }
     if (route === 'PATCH /client' && slugs.includes('unsupported-media-type')) {
       headers['Accept-Patch'] = ref('headers', 'Accept-Patch');
     }
@@ -434,7 +451,8 @@ export function buildOpenApiDocument(): Json {
           schema: { type: 'string', pattern: '^"[^"]*"$' },
         },
         'Retry-After': {
-          description: 'Seconds to wait, passed on from Affix when it sent one.',
+          description:
+            'Seconds to wait: passed on from Affix when it sent one (429), or the write lease holder’s remaining lease (503 `write-contention`), or 1 (503 `write-lock-unavailable`).',
           schema: { type: 'integer', minimum: 0 },
         },
         'Accept-Patch': {

@@ -10,6 +10,7 @@ import {
   DEFAULT_CLIENT_SECRET_PARAMETER,
   localHandlerEnv,
 } from '../../local/api-gateway.ts';
+import { startLocalDynamoDb } from '../../local/dynamodb.ts';
 import { startSsmEndpoint } from '../../local/ssm-endpoint.ts';
 import { type HandlerChild, startChild } from './child.ts';
 import type { InvokeRoute, MemorySnapshot, OverheadRoute, StatusCounts } from './protocol.ts';
@@ -40,8 +41,14 @@ export async function startStandIns(): Promise<StandIns> {
       [DEFAULT_CLIENT_SECRET_PARAMETER]: { value: SANDBOX_DEFAULTS.clientSecret[0], type: 'SecureString' },
     },
   });
+  const dynamodb = await startLocalDynamoDb({ port: 0 });
   const relay = await startConnectionCounter(sandbox.port);
-  const handlerEnv = localHandlerEnv({ affixBaseUrl: sandbox.url, ssmUrl: ssm.url });
+  const handlerEnv = localHandlerEnv({
+    affixBaseUrl: sandbox.url,
+    ssmUrl: ssm.url,
+    dynamodbUrl: dynamodb.url,
+    stateTableName: dynamodb.tableName,
+  });
   const initialClient = sandbox.client;
   return {
     env: (extra, options = {}) => ({
@@ -62,7 +69,7 @@ export async function startStandIns(): Promise<StandIns> {
       ssm.resetRequests();
     },
     async close() {
-      await Promise.all([sandbox.close(), ssm.close(), relay.close()]);
+      await Promise.all([sandbox.close(), ssm.close(), dynamodb.close(), relay.close()]);
     },
   };
 }

@@ -39,6 +39,10 @@ export interface CallContext {
   deadline: Deadline;
   /** Filled with every exchange made for this call. */
   exchanges?: UpstreamExchange[];
+  /** The Lambda invocation's remaining time, when known: a write lease must outlive the invocation. */
+  invocationRemainingMs?: () => number;
+  /** Told how long a write waited for its lease (ms), for the audit line and the metric. */
+  onLockWait?: (waitMs: number) => void;
 }
 
 /** The port the use cases depend on. */

@@ -15,7 +15,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { CallContext } from './affix-client.ts';
 import type { Config } from './config.ts';
-import { createDeadline, requestBudgetMs } from './deadline.ts';
+import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
 import { toPublicClient } from './masking.ts';
 import {
   type ProxyContext,
@@ -54,13 +54,19 @@ export function createHandler(dependencies: HandlerDependencies) {
   ): Promise<APIGatewayProxyResult> {
     const state = stateOf(context);
     state.requestedFields = requestedFields(event.body);
-    const remaining =
-      typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+    const invocationRemainingMs =
+      typeof context.getRemainingTimeInMillis === 'function'
+        ? () => context.getRemainingTimeInMillis()
+        : undefined;
     const call: CallContext = {
       deadline: createDeadline(
-        requestBudgetMs(config.upstreamDeadlineMs, remaining, config.deadlineSafetyMarginMs),
+        requestBudgetMs(config.upstreamDeadlineMs, invocationRemainingMs?.(), config.deadlineSafetyMarginMs),
       ),
       exchanges: state.exchanges,
+      invocationRemainingMs,
+      onLockWait: (waitMs) => {
+        state.lockWaitMs = waitMs;
+      },
     };
     const ifMatch = event.headers?.['if-match'];
     let result: ClientResult;
@@ -90,8 +96,9 @@ export function createHandler(dependencies: HandlerDependencies) {
   const jsonBodyParser = httpJsonBodyParser<APIGatewayProxyEvent>({ disableContentTypeCheck: true });
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>({
-    // Answer 504 ourselves shortly before Lambda would kill the invocation, whatever is still running.
-    timeoutEarlyInMillis: 250,
+    // The backstop only (deadline.ts): our request deadline has ended before this fires, so no Affix
+    // request can start after this 504. It answers for work the deadline does not bound (an SSM read).
+    timeoutEarlyInMillis: backstopMs(config.deadlineSafetyMarginMs),
     timeoutEarlyResponse: () => {
       throw new ProblemError('upstream-timeout', 'The request ran out of time.');
     },

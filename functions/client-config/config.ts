@@ -10,9 +10,17 @@
  */
 import * as v from 'valibot';
 import { isLoopbackHost } from './urls.ts';
+import { DEFAULT_LEASE_SECONDS } from './write-lock.ts';
 
 /** API Gateway REST integrations give up after 29 s; our own deadline must end well before that. */
 export const MAX_UPSTREAM_DEADLINE_MS = 25_000;
+
+/**
+ * The request deadline ends this long before Lambda's timeout at the least; half of it is where the
+ * backstop answers 504 (see `deadline.ts`), so at least 250 ms separate the last possible Affix send
+ * from any 504, and 250 ms more separate that answer from Lambda's kill.
+ */
+export const MIN_DEADLINE_SAFETY_MARGIN_MS = 500;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -35,6 +43,14 @@ const ssmParameterName = (name: string) =>
     v.nonEmpty(`${name} is required`),
     v.maxLength(2048, `${name} is too long`),
     v.regex(/^[a-zA-Z0-9_.\-/]+$/, `${name} must be an SSM parameter name such as /affix/dev/client-id`),
+  );
+
+const dynamoDbTableName = (name: string) =>
+  v.pipe(
+    v.string(`${name} is required`),
+    v.trim(),
+    v.nonEmpty(`${name} is required`),
+    v.regex(/^[a-zA-Z0-9_.-]{3,255}$/, `${name} must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)`),
   );
 
 const affixBaseUrl = v.pipe(
@@ -68,7 +84,14 @@ const EnvSchema = v.pipe(
     ),
     UPSTREAM_DEADLINE_MS: integerFromEnv('UPSTREAM_DEADLINE_MS', 10_000, 100, MAX_UPSTREAM_DEADLINE_MS),
     UPSTREAM_MAX_ATTEMPTS: integerFromEnv('UPSTREAM_MAX_ATTEMPTS', 3, 1, 5),
-    DEADLINE_SAFETY_MARGIN_MS: integerFromEnv('DEADLINE_SAFETY_MARGIN_MS', 1_000, 0, 10_000),
+    DEADLINE_SAFETY_MARGIN_MS: integerFromEnv(
+      'DEADLINE_SAFETY_MARGIN_MS',
+      1_000,
+      MIN_DEADLINE_SAFETY_MARGIN_MS,
+      10_000,
+    ),
+    STATE_TABLE_NAME: dynamoDbTableName('STATE_TABLE_NAME'),
+    WRITE_LOCK_LEASE_SECONDS: integerFromEnv('WRITE_LOCK_LEASE_SECONDS', DEFAULT_LEASE_SECONDS, 1, 900),
     STAGE: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(64, 'STAGE is too long'))),
   }),
   v.forward(
@@ -89,6 +112,10 @@ export interface Config {
   readonly upstreamDeadlineMs: number;
   readonly upstreamMaxAttempts: number;
   readonly deadlineSafetyMarginMs: number;
+  /** DynamoDB table of the write lease (and later other shared state). */
+  readonly stateTableName: string;
+  /** The configured write lease; every lease also outlives its invocation (see `write-lock.ts`). */
+  readonly writeLockLeaseMs: number;
   readonly stage: string | undefined;
 }
 
@@ -111,6 +138,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     upstreamDeadlineMs: parsed.UPSTREAM_DEADLINE_MS,
     upstreamMaxAttempts: parsed.UPSTREAM_MAX_ATTEMPTS,
     deadlineSafetyMarginMs: parsed.DEADLINE_SAFETY_MARGIN_MS,
+    stateTableName: parsed.STATE_TABLE_NAME,
+    writeLockLeaseMs: parsed.WRITE_LOCK_LEASE_SECONDS * 1_000,
     stage: parsed.STAGE === '' ? undefined : parsed.STAGE,
   };
 }

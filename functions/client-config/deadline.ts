@@ -1,8 +1,12 @@
 /**
  * A request's time budget for upstream work, on the monotonic clock.
  *
- * The budget is the configured upstream deadline, shrunk to the Lambda's remaining time minus a safety
- * margin, so we answer 504 ourselves instead of being killed mid-request.
+ * One mechanism owns the end of a request: this deadline. The budget is the configured upstream
+ * deadline, shrunk to the Lambda's remaining time minus a safety margin, and every step that can
+ * reach Affix or the lock store is bounded by it: no Affix attempt starts after it, a running one is
+ * aborted at it, the lease wait ends before it. middy's early timeout is only a backstop for work the
+ * deadline does not bound (an SSM read); it fires at half the margin, so strictly after the deadline:
+ * a caller who got 504 knows no Affix request was started after the deadline, hence none after the 504.
  *
  * @example
  * const deadline = createDeadline(Math.min(10_000, context.getRemainingTimeInMillis() - 1_000));
@@ -34,4 +38,12 @@ export function requestBudgetMs(
 ): number {
   if (lambdaRemainingMs === undefined || !Number.isFinite(lambdaRemainingMs)) return configuredDeadlineMs;
   return Math.max(0, Math.min(configuredDeadlineMs, lambdaRemainingMs - safetyMarginMs));
+}
+
+/**
+ * When the backstop answers 504 (ms before Lambda's timeout): half the safety margin, so it always
+ * fires after the request deadline has ended (and with the minimum margin of 500 ms, 250 ms after).
+ */
+export function backstopMs(safetyMarginMs: number): number {
+  return Math.max(1, Math.floor(safetyMarginMs / 2));
 }

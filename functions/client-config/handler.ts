@@ -1,12 +1,14 @@
 /**
  * Lambda entry point: production wiring. Configuration is validated here, at cold start, and clients
- * are built once per container, never per request.
+ * (SSM, DynamoDB, Affix) are built once per container, never per request.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createAffixHttpClient } from './affix-client.ts';
 import { createHandler } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createCredentialsCache } from './credentials.ts';
+import { createDynamoDbWriteLock } from './dynamodb-write-lock.ts';
 import { logger, metrics } from './observability.ts';
 import { createSsmCredentialsLoader } from './ssm-credentials.ts';
 
@@ -36,4 +38,18 @@ const affix = createAffixHttpClient({
   maxAttempts: config.upstreamMaxAttempts,
 });
 
-export const handler = createHandler({ config, ports: { affix, credentials }, logger, metrics });
+// Default endpoint resolution too (AWS_ENDPOINT_URL_DYNAMODB). Lease calls are single-item and fast:
+// short timeouts, and few attempts, since the lease wait itself retries within the request deadline.
+const dynamodb = new DynamoDBClient({
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 },
+});
+
+const writeLock = createDynamoDbWriteLock({
+  client: dynamodb,
+  tableName: config.stateTableName,
+  leaseMs: config.writeLockLeaseMs,
+  logger,
+});
+
+export const handler = createHandler({ config, ports: { affix, credentials, writeLock }, logger, metrics });

@@ -29,6 +29,8 @@ export interface RequestState {
   requestedFields: string[];
   changedFields: ClientField[];
   exchanges: UpstreamExchange[];
+  /** How long a write waited for the write lease (ms); unset for reads. */
+  lockWaitMs?: number;
   outcome?: ProblemSlug | 'success';
 }
 
@@ -146,6 +148,9 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
     if (state.exchanges.length > 0) {
       latencyMetrics.addMetric('UpstreamLatency', MetricUnit.Milliseconds, upstreamLatencyMs);
     }
+    if (state.lockWaitMs !== undefined) {
+      latencyMetrics.addMetric('WriteLockWait', MetricUnit.Milliseconds, state.lockWaitMs);
+    }
     if (state.route !== undefined && AUDITED_ROUTES.has(state.route)) {
       const last = state.exchanges.at(-1);
       options.logger.info('audit', {
@@ -159,6 +164,7 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
           upstreamStatus: last?.status ?? null,
           upstreamCalls: state.exchanges,
           upstreamLatencyMs: Math.round(upstreamLatencyMs * 10) / 10,
+          lockWaitMs: state.lockWaitMs ?? null,
         },
       });
     }

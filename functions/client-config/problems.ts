@@ -31,6 +31,8 @@ export const PROBLEMS = {
   'upstream-bad-response': { status: 502, title: 'Affix sent an invalid response' },
   'upstream-unreachable': { status: 502, title: 'Affix could not be reached' },
   'credentials-unavailable': { status: 503, title: 'Affix credentials are unavailable' },
+  'write-contention': { status: 503, title: 'Another write is in progress' },
+  'write-lock-unavailable': { status: 503, title: 'The write lock is unavailable' },
   'upstream-timeout': { status: 504, title: 'Affix did not answer in time' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

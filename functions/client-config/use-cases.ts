@@ -1,6 +1,6 @@
 /**
- * The three use cases. They take their ports (Affix, credentials) as arguments, so they are tested
- * without AWS and without HTTP.
+ * The three use cases. They take their ports (Affix, credentials, the write lock) as arguments, so
+ * they are tested without AWS and without HTTP.
  *
  * Affix's POST replaces the whole client, so every write is read-merge-write: callers send only what
  * they change and never need to know the secrets.
@@ -17,10 +17,13 @@ import {
 import type { CredentialsProvider } from './credentials.ts';
 import { ProblemError } from './problems.ts';
 import type { AffixClient, AffixClientUpdate, PatchClientRequest } from './schemas.ts';
+import type { WriteLock } from './write-lock.ts';
 
 export interface Ports {
   affix: AffixPort;
   credentials: CredentialsProvider;
+  /** Makes each write exclusive across containers; reads do not take it. */
+  writeLock: WriteLock;
 }
 
 export interface ClientResult {
@@ -40,24 +43,17 @@ export async function getClient(ports: Ports, context: CallContext): Promise<Cli
 }
 
 /**
- * Serializes read-check-write sequences within this process, so two writes carrying the same ETag
- * cannot both pass the `If-Match` check. (Affix has no conditional write; across separate Lambda
- * containers the README documents the remaining window.)
+ * Every write is one read-check-merge-write sequence inside the write lease: the GET, the `If-Match`
+ * check and the POST all happen while this request is the only writer in any container, so of N
+ * writers carrying the same ETag exactly one passes and no accepted change is overwritten unseen.
  */
-let writeQueue: Promise<unknown> = Promise.resolve();
-function serialized<T>(work: () => Promise<T>): Promise<T> {
-  const run = writeQueue.then(work, work);
-  writeQueue = run.catch(() => undefined);
-  return run;
-}
-
 async function write(
   ports: Ports,
   context: CallContext,
   options: WriteOptions,
   buildUpdate: (current: AffixClient) => Promise<AffixClientUpdate> | AffixClientUpdate,
 ): Promise<ClientResult> {
-  return serialized(async () => {
+  return ports.writeLock.runExclusive(context, async () => {
     const current = await ports.affix.getClient(context);
     const currentEtag = computeEtag(current);
     if (!ifMatchSatisfied(options.ifMatch, currentEtag)) {

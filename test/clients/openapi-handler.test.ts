@@ -26,6 +26,7 @@ import {
   SECRET_A,
   SECRET_B,
 } from '../support/fake-affix-fetch.ts';
+import { createInMemoryWriteLock, type InMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 
 captureOutput();
 
@@ -34,6 +35,7 @@ const doc: any = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8'));
 
 interface Setup {
   affix: FakeAffix;
+  lock: InMemoryWriteLock;
   ssmFails: boolean;
   affixThrows: boolean;
 }
@@ -130,6 +132,20 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'a stale If-Match', routes: WRITES, request: { headers: { 'If-Match': '"stale"' } } },
   {
+    name: 'another write holding the write lease',
+    routes: WRITES,
+    setup: (s) => {
+      s.lock.mode = 'contended';
+    },
+  },
+  {
+    name: 'the write lock store failing',
+    routes: WRITES,
+    setup: (s) => {
+      s.lock.mode = 'broken';
+    },
+  },
+  {
     name: 'a secret list without the current secret',
     routes: ['PUT /client/secrets'],
     request: { body: { client_secret: [SECRET_B] } },
@@ -137,7 +153,12 @@ const SCENARIOS: Scenario[] = [
 ];
 
 async function run(route: RouteKey, scenario: Scenario) {
-  const setup: Setup = { affix: createFakeAffix(), ssmFails: false, affixThrows: false };
+  const setup: Setup = {
+    affix: createFakeAffix(),
+    lock: createInMemoryWriteLock(),
+    ssmFails: false,
+    affixThrows: false,
+  };
   scenario.setup?.(setup);
   const ssm = {
     send: async () => {
@@ -169,7 +190,11 @@ async function run(route: RouteKey, scenario: Scenario) {
   const boom = () => Promise.reject(new Error('boom'));
   const handler = createHandler({
     config: { upstreamDeadlineMs: scenario.deadlineMs ?? 2_000, deadlineSafetyMarginMs: 100 },
-    ports: { credentials, affix: setup.affixThrows ? { getClient: boom, updateClient: boom } : http },
+    ports: {
+      credentials,
+      affix: setup.affixThrows ? { getClient: boom, updateClient: boom } : http,
+      writeLock: setup.lock,
+    },
     logger: new Logger({ serviceName: 'affix-webhook-config' }),
     metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
   });

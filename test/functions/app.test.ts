@@ -6,13 +6,17 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
 import { createHandler } from '../../functions/client-config/app.ts';
 import { computeEtag } from '../../functions/client-config/client-state.ts';
 import { type AffixCredentials, createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import { createDynamoDbWriteLock, LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
 import { ProblemError } from '../../functions/client-config/problems.ts';
+import type { WriteLock } from '../../functions/client-config/write-lock.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.ts';
 import { captureOutput } from '../support/capture.ts';
 import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../support/events.ts';
 import {
@@ -23,33 +27,52 @@ import {
   SECRET_A,
   SECRET_B,
 } from '../support/fake-affix-fetch.ts';
+import { createInMemoryWriteLock, type InMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 
 const output = captureOutput();
 const responses: APIGatewayProxyResult[] = [];
 
 interface Harness {
   affix: FakeAffix;
+  lock: InMemoryWriteLock;
+  /** For every Affix request, in order: its method and whether the write lease was held. */
+  leaseDuring: { method: string; held: boolean }[];
   invoke(
     options: EventOptions,
     remainingMs?: number,
   ): Promise<APIGatewayProxyResult & { json: Record<string, unknown> }>;
   loads: () => number;
-  ssm: { credentials: AffixCredentials; fail: Error | undefined };
+  ssm: { credentials: AffixCredentials; fail: Error | undefined; gate: Promise<void> | undefined };
 }
 
 function harness(
-  options: { deadlineMs?: number; attemptTimeoutMs?: number; throwFromAffix?: Error } = {},
+  options: {
+    deadlineMs?: number;
+    attemptTimeoutMs?: number;
+    safetyMarginMs?: number;
+    throwFromAffix?: Error;
+    writeLock?: WriteLock;
+  } = {},
 ): Harness {
   const affix = createFakeAffix();
+  const lock = createInMemoryWriteLock();
+  const leaseDuring: { method: string; held: boolean }[] = [];
+  const recordingFetch: typeof fetch = (input, init) => {
+    leaseDuring.push({ method: init?.method ?? 'GET', held: lock.held });
+    return affix.fetch(input, init);
+  };
   const ssm = {
     credentials: { clientId: CLIENT_ID, clientSecret: SECRET_A } as AffixCredentials,
     fail: undefined as Error | undefined,
+    /** While set, a credentials read waits for it (an SSM call that hangs). */
+    gate: undefined as Promise<void> | undefined,
   };
   let loads = 0;
   const credentials = createCredentialsCache({
     maxAgeMs: 300_000,
     load: async () => {
       loads += 1;
+      if (ssm.gate !== undefined) await ssm.gate;
       if (ssm.fail !== undefined) throw ssm.fail;
       return ssm.credentials;
     },
@@ -59,11 +82,12 @@ function harness(
     credentials,
     attemptTimeoutMs: options.attemptTimeoutMs ?? 1_000,
     maxAttempts: 3,
-    fetch: affix.fetch,
+    fetch: recordingFetch,
     random: () => 0,
   });
   const ports = {
     credentials,
+    writeLock: options.writeLock ?? lock,
     affix: options.throwFromAffix
       ? {
           getClient: () => Promise.reject(options.throwFromAffix),
@@ -72,7 +96,10 @@ function harness(
       : httpClient,
   };
   const handler = createHandler({
-    config: { upstreamDeadlineMs: options.deadlineMs ?? 3_000, deadlineSafetyMarginMs: 100 },
+    config: {
+      upstreamDeadlineMs: options.deadlineMs ?? 3_000,
+      deadlineSafetyMarginMs: options.safetyMarginMs ?? 100,
+    },
     ports,
     logger: new Logger({ serviceName: 'affix-webhook-config' }),
     metrics: new Metrics({
@@ -83,6 +110,8 @@ function harness(
   });
   return {
     affix,
+    lock,
+    leaseDuring,
     ssm,
     loads: () => loads,
     async invoke(eventOptions, remainingMs) {
@@ -507,14 +536,44 @@ describe('upstream outcomes', () => {
   });
 
   it('shrinks the deadline to the Lambda remaining time minus the safety margin', async () => {
-    const h = harness({ deadlineMs: 10_000, attemptTimeoutMs: 5_000 });
-    const hang = (_request: Request, signal: AbortSignal | undefined) =>
-      new Promise<Response>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
-    h.affix.script(hang);
+    // Budget min(10 s, 1.5 s - 0.5 s) = 1 s; the backstop would answer only at 1.5 s - 0.25 s.
+    const h = harness({ deadlineMs: 10_000, attemptTimeoutMs: 5_000, safetyMarginMs: 500 });
+    let abortedAfterMs: number | undefined;
     const started = performance.now();
-    const result = await h.invoke(GET, 600);
+    const hang = (_request: Request, signal: AbortSignal | undefined) =>
+      new Promise<Response>((_, reject) =>
+        signal?.addEventListener('abort', () => {
+          abortedAfterMs = performance.now() - started;
+          reject(signal.reason);
+        }),
+      );
+    h.affix.script(hang);
+    const result = await h.invoke(GET, 1_500);
+    const elapsed = performance.now() - started;
     expectProblem(result, 504, 'upstream-timeout');
-    expect(performance.now() - started).toBeLessThan(600);
+    // Our deadline aborted the attempt (not its 5 s timeout, not the backstop) at the shrunk budget.
+    expect(abortedAfterMs).toBeDefined();
+    expect(abortedAfterMs).toBeGreaterThanOrEqual(950);
+    expect(elapsed).toBeLessThan(1_250);
+  });
+
+  it('sends nothing to Affix after a 504: the backstop fires only after the request deadline has ended', async () => {
+    // An SSM read (the lock-out guard's) that the deadline does not bound hangs past the deadline:
+    // the backstop answers 504, and when the read returns the POST is refused by the ended deadline.
+    const h = harness({ deadlineMs: 10_000, attemptTimeoutMs: 5_000, safetyMarginMs: 500 });
+    expect((await h.invoke(GET)).statusCode).toBe(200);
+    let resume = () => {};
+    h.ssm.gate = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const result = await h.invoke(putSecrets([SECRET_A, SECRET_B]), 1_200);
+    expectProblem(result, 504, 'upstream-timeout');
+    h.ssm.gate = undefined;
+    resume();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(h.affix.calls.map((call) => call.method)).toEqual(['GET', 'GET']);
+    expect(h.affix.client.client_secret).toEqual([SECRET_A]);
+    expect(h.lock.events).toEqual(['acquire', 'release']);
   });
 
   it('answers 503 credentials-unavailable when SSM fails, and recovers on the next request', async () => {
@@ -530,6 +589,153 @@ describe('upstream outcomes', () => {
     const result = await h.invoke(GET);
     expectProblem(result, 500, 'internal');
     expect(result.body).not.toContain('boom');
+  });
+});
+
+describe('the write lock', () => {
+  it('takes the lease for every write around its GET and POST, and not for a GET', async () => {
+    const h = harness();
+    expect((await h.invoke(GET)).statusCode).toBe(200);
+    expect(h.lock.events).toEqual([]);
+    expect((await h.invoke(patch({ name: 'Leased' }))).statusCode).toBe(200);
+    expect((await h.invoke(putSecrets([SECRET_A, SECRET_B]))).statusCode).toBe(200);
+    expect(h.leaseDuring).toEqual([
+      { method: 'GET', held: false },
+      { method: 'GET', held: true },
+      { method: 'POST', held: true },
+      { method: 'GET', held: true },
+      { method: 'POST', held: true },
+    ]);
+    expect(h.lock.events).toEqual(['acquire', 'release', 'acquire', 'release']);
+  });
+
+  it.each([
+    ['PATCH', patch({ name: 'Blocked' })],
+    ['PUT secrets', putSecrets([SECRET_A, SECRET_B])],
+  ])(
+    '%s: answers 503 write-contention with Retry-After and sends nothing when the lease is held',
+    async (_, request) => {
+      const h = harness();
+      h.lock.mode = 'contended';
+      const result = await h.invoke(request);
+      expectProblem(result, 503, 'write-contention');
+      expect(result.headers?.['retry-after']).toBe('7');
+      expect(h.affix.calls).toEqual([]);
+    },
+  );
+
+  it('answers 503 write-lock-unavailable and sends nothing when the lock store fails', async () => {
+    const h = harness();
+    h.lock.mode = 'broken';
+    const result = await h.invoke(patch({ name: 'Blocked' }));
+    expectProblem(result, 503, 'write-lock-unavailable');
+    expect(result.headers?.['retry-after']).toBe('1');
+    expect(h.affix.calls).toEqual([]);
+  });
+
+  it('releases the lease when the write fails: 412, Affix errors, the lock-out guard, unexpected errors', async () => {
+    const h = harness();
+    expectProblem(
+      await h.invoke(patch({ name: 'Stale' }, { 'If-Match': '"stale"' })),
+      412,
+      'precondition-failed',
+    );
+    const failing = () => json(503, { message: 'down' });
+    h.affix.scriptFor('POST', failing, failing, failing);
+    expectProblem(await h.invoke(patch({ name: 'Affix down' })), 502, 'upstream-error');
+    expectProblem(await h.invoke(putSecrets([SECRET_B])), 409, 'would-lock-out');
+    expect(h.lock.events).toEqual(['acquire', 'release', 'acquire', 'release', 'acquire', 'release']);
+    const broken = harness({ throwFromAffix: new Error('boom') });
+    expectProblem(await broken.invoke(patch({ name: 'Boom' })), 500, 'internal');
+    expect(broken.lock.events).toEqual(['acquire', 'release']);
+    expect(broken.lock.held).toBe(false);
+  });
+
+  describe('on a real DynamoDB engine (dynalite), shared by two containers', () => {
+    let engine: LocalDynamoDb;
+    beforeAll(async () => {
+      engine = await startLocalDynamoDb({ port: 0 });
+    });
+    afterAll(async () => {
+      await engine?.close();
+    });
+    const dynamoLock = () =>
+      createDynamoDbWriteLock({ client: engine.client(), tableName: engine.tableName, leaseMs: 30_000 });
+    const leaseItem = async () =>
+      (
+        await engine.client().send(
+          new GetItemCommand({
+            TableName: engine.tableName,
+            Key: { pk: { S: LEASE_KEY.pk }, sk: { S: LEASE_KEY.sk } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+
+    it('a write holds the lease item during its GET and POST, and deletes it afterwards', async () => {
+      const h = harness({ writeLock: dynamoLock() });
+      const owners: (string | undefined)[] = [];
+      const inner = h.affix.fetch;
+      h.affix.fetch = async (input, init) => {
+        owners.push((await leaseItem())?.owner?.S);
+        return inner(input, init);
+      };
+      expect((await h.invoke(patch({ name: 'Dynamo Leased' }))).statusCode).toBe(200);
+      expect(owners).toHaveLength(2);
+      expect(owners[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(owners[1]).toBe(owners[0]);
+      expect(await leaseItem()).toBeUndefined();
+    });
+
+    it('a lease held by another container: 503 write-contention, Retry-After from its lease, nothing sent', async () => {
+      await engine.client().send(
+        new PutItemCommand({
+          TableName: engine.tableName,
+          Item: {
+            pk: { S: LEASE_KEY.pk },
+            sk: { S: LEASE_KEY.sk },
+            owner: { S: 'other-container' },
+            expiresAtMs: { N: String(Date.now() + 4_500) },
+          },
+        }),
+      );
+      const h = harness({ writeLock: dynamoLock(), deadlineMs: 400 });
+      const result = await h.invoke(patch({ name: 'Refused' }));
+      expectProblem(result, 503, 'write-contention');
+      expect(result.headers?.['retry-after']).toBe('5');
+      expect(h.affix.calls).toEqual([]);
+      expect((await leaseItem())?.owner?.S).toBe('other-container');
+      await engine.client().send(
+        new DeleteItemCommand({
+          TableName: engine.tableName,
+          Key: { pk: { S: LEASE_KEY.pk }, sk: { S: LEASE_KEY.sk } },
+        }),
+      );
+    });
+
+    it('makes If-Match exact across containers: of 6 writers with the same ETag one succeeds, one POST', async () => {
+      // Six handlers (containers) with their own caches and lock adapters over one Affix and one table.
+      const first = harness({ writeLock: dynamoLock() });
+      const containers = [first, ...Array.from({ length: 5 }, () => harness({ writeLock: dynamoLock() }))];
+      const shared = first.affix.fetch;
+      // A slow POST, so without the lock every container would read the old client before it lands.
+      const slowPosts: typeof fetch = async (input, init) => {
+        if (init?.method === 'POST') await new Promise((resolve) => setTimeout(resolve, 30));
+        return shared(input, init);
+      };
+      for (const container of containers) container.affix.fetch = slowPosts;
+      const etag = (await first.invoke(GET)).headers?.etag as string;
+      const results = await Promise.all(
+        containers.map((container, i) =>
+          container.invoke(patch({ name: `Writer ${i}` }, { 'If-Match': etag })),
+        ),
+      );
+      expect(results.filter((result) => result.statusCode === 200)).toHaveLength(1);
+      for (const loser of results.filter((result) => result.statusCode !== 200)) {
+        expectProblem(loser, 412, 'precondition-failed');
+      }
+      expect(first.affix.calls.filter((call) => call.method === 'POST')).toHaveLength(1);
+    });
   });
 });
 

@@ -5,6 +5,7 @@ const valid = {
   AFFIX_BASE_URL: 'https://api.affixapi.com/',
   AFFIX_CLIENT_ID_PARAMETER: '/affix/dev/client-id',
   AFFIX_CLIENT_SECRET_PARAMETER: '/affix/dev/client-secret',
+  STATE_TABLE_NAME: 'affix-webhook-config-dev-state',
 };
 
 describe('loadConfig', () => {
@@ -18,6 +19,8 @@ describe('loadConfig', () => {
       upstreamDeadlineMs: 10_000,
       upstreamMaxAttempts: 3,
       deadlineSafetyMarginMs: 1_000,
+      stateTableName: 'affix-webhook-config-dev-state',
+      writeLockLeaseMs: 30_000,
       stage: undefined,
     });
   });
@@ -30,6 +33,7 @@ describe('loadConfig', () => {
       UPSTREAM_DEADLINE_MS: '8000',
       UPSTREAM_MAX_ATTEMPTS: '2',
       DEADLINE_SAFETY_MARGIN_MS: '500',
+      WRITE_LOCK_LEASE_SECONDS: '45',
       STAGE: 'prod',
     });
     expect(config).toMatchObject({
@@ -38,6 +42,7 @@ describe('loadConfig', () => {
       upstreamDeadlineMs: 8_000,
       upstreamMaxAttempts: 2,
       deadlineSafetyMarginMs: 500,
+      writeLockLeaseMs: 45_000,
       stage: 'prod',
     });
   });
@@ -71,6 +76,13 @@ describe('loadConfig', () => {
       /must not exceed UPSTREAM_DEADLINE_MS/,
     ],
     [{ UPSTREAM_MAX_ATTEMPTS: '9' }, /UPSTREAM_MAX_ATTEMPTS must be at most 5/],
+    // Below 500 ms the backstop's 504 could come less than 250 ms after the last Affix send.
+    [{ DEADLINE_SAFETY_MARGIN_MS: '250' }, /DEADLINE_SAFETY_MARGIN_MS must be at least 500/],
+    [{ STATE_TABLE_NAME: undefined }, /STATE_TABLE_NAME is required/],
+    [{ STATE_TABLE_NAME: 'ab' }, /STATE_TABLE_NAME must be a DynamoDB table name/],
+    [{ STATE_TABLE_NAME: 'has spaces' }, /STATE_TABLE_NAME must be a DynamoDB table name/],
+    [{ WRITE_LOCK_LEASE_SECONDS: '0' }, /WRITE_LOCK_LEASE_SECONDS must be at least 1/],
+    [{ WRITE_LOCK_LEASE_SECONDS: '901' }, /WRITE_LOCK_LEASE_SECONDS must be at most 900/],
   ])('fails loudly, naming the variable: %o', (override, message) => {
     expect(() => loadConfig({ ...valid, ...override })).toThrow(ConfigError);
     expect(() => loadConfig({ ...valid, ...override })).toThrow(message);

@@ -320,12 +320,19 @@ describe('startLocalApi', () => {
 
 describe('localHandlerEnv', () => {
   it('wires the handler to the local stand-ins with fake credentials', () => {
-    const env = localHandlerEnv({ affixBaseUrl: 'http://127.0.0.1:1', ssmUrl: 'http://127.0.0.1:2' });
+    const env = localHandlerEnv({
+      affixBaseUrl: 'http://127.0.0.1:1',
+      ssmUrl: 'http://127.0.0.1:2',
+      dynamodbUrl: 'http://127.0.0.1:3',
+      stateTableName: 'local-state',
+    });
     expect(env).toEqual({
       AFFIX_BASE_URL: 'http://127.0.0.1:1',
       AFFIX_CLIENT_ID_PARAMETER: '/affix/local/client-id',
       AFFIX_CLIENT_SECRET_PARAMETER: '/affix/local/client-secret',
       AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:2',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:3',
+      STATE_TABLE_NAME: 'local-state',
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
@@ -337,6 +344,8 @@ describe('localHandlerEnv', () => {
     const custom = localHandlerEnv({
       affixBaseUrl: 'a',
       ssmUrl: 'b',
+      dynamodbUrl: 'c',
+      stateTableName: 'd',
       clientIdParameter: '/x/id',
       clientSecretParameter: '/x/secret',
     });

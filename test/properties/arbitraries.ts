@@ -45,10 +45,14 @@ export interface SsmSpec {
   faults: SsmFault[];
 }
 
+/** The write lock for this request: free, held by another writer past the wait, or its store down. */
+export type LockSpec = 'free' | 'contended' | 'broken';
+
 export interface Scenario {
   request: RequestSpec;
   upstream: { get: UpstreamStep[]; post: UpstreamStep[] };
   ssm: SsmSpec;
+  lock: LockSpec;
 }
 
 // ---------------------------------------------------------------- JSON text building blocks
@@ -610,7 +614,12 @@ const ssm: fc.Arbitrary<SsmSpec> = fc.record({
   ),
 });
 
-export const scenario: fc.Arbitrary<Scenario> = fc.record({ request: requestSpec, upstream, ssm });
+const lock: fc.Arbitrary<LockSpec> = fc.oneof(
+  { weight: 10, arbitrary: fc.constant<LockSpec>('free') },
+  { weight: 1, arbitrary: fc.constantFrom<LockSpec>('contended', 'broken') },
+);
+
+export const scenario: fc.Arbitrary<Scenario> = fc.record({ request: requestSpec, upstream, ssm, lock });
 
 // ---------------------------------------------------------------- turning specs into events
 

@@ -12,6 +12,7 @@ import { createCredentialsCache } from '../../functions/client-config/credential
 import { documentedAnswer, toAnswer } from '../support/answers.ts';
 import { captureOutput } from '../support/capture.ts';
 import { CLIENT_ID, initialClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
+import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 import { findLeaks } from '../support/leaks.ts';
 import {
   buildEvent,
@@ -36,6 +37,7 @@ function scenarioOf(spec: RequestSpec, upstream: Partial<Scenario['upstream']> =
     request: spec,
     upstream: { get: [], post: [], ...upstream },
     ssm: { rotation: 'none', affixHasBoth: false, faults: [] },
+    lock: 'free',
   };
 }
 
@@ -143,7 +145,7 @@ describe('the lock-out guard', () => {
       });
       return createHandler({
         config: { upstreamDeadlineMs: 5_000, deadlineSafetyMarginMs: 100 },
-        ports: { affix, credentials },
+        ports: { affix, credentials, writeLock: createInMemoryWriteLock() },
         ...instruments,
       });
     };

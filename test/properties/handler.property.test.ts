@@ -209,6 +209,7 @@ describe('the handler under arbitrary input and upstream behaviour', () => {
               }),
               upstream: { get: [], post: [] },
               ssm: { rotation: 'none', affixHasBoth: false, faults: [] },
+              lock: 'free',
             },
             instruments,
           );
@@ -246,6 +247,7 @@ describe('the handler under arbitrary input and upstream behaviour', () => {
               request: plainRequest({ method: verb, path, resource: sameResource ? 'same' : null }),
               upstream: { get: [], post: [] },
               ssm: { rotation: 'none', affixHasBoth: false, faults: [] },
+              lock: 'free',
             },
             instruments,
           );
@@ -307,6 +309,7 @@ describe('the handler under arbitrary input and upstream behaviour', () => {
               },
               upstream: verb === 'GET' ? { get: [step], post: [] } : { get: [], post: [step] },
               ssm: { rotation: 'none', affixHasBoth: false, faults: [] },
+              lock: 'free',
             },
             instruments,
           );

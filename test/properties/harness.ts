@@ -16,7 +16,9 @@ import {
   createCredentialsCache,
 } from '../../functions/client-config/credentials.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
+import type { WriteLock } from '../../functions/client-config/write-lock.ts';
 import { CLIENT_ID, initialClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
+import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 import { buildEvent, lambdaContextFor, plainRequest, type Scenario } from './arbitraries.ts';
 import { createFakeUpstream, type FakeUpstream, type SsmFault } from './fake-upstream.ts';
 
@@ -115,6 +117,7 @@ function container(
   credentials: CredentialsProvider,
   timing: Timing,
   instruments: Instruments,
+  writeLock: WriteLock = createInMemoryWriteLock(),
 ) {
   const affix = createAffixHttpClient({
     baseUrl: 'https://affix.test',
@@ -129,7 +132,7 @@ function container(
       upstreamDeadlineMs: timing.upstreamDeadlineMs,
       deadlineSafetyMarginMs: timing.deadlineSafetyMarginMs,
     },
-    ports: { affix, credentials },
+    ports: { affix, credentials, writeLock },
     ...instruments,
   });
 }
@@ -169,7 +172,10 @@ export function prepareRun(scenario: Scenario, instruments: Instruments, timing:
   // The container's state that could be poisoned is its credentials cache (and the module's write
   // queue): the warm GET shares it, with timings that hold on a busy machine.
   const credentials = credentialsCache(ssm);
-  const handler = container(upstream, credentials, timing, instruments);
+  // The lock fault concerns this request only; the lease is free again for the next ones.
+  const lock = createInMemoryWriteLock();
+  lock.mode = scenario.lock;
+  const handler = container(upstream, credentials, timing, instruments, lock);
   const warm = container(upstream, credentials, RELAXED, instruments);
   const seen = new Set<string>([SECRET_A, SECRET_B, ...scenario.request.secrets]);
   for (const step of [...scenario.upstream.get, ...scenario.upstream.post]) {
