@@ -1,8 +1,9 @@
 /**
- * What `If-Match` guarantees, over real HTTP (local API, real handler, sandbox). Within one
- * container the use case serializes read-check-write, so of N writes carrying the same ETag exactly
- * one succeeds and no accepted change is lost. Across containers Affix offers no conditional write:
- * the last test shows the window that remains (SECURITY.md states it).
+ * What `If-Match` guarantees, over real HTTP (local API, real handler, sandbox, local DynamoDB). Every
+ * write takes the DynamoDB write lease around its read-check-write, so of N writes carrying the same
+ * ETag exactly one succeeds and no accepted change is lost, also between two handler copies (two
+ * containers with their own module state sharing one table). In one process; the multi-environment
+ * versions of these tests run on separate execution environments.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
@@ -40,7 +41,7 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
 
 beforeAll(async () => {
   stack = await startLocalStack({ port: 0 });
-  // A second container: a fresh copy of the handler module (own caches, own write queue).
+  // A second container: a fresh copy of the handler module (own caches, own clients), same table.
   vi.resetModules();
   const { handler } = (await import('../../functions/client-config/handler.ts')) as { handler: LocalHandler };
   otherContainer = await startLocalApi({ handler, port: 0 });
@@ -149,27 +150,38 @@ describe('If-Match within one container', () => {
   });
 });
 
-describe('If-Match across containers (the documented limit)', () => {
-  it('two containers can both pass the check: the later POST undoes the other accepted change', async () => {
+describe('If-Match across containers (the write lease)', () => {
+  it('a second container waits for the first one’s write, then sees the changed ETag: 412, nothing lost', async () => {
     const etag = await currentEtag();
-    const before = sandbox().client;
     sandbox().resetRequests();
     sandbox().injectFault({ kind: 'delay', ms: 1_000 }, { method: 'POST' });
-    // Container 1 checks the ETag and sends its full-object POST, which Affix applies late.
+    // Container 1 holds the lease while its full-object POST is applied late.
     const slow = first.call('PATCH', '/client', { name: 'Container One' }, { 'if-match': etag });
     await until(() => sandbox().requests.some((request) => request.method === 'POST'));
-    // Container 2 does not share the first one's queue: it reads the old client and passes too.
+    // Container 2 shares no module state with container 1, only the lease: it waits, then reads anew.
     const fast = await second.call(
       'PATCH',
       '/client',
       { webhook_uri: 'https://hooks.example.com/container-two' },
       { 'if-match': etag },
     );
-    expect(fast.status).toBe(200);
+    second.expectProblem(fast, 412, 'precondition-failed');
     expect((await slow).status).toBe(200);
-    // Both were told 200, but container 1's POST carried the old webhook_uri.
     expect(sandbox().client.name).toBe('Container One');
-    expect(sandbox().client.webhook_uri).toBe(before.webhook_uri);
+    expect(sandbox().requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+  });
+
+  it('two containers writing different fields without If-Match: both changes survive', async () => {
+    sandbox().injectFault({ kind: 'delay', ms: 200 }, { method: 'POST' });
+    const results = await Promise.all([
+      first.call('PATCH', '/client', { name: 'Across One' }),
+      second.call('PATCH', '/client', { webhook_uri: 'https://hooks.example.com/across-two' }),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([200, 200]);
+    expect(sandbox().client).toMatchObject({
+      name: 'Across One',
+      webhook_uri: 'https://hooks.example.com/across-two',
+    });
   });
 });
 

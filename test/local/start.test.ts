@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,6 +23,8 @@ const FAKE_HANDLER = `
 const atLoad = {
   AFFIX_BASE_URL: process.env.AFFIX_BASE_URL,
   AWS_ENDPOINT_URL_SSM: process.env.AWS_ENDPOINT_URL_SSM,
+  AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+  STATE_TABLE_NAME: process.env.STATE_TABLE_NAME,
   AFFIX_CLIENT_ID_PARAMETER: process.env.AFFIX_CLIENT_ID_PARAMETER,
   AFFIX_CLIENT_SECRET_PARAMETER: process.env.AFFIX_CLIENT_SECRET_PARAMETER,
   STAGE: process.env.STAGE,
@@ -38,6 +41,8 @@ export const handler = async (event, context) => ({
 interface AtLoad {
   AFFIX_BASE_URL: string;
   AWS_ENDPOINT_URL_SSM: string;
+  AWS_ENDPOINT_URL_DYNAMODB: string;
+  STATE_TABLE_NAME: string;
   AFFIX_CLIENT_ID_PARAMETER: string;
   AFFIX_CLIENT_SECRET_PARAMETER: string;
   STAGE: string;
@@ -124,6 +129,19 @@ async function readCredentials(ssmUrl: string): Promise<string[]> {
   }
 }
 
+async function listTables(dynamodbUrl: string): Promise<string[]> {
+  const dynamodb = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: dynamodbUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    return (await dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
 describe('local/start.ts as a child process', () => {
   it('wires sandbox, SSM and handler, sets the env before the import, stops on SIGTERM', async () => {
     const stack = await startStack({ LOCAL_HANDLER_MODULE: fakeHandler });
@@ -149,6 +167,10 @@ describe('local/start.ts as a child process', () => {
       headers: { authorization: basicAuthHeader(id, secret) },
     });
     expect(upstream.status).toBe(200);
+
+    // A real DynamoDB engine holds the state table the handler is told to use.
+    expect(await listTables(seen.atLoad.AWS_ENDPOINT_URL_DYNAMODB)).toEqual([seen.atLoad.STATE_TABLE_NAME]);
+    expect(stack.output()).toContain(seen.atLoad.AWS_ENDPOINT_URL_DYNAMODB);
 
     expect(stack.output()).toContain(`curl -si ${stack.apiUrl}/client`);
     expect(stack.output()).toContain('PUT');
