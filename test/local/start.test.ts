@@ -24,6 +24,7 @@ const atLoad = {
   AWS_ENDPOINT_URL_SSM: process.env.AWS_ENDPOINT_URL_SSM,
   AFFIX_CLIENT_ID_PARAMETER: process.env.AFFIX_CLIENT_ID_PARAMETER,
   AFFIX_CLIENT_SECRET_PARAMETER: process.env.AFFIX_CLIENT_SECRET_PARAMETER,
+  ETAG_KEY_PARAMETER: process.env.ETAG_KEY_PARAMETER,
   STAGE: process.env.STAGE,
   secretInEnv: 'AFFIX_CLIENT_SECRET' in process.env,
 };
@@ -40,6 +41,7 @@ interface AtLoad {
   AWS_ENDPOINT_URL_SSM: string;
   AFFIX_CLIENT_ID_PARAMETER: string;
   AFFIX_CLIENT_SECRET_PARAMETER: string;
+  ETAG_KEY_PARAMETER: string;
   STAGE: string;
   secretInEnv: boolean;
 }
@@ -114,7 +116,7 @@ async function readCredentials(ssmUrl: string): Promise<string[]> {
   try {
     const out = await ssm.send(
       new GetParametersCommand({
-        Names: ['/affix/local/client-id', '/affix/local/client-secret'],
+        Names: ['/affix/local/client-id', '/affix/local/client-secret', '/affix/local/etag-key'],
         WithDecryption: true,
       }),
     );
@@ -131,6 +133,7 @@ describe('local/start.ts as a child process', () => {
     expect(seen.atLoad).toMatchObject({
       AFFIX_CLIENT_ID_PARAMETER: '/affix/local/client-id',
       AFFIX_CLIENT_SECRET_PARAMETER: '/affix/local/client-secret',
+      ETAG_KEY_PARAMETER: '/affix/local/etag-key',
       STAGE: 'local',
       secretInEnv: false,
     });
@@ -141,10 +144,16 @@ describe('local/start.ts as a child process', () => {
     // SSM holds the sandbox credentials, and they authenticate against the sandbox the handler uses.
     const id = SANDBOX_DEFAULTS.clientId;
     const secret = SANDBOX_DEFAULTS.clientSecret[0];
-    expect(await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM)).toEqual([
+    const [clientId, clientSecret, etagKey = ''] = await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM);
+    expect([clientId, clientSecret]).toEqual([
       `/affix/local/client-id=String:${id}`,
       `/affix/local/client-secret=SecureString:${secret}`,
     ]);
+    // The ETag key: a SecureString of 32 random bytes, never printed.
+    const key = etagKey.replace('/affix/local/etag-key=SecureString:', '');
+    expect(key).not.toBe(etagKey);
+    expect(Buffer.from(key, 'base64')).toHaveLength(32);
+    expect(stack.output()).not.toContain(key);
     const upstream = await fetch(`${seen.atLoad.AFFIX_BASE_URL}${CLIENT_PATH}`, {
       headers: { authorization: basicAuthHeader(id, secret) },
     });

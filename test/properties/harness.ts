@@ -16,13 +16,22 @@ import {
   createCredentialsCache,
 } from '../../functions/client-config/credentials.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
-import { CLIENT_ID, initialClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
+import {
+  CLIENT_ID,
+  ETAG_KEY,
+  ETAG_KEY_BASE64,
+  initialClient,
+  parsedClient,
+  SECRET_A,
+  SECRET_B,
+} from '../support/fake-affix-fetch.ts';
 import { buildEvent, lambdaContextFor, plainRequest, type Scenario } from './arbitraries.ts';
 import { createFakeUpstream, type FakeUpstream, type SsmFault } from './fake-upstream.ts';
 
 export const PARAMETERS = {
   clientIdParameter: '/affix/property/client-id',
   clientSecretParameter: '/affix/property/client-secret',
+  etagKeyParameter: '/affix/property/etag-key',
 };
 
 export interface Timing {
@@ -59,16 +68,21 @@ async function getParameters(state: SsmState): Promise<GetParametersCommandOutpu
   const fault = state.faults.shift();
   const id = { Name: PARAMETERS.clientIdParameter, Value: CLIENT_ID };
   const secret = (value: string) => ({ Name: PARAMETERS.clientSecretParameter, Value: value });
+  const etagKey = { Name: PARAMETERS.etagKeyParameter, Value: ETAG_KEY_BASE64 };
   const metadata = { $metadata: { httpStatusCode: 200 } };
   switch (fault) {
     case undefined:
       break;
     case 'missing-secret':
-      return { ...metadata, Parameters: [id], InvalidParameters: [PARAMETERS.clientSecretParameter] };
+      return {
+        ...metadata,
+        Parameters: [id, etagKey],
+        InvalidParameters: [PARAMETERS.clientSecretParameter],
+      };
     case 'missing-both':
       return { ...metadata, Parameters: [], InvalidParameters: Object.values(PARAMETERS) };
     case 'empty-secret':
-      return { ...metadata, Parameters: [id, secret('')], InvalidParameters: [] };
+      return { ...metadata, Parameters: [id, secret(''), etagKey], InvalidParameters: [] };
     case 'AbortError':
       throw Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' });
     default:
@@ -76,7 +90,7 @@ async function getParameters(state: SsmState): Promise<GetParametersCommandOutpu
   }
   const value = state.stale ?? state.secret;
   state.stale = undefined;
-  return { ...metadata, Parameters: [secret(value), id], InvalidParameters: [] };
+  return { ...metadata, Parameters: [secret(value), id, etagKey], InvalidParameters: [] };
 }
 
 /**
@@ -185,7 +199,7 @@ export function prepareRun(scenario: Scenario, instruments: Instruments, timing:
     },
     invoke: () =>
       handler(
-        buildEvent(scenario.request, computeEtag(client), `prop-${runs}`),
+        buildEvent(scenario.request, computeEtag(parsedClient(client), ETAG_KEY), `prop-${runs}`),
         lambdaContextFor(scenario.request.remainingMs),
       ),
     get: () => warm(plainGet(`prop-${runs}-warm`), lambdaContextFor(15_000)),
