@@ -36,7 +36,8 @@ export function computeEtag(client: AffixClient, key: EtagKey): string {
     client.client_secret,
     client.extra,
   ]);
-  return `"${createHmac('sha256', key).update(canonical).digest('base64url')}"`;
+  // 128 bits of the MAC (RFC 2104 allows truncation to half): as long as the unkeyed tag was.
+  return `"${createHmac('sha256', key).update(canonical).digest('base64url').slice(0, 22)}"`;
 }
 
 /**

@@ -28,7 +28,7 @@ describe('computeEtag', () => {
       client_id: client.client_id,
     };
     const ordered = { ...client, alpha: true, zeta: { a: 2, b: [1, { x: 'é', y: null }] } };
-    expect(computeEtag(parsedClient(client), ETAG_KEY)).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
+    expect(computeEtag(parsedClient(client), ETAG_KEY)).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
     expect(computeEtag(parsedClient(reordered), ETAG_KEY)).toBe(computeEtag(parsedClient(ordered), ETAG_KEY));
   });
   it('changes when any field changes, secrets and unmodelled fields included; a missing webhook is null', () => {

@@ -47,6 +47,8 @@ interface AtLoad {
 }
 
 let dir: string;
+/** The ETag key parameter the first stack of this file held, to see that each start makes a new one. */
+let firstEtagKey: string | undefined;
 let fakeHandler: string;
 const children: ChildProcess[] = [];
 
@@ -154,6 +156,7 @@ describe('local/start.ts as a child process', () => {
     expect(key).not.toBe(etagKey);
     expect(Buffer.from(key, 'base64')).toHaveLength(32);
     expect(stack.output()).not.toContain(key);
+    firstEtagKey = etagKey;
     const upstream = await fetch(`${seen.atLoad.AFFIX_BASE_URL}${CLIENT_PATH}`, {
       headers: { authorization: basicAuthHeader(id, secret) },
     });
@@ -184,10 +187,14 @@ describe('local/start.ts as a child process', () => {
       const seen = await callFake(stack.apiUrl);
       expect(seen.atLoad.AFFIX_BASE_URL).toBe(external.url);
       expect(seen.atLoad.secretInEnv).toBe(false);
-      expect(await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM)).toEqual([
+      const [clientId, clientSecret, etagKey = ''] = await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM);
+      expect([clientId, clientSecret]).toEqual([
         '/affix/local/client-id=String:external-client',
         `/affix/local/client-secret=SecureString:${secret}`,
       ]);
+      // A fresh key per start: not the one the first stack of this file made.
+      expect(etagKey).toMatch(/^\/affix\/local\/etag-key=SecureString:[A-Za-z0-9+/]{43}=$/);
+      expect(etagKey).not.toBe(firstEtagKey);
       expect(stack.output()).toContain('external Affix API');
       expect(stack.output()).not.toContain('in-memory sandbox');
 
