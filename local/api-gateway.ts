@@ -45,6 +45,8 @@ export const API_GATEWAY_INTEGRATION_TIMEOUT_MS = 29_000;
 
 export const DEFAULT_CLIENT_ID_PARAMETER = '/affix/local/client-id';
 export const DEFAULT_CLIENT_SECRET_PARAMETER = '/affix/local/client-secret';
+/** SecureString: the ETag HMAC key (Base64 of 32 random bytes; `npm start` makes a fresh one). */
+export const DEFAULT_ETAG_KEY_PARAMETER = '/affix/local/etag-key';
 
 const KNOWN_RESOURCES: ReadonlySet<string> = new Set(RESOURCE_PATHS);
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -458,6 +460,7 @@ export interface LocalHandlerEnvOptions {
   stateTableName: string;
   clientIdParameter?: string;
   clientSecretParameter?: string;
+  etagKeyParameter?: string;
 }
 
 /** The environment the handler expects, wired to local stand-ins (fake AWS credentials, local SSM and DynamoDB). */
@@ -466,6 +469,7 @@ export function localHandlerEnv(opts: LocalHandlerEnvOptions): Record<string, st
     AFFIX_BASE_URL: opts.affixBaseUrl,
     AFFIX_CLIENT_ID_PARAMETER: opts.clientIdParameter ?? DEFAULT_CLIENT_ID_PARAMETER,
     AFFIX_CLIENT_SECRET_PARAMETER: opts.clientSecretParameter ?? DEFAULT_CLIENT_SECRET_PARAMETER,
+    ETAG_KEY_PARAMETER: opts.etagKeyParameter ?? DEFAULT_ETAG_KEY_PARAMETER,
     AWS_ENDPOINT_URL_SSM: opts.ssmUrl,
     AWS_ENDPOINT_URL_DYNAMODB: opts.dynamodbUrl,
     STATE_TABLE_NAME: opts.stateTableName,

@@ -12,12 +12,14 @@
  *
  * Prints a line containing `ready` (and the API URL) once it listens; SIGINT/SIGTERM close everything.
  */
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type AffixSandbox, SANDBOX_DEFAULTS, startAffixSandbox } from './affix-sandbox.ts';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,
+  DEFAULT_ETAG_KEY_PARAMETER,
   LOCAL_IDENTITY,
   type LocalApi,
   type LocalHandler,
@@ -116,6 +118,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       parameters: {
         [DEFAULT_CLIENT_ID_PARAMETER]: { value: clientId, type: 'String' },
         [DEFAULT_CLIENT_SECRET_PARAMETER]: { value: clientSecret, type: 'SecureString' },
+        // Fresh per start, as a deployment's own key: ETags of an earlier run no longer match.
+        [DEFAULT_ETAG_KEY_PARAMETER]: { value: randomBytes(32).toString('base64'), type: 'SecureString' },
       },
     });
     started.push(ssm);
@@ -136,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         stateTableName: dynamodb.tableName,
         clientIdParameter: DEFAULT_CLIENT_ID_PARAMETER,
         clientSecretParameter: DEFAULT_CLIENT_SECRET_PARAMETER,
+        etagKeyParameter: DEFAULT_ETAG_KEY_PARAMETER,
       }),
     );
 
@@ -166,7 +171,7 @@ export function describeLocalStack(stack: LocalStack): string {
   return [
     'affix-webhook-config: local stack',
     `  Affix API      ${affix}`,
-    `  SSM endpoint   ${stack.ssm.url}  (${DEFAULT_CLIENT_ID_PARAMETER} String, ${DEFAULT_CLIENT_SECRET_PARAMETER} SecureString)`,
+    `  SSM endpoint   ${stack.ssm.url}  (${DEFAULT_CLIENT_ID_PARAMETER} String, ${DEFAULT_CLIENT_SECRET_PARAMETER} and ${DEFAULT_ETAG_KEY_PARAMETER} SecureString)`,
     `  DynamoDB       ${stack.dynamodb.url}  (dynalite, table ${stack.dynamodb.tableName}: the write lease)`,
     `  caller (IAM)   ${LOCAL_IDENTITY.userArn}`,
     `  local API      ${api}  (API Gateway REST v1 proxy events, stage "local")`,

@@ -446,7 +446,7 @@ export function buildOpenApiDocument(): Json {
       headers: {
         ETag: {
           description:
-            'A strong entity tag over the full client, secrets included; send it back as `If-Match`.',
+            'A strong entity tag over the full client (secrets and fields the proxy does not model included), keyed with a secret of the proxy so it reveals nothing about them; send it back as `If-Match`.',
           required: true,
           schema: { type: 'string', pattern: '^"[^"]*"$' },
         },

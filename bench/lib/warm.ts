@@ -3,11 +3,13 @@
  * module-level caches start cold), against the Affix sandbox and the SSM endpoint that this process
  * runs on 127.0.0.1. Request counts are read from the stand-ins between the child's commands.
  */
+import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { SANDBOX_DEFAULTS, startAffixSandbox } from '../../local/affix-sandbox.ts';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,
+  DEFAULT_ETAG_KEY_PARAMETER,
   localHandlerEnv,
 } from '../../local/api-gateway.ts';
 import { startLocalDynamoDb } from '../../local/dynamodb.ts';
@@ -39,6 +41,7 @@ export async function startStandIns(): Promise<StandIns> {
     parameters: {
       [DEFAULT_CLIENT_ID_PARAMETER]: { value: SANDBOX_DEFAULTS.clientId, type: 'String' },
       [DEFAULT_CLIENT_SECRET_PARAMETER]: { value: SANDBOX_DEFAULTS.clientSecret[0], type: 'SecureString' },
+      [DEFAULT_ETAG_KEY_PARAMETER]: { value: randomBytes(32).toString('base64'), type: 'SecureString' },
     },
   });
   const dynamodb = await startLocalDynamoDb({ port: 0 });

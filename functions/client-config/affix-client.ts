@@ -7,15 +7,12 @@
  * validated with valibot. Every failure leaves as a `ProblemError`.
  */
 import * as v from 'valibot';
+import { affixRequestBody } from './client-state.ts';
 import { type AffixCredentials, basicAuthorization, type CredentialsProvider } from './credentials.ts';
 import type { Deadline } from './deadline.ts';
+import { parseJsonKeepingNumbers } from './exact-json.ts';
 import { sanitizeUpstreamText } from './masking.ts';
-import {
-  type AffixClient,
-  AffixClientSchema,
-  type AffixClientUpdate,
-  AffixMessageSchema,
-} from './schemas.ts';
+import { type AffixClient, type AffixClientUpdate, AffixMessageSchema, parseAffixClient } from './schemas.ts';
 import {
   type AttemptOutcome,
   backoffDelayMs,
@@ -174,13 +171,14 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
       record(response.status);
       let json: unknown;
       try {
-        json = JSON.parse(text);
+        // Numbers keep their text: unmodelled fields go back to Affix as they came.
+        json = parseJsonKeepingNumbers(text);
       } catch {
         return { kind: 'bad-body', reason: 'not-json' };
       }
-      const parsed = v.safeParse(AffixClientSchema, json);
-      if (!parsed.success) return { kind: 'bad-body', reason: 'schema' };
-      return { kind: 'ok', client: parsed.output };
+      const client = parseAffixClient(json);
+      if (client === undefined) return { kind: 'bad-body', reason: 'schema' };
+      return { kind: 'ok', client };
     } catch (error) {
       if (controller.signal.aborted) {
         record('timeout');
@@ -198,7 +196,7 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
     update: AffixClientUpdate | undefined,
     context: CallContext,
   ): Promise<AffixClient> {
-    const payload = update === undefined ? undefined : JSON.stringify(update);
+    const payload = update === undefined ? undefined : affixRequestBody(update);
     let credentials = await options.credentials.get();
     let refreshed = false;
     let attemptNumber = 0;

@@ -5,28 +5,39 @@
  * @example
  * const next = mergePatch(current, { webhook_uri: null });
  * changedFields(current, next); // ['webhook_uri']
+ * affixRequestBody(next); // the POST body: our four fields and every unmodelled field, as they came
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import type { EtagKey } from './etag-key.ts';
+import { canonicalJson } from './exact-json.ts';
 import type { AffixClient, AffixClientUpdate, PatchClientRequest } from './schemas.ts';
 
-export type ClientField = keyof AffixClientUpdate;
+/** The fields we model and change; unmodelled fields (`extra`) are carried, never changed. */
+export type ClientField = Exclude<keyof AffixClientUpdate, 'extra'>;
 
-/** The fields in a fixed order, so the canonical form (and the ETag) does not depend on key order. */
 const FIELDS: readonly ClientField[] = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'];
 
+/** Names the construction, so a future change of the canonical form cannot collide with this one. */
+const ETAG_CONTEXT = 'affix-webhook-config etag v1';
+
 /**
- * A strong validator over the full client, secrets included, so a rotation changes it too.
- * SHA-256 is one-way; a 128-bit prefix is plenty to tell versions apart.
+ * A strong validator over the full client (secrets and unmodelled fields included, so a rotation or
+ * a change made elsewhere changes it too), keyed: an HMAC-SHA256 with a key only the proxy holds, so
+ * a reader who sees every other field cannot test guesses of the secrets against it. The canonical
+ * form sorts keys, so the same client (and key) gives the same tag in every container.
  */
-export function computeEtag(client: AffixClient): string {
-  const canonical = JSON.stringify([
+export function computeEtag(client: AffixClient, key: EtagKey): string {
+  const canonical = canonicalJson([
+    ETAG_CONTEXT,
     client.client_id,
     client.name,
     client.webhook_uri ?? null,
     client.redirect_uris,
     client.client_secret,
+    client.extra,
   ]);
-  return `"${createHash('sha256').update(canonical).digest('base64url').slice(0, 22)}"`;
+  // 128 bits of the MAC (RFC 2104 allows truncation to half): as long as the unkeyed tag was.
+  return `"${createHmac('sha256', key).update(canonical).digest('base64url').slice(0, 22)}"`;
 }
 
 /**
@@ -48,7 +59,17 @@ export function toUpdate(client: AffixClient): AffixClientUpdate {
     webhook_uri: client.webhook_uri ?? null,
     redirect_uris: [...client.redirect_uris],
     client_secret: [...client.client_secret],
+    extra: client.extra,
   };
+}
+
+/**
+ * The JSON body of Affix's POST: every unmodelled field exactly as Affix sent it (`client_id` is
+ * read-only and never among them), then our four fields.
+ */
+export function affixRequestBody(update: AffixClientUpdate): string {
+  const { extra, ...fields } = update;
+  return JSON.stringify({ ...extra, ...fields });
 }
 
 /** Applies a patch (JSON merge patch semantics: `webhook_uri: null` turns webhooks off). */
@@ -64,7 +85,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
-/** The names of the fields whose values differ; order of list items counts. */
+/** The names of our fields whose values differ; order of list items counts. */
 export function changedFields(current: AffixClient, next: AffixClientUpdate): ClientField[] {
   const before = toUpdate(current);
   return FIELDS.filter((field) => {

@@ -75,6 +75,7 @@ const EnvSchema = v.pipe(
     AFFIX_BASE_URL: affixBaseUrl,
     AFFIX_CLIENT_ID_PARAMETER: ssmParameterName('AFFIX_CLIENT_ID_PARAMETER'),
     AFFIX_CLIENT_SECRET_PARAMETER: ssmParameterName('AFFIX_CLIENT_SECRET_PARAMETER'),
+    ETAG_KEY_PARAMETER: ssmParameterName('ETAG_KEY_PARAMETER'),
     CREDENTIALS_MAX_AGE_SECONDS: integerFromEnv('CREDENTIALS_MAX_AGE_SECONDS', 300, 1, 86_400),
     UPSTREAM_ATTEMPT_TIMEOUT_MS: integerFromEnv(
       'UPSTREAM_ATTEMPT_TIMEOUT_MS',
@@ -101,12 +102,23 @@ const EnvSchema = v.pipe(
     ),
     ['UPSTREAM_ATTEMPT_TIMEOUT_MS'],
   ),
+  // The ETag key is a secret of its own: neither Affix value may double as it.
+  v.forward(
+    v.check(
+      (env) =>
+        env.ETAG_KEY_PARAMETER !== env.AFFIX_CLIENT_SECRET_PARAMETER &&
+        env.ETAG_KEY_PARAMETER !== env.AFFIX_CLIENT_ID_PARAMETER,
+      'ETAG_KEY_PARAMETER must name its own parameter, not an Affix credential',
+    ),
+    ['ETAG_KEY_PARAMETER'],
+  ),
 );
 
 export interface Config {
   readonly affixBaseUrl: string;
   readonly clientIdParameter: string;
   readonly clientSecretParameter: string;
+  readonly etagKeyParameter: string;
   readonly credentialsMaxAgeMs: number;
   readonly upstreamAttemptTimeoutMs: number;
   readonly upstreamDeadlineMs: number;
@@ -133,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     affixBaseUrl: parsed.AFFIX_BASE_URL,
     clientIdParameter: parsed.AFFIX_CLIENT_ID_PARAMETER,
     clientSecretParameter: parsed.AFFIX_CLIENT_SECRET_PARAMETER,
+    etagKeyParameter: parsed.ETAG_KEY_PARAMETER,
     credentialsMaxAgeMs: parsed.CREDENTIALS_MAX_AGE_SECONDS * 1_000,
     upstreamAttemptTimeoutMs: parsed.UPSTREAM_ATTEMPT_TIMEOUT_MS,
     upstreamDeadlineMs: parsed.UPSTREAM_DEADLINE_MS,

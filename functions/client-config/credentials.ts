@@ -1,5 +1,5 @@
 /**
- * The Affix credentials and their per-container cache.
+ * The proxy's secrets from SSM (the Affix credentials and the ETag key) and their per-container cache.
  *
  * Fetched on first use, kept for `maxAgeMs`, concurrent fetches share one request, a failed fetch is
  * never cached (the next call tries again), and `refresh()` forces a new fetch (after an Affix 401,
@@ -8,33 +8,39 @@
  *
  * @example
  * const credentials = createCredentialsCache({ load: loadFromSsm, maxAgeMs: 300_000 });
- * const { clientId, clientSecret } = await credentials.get();
+ * const { clientId, clientSecret, etagKey } = await credentials.get();
  */
+import type { EtagKey } from './etag-key.ts';
 
 export interface AffixCredentials {
   readonly clientId: string;
   readonly clientSecret: string;
 }
 
+/** Everything read in the one SSM call: the Affix credentials and the key our ETags are made with. */
+export interface ProxyCredentials extends AffixCredentials {
+  readonly etagKey: EtagKey;
+}
+
 export interface CredentialsProvider {
   /** Cached credentials, fetched if absent or expired. */
-  get(): Promise<AffixCredentials>;
+  get(): Promise<ProxyCredentials>;
   /** Fresh credentials, replacing the cache (joins a fetch that is already under way). */
-  refresh(): Promise<AffixCredentials>;
+  refresh(): Promise<ProxyCredentials>;
 }
 
 export interface CredentialsCacheOptions {
-  load: () => Promise<AffixCredentials>;
+  load: () => Promise<ProxyCredentials>;
   maxAgeMs: number;
   now?: () => number;
 }
 
 export function createCredentialsCache(options: CredentialsCacheOptions): CredentialsProvider {
   const now = options.now ?? Date.now;
-  let cached: { value: AffixCredentials; expiresAt: number } | undefined;
-  let inFlight: Promise<AffixCredentials> | undefined;
+  let cached: { value: ProxyCredentials; expiresAt: number } | undefined;
+  let inFlight: Promise<ProxyCredentials> | undefined;
 
-  const fetchShared = (): Promise<AffixCredentials> => {
+  const fetchShared = (): Promise<ProxyCredentials> => {
     if (inFlight !== undefined) return inFlight;
     const started = now();
     const pending = options

@@ -27,6 +27,7 @@ const credentials = createCredentialsCache({
     client: ssm,
     clientIdParameter: config.clientIdParameter,
     clientSecretParameter: config.clientSecretParameter,
+    etagKeyParameter: config.etagKeyParameter,
   }),
   maxAgeMs: config.credentialsMaxAgeMs,
 });

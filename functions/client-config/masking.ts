@@ -15,8 +15,11 @@ export function maskSecret(secret: string): string {
   return secret.length >= MIN_LENGTH_TO_SHOW_TAIL ? `${MASK}${secret.slice(-4)}` : MASK;
 }
 
-/** The client as our API shows it: every secret masked, `webhook_uri` always present. */
-export function toPublicClient(client: AffixClient): PublicClient {
+/**
+ * The client as our API shows it: every secret masked, `webhook_uri` always present. Unmodelled
+ * fields are never shown (they might hold anything), so the view does not take them.
+ */
+export function toPublicClient(client: Omit<AffixClient, 'extra'>): PublicClient {
   return {
     client_id: client.client_id,
     name: client.name,

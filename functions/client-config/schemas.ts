@@ -2,7 +2,8 @@
  * valibot schemas for our API's request bodies and for what Affix answers.
  *
  * Our requests use `strictObject`: an unknown key is an error, so a typo never silently does nothing.
- * Affix bodies use `object`: Affix may add fields, we keep only the ones we know.
+ * Affix's client: the fields we know are validated, every other field is kept as it came (in
+ * `extra`), so the full-object POST sends it back instead of erasing it at Affix.
  *
  * @example
  * const result = v.safeParse(PatchClientRequestSchema, { webhook_uri: null });
@@ -99,14 +100,40 @@ export const ReplaceSecretsRequestSchema = v.strictObject({ client_secret: Secre
   issue.expected === 'never' ? `unknown field ${issue.received}` : 'the body must be a JSON object',
 );
 
-/** Affix `ClientResponse` (GET and POST 200). */
-export const AffixClientSchema = v.object({
+/** The fields of Affix's `ClientResponse` (GET and POST 200) we model, and validate. */
+const AffixClientFieldsSchema = v.object({
   client_id: v.string(),
   client_secret: v.array(v.string()),
   name: v.string(),
   redirect_uris: v.array(v.string()),
   webhook_uri: v.optional(v.nullable(v.string()), null),
 });
+const MODELLED_FIELDS: ReadonlySet<string> = new Set(Object.keys(AffixClientFieldsSchema.entries));
+
+/** Fields of Affix's client we do not model: kept exactly as parsed, sent back, never shown. */
+export type AffixExtraFields = Readonly<Record<string, unknown>>;
+
+/** Affix's client as it travels over the wire (what a fake Affix stores). */
+export type AffixClientJson = v.InferInput<typeof AffixClientFieldsSchema> & Record<string, unknown>;
+/** Affix's client as we hold it: the modelled fields, and every other field in `extra`. */
+export type AffixClient = v.InferOutput<typeof AffixClientFieldsSchema> & {
+  readonly extra: AffixExtraFields;
+};
+
+/**
+ * Parses Affix's client: the modelled fields validated, every other own key kept in `extra` as it
+ * came. (Not valibot's `looseObject`: it drops keys such as `constructor` and `__proto__`, and Affix's
+ * spec allows any key.) `undefined` when the modelled fields do not validate.
+ */
+export function parseAffixClient(json: unknown): AffixClient | undefined {
+  const parsed = v.safeParse(AffixClientFieldsSchema, json);
+  if (!parsed.success) return undefined;
+  // Object.fromEntries defines own data properties: a key named `__proto__` stays a field.
+  const extra: AffixExtraFields = Object.freeze(
+    Object.fromEntries(Object.entries(json as object).filter(([key]) => !MODELLED_FIELDS.has(key))),
+  );
+  return { ...parsed.output, extra };
+}
 
 /** The body of Affix 400 (`inline_response_400`) and of 429/500 (`MessageResponse`): all optional here. */
 export const AffixMessageSchema = v.object({
@@ -116,8 +143,7 @@ export const AffixMessageSchema = v.object({
 
 export type PatchClientRequest = v.InferOutput<typeof PatchClientRequestSchema>;
 export type ReplaceSecretsRequest = v.InferOutput<typeof ReplaceSecretsRequestSchema>;
-export type AffixClient = v.InferOutput<typeof AffixClientSchema>;
-/** The Affix `ClientRequest`: what we POST, always the full object. */
+/** The Affix `ClientRequest`: what we POST, always the full object (see `affixRequestBody`). */
 export type AffixClientUpdate = Omit<AffixClient, 'client_id'>;
 
 /** What our API returns for the client: secrets masked. */

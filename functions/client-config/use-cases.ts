@@ -37,9 +37,14 @@ export interface WriteOptions {
   ifMatch?: string | undefined;
 }
 
+/** The key our ETags are made with: read with the Affix credentials, so already cached after a call. */
+async function etagKey(ports: Ports) {
+  return (await ports.credentials.get()).etagKey;
+}
+
 export async function getClient(ports: Ports, context: CallContext): Promise<ClientResult> {
   const client = await ports.affix.getClient(context);
-  return { client, etag: computeEtag(client), changed: [] };
+  return { client, etag: computeEtag(client, await etagKey(ports)), changed: [] };
 }
 
 /**
@@ -55,7 +60,7 @@ async function write(
 ): Promise<ClientResult> {
   return ports.writeLock.runExclusive(context, async () => {
     const current = await ports.affix.getClient(context);
-    const currentEtag = computeEtag(current);
+    const currentEtag = computeEtag(current, await etagKey(ports));
     if (!ifMatchSatisfied(options.ifMatch, currentEtag)) {
       throw new ProblemError(
         'precondition-failed',
@@ -66,7 +71,7 @@ async function write(
     const changed = changedFields(current, next);
     if (changed.length === 0) return { client: current, etag: currentEtag, changed };
     const updated = await ports.affix.updateClient(next, context);
-    return { client: updated, etag: computeEtag(updated), changed };
+    return { client: updated, etag: computeEtag(updated, await etagKey(ports)), changed };
   });
 }
 

@@ -21,6 +21,7 @@ import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts
 import {
   CLIENT_ID,
   createFakeAffix,
+  ETAG_KEY_BASE64,
   type FakeAffix,
   json,
   SECRET_A,
@@ -167,6 +168,7 @@ async function run(route: RouteKey, scenario: Scenario) {
         Parameters: [
           { Name: '/affix/test/client-id', Value: CLIENT_ID },
           { Name: '/affix/test/client-secret', Value: SECRET_A },
+          { Name: '/affix/test/etag-key', Value: ETAG_KEY_BASE64 },
         ],
       };
     },
@@ -177,6 +179,7 @@ async function run(route: RouteKey, scenario: Scenario) {
       client: ssm,
       clientIdParameter: '/affix/test/client-id',
       clientSecretParameter: '/affix/test/client-secret',
+      etagKeyParameter: '/affix/test/etag-key',
     }),
   });
   const http = createAffixHttpClient({

@@ -22,8 +22,10 @@ import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../suppo
 import {
   CLIENT_ID,
   createFakeAffix,
+  ETAG_KEY,
   type FakeAffix,
   json,
+  parsedClient,
   SECRET_A,
   SECRET_B,
 } from '../support/fake-affix-fetch.ts';
@@ -74,7 +76,7 @@ function harness(
       loads += 1;
       if (ssm.gate !== undefined) await ssm.gate;
       if (ssm.fail !== undefined) throw ssm.fail;
-      return ssm.credentials;
+      return { ...ssm.credentials, etagKey: ETAG_KEY };
     },
   });
   const httpClient = createAffixHttpClient({
@@ -165,7 +167,7 @@ describe('GET /client', () => {
       webhook_uri: 'https://hooks.example.com/affix',
       client_secret: [`****${SECRET_A.slice(-4)}`, `****${SECRET_B.slice(-4)}`],
     });
-    expect(result.headers?.etag).toBe(computeEtag(h.affix.client));
+    expect(result.headers?.etag).toBe(computeEtag(parsedClient(h.affix.client), ETAG_KEY));
     expect(result.headers?.etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
     expect(result.headers?.['cache-control']).toBe('no-store');
   });
@@ -204,7 +206,7 @@ describe('PATCH /client', () => {
       client_secret: before.client_secret,
     });
     expect(h.affix.client.client_secret).toEqual(before.client_secret);
-    expect(result.headers?.etag).toBe(computeEtag(h.affix.client));
+    expect(result.headers?.etag).toBe(computeEtag(parsedClient(h.affix.client), ETAG_KEY));
   });
 
   it('turns webhooks off with null, accepts application/merge-patch+json and trims the name', async () => {

@@ -6,6 +6,7 @@ const valid = {
   AFFIX_CLIENT_ID_PARAMETER: '/affix/dev/client-id',
   AFFIX_CLIENT_SECRET_PARAMETER: '/affix/dev/client-secret',
   STATE_TABLE_NAME: 'affix-webhook-config-dev-state',
+  ETAG_KEY_PARAMETER: '/affix/dev/etag-key',
 };
 
 describe('loadConfig', () => {
@@ -14,6 +15,7 @@ describe('loadConfig', () => {
       affixBaseUrl: 'https://api.affixapi.com',
       clientIdParameter: '/affix/dev/client-id',
       clientSecretParameter: '/affix/dev/client-secret',
+      etagKeyParameter: '/affix/dev/etag-key',
       credentialsMaxAgeMs: 300_000,
       upstreamAttemptTimeoutMs: 5_000,
       upstreamDeadlineMs: 10_000,
@@ -67,6 +69,16 @@ describe('loadConfig', () => {
     [
       { AFFIX_CLIENT_SECRET_PARAMETER: 'has spaces in it' },
       /AFFIX_CLIENT_SECRET_PARAMETER must be an SSM parameter name/,
+    ],
+    [{ ETAG_KEY_PARAMETER: undefined }, /ETAG_KEY_PARAMETER is required/],
+    [{ ETAG_KEY_PARAMETER: 'etag key' }, /ETAG_KEY_PARAMETER must be an SSM parameter name/],
+    [
+      { ETAG_KEY_PARAMETER: '/affix/dev/client-secret' },
+      /ETAG_KEY_PARAMETER must name its own parameter, not an Affix credential/,
+    ],
+    [
+      { ETAG_KEY_PARAMETER: '/affix/dev/client-id' },
+      /ETAG_KEY_PARAMETER must name its own parameter, not an Affix credential/,
     ],
     [{ CREDENTIALS_MAX_AGE_SECONDS: 'soon' }, /CREDENTIALS_MAX_AGE_SECONDS must be a whole number/],
     [{ CREDENTIALS_MAX_AGE_SECONDS: '0' }, /CREDENTIALS_MAX_AGE_SECONDS must be at least 1/],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { basicAuthorization, createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import { ETAG_KEY } from '../support/fake-affix-fetch.ts';
 
 function loader() {
   let calls = 0;
@@ -22,7 +23,7 @@ function loader() {
       const n = calls;
       if (this.hold) await new Promise<void>((resolve) => resolvers.push(resolve));
       if (fail) throw new Error('ssm down');
-      return { clientId: 'id', clientSecret: `secret-${n}` };
+      return { clientId: 'id', clientSecret: `secret-${n}`, etagKey: ETAG_KEY };
     },
   };
 }

@@ -330,6 +330,7 @@ describe('localHandlerEnv', () => {
       AFFIX_BASE_URL: 'http://127.0.0.1:1',
       AFFIX_CLIENT_ID_PARAMETER: '/affix/local/client-id',
       AFFIX_CLIENT_SECRET_PARAMETER: '/affix/local/client-secret',
+      ETAG_KEY_PARAMETER: '/affix/local/etag-key',
       AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:2',
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:3',
       STATE_TABLE_NAME: 'local-state',
@@ -348,10 +349,12 @@ describe('localHandlerEnv', () => {
       stateTableName: 'd',
       clientIdParameter: '/x/id',
       clientSecretParameter: '/x/secret',
+      etagKeyParameter: '/x/etag-key',
     });
-    expect([custom.AFFIX_CLIENT_ID_PARAMETER, custom.AFFIX_CLIENT_SECRET_PARAMETER]).toEqual([
-      '/x/id',
-      '/x/secret',
-    ]);
+    expect([
+      custom.AFFIX_CLIENT_ID_PARAMETER,
+      custom.AFFIX_CLIENT_SECRET_PARAMETER,
+      custom.ETAG_KEY_PARAMETER,
+    ]).toEqual(['/x/id', '/x/secret', '/x/etag-key']);
   });
 });

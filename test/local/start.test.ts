@@ -27,6 +27,7 @@ const atLoad = {
   STATE_TABLE_NAME: process.env.STATE_TABLE_NAME,
   AFFIX_CLIENT_ID_PARAMETER: process.env.AFFIX_CLIENT_ID_PARAMETER,
   AFFIX_CLIENT_SECRET_PARAMETER: process.env.AFFIX_CLIENT_SECRET_PARAMETER,
+  ETAG_KEY_PARAMETER: process.env.ETAG_KEY_PARAMETER,
   STAGE: process.env.STAGE,
   secretInEnv: 'AFFIX_CLIENT_SECRET' in process.env,
 };
@@ -45,11 +46,14 @@ interface AtLoad {
   STATE_TABLE_NAME: string;
   AFFIX_CLIENT_ID_PARAMETER: string;
   AFFIX_CLIENT_SECRET_PARAMETER: string;
+  ETAG_KEY_PARAMETER: string;
   STAGE: string;
   secretInEnv: boolean;
 }
 
 let dir: string;
+/** The ETag key parameter the first stack of this file held, to see that each start makes a new one. */
+let firstEtagKey: string | undefined;
 let fakeHandler: string;
 const children: ChildProcess[] = [];
 
@@ -119,7 +123,7 @@ async function readCredentials(ssmUrl: string): Promise<string[]> {
   try {
     const out = await ssm.send(
       new GetParametersCommand({
-        Names: ['/affix/local/client-id', '/affix/local/client-secret'],
+        Names: ['/affix/local/client-id', '/affix/local/client-secret', '/affix/local/etag-key'],
         WithDecryption: true,
       }),
     );
@@ -149,6 +153,7 @@ describe('local/start.ts as a child process', () => {
     expect(seen.atLoad).toMatchObject({
       AFFIX_CLIENT_ID_PARAMETER: '/affix/local/client-id',
       AFFIX_CLIENT_SECRET_PARAMETER: '/affix/local/client-secret',
+      ETAG_KEY_PARAMETER: '/affix/local/etag-key',
       STAGE: 'local',
       secretInEnv: false,
     });
@@ -159,10 +164,17 @@ describe('local/start.ts as a child process', () => {
     // SSM holds the sandbox credentials, and they authenticate against the sandbox the handler uses.
     const id = SANDBOX_DEFAULTS.clientId;
     const secret = SANDBOX_DEFAULTS.clientSecret[0];
-    expect(await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM)).toEqual([
+    const [clientId, clientSecret, etagKey = ''] = await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM);
+    expect([clientId, clientSecret]).toEqual([
       `/affix/local/client-id=String:${id}`,
       `/affix/local/client-secret=SecureString:${secret}`,
     ]);
+    // The ETag key: a SecureString of 32 random bytes, never printed.
+    const key = etagKey.replace('/affix/local/etag-key=SecureString:', '');
+    expect(key).not.toBe(etagKey);
+    expect(Buffer.from(key, 'base64')).toHaveLength(32);
+    expect(stack.output()).not.toContain(key);
+    firstEtagKey = etagKey;
     const upstream = await fetch(`${seen.atLoad.AFFIX_BASE_URL}${CLIENT_PATH}`, {
       headers: { authorization: basicAuthHeader(id, secret) },
     });
@@ -197,10 +209,14 @@ describe('local/start.ts as a child process', () => {
       const seen = await callFake(stack.apiUrl);
       expect(seen.atLoad.AFFIX_BASE_URL).toBe(external.url);
       expect(seen.atLoad.secretInEnv).toBe(false);
-      expect(await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM)).toEqual([
+      const [clientId, clientSecret, etagKey = ''] = await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM);
+      expect([clientId, clientSecret]).toEqual([
         '/affix/local/client-id=String:external-client',
         `/affix/local/client-secret=SecureString:${secret}`,
       ]);
+      // A fresh key per start: not the one the first stack of this file made.
+      expect(etagKey).toMatch(/^\/affix\/local\/etag-key=SecureString:[A-Za-z0-9+/]{43}=$/);
+      expect(etagKey).not.toBe(firstEtagKey);
       expect(stack.output()).toContain('external Affix API');
       expect(stack.output()).not.toContain('in-memory sandbox');
 

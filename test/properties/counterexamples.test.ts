@@ -11,7 +11,7 @@ import { createHandler } from '../../functions/client-config/app.ts';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import { documentedAnswer, toAnswer } from '../support/answers.ts';
 import { captureOutput } from '../support/capture.ts';
-import { CLIENT_ID, initialClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
+import { CLIENT_ID, ETAG_KEY, initialClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 import { findLeaks } from '../support/leaks.ts';
 import {
@@ -133,7 +133,7 @@ describe('the lock-out guard', () => {
     const upstream = createFakeUpstream(initialClient());
     const container = () => {
       const credentials = createCredentialsCache({
-        load: async () => ({ clientId: CLIENT_ID, clientSecret: ssm.secret }),
+        load: async () => ({ clientId: CLIENT_ID, clientSecret: ssm.secret, etagKey: ETAG_KEY }),
         maxAgeMs: 300_000,
       });
       const affix = createAffixHttpClient({

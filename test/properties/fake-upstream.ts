@@ -4,7 +4,7 @@
  * echoes of what we sent, network errors, hangs, bad bodies); SSM is a queue of faults in front of
  * the parameter values. Both can be cleared, so a run can check that the proxy recovers by itself.
  */
-import type { AffixClient } from '../../functions/client-config/schemas.ts';
+import type { AffixClientJson } from '../../functions/client-config/schemas.ts';
 
 export type UpstreamStep =
   | { kind: 'status'; status: number; retryAfter?: string | undefined; text?: string | undefined }
@@ -65,18 +65,18 @@ function stalledBody(head: string, signal: AbortSignal): ReadableStream<Uint8Arr
 }
 
 export interface FakeUpstream {
-  client: AffixClient;
+  client: AffixClientJson;
   readonly calls: { method: string; authorized: boolean; body: unknown }[];
   fetch: typeof fetch;
   script(method: 'GET' | 'POST', steps: readonly UpstreamStep[]): void;
   clear(): void;
 }
 
-export function createFakeUpstream(initial: AffixClient): FakeUpstream {
+export function createFakeUpstream(initial: AffixClientJson): FakeUpstream {
   const queues: Record<string, UpstreamStep[]> = { GET: [], POST: [] };
   const calls: FakeUpstream['calls'] = [];
 
-  const isAuthorized = (header: string | null, client: AffixClient) =>
+  const isAuthorized = (header: string | null, client: AffixClientJson) =>
     client.client_secret.some(
       (secret) => header === `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}`,
     );
@@ -176,7 +176,7 @@ export function createFakeUpstream(initial: AffixClient): FakeUpstream {
       if (step !== undefined) return play(step, request, signal, bodyText);
       if (!authorized) return unauthorized();
       if (request.method === 'POST') {
-        fake.client = { client_id: fake.client.client_id, ...(body as Omit<AffixClient, 'client_id'>) };
+        fake.client = { ...(body as AffixClientJson), client_id: fake.client.client_id };
       }
       return json(200, fake.client);
     },

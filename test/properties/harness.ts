@@ -17,7 +17,15 @@ import {
 } from '../../functions/client-config/credentials.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
 import type { WriteLock } from '../../functions/client-config/write-lock.ts';
-import { CLIENT_ID, initialClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
+import {
+  CLIENT_ID,
+  ETAG_KEY,
+  ETAG_KEY_BASE64,
+  initialClient,
+  parsedClient,
+  SECRET_A,
+  SECRET_B,
+} from '../support/fake-affix-fetch.ts';
 import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 import { buildEvent, lambdaContextFor, plainRequest, type Scenario } from './arbitraries.ts';
 import { createFakeUpstream, type FakeUpstream, type SsmFault } from './fake-upstream.ts';
@@ -25,6 +33,7 @@ import { createFakeUpstream, type FakeUpstream, type SsmFault } from './fake-ups
 export const PARAMETERS = {
   clientIdParameter: '/affix/property/client-id',
   clientSecretParameter: '/affix/property/client-secret',
+  etagKeyParameter: '/affix/property/etag-key',
 };
 
 export interface Timing {
@@ -61,16 +70,21 @@ async function getParameters(state: SsmState): Promise<GetParametersCommandOutpu
   const fault = state.faults.shift();
   const id = { Name: PARAMETERS.clientIdParameter, Value: CLIENT_ID };
   const secret = (value: string) => ({ Name: PARAMETERS.clientSecretParameter, Value: value });
+  const etagKey = { Name: PARAMETERS.etagKeyParameter, Value: ETAG_KEY_BASE64 };
   const metadata = { $metadata: { httpStatusCode: 200 } };
   switch (fault) {
     case undefined:
       break;
     case 'missing-secret':
-      return { ...metadata, Parameters: [id], InvalidParameters: [PARAMETERS.clientSecretParameter] };
+      return {
+        ...metadata,
+        Parameters: [id, etagKey],
+        InvalidParameters: [PARAMETERS.clientSecretParameter],
+      };
     case 'missing-both':
       return { ...metadata, Parameters: [], InvalidParameters: Object.values(PARAMETERS) };
     case 'empty-secret':
-      return { ...metadata, Parameters: [id, secret('')], InvalidParameters: [] };
+      return { ...metadata, Parameters: [id, secret(''), etagKey], InvalidParameters: [] };
     case 'AbortError':
       throw Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' });
     default:
@@ -78,7 +92,7 @@ async function getParameters(state: SsmState): Promise<GetParametersCommandOutpu
   }
   const value = state.stale ?? state.secret;
   state.stale = undefined;
-  return { ...metadata, Parameters: [secret(value), id], InvalidParameters: [] };
+  return { ...metadata, Parameters: [secret(value), id, etagKey], InvalidParameters: [] };
 }
 
 /**
@@ -191,7 +205,7 @@ export function prepareRun(scenario: Scenario, instruments: Instruments, timing:
     },
     invoke: () =>
       handler(
-        buildEvent(scenario.request, computeEtag(client), `prop-${runs}`),
+        buildEvent(scenario.request, computeEtag(parsedClient(client), ETAG_KEY), `prop-${runs}`),
         lambdaContextFor(scenario.request.remainingMs),
       ),
     get: () => warm(plainGet(`prop-${runs}-warm`), lambdaContextFor(15_000)),

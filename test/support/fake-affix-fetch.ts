@@ -3,13 +3,24 @@
  * checks the Basic header against the current secrets like Affix does, and can be told to answer
  * the next requests with scripted responses. No sockets: the real HTTP stand-in lives in local/.
  */
-import type { AffixClient } from '../../functions/client-config/schemas.ts';
+import { createHash } from 'node:crypto';
+import { parseEtagKey } from '../../functions/client-config/etag-key.ts';
+import {
+  type AffixClient,
+  type AffixClientJson,
+  parseAffixClient,
+} from '../../functions/client-config/schemas.ts';
 
 export const SECRET_A = 'secret-AAAA-aaaa-1111-initial';
 export const SECRET_B = 'secret-BBBB-bbbb-2222-rotated';
 export const CLIENT_ID = 'client-0000-test';
 
-export function initialClient(): AffixClient {
+/** The ETag key test containers load, as SSM stores it (Base64 of 32 bytes). */
+export const ETAG_KEY_BASE64 = createHash('sha256').update('test etag key').digest('base64');
+export const ETAG_KEY = parseEtagKey(ETAG_KEY_BASE64);
+
+/** Affix's client as Affix sends it. */
+export function initialClient(): AffixClientJson {
   return {
     client_id: CLIENT_ID,
     client_secret: [SECRET_A],
@@ -17,6 +28,13 @@ export function initialClient(): AffixClient {
     redirect_uris: ['https://app.example.com/callback'],
     webhook_uri: 'https://hooks.example.com/affix',
   };
+}
+
+/** Affix's client as the proxy holds it after parsing (for the pure functions' tests). */
+export function parsedClient(json: unknown = initialClient()): AffixClient {
+  const client = parseAffixClient(json);
+  if (client === undefined) throw new Error('not an Affix client');
+  return client;
 }
 
 /**
@@ -30,7 +48,7 @@ export type Scripted =
 
 export interface FakeAffix {
   fetch: typeof fetch;
-  client: AffixClient;
+  client: AffixClientJson;
   calls: { method: string; body: unknown; authorized: boolean }[];
   /** Answer the next matching requests with these, in order, before falling back to the state. */
   script(...responses: Scripted[]): void;
@@ -44,7 +62,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   });
 }
 
-export function createFakeAffix(client: AffixClient = initialClient()): FakeAffix {
+export function createFakeAffix(client: AffixClientJson = initialClient()): FakeAffix {
   const queue: { method?: string; response: Scripted }[] = [];
   const fake: FakeAffix = {
     client,
