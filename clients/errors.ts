@@ -1,10 +1,12 @@
 /**
  * `ClientConfigError`: every way a call of the typed client can fail, as one error class.
  *
- * Problem answers of our API keep their `type` (`urn:affix-webhook-config:problem:<slug>`), `status`,
- * `title`, `detail`, `instance` and `errors`. Everything else gets a client-side type
- * (`urn:affix-webhook-config:client:<slug>`): API Gateway's own `{"message": ...}` answers, unusable
- * 2xx answers, network failures, timeouts, aborts and missing AWS credentials.
+ * Problem answers keep their `type` (`urn:affix-webhook-config:problem:<slug>`), `status`, `title`,
+ * `detail`, `instance` and `errors`: the function's (`PROBLEMS`) and API Gateway's own Gateway Responses
+ * (`GATEWAY_PROBLEMS` of the contract: `missing-signature`, `invalid-signature`, `access-denied`,
+ * `throttled`, ...). Everything else gets a client-side type (`urn:affix-webhook-config:client:<slug>`):
+ * `{"message": ...}` answers of an API Gateway without our Gateway Responses, unusable 2xx answers,
+ * network failures, timeouts, aborts and missing AWS credentials.
  *
  * @example
  * try {
@@ -24,6 +26,7 @@ import {
   type ProblemSlug,
 } from '../functions/client-config/problems.ts';
 import { parseRetryAfter } from '../functions/client-config/upstream-outcome.ts';
+import { GATEWAY_PROBLEMS, type GatewayProblemSlug } from '../functions/contract/gateway-responses.ts';
 import { GatewayMessageSchema, ProblemDocumentSchema } from './schemas.ts';
 
 export const CLIENT_ERROR_TYPE_PREFIX = 'urn:affix-webhook-config:client:';
@@ -45,7 +48,20 @@ export const CLIENT_ERRORS = {
 } as const satisfies Record<string, { title: string }>;
 
 export type ClientErrorSlug = keyof typeof CLIENT_ERRORS;
-export type ClientConfigErrorSlug = ProblemSlug | ClientErrorSlug;
+export type { GatewayProblemSlug };
+export type ClientConfigErrorSlug = ProblemSlug | GatewayProblemSlug | ClientErrorSlug;
+
+/**
+ * Failures worth trying again later, with backoff (honouring `retryAfterSeconds`): throttling by API
+ * Gateway and rate limiting by Affix. The client itself never retries; authentication and
+ * authorization failures (`missing-signature`, `invalid-signature`, `expired-credentials`,
+ * `access-denied`) are never retryable: the same request fails the same way.
+ */
+export const RETRYABLE_SLUGS: ReadonlySet<ClientConfigErrorSlug> = new Set<ClientConfigErrorSlug>([
+  'throttled',
+  'upstream-rate-limited',
+  'gateway-throttled',
+]);
 
 export interface ClientConfigErrorInit {
   slug: ClientConfigErrorSlug;
@@ -76,6 +92,8 @@ export class ClientConfigError extends Error {
   readonly errors: FieldError[] | undefined;
   /** From `Retry-After` (429 answers carry it when Affix sent one). */
   readonly retryAfterSeconds: number | undefined;
+  /** Whether trying again later, with backoff, can succeed (see {@link RETRYABLE_SLUGS}). */
+  readonly retryable: boolean;
 
   constructor(init: ClientConfigErrorInit) {
     super(
@@ -90,6 +108,7 @@ export class ClientConfigError extends Error {
     this.instance = init.instance;
     this.errors = init.errors;
     this.retryAfterSeconds = init.retryAfterSeconds;
+    this.retryable = RETRYABLE_SLUGS.has(init.slug);
   }
 }
 
@@ -111,8 +130,11 @@ export function clientError(
   });
 }
 
-function isProblemSlug(value: string): value is ProblemSlug {
-  return Object.hasOwn(PROBLEMS, value);
+const GATEWAY_SLUGS: ReadonlySet<string> = new Set(GATEWAY_PROBLEMS.map((problem) => problem.slug));
+
+/** A slug of ours: the function's problems or API Gateway's Gateway Responses. */
+function isKnownSlug(value: string): value is ProblemSlug | GatewayProblemSlug {
+  return Object.hasOwn(PROBLEMS, value) || GATEWAY_SLUGS.has(value);
 }
 
 function parseJson(text: string): unknown {
@@ -134,12 +156,15 @@ export function errorFromResponse(status: number, headers: Headers, text: string
   const requestId = headers.get('x-amzn-requestid') ?? undefined;
   const json = parseJson(text);
   if (isProblemJson(headers.get('content-type'))) {
-    const problem = v.safeParse(ProblemDocumentSchema, json);
+    // API Gateway's DEFAULT_4XX/5XX documents carry no `status` (it varies): the HTTP status is it.
+    const withStatus =
+      typeof json === 'object' && json !== null && !('status' in json) ? { ...json, status } : json;
+    const problem = v.safeParse(ProblemDocumentSchema, withStatus);
     if (problem.success) {
       const { type, title, detail, instance, errors } = problem.output;
       const suffix = type.startsWith(PROBLEM_TYPE_PREFIX) ? type.slice(PROBLEM_TYPE_PREFIX.length) : '';
       return new ClientConfigError({
-        slug: isProblemSlug(suffix) ? suffix : 'unknown-problem',
+        slug: isKnownSlug(suffix) ? suffix : 'unknown-problem',
         type,
         status,
         title,

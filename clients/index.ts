@@ -13,6 +13,7 @@ export type {
   PublicClient,
   ReplaceSecretsRequest,
 } from '../functions/client-config/schemas.ts';
+export { GATEWAY_PROBLEMS } from '../functions/contract/gateway-responses.ts';
 export {
   type AwsCredentials,
   type AwsCredentialsProvider,
@@ -30,4 +31,6 @@ export {
   ClientConfigError,
   type ClientConfigErrorSlug,
   type ClientErrorSlug,
+  type GatewayProblemSlug,
+  RETRYABLE_SLUGS,
 } from './errors.ts';

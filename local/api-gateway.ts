@@ -1,13 +1,16 @@
 /**
- * Local stand-in for API Gateway (REST API v1, Lambda proxy integration, IAM auth): turns real HTTP
- * requests into `APIGatewayProxyEvent`s, calls the handler with a Lambda `Context`, and writes the
- * `APIGatewayProxyResult` back, with API Gateway's own answers for its failure cases
- * (413 payload too large, 502 when the handler throws, times out or returns garbage).
+ * Local stand-in for API Gateway (REST API v1, Lambda proxy integration, `AWS_IAM` auth): checks the
+ * SigV4 signature of every request against the fixed local identities (`local/identities.ts`) and
+ * their groups' routes (the contract's `groupMayCall`), turns the request into an
+ * `APIGatewayProxyEvent` carrying the signer's identity, calls the handler with a Lambda `Context`,
+ * and writes the `APIGatewayProxyResult` back. API Gateway's own answers (unknown route, unsigned, bad
+ * or expired signature, denied route, too large, integration failure or timeout) are the contract's
+ * problem documents (`functions/contract/gateway-responses.ts`), as the deployed Gateway Responses.
  *
  * @example
  * ```ts
  * const api = await startLocalApi({ handler, port: 0 });
- * await fetch(`${api.url}/client`);
+ * // sign with LOCAL_IDENTITIES.readers (local-reader / local-reader-secret), service execute-api, us-east-1
  * await api.close();
  * ```
  */
@@ -20,23 +23,17 @@ import type {
   APIGatewayProxyResult,
   Context,
 } from 'aws-lambda';
-import { RESOURCE_PATHS } from '../functions/contract/routes.ts';
+import {
+  type GatewayResponseType,
+  gatewayProblem,
+  gatewayProblemDocument,
+} from '../functions/contract/gateway-responses.ts';
+import { findRoute, groupMayCall, RESOURCE_PATHS, routeKeyOf } from '../functions/contract/routes.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_SIGNERS, type LocalIdentity, type LocalSigner } from './identities.ts';
 import { ServerLifecycle } from './loopback-server.ts';
+import { verifySigV4 } from './sigv4.ts';
 
-/** The IAM caller API Gateway puts into `requestContext.identity` (null fields: no IAM caller). */
-export interface LocalIdentity {
-  userArn: string | null;
-  caller: string | null;
-  accountId: string | null;
-}
-
-export const LOCAL_ACCOUNT_ID = '000000000000';
-
-export const LOCAL_IDENTITY: Readonly<LocalIdentity> = Object.freeze({
-  userArn: `arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/local-developer/local`,
-  caller: 'AROALOCALDEVELOPER0001:local',
-  accountId: LOCAL_ACCOUNT_ID,
-});
+export { LOCAL_ACCOUNT_ID, type LocalIdentity };
 
 /** API Gateway's maximum payload size (10 MB). */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -142,14 +139,18 @@ export function apiGatewayIdentity(fields: {
   };
 }
 
+/** The API Gateway resource a request path maps to: `/client/` is `/client`; unknown paths stay as they are. */
+export function resourceOf(path: string): string {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  return KNOWN_RESOURCES.has(trimmed) ? trimmed : path;
+}
+
 /** Builds the REST API (v1) Lambda proxy event API Gateway would send for this request. */
 export function toApiGatewayEvent(input: ApiGatewayEventInput): APIGatewayProxyEvent {
   const stage = input.stage ?? 'local';
   const url = new URL(input.url, 'http://localhost');
   const path = url.pathname;
-  // API Gateway matches `/client/` to the `/client` resource; anything else keeps its raw path here.
-  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  const resource = KNOWN_RESOURCES.has(trimmed) ? trimmed : path;
+  const resource = resourceOf(path);
   const method = input.method.toUpperCase();
   const requestTimeEpoch = input.requestTimeEpoch ?? Date.now();
 
@@ -201,11 +202,11 @@ export function toApiGatewayEvent(input: ApiGatewayEventInput): APIGatewayProxyE
       extendedRequestId: randomBytes(8).toString('base64url'),
       httpMethod: method,
       identity: apiGatewayIdentity({
-        accessKey: hasCaller ? 'ASIALOCALACCESSKEY001' : null,
+        accessKey: hasCaller ? (identity.accessKey ?? 'ASIALOCALACCESSKEY001') : null,
         accountId: identity?.accountId ?? null,
         caller: identity?.caller ?? null,
         sourceIp: input.sourceIp ?? '127.0.0.1',
-        user: identity?.caller ?? null,
+        user: identity?.user ?? identity?.caller ?? null,
         userAgent,
         userArn: identity?.userArn ?? null,
       }),
@@ -258,8 +259,19 @@ export function createLambdaContext(opts: LambdaContextOptions): Context {
 export interface LocalApiOptions {
   handler: LocalHandler;
   port?: number;
-  /** The IAM caller put in every event; `null` means no IAM caller. Default {@link LOCAL_IDENTITY}. */
-  identity?: LocalIdentity | null;
+  /**
+   * Who may sign: every request must carry a valid SigV4 signature (service `execute-api`, region
+   * `us-east-1`) by one of these, for a route its group may call. Default {@link LOCAL_SIGNERS}.
+   */
+  signers?: readonly LocalSigner[];
+  /**
+   * TEST ONLY: no signature check and no route grant at all (as if API Gateway were misconfigured);
+   * every request reaches the handler with this identity, `null` meaning no IAM caller. For the
+   * function's own defense-in-depth tests; `npm start` never sets it.
+   */
+  testOnlyIdentity?: LocalIdentity | null;
+  /** The clock the signature's 5-minute window is checked against (epoch ms). Default `Date.now`. */
+  now?: () => number;
   /** The Lambda timeout: the context's deadline, and when the local API gives up with 502. Default 10 s. */
   timeoutMs?: number;
   /** Default {@link API_GATEWAY_MAX_BODY_BYTES}; larger bodies get 413. */
@@ -268,6 +280,11 @@ export interface LocalApiOptions {
   functionName?: string;
   /** Called when the handler throws, times out or returns a malformed result. Default: one line on stderr. */
   onError?: (message: string, error: unknown, requestId: string) => void;
+  /**
+   * Called when API Gateway's authentication or authorization refuses a request, with a reason that
+   * names no secret. Default: one line on stderr.
+   */
+  onRefused?: (responseType: GatewayResponseType, reason: string, requestId: string) => void;
 }
 
 export interface LocalApi {
@@ -307,22 +324,66 @@ function readCapped(req: IncomingMessage, max: number): Promise<ReadResult> {
   });
 }
 
-function sendGatewayJson(
+/** The status of a DEFAULT_* answer, whose contract entry has none. */
+const DEFAULT_STATUS: Partial<Record<GatewayResponseType, number>> = { DEFAULT_4XX: 400, DEFAULT_5XX: 500 };
+
+/** API Gateway's own answer: the contract's problem document, as the deployed Gateway Response sends it. */
+function sendGatewayProblem(
   res: ServerResponse,
-  status: number,
-  body: unknown,
+  responseType: GatewayResponseType,
   requestId: string,
   extra: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) return;
-  const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(status, {
-    'content-type': 'application/json',
+  const problem = gatewayProblem(responseType);
+  const payload = Buffer.from(JSON.stringify(gatewayProblemDocument(problem, requestId)), 'utf8');
+  res.writeHead(problem.status ?? DEFAULT_STATUS[responseType] ?? 500, {
+    'content-type': 'application/problem+json',
     'content-length': String(payload.length),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
     'x-amzn-requestid': requestId,
     ...extra,
   });
   res.end(payload);
+}
+
+type Admission =
+  | { ok: true; identity: LocalIdentity | null }
+  | { ok: false; responseType: GatewayResponseType };
+
+/**
+ * API Gateway's checks before the integration, in its order: the route must exist (an unknown route
+ * or method is `MISSING_AUTHENTICATION_TOKEN`, signed or not), the signature must verify, and the
+ * signer's group must be allowed the route (the stack's resource policy, from the same contract).
+ */
+async function admit(
+  req: IncomingMessage,
+  body: Buffer,
+  signers: readonly LocalSigner[],
+  now: number,
+  refused: (responseType: GatewayResponseType, reason: string) => void,
+): Promise<Admission> {
+  const method = req.method ?? 'GET';
+  const target = req.url ?? '/';
+  const route = findRoute(method, resourceOf(new URL(target, 'http://localhost').pathname));
+  if (route === undefined) {
+    refused('MISSING_AUTHENTICATION_TOKEN', `no route ${method} ${target.split('?')[0]}`);
+    return { ok: false, responseType: 'MISSING_AUTHENTICATION_TOKEN' };
+  }
+  const verified = await verifySigV4({ method, target, rawHeaders: req.rawHeaders, body }, { signers, now });
+  if (!verified.ok) {
+    refused(verified.responseType, verified.reason);
+    return { ok: false, responseType: verified.responseType };
+  }
+  if (!groupMayCall(verified.signer.group, routeKeyOf(route))) {
+    refused(
+      'ACCESS_DENIED',
+      `${verified.signer.accessKeyId} (${verified.signer.group}) may not call ${routeKeyOf(route)}`,
+    );
+    return { ok: false, responseType: 'ACCESS_DENIED' };
+  }
+  return { ok: true, identity: verified.signer.identity };
 }
 
 function isProxyResult(value: unknown): value is APIGatewayProxyResult {
@@ -370,7 +431,8 @@ function writeProxyResult(res: ServerResponse, result: APIGatewayProxyResult, re
 
 /** Starts the local API on 127.0.0.1 (port 0 = ephemeral). */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
-  const identity = options.identity === undefined ? LOCAL_IDENTITY : options.identity;
+  const signers = options.signers ?? LOCAL_SIGNERS;
+  const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBodyBytes = options.maxBodyBytes ?? API_GATEWAY_MAX_BODY_BYTES;
   const onError =
@@ -379,14 +441,34 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       process.stderr.write(`[local-api] ${requestId} ${message}: ${detail}\n`);
     });
+  const onRefused =
+    options.onRefused ??
+    ((responseType: GatewayResponseType, reason: string, requestId: string) => {
+      process.stderr.write(
+        `[local-api] ${requestId} refused (${gatewayProblem(responseType).slug}): ${reason}\n`,
+      );
+    });
   const lifecycle = new ServerLifecycle();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     const read = await readCapped(req, maxBodyBytes);
     if (!read.ok) {
-      sendGatewayJson(res, 413, { message: 'Request Too Long' }, requestId, { connection: 'close' });
+      sendGatewayProblem(res, 'REQUEST_TOO_LARGE', requestId, { connection: 'close' });
       return;
+    }
+    let identity: LocalIdentity | null;
+    if (options.testOnlyIdentity !== undefined) {
+      identity = options.testOnlyIdentity;
+    } else {
+      const admission = await admit(req, read.body, signers, now(), (type, reason) =>
+        onRefused(type, reason, requestId),
+      );
+      if (!admission.ok) {
+        sendGatewayProblem(res, admission.responseType, requestId);
+        return;
+      }
+      identity = admission.identity;
     }
     const event = toApiGatewayEvent({
       method: req.method ?? 'GET',
@@ -409,19 +491,19 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       outcome = await Promise.race([Promise.resolve().then(() => options.handler(event, context)), timedOut]);
     } catch (error) {
       onError('handler threw', error, requestId);
-      sendGatewayJson(res, 502, { message: 'Internal server error' }, requestId);
+      sendGatewayProblem(res, 'INTEGRATION_FAILURE', requestId);
       return;
     } finally {
       lifecycle.clearTimer(timer);
     }
     if (outcome === 'timeout') {
       onError(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, undefined, requestId);
-      sendGatewayJson(res, 502, { message: 'Internal server error' }, requestId);
+      sendGatewayProblem(res, 'INTEGRATION_TIMEOUT', requestId);
       return;
     }
     if (!isProxyResult(outcome)) {
       onError('Malformed Lambda proxy response', JSON.stringify(outcome)?.slice(0, 200), requestId);
-      sendGatewayJson(res, 502, { message: 'Internal server error' }, requestId);
+      sendGatewayProblem(res, 'INTEGRATION_FAILURE', requestId);
       return;
     }
     if (res.destroyed) return;
@@ -430,7 +512,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     } catch (error) {
       onError('Malformed Lambda proxy response', error, requestId);
       for (const name of res.getHeaderNames()) res.removeHeader(name);
-      sendGatewayJson(res, 502, { message: 'Internal server error' }, requestId);
+      sendGatewayProblem(res, 'INTEGRATION_FAILURE', requestId);
     }
   };
 
@@ -438,8 +520,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     res.on('error', () => {});
     handle(req, res).catch((error: unknown) => {
       onError('local API failure', error, 'n/a');
-      if (!res.headersSent && !res.destroyed)
-        sendGatewayJson(res, 500, { message: 'Internal server error' }, 'n/a');
+      if (!res.headersSent && !res.destroyed) sendGatewayProblem(res, 'DEFAULT_5XX', randomUUID());
       else res.destroy();
     });
   });

@@ -15,18 +15,25 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { routesForGroup } from '../functions/contract/routes.ts';
 import { type AffixSandbox, SANDBOX_DEFAULTS, startAffixSandbox } from './affix-sandbox.ts';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,
   DEFAULT_ETAG_KEY_PARAMETER,
-  LOCAL_IDENTITY,
   type LocalApi,
   type LocalHandler,
   localHandlerEnv,
   startLocalApi,
 } from './api-gateway.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
+import {
+  LOCAL_ACCOUNT_ID,
+  LOCAL_SIGNERS,
+  LOCAL_SIGNING_REGION,
+  LOCAL_SIGNING_SERVICE,
+  type LocalSigner,
+} from './identities.ts';
 import { type SsmEndpoint, startSsmEndpoint } from './ssm-endpoint.ts';
 
 const DEFAULT_HANDLER_MODULE = new URL('../functions/client-config/handler.ts', import.meta.url).href;
@@ -148,7 +155,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api: LocalApi = await startLocalApi({
       handler,
       port: options.port ?? 3000,
-      identity: LOCAL_IDENTITY,
       timeoutMs: options.timeoutMs,
     });
     started.push(api);
@@ -160,36 +166,60 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-/** What to print for humans: where things run and ready-to-paste curl examples. Never includes a real secret. */
+/** `curl` signing as `signer`, the way the deployed API wants it (SigV4, execute-api, us-east-1). */
+export function curlAs(signer: LocalSigner): string {
+  return `curl --aws-sigv4 "aws:amz:${LOCAL_SIGNING_REGION}:${LOCAL_SIGNING_SERVICE}" --user ${signer.accessKeyId}:${signer.secretAccessKey}`;
+}
+
+/**
+ * What to print for humans: where things run, the local identities and ready-to-paste curl examples.
+ * Never includes a real secret (the local signing keys open only this local API).
+ */
 export function describeLocalStack(stack: LocalStack): string {
   const api = stack.apiUrl;
   const affix = stack.sandbox
     ? `${stack.affixBaseUrl}  (in-memory sandbox, client_id ${stack.clientId})`
     : `${stack.affixBaseUrl}  (external Affix API, client_id ${stack.clientId}; secret only in local SSM)`;
   const current = stack.sandbox ? SANDBOX_DEFAULTS.clientSecret[0] : '<current-secret>';
-  const etag = `ETAG=$(curl -s -o /dev/null -D - ${api}/client | tr -d '\\r' | awk 'tolower($1)=="etag:" {print $2}')`;
+  const signer = (group: LocalSigner['group']): LocalSigner => {
+    const found = LOCAL_SIGNERS.find((candidate) => candidate.group === group);
+    if (found === undefined) throw new Error(`no local identity for ${group}`);
+    return found;
+  };
+  const reader = curlAs(signer('readers'));
+  const etag = `ETAG=$(${reader} -s -o /dev/null -D - ${api}/client | tr -d '\\r' | awk 'tolower($1)=="etag:" {print $2}')`;
+  const width = Math.max(...LOCAL_SIGNERS.map((s) => s.accessKeyId.length + s.secretAccessKey.length + 1));
+  const identities = LOCAL_SIGNERS.map((s) => {
+    const routes = routesForGroup(s.group);
+    return `    ${`${s.accessKeyId}:${s.secretAccessKey}`.padEnd(width)}  ${s.group.padEnd(9)}  ${routes.length > 0 ? routes.join(', ') : '(no route yet)'}`;
+  });
   return [
     'affix-webhook-config: local stack',
     `  Affix API      ${affix}`,
     `  SSM endpoint   ${stack.ssm.url}  (${DEFAULT_CLIENT_ID_PARAMETER} String, ${DEFAULT_CLIENT_SECRET_PARAMETER} and ${DEFAULT_ETAG_KEY_PARAMETER} SecureString)`,
     `  DynamoDB       ${stack.dynamodb.url}  (dynalite, table ${stack.dynamodb.tableName}: the write lease)`,
-    `  caller (IAM)   ${LOCAL_IDENTITY.userArn}`,
     `  local API      ${api}  (API Gateway REST v1 proxy events, stage "local")`,
     '',
-    'Read the client (the answer carries an ETag):',
-    `  curl -si ${api}/client`,
+    `Every request must be signed with SigV4 (service ${LOCAL_SIGNING_SERVICE}, region ${LOCAL_SIGNING_REGION}), as the`,
+    'deployed API wants; unsigned, badly signed or not-allowed requests get the same 403 problem. The local',
+    'identities (access key id:secret, group, routes it may call; the caller ARN is',
+    `arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/<access key id>/local):`,
+    ...identities,
     '',
-    'Change the webhook URI. Send the ETag of your last GET back as If-Match: if the client changed',
-    'in between, the proxy refuses (412) instead of overwriting the other change.',
-    `  ${etag}`,
-    `  curl -si -X PATCH ${api}/client -H 'content-type: application/json' -H "if-match: $ETAG" \\`,
-    `    -d '{"webhook_uri":"https://hooks.example.com/affix-v2"}'`,
+    'Read the client as the reader (the answer carries an ETag):',
+    `  ${reader} -si ${api}/client`,
     '',
-    'Rotate the secret: add a new one while keeping the current one first, so callers that still use',
-    'the current secret keep working; remove it with a second PUT once nothing uses it.',
+    'Change the webhook URI as the writer. Send the ETag of your last GET back as If-Match: if the client',
+    'changed in between, the proxy refuses (412) instead of overwriting the other change.',
     `  ${etag}`,
-    `  curl -si -X PUT ${api}/client/secrets -H 'content-type: application/json' -H "if-match: $ETAG" \\`,
-    `    -d '{"client_secret":["${current}","sandbox-secret-bbbbbbbbbbbbbbbb"]}'`,
+    `  ${curlAs(signer('writers'))} -si -X PATCH ${api}/client \\`,
+    `    -H 'content-type: application/json' -H "if-match: $ETAG" -d '{"webhook_uri":"https://hooks.example.com/affix-v2"}'`,
+    '',
+    'Rotate the secret as the rotator: add a new one while keeping the current one first, so callers that',
+    'still use the current secret keep working; remove it with a second PUT once nothing uses it.',
+    `  ${etag}`,
+    `  ${curlAs(signer('rotators'))} -si -X PUT ${api}/client/secrets \\`,
+    `    -H 'content-type: application/json' -H "if-match: $ETAG" -d '{"client_secret":["${current}","sandbox-secret-bbbbbbbbbbbbbbbb"]}'`,
     '',
   ].join('\n');
 }

@@ -19,12 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConversionConfig, type JsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema';
-import {
-  FieldErrorSchema,
-  GatewayMessageSchema,
-  ProblemDocumentSchema,
-  PublicClientSchema,
-} from '../clients/schemas.ts';
+import { FieldErrorSchema, ProblemDocumentSchema, PublicClientSchema } from '../clients/schemas.ts';
 import { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug } from '../functions/client-config/problems.ts';
 import {
   ACCEPTED_MEDIA_TYPES,
@@ -42,6 +37,7 @@ import {
   SecretListSchema,
   WebhookUriSchema,
 } from '../functions/client-config/schemas.ts';
+import { GATEWAY_PROBLEMS, type GatewayProblem } from '../functions/contract/gateway-responses.ts';
 import { STAGES } from '../infra/stages.ts';
 
 export const OPENAPI_PATH = fileURLToPath(new URL('../openapi.json', import.meta.url));
@@ -132,20 +128,19 @@ const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
     "The request's deadline passed before Affix answered. On a write the change may or may not have been applied (GET to see); no request to Affix is started after the deadline, so none after this answer.",
 };
 
-/** Statuses API Gateway answers itself (`{"message": ...}` as `application/json`), never reaching the function. */
-const GATEWAY_ANSWERS: Readonly<Record<number, string>> = {
-  403: 'missing or invalid signature, expired credentials, or not allowed by IAM or the resource policy',
-  413: 'body over API Gateway’s 10 MB limit',
-  429: 'stage throttling (rate or burst limit)',
-  502: 'the function failed, timed out or returned an invalid result',
-  504: 'no answer from the function within API Gateway’s 29 s integration timeout',
-};
+/**
+ * API Gateway's own answers (its Gateway Responses, `application/problem+json` like the function's),
+ * from the contract: every entry with a fixed status that a request to one of our operations can get.
+ * Entries without a fixed status (DEFAULT_4XX/5XX) are listed in the info table only.
+ */
+export const GATEWAY_ANSWERS: readonly (GatewayProblem & { status: number })[] = GATEWAY_PROBLEMS.filter(
+  (problem): problem is GatewayProblem & { status: number } => problem.status !== undefined,
+);
 
-const GATEWAY_STATUSES: Readonly<Record<RouteKey, readonly number[]>> = {
-  'GET /client': [403, 429, 502, 504],
-  'PATCH /client': [403, 413, 429, 502, 504],
-  'PUT /client/secrets': [403, 413, 429, 502, 504],
-};
+/** The gateway answers per status, for every operation (API Gateway checks them before any route logic). */
+export const GATEWAY_STATUSES: readonly number[] = [...new Set(GATEWAY_ANSWERS.map((p) => p.status))].sort(
+  (a, b) => a - b,
+);
 
 /** The media types each write route accepts: the handler's own list. */
 export const REQUEST_MEDIA_TYPES = {
@@ -227,7 +222,6 @@ function componentSchemas(): Record<string, Json> {
       ReplaceSecretsRequest: ReplaceSecretsRequestSchema,
       Problem: ProblemDocumentSchema,
       FieldError: FieldErrorSchema,
-      GatewayError: GatewayMessageSchema,
     },
     CONVERSION,
   ) as unknown as Record<string, Json>;
@@ -256,11 +250,18 @@ function componentSchemas(): Record<string, Json> {
   schemas.ProblemType = {
     description: `The problem types: \`${PROBLEM_TYPE_PREFIX}<slug>\`. Each operation lists, per status, the types it can answer with.`,
     type: 'string',
-    oneOf: (Object.keys(PROBLEMS) as ProblemSlug[]).map((slug) => ({
-      const: problemType(slug),
-      title: PROBLEMS[slug].title,
-      description: `${PROBLEMS[slug].status}: ${CONDITIONS[slug]}`,
-    })),
+    oneOf: [
+      ...(Object.keys(PROBLEMS) as ProblemSlug[]).map((slug) => ({
+        const: problemType(slug),
+        title: PROBLEMS[slug].title,
+        description: `${PROBLEMS[slug].status}: ${CONDITIONS[slug]}`,
+      })),
+      ...GATEWAY_PROBLEMS.map((problem) => ({
+        const: `${PROBLEM_TYPE_PREFIX}${problem.slug}`,
+        title: problem.title,
+        description: `${problem.status ?? 'API Gateway’s status'}, answered by API Gateway: ${problem.when}.`,
+      })),
+    ],
   };
   return schemas;
 }
@@ -284,33 +285,37 @@ function errorResponses(route: RouteKey): Record<string, Json> {
     const { status } = PROBLEMS[slug];
     byStatus.set(status, [...(byStatus.get(status) ?? []), slug]);
   }
-  for (const status of GATEWAY_STATUSES[route]) if (!byStatus.has(status)) byStatus.set(status, []);
+  for (const status of GATEWAY_STATUSES) if (!byStatus.has(status)) byStatus.set(status, []);
 
   const responses: Record<string, Json> = {};
   for (const status of [...byStatus.keys()].sort((a, b) => a - b)) {
     const slugs = (Object.keys(PROBLEMS) as ProblemSlug[]).filter((slug) =>
       byStatus.get(status)?.includes(slug),
     );
-    const gateway = GATEWAY_STATUSES[route].includes(status) ? GATEWAY_ANSWERS[status] : undefined;
+    const gateway = GATEWAY_ANSWERS.filter((problem) => problem.status === status);
     const lines = slugs.map((slug) => `- \`${slug}\` (${PROBLEMS[slug].title}): ${CONDITIONS[slug]}`);
-    if (gateway) lines.push(`- API Gateway itself, \`application/json\`: ${gateway}.`);
-    const content: Json = {};
-    if (slugs.length > 0) {
-      content['application/problem+json'] = {
+    for (const problem of gateway) {
+      lines.push(`- \`${problem.slug}\` (${problem.title}), answered by API Gateway: ${problem.when}.`);
+    }
+    const types = [
+      ...slugs.map(problemType),
+      ...gateway.map((problem) => `${PROBLEM_TYPE_PREFIX}${problem.slug}`),
+    ];
+    const content: Json = {
+      'application/problem+json': {
         schema: {
           allOf: [
             ref('schemas', 'Problem'),
-            {
-              type: 'object',
-              properties: { type: { enum: slugs.map(problemType) }, status: { const: status } },
-            },
+            { type: 'object', properties: { type: { enum: types }, status: { const: status } } },
           ],
         },
-      };
-    }
-    if (gateway) content['application/json'] = { schema: ref('schemas', 'GatewayError') };
+      },
+    };
     const headers: Json = { 'Cache-Control': ref('headers', 'Cache-Control') };
-    if (slugs.some((slug) => RETRY_AFTER_SLUGS.includes(slug))) {
+    if (
+      slugs.some((slug) => RETRY_AFTER_SLUGS.includes(slug)) ||
+      gateway.some((problem) => problem.status === 429)
+    ) {
       headers['Retry-After'] = ref('headers', 'Retry-After');
     }
     if (route === 'PATCH /client' && slugs.includes('unsupported-media-type')) {
@@ -347,7 +352,21 @@ function problemTable(): string {
   const rows = (Object.keys(PROBLEMS) as ProblemSlug[]).map(
     (slug) => `| ${PROBLEMS[slug].status} | \`${slug}\` | ${CONDITIONS[slug]} |`,
   );
-  return ['| status | type slug | when |', '| --- | --- | --- |', ...rows].join('\n');
+  const gatewayRows = GATEWAY_PROBLEMS.map(
+    (problem) => `| ${problem.status ?? 'its own'} | \`${problem.slug}\` | API Gateway: ${problem.when}. |`,
+  );
+  return ['| status | type slug | when |', '| --- | --- | --- |', ...rows, ...gatewayRows].join('\n');
+}
+
+/**
+ * The README status table's API Gateway rows, generated from the contract (a test compares them with
+ * README.md, so the table cannot drift from the Gateway Responses).
+ */
+export function gatewayStatusRows(): string[] {
+  return GATEWAY_PROBLEMS.map(
+    (problem) =>
+      `| ${problem.when} (answered by API Gateway) | ${problem.status ?? 'its own'} | \`${problem.slug}\` |`,
+  );
 }
 
 function packageVersion(): string {
@@ -370,7 +389,7 @@ export function buildOpenApiDocument(): Json {
       description: [
         'Every operation requires AWS SigV4 (IAM) signing for the service `execute-api`. Success bodies are JSON with every secret masked.',
         '',
-        `Every error of the function is \`application/problem+json\` (RFC 9457) with \`type\` = \`${PROBLEM_TYPE_PREFIX}<slug>\`, \`title\`, \`status\`, \`detail\` and \`instance\` (the API Gateway request id); \`validation-failed\` adds \`errors\`. API Gateway's own answers (signature, IAM, throttling, integration failures) are \`application/json\` \`{"message": ...}\`.`,
+        `Every error of the function is \`application/problem+json\` (RFC 9457) with \`type\` = \`${PROBLEM_TYPE_PREFIX}<slug>\`, \`title\`, \`status\`, \`detail\` and \`instance\` (the API Gateway request id); \`validation-failed\` adds \`errors\`. API Gateway's own answers (signature, IAM, unknown routes, throttling, size, integration failures) are problem documents of the same form from its Gateway Responses, listed below as answered by API Gateway.`,
         '',
         problemTable(),
       ].join('\n'),
@@ -385,7 +404,11 @@ export function buildOpenApiDocument(): Json {
           stage: { default: 'dev', enum: [...STAGES] },
         },
       },
-      { url: 'http://127.0.0.1:3000', description: '`npm start`: the local stack (no signature check).' },
+      {
+        url: 'http://127.0.0.1:3000',
+        description:
+          '`npm start`: the local stack; SigV4 (us-east-1, execute-api) checked as API Gateway does, with the local identities `local-reader`, `local-writer`, `local-rotator`, `local-verifier` (secret: `<id>-secret`).',
+      },
     ],
     security: [{ sigv4: [] }],
     paths: {

@@ -36,7 +36,10 @@ import {
 /** The lease item's key. The table keeps other state of the proxy beside it under other keys. */
 export const LEASE_KEY = { pk: 'affix-client', sk: 'write-lease' } as const;
 
-/** A release is one small delete; it must not hold the answer back for long. */
+/**
+ * A release is one small delete; it must not hold the answer back for long (it runs after the POST,
+ * inside the safety margin's backstop). A release that times out leaves the lease to expire.
+ */
 export const RELEASE_TIMEOUT_MS = 200;
 
 export interface LeaseWarningLogger {
@@ -55,6 +58,8 @@ export interface DynamoDbWriteLockOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The owner token of each acquisition. */
   token?: () => string;
+  /** Default {@link RELEASE_TIMEOUT_MS}. */
+  releaseTimeoutMs?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -138,7 +143,7 @@ export function createDynamoDbWriteLock(options: DynamoDbWriteLockOptions): Writ
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': { S: owner } },
         }),
-        { abortSignal: AbortSignal.timeout(RELEASE_TIMEOUT_MS) },
+        { abortSignal: AbortSignal.timeout(options.releaseTimeoutMs ?? RELEASE_TIMEOUT_MS) },
       );
     } catch (error) {
       // Not ours any more (it expired and another writer took it), or DynamoDB failed: the lease

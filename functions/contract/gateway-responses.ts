@@ -42,7 +42,7 @@ export interface GatewayProblem {
   readonly when: string;
 }
 
-export const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
+const GATEWAY_PROBLEM_ENTRIES = [
   {
     responseType: 'MISSING_AUTHENTICATION_TOKEN',
     slug: 'missing-signature',
@@ -189,7 +189,12 @@ export const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
     detail: 'API Gateway could not handle the request.',
     when: 'any other 5XX answer of API Gateway',
   },
-];
+] as const satisfies readonly GatewayProblem[];
+
+/** The slugs of API Gateway's answers, as a type (e.g. for the typed client's errors). */
+export type GatewayProblemSlug = (typeof GATEWAY_PROBLEM_ENTRIES)[number]['slug'];
+
+export const GATEWAY_PROBLEMS: readonly GatewayProblem[] = GATEWAY_PROBLEM_ENTRIES;
 
 export function gatewayProblem(responseType: GatewayResponseType): GatewayProblem {
   const found = GATEWAY_PROBLEMS.find((problem) => problem.responseType === responseType);

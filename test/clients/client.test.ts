@@ -9,13 +9,17 @@ import { AwsV4Signer } from 'aws4fetch';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type ClientConfigClientOptions,
+  type ClientConfigErrorSlug,
   createClientConfigClient,
+  GATEWAY_PROBLEMS,
   PROBLEMS,
   type ProblemSlug,
+  RETRYABLE_SLUGS,
 } from '../../clients/index.ts';
 import { toPublicClient } from '../../functions/client-config/masking.ts';
 import { ProblemError, type ProblemOptions } from '../../functions/client-config/problems.ts';
 import { jsonResponse, problemResponse } from '../../functions/client-config/responses.ts';
+import { gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
 import { failure } from './support/failure.ts';
 import {
   type Answer,
@@ -298,6 +302,41 @@ describe('every status of the table surfaces as a typed ClientConfigError', () =
       title: 'New',
       instance: 'i',
     });
+  });
+});
+
+describe("API Gateway's own answers as problem documents (the Gateway Responses)", () => {
+  it.each(GATEWAY_PROBLEMS.map((problem) => [problem.slug, problem] as const))(
+    '%s becomes a ClientConfigError with that slug',
+    async (slug, problem) => {
+      const status = problem.status ?? (problem.responseType === 'DEFAULT_4XX' ? 400 : 500);
+      server.answer(
+        jsonAnswer(status, gatewayProblemDocument(problem, 'gw-request-7'), {
+          'content-type': 'application/problem+json',
+          'x-amzn-RequestId': 'gw-request-7',
+          ...(status === 429 ? { 'retry-after': '3' } : {}),
+        }),
+      );
+      const error = await failure(api().getClient());
+      expect(error).toMatchObject({
+        slug,
+        type: `urn:affix-webhook-config:problem:${slug}`,
+        status,
+        title: problem.title,
+        detail: problem.detail,
+        instance: 'gw-request-7',
+        retryable: slug === 'throttled',
+      });
+      if (status === 429) expect(error.retryAfterSeconds).toBe(3);
+      expect(server.requests).toHaveLength(1);
+    },
+  );
+
+  it('authentication and authorization failures are never retryable; throttling and Affix rate limits are', () => {
+    for (const slug of ['missing-signature', 'invalid-signature', 'expired-credentials', 'access-denied']) {
+      expect(RETRYABLE_SLUGS.has(slug as ClientConfigErrorSlug)).toBe(false);
+    }
+    expect([...RETRYABLE_SLUGS].sort()).toEqual(['gateway-throttled', 'throttled', 'upstream-rate-limited']);
   });
 });
 

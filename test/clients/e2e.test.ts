@@ -1,12 +1,13 @@
 /**
  * The typed client end to end against what `npm start` runs (local/start.ts as a child process: the
  * real handler behind the local API Gateway stand-in, the in-memory Affix sandbox, the local SSM
- * endpoint). The stand-in does not check signatures (IAM is API Gateway's job); the client signs anyway.
+ * endpoint). The stand-in checks the client's SigV4 signature as API Gateway does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClientConfigClient, createClientConfigClient } from '../../clients/index.ts';
+import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import { failure } from './support/failure.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,7 +57,8 @@ beforeAll(async () => {
   api = createClientConfigClient({
     baseUrl: url,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret', sessionToken: 'local-token' },
+    // The rotator: its group may call every route (npm start verifies signatures and grants per group).
+    credentials: LOCAL_IDENTITIES.rotators,
     timeoutMs: 10_000,
   });
 }, 30_000);

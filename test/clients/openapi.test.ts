@@ -24,8 +24,10 @@ import {
   PatchClientRequestSchema,
   ReplaceSecretsRequestSchema,
 } from '../../functions/client-config/schemas.ts';
+import { GATEWAY_PROBLEMS, gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
 import {
   buildOpenApiDocument,
+  gatewayStatusRows,
   OPENAPI_PATH,
   problemType,
   ROUTE_PROBLEMS,
@@ -93,28 +95,37 @@ describe('openapi.json', () => {
     const routed = new Set(Object.values(ROUTE_PROBLEMS).flat());
     for (const slug of UNROUTED_PROBLEMS) expect(routed.has(slug)).toBe(false);
     expect([...routed, ...UNROUTED_PROBLEMS].sort()).toEqual([...SLUGS].sort());
-    expect(doc.components.schemas.ProblemType.oneOf.map((entry: Json) => entry.const)).toEqual(
-      SLUGS.map(problemType),
-    );
+    expect(doc.components.schemas.ProblemType.oneOf.map((entry: Json) => entry.const)).toEqual([
+      ...SLUGS.map(problemType),
+      ...GATEWAY_PROBLEMS.map((problem) => `urn:affix-webhook-config:problem:${problem.slug}`),
+    ]);
   });
 
   it.each(Object.keys(OPERATIONS) as RouteKey[])(
     '%s lists each of its problems under its status, and nothing else',
     (route) => {
       const documented: string[] = [];
+      const gatewayDocumented: string[] = [];
       for (const [status, response] of Object.entries(operationOf(route).responses) as [string, Doc][]) {
         const problem = response.content?.['application/problem+json'];
         if (problem === undefined) continue;
         const [, narrowing] = problem.schema.allOf;
         expect(narrowing.properties.status.const).toBe(Number(status));
         for (const type of narrowing.properties.type.enum as string[]) {
-          const slug = type.replace('urn:affix-webhook-config:problem:', '') as ProblemSlug;
-          expect(PROBLEMS[slug].status).toBe(Number(status));
+          const slug = type.replace('urn:affix-webhook-config:problem:', '');
+          const gateway = GATEWAY_PROBLEMS.find((entry) => entry.slug === slug);
+          expect(gateway?.status ?? PROBLEMS[slug as ProblemSlug].status).toBe(Number(status));
           expect(response.description).toContain(`\`${slug}\``);
-          documented.push(slug);
+          (gateway ? gatewayDocumented : documented).push(slug);
         }
       }
       expect(documented.sort()).toEqual([...ROUTE_PROBLEMS[route]].sort());
+      // Every Gateway Response with a fixed status, answered by API Gateway, under every operation.
+      expect(gatewayDocumented.sort()).toEqual(
+        GATEWAY_PROBLEMS.filter((entry) => entry.status !== undefined)
+          .map((entry) => entry.slug)
+          .sort(),
+      );
     },
   );
 
@@ -130,9 +141,8 @@ describe('openapi.json', () => {
       expect(operation.security).toEqual([{ sigv4: [] }]);
       expect(operation.responses['200'].headers.ETag).toEqual({ $ref: '#/components/headers/ETag' });
       expect(operation.responses['429'].headers['Retry-After']).toBeDefined();
-      expect(operation.responses['403'].content['application/json'].schema).toEqual({
-        $ref: '#/components/schemas/GatewayError',
-      });
+      expect(Object.keys(operation.responses['403'].content)).toEqual(['application/problem+json']);
+      expect(operation.responses['403'].description).toContain('`missing-signature`');
       if (route !== 'GET /client') {
         expect(operation.parameters).toEqual([{ $ref: '#/components/parameters/If-Match' }]);
       }
@@ -332,13 +342,26 @@ describe('the response schemas accept what the handler answers', () => {
     }
   });
 
-  it("GatewayError: API Gateway's message bodies", () => {
-    const validate = validatorFor('GatewayError');
-    expect(validate({ message: 'Missing Authentication Token' })).toBe(true);
-    expect(validate({ Message: 'User: anonymous is not authorized to perform: execute-api:Invoke' })).toBe(
-      true,
-    );
-    expect(validate({ error: 'x' })).toBe(false);
+  it("Problem: API Gateway's Gateway Response documents (from the contract) validate", () => {
+    const validate = validatorFor('Problem');
+    for (const problem of GATEWAY_PROBLEMS.filter((entry) => entry.status !== undefined)) {
+      expect(validate(gatewayProblemDocument(problem, 'req-1')), problem.slug).toBe(true);
+    }
+    expect(doc.components.schemas.GatewayError).toBeUndefined();
+  });
+
+  it("README's status table has exactly the contract's API Gateway rows (scripts/openapi.ts gatewayStatusRows)", () => {
+    const cells = (row: string) =>
+      row
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim())
+        .join(' | ');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const rows = readme
+      .split('\n')
+      .filter((line) => line.startsWith('|') && line.includes('(answered by API Gateway)'));
+    expect(rows.map(cells)).toEqual(gatewayStatusRows().map(cells));
   });
 
   it('builds the same document twice (no timestamps or random order)', () => {

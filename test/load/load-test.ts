@@ -14,6 +14,7 @@ import { runInNewContext } from 'node:vm';
 import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { findLeaks } from '../support/leaks.ts';
+import { signedFetch } from '../support/signed-fetch.ts';
 
 function setting(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -120,7 +121,7 @@ function captureStdout() {
 async function send(stack: LocalStack, planned: Planned, signal: AbortSignal) {
   const headers: Record<string, string> = { ...planned.headers };
   if (planned.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${stack.apiUrl}${planned.path}`, {
+  const response = await signedFetch(`${stack.apiUrl}${planned.path}`, {
     method: planned.method,
     headers,
     body: planned.body === undefined ? undefined : JSON.stringify(planned.body),

@@ -1,15 +1,23 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {
+  type GatewayResponseType,
+  gatewayProblem,
+  gatewayProblemDocument,
+} from '../../functions/contract/gateway-responses.ts';
+import {
   API_GATEWAY_MAX_BODY_BYTES,
   createLambdaContext,
-  LOCAL_IDENTITY,
   type LocalApi,
   type LocalApiOptions,
   localHandlerEnv,
   startLocalApi,
   toApiGatewayEvent,
 } from '../../local/api-gateway.ts';
+import { LOCAL_IDENTITIES } from '../../local/identities.ts';
+import { signedFetch } from '../support/signed-fetch.ts';
+
+const WRITER = LOCAL_IDENTITIES.writers;
 
 function event(overrides: Partial<Parameters<typeof toApiGatewayEvent>[0]> = {}): APIGatewayProxyEvent {
   return toApiGatewayEvent({
@@ -17,7 +25,7 @@ function event(overrides: Partial<Parameters<typeof toApiGatewayEvent>[0]> = {})
     url: '/client',
     headers: { host: '127.0.0.1:3000' },
     body: Buffer.alloc(0),
-    identity: LOCAL_IDENTITY,
+    identity: WRITER.identity,
     requestId: 'req-1',
     ...overrides,
   });
@@ -79,7 +87,7 @@ describe('toApiGatewayEvent', () => {
     expect(empty.isBase64Encoded).toBe(false);
   });
 
-  it('builds a realistic request context with the IAM caller', () => {
+  it('builds a realistic request context with the IAM caller (the signer)', () => {
     const e = event({ method: 'patch', stage: 'dev', requestTimeEpoch: Date.UTC(2025, 3, 9, 12, 34, 56) });
     expect(e.httpMethod).toBe('PATCH');
     expect(e.requestContext).toMatchObject({
@@ -95,13 +103,13 @@ describe('toApiGatewayEvent', () => {
       requestTimeEpoch: Date.UTC(2025, 3, 9, 12, 34, 56),
     });
     expect(e.requestContext.identity).toMatchObject({
-      userArn: 'arn:aws:sts::000000000000:assumed-role/local-developer/local',
-      caller: LOCAL_IDENTITY.caller,
-      user: LOCAL_IDENTITY.caller,
+      userArn: 'arn:aws:sts::000000000000:assumed-role/local-writer/local',
+      caller: 'AROALOCALWRITER:local',
+      user: 'AROALOCALWRITER:local',
       accountId: '000000000000',
+      accessKey: 'local-writer',
       sourceIp: '127.0.0.1',
     });
-    expect(e.requestContext.identity.accessKey).toMatch(/^ASIA/);
     expect(e.requestContext.stage).toBe('dev');
     expect(event().requestContext.stage).toBe('local');
   });
@@ -131,6 +139,14 @@ describe('createLambdaContext', () => {
   });
 });
 
+/** An answer API Gateway gives itself: the contract's problem, status and media type. */
+function expectGatewayProblem(res: Response, responseType: GatewayResponseType): void {
+  const problem = gatewayProblem(responseType);
+  expect(res.status).toBe(problem.status);
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  expect(res.headers.get('cache-control')).toBe('no-store');
+}
+
 async function withApi(
   handler: LocalApiOptions['handler'],
   run: (api: LocalApi) => Promise<void>,
@@ -159,11 +175,15 @@ describe('startLocalApi', () => {
     };
     await withApi(handler, async (api) => {
       expect(api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const res = await fetch(`${api.url}/client?x=1`, {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/json', 'if-match': '"v1"' },
-        body: '{"webhook_uri":null}',
-      });
+      const res = await signedFetch(
+        `${api.url}/client?x=1`,
+        {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json', 'if-match': '"v1"' },
+          body: '{"webhook_uri":null}',
+        },
+        WRITER,
+      );
       expect(res.status).toBe(201);
       expect(res.headers.get('etag')).toBe('"v2"');
       expect(res.headers.get('x-count')).toBe('3');
@@ -174,7 +194,7 @@ describe('startLocalApi', () => {
       expect(seen.event?.resource).toBe('/client');
       expect(seen.event?.queryStringParameters).toEqual({ x: '1' });
       expect(seen.event?.headers['if-match']).toBe('"v1"');
-      expect(seen.event?.requestContext.identity.userArn).toBe(LOCAL_IDENTITY.userArn);
+      expect(seen.event?.requestContext.identity.userArn).toBe(WRITER.identity.userArn);
       expect(res.headers.get('x-amzn-requestid')).toBe(seen.event?.requestContext.requestId);
       expect(seen.context?.awsRequestId).toBe(seen.event?.requestContext.requestId);
       expect(seen.context?.getRemainingTimeInMillis()).toBeGreaterThan(0);
@@ -188,8 +208,8 @@ describe('startLocalApi', () => {
       return { statusCode: 204, body: '' };
     };
     await withApi(handler, async (api) => {
-      await fetch(`${api.url}/client`);
-      await fetch(`${api.url}/client`);
+      await signedFetch(`${api.url}/client`);
+      await signedFetch(`${api.url}/client`);
       expect(new Set(ids).size).toBe(2);
       expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/);
     });
@@ -202,16 +222,20 @@ describe('startLocalApi', () => {
       received = e;
       return { statusCode: 200, isBase64Encoded: true, body: bytes.toString('base64') };
     };
-    await withApi(handler, async (api) => {
-      const res = await fetch(`${api.url}/blob`, { method: 'POST', body: Buffer.from([0xc3, 0x28]) });
-      expect(Buffer.from(await res.arrayBuffer())).toEqual(bytes);
-      expect(res.headers.get('content-type')).toBe('application/json');
-      expect(received?.isBase64Encoded).toBe(true);
-      expect(Buffer.from(received?.body ?? '', 'base64')).toEqual(Buffer.from([0xc3, 0x28]));
-    });
+    await withApi(
+      handler,
+      async (api) => {
+        const res = await fetch(`${api.url}/blob`, { method: 'POST', body: Buffer.from([0xc3, 0x28]) });
+        expect(Buffer.from(await res.arrayBuffer())).toEqual(bytes);
+        expect(res.headers.get('content-type')).toBe('application/json');
+        expect(received?.isBase64Encoded).toBe(true);
+        expect(Buffer.from(received?.body ?? '', 'base64')).toEqual(Buffer.from([0xc3, 0x28]));
+      },
+      { testOnlyIdentity: WRITER.identity },
+    );
   });
 
-  it('identity null reaches the handler as an event without a caller', async () => {
+  it('testOnlyIdentity null reaches the handler unsigned, as an event without a caller', async () => {
     let userArn: string | null | undefined;
     const handler = async (e: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
       userArn = e.requestContext.identity.userArn;
@@ -223,11 +247,11 @@ describe('startLocalApi', () => {
         expect((await fetch(`${api.url}/client`)).status).toBe(403);
         expect(userArn).toBeNull();
       },
-      { identity: null },
+      { testOnlyIdentity: null },
     );
   });
 
-  it('answers 502 like API Gateway when the handler throws, and reports it', async () => {
+  it('answers integration-failure like the Gateway Response when the handler throws, and reports it', async () => {
     const errors: string[] = [];
     const handler = async (): Promise<APIGatewayProxyResult> => {
       throw new Error('boom');
@@ -235,19 +259,22 @@ describe('startLocalApi', () => {
     await withApi(
       handler,
       async (api) => {
-        const res = await fetch(`${api.url}/client`);
-        expect(res.status).toBe(502);
-        expect(await res.json()).toEqual({ message: 'Internal server error' });
-        expect(errors).toEqual([`handler threw:${res.headers.get('x-amzn-requestid')}`]);
+        const res = await signedFetch(`${api.url}/client`);
+        const requestId = res.headers.get('x-amzn-requestid') ?? '';
+        expectGatewayProblem(res, 'INTEGRATION_FAILURE');
+        expect(await res.json()).toEqual(
+          gatewayProblemDocument(gatewayProblem('INTEGRATION_FAILURE'), requestId),
+        );
+        expect(errors).toEqual([`handler threw:${requestId}`]);
       },
       { onError: (message, _error, requestId) => errors.push(`${message}:${requestId}`) },
     );
   });
 
-  it('answers 502 for a malformed proxy result or a timeout', async () => {
+  it('answers integration-failure for a malformed proxy result, integration-timeout for a timeout', async () => {
     const malformed = async () => ({ status: 200 }) as unknown as APIGatewayProxyResult;
     await withApi(malformed, async (api) => {
-      expect((await fetch(`${api.url}/client`)).status).toBe(502);
+      expectGatewayProblem(await signedFetch(`${api.url}/client`), 'INTEGRATION_FAILURE');
     });
     const badHeader = async (): Promise<APIGatewayProxyResult> => ({
       statusCode: 200,
@@ -255,8 +282,8 @@ describe('startLocalApi', () => {
       body: '{}',
     });
     await withApi(badHeader, async (api) => {
-      const res = await fetch(`${api.url}/client`);
-      expect(res.status).toBe(502);
+      const res = await signedFetch(`${api.url}/client`);
+      expectGatewayProblem(res, 'INTEGRATION_FAILURE');
       expect(res.headers.get('x-bad')).toBeNull();
     });
     const slow = () => new Promise<APIGatewayProxyResult>(() => {});
@@ -264,15 +291,15 @@ describe('startLocalApi', () => {
       slow,
       async (api) => {
         const started = performance.now();
-        const res = await fetch(`${api.url}/client`);
-        expect(res.status).toBe(502);
+        const res = await signedFetch(`${api.url}/client`);
+        expectGatewayProblem(res, 'INTEGRATION_TIMEOUT');
         expect(performance.now() - started).toBeGreaterThanOrEqual(90);
       },
       { timeoutMs: 100 },
     );
   });
 
-  it('answers 413 above the payload limit without calling the handler', async () => {
+  it('answers request-too-large above the payload limit without calling the handler', async () => {
     let calls = 0;
     const handler = async (): Promise<APIGatewayProxyResult> => {
       calls += 1;
@@ -281,10 +308,15 @@ describe('startLocalApi', () => {
     await withApi(
       handler,
       async (api) => {
-        const big = await fetch(`${api.url}/client`, { method: 'PUT', body: 'x'.repeat(2048) });
-        expect(big.status).toBe(413);
-        expect(await big.json()).toHaveProperty('message');
-        const small = await fetch(`${api.url}/client`, { method: 'PUT', body: 'x'.repeat(1024) });
+        const big = await signedFetch(`${api.url}/client/secrets`, { method: 'PUT', body: 'x'.repeat(2048) });
+        expectGatewayProblem(big, 'REQUEST_TOO_LARGE');
+        expect(((await big.json()) as { instance: string }).instance).toBe(
+          big.headers.get('x-amzn-requestid'),
+        );
+        const small = await signedFetch(`${api.url}/client/secrets`, {
+          method: 'PUT',
+          body: 'x'.repeat(1024),
+        });
         expect(small.status).toBe(200);
         expect(calls).toBe(1);
       },
@@ -312,7 +344,7 @@ describe('startLocalApi', () => {
       });
       const res = await fetch(`${api.url}/client`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
       expect(API_GATEWAY_MAX_BODY_BYTES).toBe(10 * 1024 * 1024);
-      expect(res.status).toBe(413);
+      expectGatewayProblem(res, 'REQUEST_TOO_LARGE');
       expect(calls).toBe(0);
     });
   });

@@ -12,6 +12,8 @@ import {
   SANDBOX_DEFAULTS,
   startAffixSandbox,
 } from '../../local/affix-sandbox.ts';
+import { LOCAL_IDENTITIES } from '../../local/identities.ts';
+import { signedFetch } from '../support/signed-fetch.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -109,7 +111,7 @@ function startStack(env: Record<string, string>): Promise<Started> {
 }
 
 async function callFake(apiUrl: string): Promise<{ atLoad: AtLoad; userArn: string; resource: string }> {
-  const res = await fetch(`${apiUrl}/client`);
+  const res = await signedFetch(`${apiUrl}/client`, {}, LOCAL_IDENTITIES.readers);
   expect(res.status).toBe(200);
   return (await res.json()) as { atLoad: AtLoad; userArn: string; resource: string };
 }
@@ -158,7 +160,11 @@ describe('local/start.ts as a child process', () => {
       secretInEnv: false,
     });
     expect(seen.atLoad.AFFIX_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(seen.userArn).toBe('arn:aws:sts::000000000000:assumed-role/local-developer/local');
+    // npm start verifies signatures: the caller is the signer, and unsigned requests never reach the handler.
+    expect(seen.userArn).toBe('arn:aws:sts::000000000000:assumed-role/local-reader/local');
+    const unsigned = await fetch(`${stack.apiUrl}/client`);
+    expect(unsigned.status).toBe(403);
+    expect(((await unsigned.json()) as { type: string }).type).toMatch(/:missing-signature$/);
     expect(seen.resource).toBe('/client');
 
     // SSM holds the sandbox credentials, and they authenticate against the sandbox the handler uses.
@@ -184,8 +190,18 @@ describe('local/start.ts as a child process', () => {
     expect(await listTables(seen.atLoad.AWS_ENDPOINT_URL_DYNAMODB)).toEqual([seen.atLoad.STATE_TABLE_NAME]);
     expect(stack.output()).toContain(seen.atLoad.AWS_ENDPOINT_URL_DYNAMODB);
 
-    expect(stack.output()).toContain(`curl -si ${stack.apiUrl}/client`);
     expect(stack.output()).toContain('PUT');
+    const sigv4 = 'curl --aws-sigv4 "aws:amz:us-east-1:execute-api"';
+    expect(stack.output()).toContain(
+      `${sigv4} --user local-reader:local-reader-secret -si ${stack.apiUrl}/client`,
+    );
+    expect(stack.output()).toContain(
+      `${sigv4} --user local-writer:local-writer-secret -si -X PATCH ${stack.apiUrl}/client`,
+    );
+    expect(stack.output()).toContain(
+      `${sigv4} --user local-rotator:local-rotator-secret -si -X PUT ${stack.apiUrl}/client/secrets`,
+    );
+    expect(stack.output()).toContain('local-verifier:local-verifier-secret');
     expect(stack.output()).toMatch(/if-match/i);
 
     stack.child.kill('SIGTERM');
