@@ -59,14 +59,6 @@ export class InvokePolicyError extends Error {
   override readonly name = 'InvokePolicyError';
 }
 
-export function hasAllowedPrincipals(principals: AllowedPrincipals): boolean {
-  return (
-    principals.accountIds.length > 0 ||
-    principals.roleArns.length > 0 ||
-    principals.organizationId !== undefined
-  );
-}
-
 /** The principals of several groups together, each listed once. */
 export function unionOf(principals: readonly AllowedPrincipals[]): {
   accountIds: string[];
