@@ -1,80 +1,112 @@
 /**
- * The API's resource policy: who may call `execute-api:Invoke`.
+ * The API's resource policy: who may call which route (`execute-api:Invoke`), derived from the
+ * contract's route table and the stage's principals per caller group.
  *
- * With AWS_IAM authorization a same-account principal whose own IAM policy allows the call gets in
- * unless the resource policy explicitly denies it, so an allow list alone is not enough. The policy
- * therefore pairs the allow statements with an explicit deny for every principal that matches none
- * of the configured accounts, roles or organization; with nothing configured it denies everybody.
- * A PRIVATE API also denies any request that does not come through one of its VPC endpoints.
+ * With AWS_IAM authorization a principal of the API's own account gets in when EITHER the resource
+ * policy OR its own IAM policy allows the call. An Allow per group therefore cannot keep a route to
+ * its groups: a same-account role whose IAM policy allows `execute-api:Invoke *` would get in
+ * anyway. So, besides an Allow for each group on exactly its routes, every route carries an explicit
+ * Deny for every principal outside that route's groups; an explicit deny wins over any allow, so the
+ * grant holds whatever the caller's own policy says. One more deny covers everybody named in no
+ * group (any method, also one added outside this code), and a PRIVATE API denies any request that
+ * does not come through one of its VPC endpoints. With nobody configured the policy denies everybody.
+ *
+ * API Gateway stores at most 8 KiB of resource policy: {@link assertPolicyFits} refuses, at synth,
+ * a stage whose policy could exceed it.
  *
  * @example
- * const policy = invokePolicy({ accountIds: ['111111111111'], roleArns: [] }, ['GET/client']);
+ * const policy = invokePolicy({ ...NO_CALLERS, readers: { accountIds: ['111111111111'], roleArns: [] } });
  */
 import {
   AccountPrincipal,
   AnyPrincipal,
   ArnPrincipal,
   Effect,
+  type IPrincipal,
   OrganizationPrincipal,
   PolicyDocument,
   PolicyStatement,
 } from 'aws-cdk-lib/aws-iam';
-import type { AllowedPrincipals } from './stages.ts';
+import {
+  CALLER_GROUPS,
+  type CallerGroup,
+  ROUTES,
+  type RouteDefinition,
+  routeDefinition,
+  routeKeyOf,
+  routesForGroup,
+} from '../functions/contract/routes.ts';
+import type { AllowedPrincipals, CallerPrincipals } from './stages.ts';
 
 /** Every method of every stage of this API. */
 export const ANY_METHOD = 'execute-api:/*';
 
-/** `execute-api:/*\/GET/client` for the route `GET /client`. */
-export function methodResource(method: string, path: string): string {
-  return `execute-api:/*/${method}${path}`;
+/** API Gateway's limit on the size of a REST API's resource policy. */
+export const API_POLICY_LIMIT_BYTES = 8_192;
+
+/**
+ * The longest prefix API Gateway can put in place of `execute-api:/` when it stores the policy
+ * (partition, region, account and API id at their longest), for a size estimate on the safe side.
+ */
+const LONGEST_EXPANDED_PREFIX = 'arn:aws-iso-b:execute-api:ap-southeast-5:123456789012:abcdefghij/';
+
+/** `execute-api:/*\/GET/client` for the route `GET /client`: any stage of this API. */
+export function methodResource(route: Pick<RouteDefinition, 'method' | 'path'>): string {
+  return `execute-api:/*/${route.method}${route.path}`;
 }
 
-export function hasAllowedPrincipals(principals: AllowedPrincipals): boolean {
-  return (
-    principals.accountIds.length > 0 ||
-    principals.roleArns.length > 0 ||
-    principals.organizationId !== undefined
-  );
+export class InvokePolicyError extends Error {
+  override readonly name = 'InvokePolicyError';
+}
+
+/** The principals of several groups together, each listed once. */
+export function unionOf(principals: readonly AllowedPrincipals[]): {
+  accountIds: string[];
+  roleArns: string[];
+  organizationIds: string[];
+} {
+  const distinct = (values: Iterable<string>) => [...new Set(values)].sort();
+  return {
+    accountIds: distinct(principals.flatMap((p) => p.accountIds)),
+    roleArns: distinct(principals.flatMap((p) => p.roleArns)),
+    organizationIds: distinct(principals.flatMap((p) => (p.organizationId ? [p.organizationId] : []))),
+  };
 }
 
 /**
- * @param principals who may call
- * @param methodResources `execute-api:/...` ARNs of the methods they may call
+ * @param callers principals per caller group
  * @param vpcEndpointIds when non-empty, requests must come through one of these endpoints
  */
 export function invokePolicy(
-  principals: AllowedPrincipals,
-  methodResources: readonly string[],
+  callers: CallerPrincipals,
   vpcEndpointIds: readonly string[] = [],
 ): PolicyDocument {
   const statements: PolicyStatement[] = [];
-  const named = [
-    ...principals.accountIds.map((id) => new AccountPrincipal(id)),
-    ...principals.roleArns.map((arn) => new ArnPrincipal(arn)),
-  ];
-  if (named.length > 0) {
+  const everybody = unionOf(CALLER_GROUPS.map((group) => callers[group]));
+  if (isEmpty(everybody)) {
     statements.push(
       new PolicyStatement({
-        sid: 'AllowConfiguredPrincipals',
-        effect: Effect.ALLOW,
-        principals: named,
+        sid: 'DenyEveryoneNoPrincipalsConfigured',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
         actions: ['execute-api:Invoke'],
-        resources: [...methodResources],
+        resources: [ANY_METHOD],
       }),
     );
+  } else {
+    for (const group of CALLER_GROUPS) statements.push(...allowGroup(group, callers[group]));
+    for (const route of ROUTES) {
+      const groups = routeDefinition(routeKeyOf(route)).groups;
+      statements.push(
+        denyOutside(
+          `Deny${sidPart(routeKeyOf(route))}OutsideItsGroups`,
+          unionOf(groups.map((group) => callers[group])),
+          methodResource(route),
+        ),
+      );
+    }
+    statements.push(denyOutside('DenyEveryoneInNoGroup', everybody, ANY_METHOD));
   }
-  if (principals.organizationId !== undefined) {
-    statements.push(
-      new PolicyStatement({
-        sid: 'AllowOrganization',
-        effect: Effect.ALLOW,
-        principals: [new OrganizationPrincipal(principals.organizationId)],
-        actions: ['execute-api:Invoke'],
-        resources: [...methodResources],
-      }),
-    );
-  }
-  statements.push(denyEveryoneElse(principals));
   if (vpcEndpointIds.length > 0) {
     statements.push(
       new PolicyStatement({
@@ -87,37 +119,104 @@ export function invokePolicy(
       }),
     );
   }
-  return new PolicyDocument({ statements });
+  const policy = new PolicyDocument({ statements });
+  assertPolicyFits(policy);
+  return policy;
 }
 
-/** Denies a caller unless it matches a configured account, role or organization (all, if none). */
-function denyEveryoneElse(principals: AllowedPrincipals): PolicyStatement {
-  if (!hasAllowedPrincipals(principals)) {
-    return new PolicyStatement({
-      sid: 'DenyEveryoneNoPrincipalsConfigured',
-      effect: Effect.DENY,
-      principals: [new AnyPrincipal()],
-      actions: ['execute-api:Invoke'],
-      resources: [ANY_METHOD],
-    });
+/** The Allow statements of one group: its accounts and roles, and its organization, on its routes. */
+function allowGroup(group: CallerGroup, principals: AllowedPrincipals): PolicyStatement[] {
+  const resources = routesForGroup(group).map((key) => methodResource(routeDefinition(key)));
+  // A group without routes (verifiers, until their routes exist) is allowed nothing.
+  if (resources.length === 0) return [];
+  const statements: PolicyStatement[] = [];
+  const named: IPrincipal[] = [
+    ...principals.accountIds.map((id) => new AccountPrincipal(id)),
+    ...principals.roleArns.map((arn) => new ArnPrincipal(arn)),
+  ];
+  const sid = `Allow${sidPart(group)}`;
+  if (named.length > 0) {
+    statements.push(
+      new PolicyStatement({
+        sid,
+        effect: Effect.ALLOW,
+        principals: named,
+        actions: ['execute-api:Invoke'],
+        resources,
+      }),
+    );
   }
-  // Conditions are ANDed: the deny applies only when the caller matches none of the lists.
-  // For a caller outside any organization aws:PrincipalOrgID is absent, and StringNotEquals
-  // on an absent key is true, so such a caller is still denied unless an account or role matches.
-  const stringNotEquals: Record<string, string | string[]> = {};
-  if (principals.accountIds.length > 0) stringNotEquals['aws:PrincipalAccount'] = [...principals.accountIds];
-  if (principals.organizationId !== undefined)
-    stringNotEquals['aws:PrincipalOrgID'] = principals.organizationId;
-  const conditions: Record<string, Record<string, string | string[]>> = {};
+  if (principals.organizationId !== undefined) {
+    statements.push(
+      new PolicyStatement({
+        sid: `${sid}Organization`,
+        effect: Effect.ALLOW,
+        principals: [new OrganizationPrincipal(principals.organizationId)],
+        actions: ['execute-api:Invoke'],
+        resources,
+      }),
+    );
+  }
+  return statements;
+}
+
+/**
+ * Denies `resource` to every caller that matches none of `allowed` (everybody, if it is empty).
+ *
+ * The conditions are ANDed, so the deny applies only when the caller is in none of the lists. A
+ * caller outside any organization has no `aws:PrincipalOrgID`, and a negated operator on an absent
+ * key is true, so such a caller is still denied unless its account or role matches.
+ */
+function denyOutside(sid: string, allowed: ReturnType<typeof unionOf>, resource: string): PolicyStatement {
+  const stringNotEquals: Record<string, string[]> = {};
+  if (allowed.accountIds.length > 0) stringNotEquals['aws:PrincipalAccount'] = allowed.accountIds;
+  if (allowed.organizationIds.length > 0) stringNotEquals['aws:PrincipalOrgID'] = allowed.organizationIds;
+  const conditions: Record<string, Record<string, string[]>> = {};
   if (Object.keys(stringNotEquals).length > 0) conditions.StringNotEquals = stringNotEquals;
-  if (principals.roleArns.length > 0)
-    conditions.ArnNotLike = { 'aws:PrincipalArn': [...principals.roleArns] };
+  if (allowed.roleArns.length > 0) conditions.ArnNotLike = { 'aws:PrincipalArn': allowed.roleArns };
   return new PolicyStatement({
-    sid: 'DenyEveryoneElse',
+    sid,
     effect: Effect.DENY,
     principals: [new AnyPrincipal()],
     actions: ['execute-api:Invoke'],
-    resources: [ANY_METHOD],
-    conditions,
+    resources: [resource],
+    ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
   });
+}
+
+function isEmpty(principals: ReturnType<typeof unionOf>): boolean {
+  return (
+    principals.accountIds.length === 0 &&
+    principals.roleArns.length === 0 &&
+    principals.organizationIds.length === 0
+  );
+}
+
+/** `GET /client/secrets` -> `GetClientSecrets`: Sids allow only letters and digits. */
+function sidPart(text: string): string {
+  return text
+    .split(/[^A-Za-z0-9]+/)
+    .filter((word) => word.length > 0)
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase())
+    .join('');
+}
+
+/**
+ * A size estimate on the safe side: the JSON with every `execute-api:/` expanded to the longest
+ * ARN prefix and every unresolved token (the partition of an account principal) at its encoded,
+ * longer-than-real length.
+ */
+export function estimatedPolicyBytes(policy: PolicyDocument): number {
+  const json = JSON.stringify(policy.toJSON()).replaceAll('execute-api:/', LONGEST_EXPANDED_PREFIX);
+  return Buffer.byteLength(json, 'utf8');
+}
+
+/** @throws InvokePolicyError when the policy could exceed {@link API_POLICY_LIMIT_BYTES}. */
+export function assertPolicyFits(policy: PolicyDocument): void {
+  const bytes = estimatedPolicyBytes(policy);
+  if (bytes > API_POLICY_LIMIT_BYTES) {
+    throw new InvokePolicyError(
+      `The API resource policy would be about ${bytes} bytes, over API Gateway's ${API_POLICY_LIMIT_BYTES}: name fewer roles (grant an account or the organization instead), or fewer groups per principal`,
+    );
+  }
 }

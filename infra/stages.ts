@@ -9,24 +9,48 @@
  * const stage = resolveStage(app.node.tryGetContext('stage')); // 'dev' | 'prod', or throws
  * const config = stages[stage];
  * config.parameters.clientSecret; // '/affix/dev/client-secret'
+ * config.callers.rotators.roleArns; // who may call every route, PUT /client/secrets included
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CALLER_GROUPS, type CallerGroup } from '../functions/contract/routes.ts';
 
 export const STAGES = ['dev', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];
 
-/** Who may call the API. Every list may be empty; with nothing configured nobody can call. */
+/** The principals of one caller group. Every list may be empty. */
 export interface AllowedPrincipals {
   /**
-   * 12-digit account IDs. Any IAM principal of such an account may call, provided its own IAM
-   * policy allows `execute-api:Invoke` on the API (see infra/README.md).
+   * 12-digit account IDs. Any IAM principal of such an account may call the group's routes,
+   * provided its own IAM policy allows `execute-api:Invoke` on them (see infra/README.md).
    */
   readonly accountIds: readonly string[];
-  /** IAM role ARNs (`arn:aws:iam::<account>:role/<path/name>`) that may call. */
+  /**
+   * IAM role ARNs (`arn:aws:iam::<account>:role/<path/name>`) that may call the group's routes. A
+   * role of the API's own account needs no IAM policy of its own; a role of another account does.
+   */
   readonly roleArns: readonly string[];
-  /** An AWS Organizations ID (`o-...`): every principal of the organization may call. */
+  /**
+   * An AWS Organizations ID (`o-...`): every principal of the organization may call the group's
+   * routes (those of the API's own account even without an IAM policy of their own).
+   */
   readonly organizationId?: string;
 }
+
+/**
+ * Principals per caller group (`functions/contract/routes.ts` says which routes each group may
+ * call). A caller named in no group is denied every route, whatever its own IAM policy says; with
+ * nothing configured nobody can call.
+ */
+export type CallerPrincipals = Readonly<Record<CallerGroup, AllowedPrincipals>>;
+
+/** Nobody in any group: the API denies every caller. */
+const NOBODY: AllowedPrincipals = { accountIds: [], roleArns: [] };
+export const NO_CALLERS: CallerPrincipals = {
+  readers: NOBODY,
+  writers: NOBODY,
+  rotators: NOBODY,
+  verifiers: NOBODY,
+};
 
 export type PowertoolsLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -42,13 +66,24 @@ export interface StageConfig {
    * SSM parameter NAMES holding the Affix client credentials; the stack reads them, it never
    * creates them (infra/README.md shows how to put them).
    */
-  readonly parameters: { readonly clientId: string; readonly clientSecret: string };
+  readonly parameters: {
+    readonly clientId: string;
+    readonly clientSecret: string;
+    /** SecureString with the ETag HMAC key, base64 of at least 32 random bytes (`ETAG_KEY_PARAMETER`). */
+    readonly etagKey: string;
+  };
   /**
-   * Key ARN of the customer managed KMS key that encrypts the SecureString parameter(s). Leave it
+   * Key ARN of the customer managed KMS key that encrypts the SecureString parameters. Leave it
    * out when they use the AWS managed key `alias/aws/ssm` (no KMS permission is needed then).
    */
   readonly parameterKmsKeyArn?: string;
-  readonly allowedPrincipals: AllowedPrincipals;
+  /** Who may call which routes: principals per caller group. */
+  readonly callers: CallerPrincipals;
+  /**
+   * The state table (`STATE_TABLE_NAME`: write leases, later shared state). Point-in-time recovery,
+   * and deletion protection with a retain policy, are per stage.
+   */
+  readonly stateTable: { readonly pointInTimeRecovery: boolean; readonly deletionProtection: boolean };
   /** API Gateway stage throttling: steady requests per second and burst. */
   readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
   /** Retention of the function's log group and the API's access and execution logs. */
@@ -79,8 +114,10 @@ export function stageDefaults(stage: Stage): Omit<StageConfig, 'affixBaseUrl'> {
     parameters: {
       clientId: `/affix/${stage}/client-id`,
       clientSecret: `/affix/${stage}/client-secret`,
+      etagKey: `/affix/${stage}/etag-key`,
     },
-    allowedPrincipals: { accountIds: [], roleArns: [] },
+    callers: NO_CALLERS,
+    stateTable: { pointInTimeRecovery: false, deletionProtection: false },
     throttling: { rateLimit: 5, burstLimit: 10 },
     logRetention: RetentionDays.ONE_MONTH,
     credentialsMaxAgeSeconds: 300,
@@ -96,19 +133,24 @@ export const stages: Record<Stage, StageConfig> = {
   dev: {
     ...stageDefaults('dev'),
     affixBaseUrl: 'https://dev.api.affixapi.com',
-    // PLACEHOLDER: nobody may call until principals are listed here, for example
-    //   accountIds: ['111111111111'],
-    //   roleArns: ['arn:aws:iam::111111111111:role/webhook-config-admin'],
-    //   organizationId: 'o-a1b2c3d4e5',
-    allowedPrincipals: { accountIds: [], roleArns: [] },
+    // PLACEHOLDER: nobody may call until principals are listed per group, for example
+    //   callers: {
+    //     ...NO_CALLERS,
+    //     readers: { accountIds: ['111111111111'], roleArns: [], organizationId: 'o-a1b2c3d4e5' },
+    //     writers: { accountIds: [], roleArns: ['arn:aws:iam::111111111111:role/webhook-admin'] },
+    //     rotators: { accountIds: [], roleArns: ['arn:aws:iam::111111111111:role/secret-rotation'] },
+    //   },
+    callers: NO_CALLERS,
     logRetention: RetentionDays.TWO_WEEKS,
     // PLACEHOLDER: alarmEmail: 'platform-alerts@example.com',
   },
   prod: {
     ...stageDefaults('prod'),
     affixBaseUrl: 'https://api.affixapi.com',
-    // PLACEHOLDER: nobody may call until principals are listed here (see dev for the shape).
-    allowedPrincipals: { accountIds: [], roleArns: [] },
+    // PLACEHOLDER: nobody may call until principals are listed per group (see dev for the shape).
+    callers: NO_CALLERS,
+    // Leases are short-lived, but later state (the shared read cache) is worth restoring.
+    stateTable: { pointInTimeRecovery: true, deletionProtection: true },
     // PLACEHOLDER: env: { account: '222222222222', region: 'eu-west-1' }, to pin prod to its account.
     // PLACEHOLDER: parameterKmsKeyArn: 'arn:aws:kms:eu-west-1:222222222222:key/<key-id>',
     // PLACEHOLDER: alarmEmail: 'platform-alerts@example.com',
@@ -170,10 +212,42 @@ function isHttpsBaseUrl(value: string): boolean {
 
 const isPositiveInteger = (value: number) => Number.isInteger(value) && value > 0;
 
+function callerProblems(callers: CallerPrincipals): string[] {
+  const problems: string[] = [];
+  const unknown = Object.keys(callers).filter(
+    (group) => !(CALLER_GROUPS as readonly string[]).includes(group),
+  );
+  if (unknown.length > 0) {
+    problems.push(
+      `callers: unknown group(s) ${unknown.join(', ')}; the groups are ${CALLER_GROUPS.join(', ')}`,
+    );
+  }
+  for (const group of CALLER_GROUPS) {
+    const principals = callers[group];
+    if (principals === undefined) {
+      problems.push(`callers.${group} is missing (use { accountIds: [], roleArns: [] } for nobody)`);
+      continue;
+    }
+    for (const id of principals.accountIds) {
+      if (!ACCOUNT_ID.test(id))
+        problems.push(`callers.${group}.accountIds: ${id} is not a 12-digit account ID`);
+    }
+    for (const arn of principals.roleArns) {
+      if (!ROLE_ARN.test(arn)) problems.push(`callers.${group}.roleArns: ${arn} is not an IAM role ARN`);
+    }
+    if (principals.organizationId !== undefined && !ORGANIZATION_ID.test(principals.organizationId)) {
+      problems.push(
+        `callers.${group}.organizationId ${principals.organizationId} is not an organization ID (o-...)`,
+      );
+    }
+  }
+  return problems;
+}
+
 /** Every problem of one stage entry, in words; empty when the entry is valid. */
 export function stageConfigProblems(config: StageConfig): string[] {
   const problems: string[] = [];
-  const { env, parameters, allowedPrincipals: principals, throttling, upstream, alarms } = config;
+  const { env, parameters, callers, throttling, upstream, alarms } = config;
   if (env !== undefined) {
     if (!ACCOUNT_ID.test(env.account))
       problems.push(`env.account ${env.account} is not a 12-digit account ID`);
@@ -189,26 +263,15 @@ export function stageConfigProblems(config: StageConfig): string[] {
       problems.push(`parameters.${key} ${name} must be an SSM parameter name starting with /`);
     }
   }
-  if (parameters.clientId === parameters.clientSecret) {
-    problems.push('parameters.clientId and parameters.clientSecret must differ');
+  if (new Set(Object.values(parameters)).size !== Object.values(parameters).length) {
+    problems.push('parameters.clientId, parameters.clientSecret and parameters.etagKey must all differ');
   }
   if (config.parameterKmsKeyArn !== undefined && !KMS_KEY_ARN.test(config.parameterKmsKeyArn)) {
     problems.push(
       'parameterKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias',
     );
   }
-  for (const id of principals.accountIds) {
-    if (!ACCOUNT_ID.test(id))
-      problems.push(`allowedPrincipals.accountIds: ${id} is not a 12-digit account ID`);
-  }
-  for (const arn of principals.roleArns) {
-    if (!ROLE_ARN.test(arn)) problems.push(`allowedPrincipals.roleArns: ${arn} is not an IAM role ARN`);
-  }
-  if (principals.organizationId !== undefined && !ORGANIZATION_ID.test(principals.organizationId)) {
-    problems.push(
-      `allowedPrincipals.organizationId ${principals.organizationId} is not an organization ID (o-...)`,
-    );
-  }
+  problems.push(...callerProblems(callers));
   if (!(throttling.rateLimit > 0) || !isPositiveInteger(throttling.burstLimit)) {
     problems.push('throttling needs a rateLimit above 0 and a whole burstLimit above 0');
   }

@@ -1,20 +1,31 @@
 /**
- * One environment of the proxy: an IAM-authorized REST API in front of the client-config function,
- * the function's least-privilege access to the two SSM parameters, and the alarms that page us.
+ * One environment of the proxy: an IAM-authorized REST API in front of the client-config function
+ * with per-route grants for each caller group, a function only API Gateway may invoke, the state
+ * table, the function's least-privilege access to its SSM parameters and the table, API Gateway's
+ * own answers as problem documents, and the alarms that page us.
  *
- * The stack reads the Affix credentials' parameters at run time; it never creates secret values.
+ * The stack reads the parameters at run time; it never creates secret values.
  *
  * @example
  * const app = new App();
  * new WebhookConfigStack(app, stackNameFor('dev'), { stage: 'dev', config: stages.dev });
  */
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
   AuthorizationType,
+  AwsIntegration,
   EndpointType,
-  LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RestApi,
@@ -28,14 +39,18 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
 import { Effect, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnResourcePolicy } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../functions/contract/routes.ts';
-import { invokePolicy, methodResource } from './invoke-policy.ts';
+import { functionInvokePolicy } from './function-policy.ts';
+import { addGatewayResponses } from './gateway-responses.ts';
+import { invokePolicy } from './invoke-policy.ts';
 import {
   CLIENT_CONFIG_ENTRY,
   CLIENT_CONFIG_TIMEOUT,
@@ -50,6 +65,17 @@ import { type Stage, type StageConfig, validateStageConfig } from './stages.ts';
 /** The routes of the API (every one `AWS_IAM`), from the contract. */
 export { ROUTES };
 
+/** The state table's key and TTL attributes (the handler's contract, issue 9). */
+export const STATE_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'ttl' } as const;
+
+/** Exactly the item actions the write lock needs: no query, scan, batch or index access. */
+export const STATE_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
 /** Alarm evaluation period. */
 export const ALARM_PERIOD = Duration.minutes(5);
 
@@ -57,13 +83,22 @@ export function stackNameFor(stage: Stage): string {
   return `AffixWebhookConfig-${stage}`;
 }
 
-/** The handler's environment, from the stage configuration (the handler's contract). */
-export function functionEnvironment(stage: Stage, config: StageConfig): Record<string, string> {
+/**
+ * The handler's environment, from the stage configuration and the state table's name (the
+ * handler's contract).
+ */
+export function functionEnvironment(
+  stage: Stage,
+  config: StageConfig,
+  stateTableName: string,
+): Record<string, string> {
   return {
     STAGE: stage,
     AFFIX_BASE_URL: config.affixBaseUrl,
     AFFIX_CLIENT_ID_PARAMETER: config.parameters.clientId,
     AFFIX_CLIENT_SECRET_PARAMETER: config.parameters.clientSecret,
+    ETAG_KEY_PARAMETER: config.parameters.etagKey,
+    STATE_TABLE_NAME: stateTableName,
     CREDENTIALS_MAX_AGE_SECONDS: String(config.credentialsMaxAgeSeconds),
     UPSTREAM_ATTEMPT_TIMEOUT_MS: String(config.upstream.attemptTimeoutMs),
     UPSTREAM_DEADLINE_MS: String(config.upstream.deadlineMs),
@@ -82,6 +117,8 @@ export interface WebhookConfigStackProps extends Omit<StackProps, 'env' | 'termi
 export class WebhookConfigStack extends Stack {
   readonly api: RestApi;
   readonly clientConfig: ServiceFunction;
+  readonly stateTable: Table;
+  readonly functionPolicy: CfnResourcePolicy;
   readonly alarmTopic: Topic;
   readonly alarms: Readonly<Record<string, Alarm>>;
 
@@ -97,17 +134,20 @@ export class WebhookConfigStack extends Stack {
     Tags.of(this).add('service', SERVICE_NAME);
     Tags.of(this).add('stage', stage);
 
+    this.stateTable = this.createStateTable(config);
     this.clientConfig = new ServiceFunction(this, 'ClientConfig', {
       entry: props.entry ?? CLIENT_CONFIG_ENTRY,
       description: `Reads and updates our Affix API client (${stage})`,
-      environment: functionEnvironment(stage, config),
+      environment: functionEnvironment(stage, config, this.stateTable.tableName),
       logRetention: config.logRetention,
       timeout: CLIENT_CONFIG_TIMEOUT,
       upstreamDeadline: Duration.millis(config.upstream.deadlineMs),
     });
     this.grantReadCredentials(config);
+    this.grantStateTable();
 
     this.api = this.createApi(stage, config);
+    this.functionPolicy = this.restrictInvocationToApi(stage);
     this.alarmTopic = this.createAlarmTopic(stage, config);
     this.alarms = this.createAlarms(stage, config);
 
@@ -127,9 +167,55 @@ export class WebhookConfigStack extends Stack {
   }
 
   /**
-   * `ssm:GetParameter(s)` on exactly the two parameters and, with a customer managed key,
-   * `kms:Decrypt` on that key only when SSM calls it; in a policy of its own (not the role's
-   * default policy, whose X-Ray wildcard is acknowledged for cdk-nag).
+   * One table per stage: `pk`/`sk` strings, TTL on `ttl`, on-demand. Encrypted with the AWS owned
+   * key: its items are leases (an owner token and an expiry), no secret, and IAM already decides
+   * who may read them; a customer managed key would add cost, a key policy and KMS calls on every
+   * request without narrowing who can read. Revisit if the table ever holds client data.
+   */
+  private createStateTable(config: StageConfig): Table {
+    const { pointInTimeRecovery, deletionProtection } = config.stateTable;
+    const table = new Table(this, 'StateTable', {
+      partitionKey: { name: STATE_TABLE_KEY.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: STATE_TABLE_KEY.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: STATE_TABLE_KEY.timeToLive,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.DEFAULT,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: pointInTimeRecovery },
+      deletionProtection,
+      // A protected table is kept when the stack goes; an unprotected one (dev) goes with it.
+      removalPolicy: deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    if (!pointInTimeRecovery) {
+      Validations.of(table).acknowledge({
+        id: 'AwsSolutions-DDB3',
+        reason:
+          'This stage keeps point-in-time recovery off: the table holds short-lived write leases that expire by TTL, nothing to restore.',
+      });
+    }
+    return table;
+  }
+
+  /** Exactly {@link STATE_TABLE_ACTIONS} on the table itself, in a policy of its own. */
+  private grantStateTable(): void {
+    this.clientConfig.role.attachInlinePolicy(
+      new Policy(this, 'UseStateTable', {
+        statements: [
+          new PolicyStatement({
+            sid: 'UseStateTableItems',
+            effect: Effect.ALLOW,
+            actions: [...STATE_TABLE_ACTIONS],
+            resources: [this.stateTable.tableArn],
+          }),
+        ],
+      }),
+    );
+  }
+
+  /**
+   * `ssm:GetParameter(s)` on exactly the three parameters (client id, client secret, ETag key)
+   * and, with a customer managed key, `kms:Decrypt` on that key only when SSM calls it; in a
+   * policy of its own (not the role's default policy, whose X-Ray wildcard is acknowledged for
+   * cdk-nag).
    */
   private grantReadCredentials(config: StageConfig): void {
     const statements = [
@@ -140,6 +226,7 @@ export class WebhookConfigStack extends Stack {
         resources: [
           this.parameterArn(config.parameters.clientId),
           this.parameterArn(config.parameters.clientSecret),
+          this.parameterArn(config.parameters.etagKey),
         ],
       }),
     ];
@@ -160,11 +247,7 @@ export class WebhookConfigStack extends Stack {
   private createApi(stage: Stage, config: StageConfig): RestApi {
     const vpcEndpointIds = config.vpcEndpointIds ?? [];
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetention });
-    const policy = invokePolicy(
-      config.allowedPrincipals,
-      ROUTES.map((route) => methodResource(route.method, route.path)),
-      vpcEndpointIds,
-    );
+    const policy = invokePolicy(config.callers, vpcEndpointIds);
 
     const api = new RestApi(this, 'Api', {
       restApiName: `${SERVICE_NAME}-${stage}`,
@@ -215,7 +298,13 @@ export class WebhookConfigStack extends Stack {
     });
     api.deploymentStage.node.addDependency(executionLogs);
 
-    const integration = new LambdaIntegration(this.clientConfig.function, { allowTestInvoke: false });
+    // What LambdaIntegration builds, minus its AWS::Lambda::Permission resources: the function's
+    // policy is one AWS::Lambda::ResourcePolicy (restrictInvocationToApi), which would overwrite them.
+    const integration = new AwsIntegration({
+      proxy: true,
+      service: 'lambda',
+      path: `2015-03-31/functions/${this.clientConfig.function.functionArn}/invocations`,
+    });
     for (const route of ROUTES) {
       const method = api.root.resourceForPath(route.path).addMethod(route.method, integration);
       Validations.of(method).acknowledge({
@@ -224,6 +313,8 @@ export class WebhookConfigStack extends Stack {
           'Callers are AWS workloads and operators signing with SigV4 (AWS_IAM); there are no user-pool users.',
       });
     }
+
+    addGatewayResponses(api);
 
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG2',
@@ -244,6 +335,19 @@ export class WebhookConfigStack extends Stack {
       });
     }
     return api;
+  }
+
+  /** Only API Gateway, for one of this API's methods on this stage, may invoke the function. */
+  private restrictInvocationToApi(stage: Stage): CfnResourcePolicy {
+    const sourceArns = ROUTES.map((route) => this.api.arnForExecuteApi(route.method, route.path, stage));
+    return new CfnResourcePolicy(this, 'ClientConfigInvokePolicy', {
+      resourceArn: this.clientConfig.function.functionArn,
+      policyDocument: functionInvokePolicy({
+        functionArn: this.clientConfig.function.functionArn,
+        sourceArns,
+        sourceAccount: this.account,
+      }),
+    });
   }
 
   private createAlarmTopic(stage: Stage, config: StageConfig): Topic {

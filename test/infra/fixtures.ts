@@ -50,10 +50,14 @@ export function buildStack(options: BuildOptions = {}): {
 export const FULL_CONFIG: StageConfig = {
   ...stages.dev,
   env: { account: '123456789012', region: 'eu-west-1' },
-  allowedPrincipals: {
-    accountIds: ['111111111111', '222222222222'],
-    roleArns: ['arn:aws:iam::333333333333:role/ops/webhook-config-admin'],
-    organizationId: 'o-a1b2c3d4e5',
+  callers: {
+    readers: { accountIds: ['111111111111'], roleArns: [], organizationId: 'o-a1b2c3d4e5' },
+    writers: {
+      accountIds: ['222222222222'],
+      roleArns: ['arn:aws:iam::123456789012:role/webhook-config-admin'],
+    },
+    rotators: { accountIds: [], roleArns: ['arn:aws:iam::333333333333:role/ops/secret-rotation'] },
+    verifiers: { accountIds: [], roleArns: ['arn:aws:iam::444444444444:role/webhook-verifier'] },
   },
   parameterKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   vpcEndpointIds: ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'],

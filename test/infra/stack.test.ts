@@ -6,8 +6,10 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { GATEWAY_PROBLEMS } from '../../functions/contract/gateway-responses.ts';
+import { estimatedPolicyBytes, InvokePolicyError, invokePolicy } from '../../infra/invoke-policy.ts';
 import { ServiceFunctionError } from '../../infra/service-function.ts';
-import { STAGES, type StageConfig, StageConfigError, stages } from '../../infra/stages.ts';
+import { NO_CALLERS, STAGES, type StageConfig, StageConfigError, stages } from '../../infra/stages.ts';
 import { ACCOUNT, buildStack, FULL_CONFIG, PARTITION, REGION } from './fixtures.ts';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -76,7 +78,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
   });
 
   it('denies every caller while no principal is configured', () => {
-    expect(config.allowedPrincipals).toEqual({ accountIds: [], roleArns: [] });
+    expect(config.callers).toEqual(NO_CALLERS);
     expect(apiPolicyStatements(template)).toEqual([
       {
         Sid: 'DenyEveryoneNoPrincipalsConfigured',
@@ -112,6 +114,8 @@ describe.each(STAGES)('the %s stack', (stage) => {
       AFFIX_BASE_URL: config.affixBaseUrl,
       AFFIX_CLIENT_ID_PARAMETER: `/affix/${stage}/client-id`,
       AFFIX_CLIENT_SECRET_PARAMETER: `/affix/${stage}/client-secret`,
+      ETAG_KEY_PARAMETER: `/affix/${stage}/etag-key`,
+      STATE_TABLE_NAME: refOf(stack.stateTable),
       CREDENTIALS_MAX_AGE_SECONDS: '300',
       UPSTREAM_ATTEMPT_TIMEOUT_MS: '5000',
       UPSTREAM_DEADLINE_MS: '10000',
@@ -140,7 +144,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
     expect(config.logRetention).toBe(stage === 'prod' ? RetentionDays.ONE_YEAR : RetentionDays.TWO_WEEKS);
   });
 
-  it('reads exactly the two credential parameters, by ARN, and nothing else beyond logs and traces', () => {
+  it('reads exactly the three parameters, uses exactly four item actions on the state table, and nothing else beyond logs and traces', () => {
     const statements = rolePolicyStatements(template);
     const fnLogGroupId = (
       only(template, 'AWS::Lambda::Function').properties.LoggingConfig as { LogGroup: { Ref: string } }
@@ -154,7 +158,14 @@ describe.each(STAGES)('the %s stack', (stage) => {
           Resource: [
             agnosticParameterArn(`/affix/${stage}/client-id`),
             agnosticParameterArn(`/affix/${stage}/client-secret`),
+            agnosticParameterArn(`/affix/${stage}/etag-key`),
           ],
+        },
+        {
+          Sid: 'UseStateTableItems',
+          Effect: 'Allow',
+          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Resource: { 'Fn::GetAtt': [refOf(stack.stateTable).Ref, 'Arn'] },
         },
         {
           Effect: 'Allow',
@@ -168,7 +179,9 @@ describe.each(STAGES)('the %s stack', (stage) => {
         },
       ]),
     );
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(4);
+    // No index, no other table, no query, scan or batch action.
+    expect(JSON.stringify(statements)).not.toMatch(/index|dynamodb:\*|Query|Scan|Batch/);
     const role = resourcesOf(template, 'AWS::IAM::Role')[refOf(stack.clientConfig.role).Ref]?.Properties;
     expect(JSON.stringify(role?.AssumeRolePolicyDocument)).toContain('lambda.amazonaws.com');
     expect(role?.ManagedPolicyArns).toBeUndefined();
@@ -223,16 +236,143 @@ describe.each(STAGES)('the %s stack', (stage) => {
     });
   });
 
-  it('lets API Gateway invoke the function for the three methods only (no test-invoke)', () => {
-    const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission'));
-    const apiStage = refOf(stack.api.deploymentStage);
-    const methods = permissions.map((permission) => {
-      expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
-      const parts = (permission.Properties.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-      expect(parts.at(-2)).toEqual(apiStage);
-      return parts.at(-1);
+  it('gives the function one resource policy: API Gateway for the three methods of this stage only, everyone else denied', () => {
+    // AWS::Lambda::ResourcePolicy replaces the whole function policy: an AWS::Lambda::Permission
+    // beside it would be overwritten (or overwrite it), so there must be none.
+    expect(resourcesOf(template, 'AWS::Lambda::Permission')).toEqual({});
+    const policy = only(template, 'AWS::Lambda::ResourcePolicy').properties;
+    const fnArn = { 'Fn::GetAtt': [refOf(stack.clientConfig.function).Ref, 'Arn'] };
+    expect(policy.ResourceArn).toEqual(fnArn);
+    const sourceArn = (method: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          PARTITION,
+          ':execute-api:',
+          REGION,
+          ':',
+          ACCOUNT,
+          ':',
+          refOf(stack.api),
+          `/${stage}/${method}`,
+        ],
+      ],
     });
-    expect(methods.sort()).toEqual(['/GET/client', '/PATCH/client', '/PUT/client/secrets']);
+    const methods = ['GET/client', 'PATCH/client', 'PUT/client/secrets'].map(sourceArn);
+    expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      {
+        Sid: 'AllowApiGatewayForTheApiMethods',
+        Effect: 'Allow',
+        Principal: { Service: 'apigateway.amazonaws.com' },
+        Action: 'lambda:InvokeFunction',
+        Resource: fnArn,
+        Condition: { ArnLike: { 'aws:SourceArn': methods }, StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      },
+      {
+        Sid: 'DenyInvokeExceptThroughTheApi',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl'],
+        Resource: fnArn,
+        Condition: { ArnNotLike: { 'aws:SourceArn': methods } },
+      },
+    ]);
+  });
+
+  it('integrates every method with the function as a Lambda proxy', () => {
+    for (const method of Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'))) {
+      expect(method.Properties.Integration).toEqual({
+        Type: 'AWS_PROXY',
+        IntegrationHttpMethod: 'POST',
+        Uri: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              PARTITION,
+              ':apigateway:',
+              REGION,
+              ':lambda:path/2015-03-31/functions/',
+              { 'Fn::GetAtt': [refOf(stack.clientConfig.function).Ref, 'Arn'] },
+              '/invocations',
+            ],
+          ],
+        },
+      });
+    }
+  });
+
+  it(`keeps one state table: pk/sk strings, TTL on ttl, on demand, AWS owned key, PITR ${stage === 'prod' ? 'on' : 'off'}, ${stage === 'prod' ? 'protected and retained' : 'deleted with the stack'}`, () => {
+    const prod = stage === 'prod';
+    const table = only(template, 'AWS::DynamoDB::Table');
+    expect(table.properties).toEqual({
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: prod },
+      DeletionProtectionEnabled: prod,
+      // SSEEnabled false is DynamoDB's AWS owned key (encrypted at rest, no KMS key to manage).
+      SSESpecification: { SSEEnabled: false },
+      Tags: [
+        { Key: 'service', Value: 'affix-webhook-config' },
+        { Key: 'stage', Value: stage },
+      ],
+    });
+    const resource = template.toJSON().Resources[table.id] as {
+      DeletionPolicy: string;
+      UpdateReplacePolicy: string;
+    };
+    expect(resource.DeletionPolicy).toBe(prod ? 'Retain' : 'Delete');
+    expect(resource.UpdateReplacePolicy).toBe(prod ? 'Retain' : 'Delete');
+    expect(config.stateTable).toEqual({ pointInTimeRecovery: prod, deletionProtection: prod });
+  });
+
+  it('answers every API Gateway error as an RFC 9457 problem of the contract', () => {
+    const responses = Object.values(resourcesOf(template, 'AWS::ApiGateway::GatewayResponse')).map(
+      (response) => response.Properties,
+    );
+    expect(responses.map((response) => response.ResponseType).sort()).toEqual(
+      GATEWAY_PROBLEMS.map((problem) => problem.responseType).sort(),
+    );
+    for (const problem of GATEWAY_PROBLEMS) {
+      const response = responses.find((candidate) => candidate.ResponseType === problem.responseType);
+      expect(response?.RestApiId, problem.responseType).toEqual(refOf(stack.api));
+      // A fixed status is pinned, so the document's status is the HTTP status; DEFAULT_* keep API Gateway's.
+      expect(response?.StatusCode, problem.responseType).toBe(
+        problem.status === undefined ? undefined : String(problem.status),
+      );
+      expect(response?.ResponseParameters, problem.responseType).toEqual({
+        'gatewayresponse.header.Content-Type': "'application/problem+json'",
+        'gatewayresponse.header.Cache-Control': "'no-store'",
+        'gatewayresponse.header.X-Content-Type-Options': "'nosniff'",
+      });
+      const templates = response?.ResponseTemplates as Record<string, string>;
+      expect(Object.keys(templates).sort(), problem.responseType).toEqual([
+        'application/json',
+        'application/problem+json',
+      ]);
+      for (const body of Object.values(templates)) {
+        // What API Gateway sends: the template with $context.requestId substituted.
+        const document = JSON.parse(
+          body.replaceAll('$context.requestId', 'c0ffee00-1234-4abc-8def-0123456789ab'),
+        );
+        expect(document, problem.responseType).toEqual({
+          type: `urn:affix-webhook-config:problem:${problem.slug}`,
+          title: problem.title,
+          ...(problem.status === undefined ? {} : { status: problem.status }),
+          detail: problem.detail,
+          instance: 'c0ffee00-1234-4abc-8def-0123456789ab',
+        });
+      }
+    }
   });
 
   it('alarms on function errors, throttles, API 5XX rate, p99 latency and upstream auth failures', () => {
@@ -373,66 +513,105 @@ describe.each(STAGES)('the %s stack', (stage) => {
 describe('a stack with every option configured', () => {
   const { stack, template } = buildStack({ config: FULL_CONFIG });
 
-  it('allows exactly the configured accounts and roles, and the organization', () => {
+  it('allows each group exactly its routes: readers GET, writers GET and PATCH, rotators all, verifiers nothing yet', () => {
     const statements = apiPolicyStatements(template);
-    const methods = [
+    const [get, patch, put] = [
       'execute-api:/*/GET/client',
       'execute-api:/*/PATCH/client',
       'execute-api:/*/PUT/client/secrets',
     ];
     expect(statements.filter((statement) => statement.Effect === 'Allow')).toEqual([
       {
-        Sid: 'AllowConfiguredPrincipals',
+        Sid: 'AllowReaders',
         Effect: 'Allow',
-        Principal: {
-          AWS: [
-            'arn:aws:iam::111111111111:root',
-            'arn:aws:iam::222222222222:root',
-            'arn:aws:iam::333333333333:role/ops/webhook-config-admin',
-          ],
-        },
+        Principal: { AWS: 'arn:aws:iam::111111111111:root' },
         Action: 'execute-api:Invoke',
-        Resource: methods,
+        Resource: get,
       },
       {
-        Sid: 'AllowOrganization',
+        Sid: 'AllowReadersOrganization',
         Effect: 'Allow',
         Principal: { AWS: '*' },
         Action: 'execute-api:Invoke',
-        Resource: methods,
+        Resource: get,
         Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+      },
+      {
+        Sid: 'AllowWriters',
+        Effect: 'Allow',
+        Principal: {
+          AWS: ['arn:aws:iam::123456789012:role/webhook-config-admin', 'arn:aws:iam::222222222222:root'],
+        },
+        Action: 'execute-api:Invoke',
+        Resource: [get, patch],
+      },
+      {
+        Sid: 'AllowRotators',
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::333333333333:role/ops/secret-rotation' },
+        Action: 'execute-api:Invoke',
+        Resource: [get, patch, put],
       },
     ]);
   });
 
-  it('explicitly denies every caller that matches none of them, and any request outside the VPC endpoints', () => {
+  it('denies each route explicitly to everyone outside its groups, everyone in no group everything, and any request outside the VPC endpoints', () => {
     const denies = apiPolicyStatements(template).filter((statement) => statement.Effect === 'Deny');
+    const deny = (Sid: string, Resource: string, Condition: unknown) => ({
+      Sid,
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'execute-api:Invoke',
+      Resource,
+      Condition,
+    });
+    const admin = 'arn:aws:iam::123456789012:role/webhook-config-admin';
+    const rotation = 'arn:aws:iam::333333333333:role/ops/secret-rotation';
     expect(denies).toEqual([
-      {
-        Sid: 'DenyEveryoneElse',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 'execute-api:Invoke',
-        Resource: 'execute-api:/*',
-        Condition: {
-          StringNotEquals: {
-            'aws:PrincipalAccount': ['111111111111', '222222222222'],
-            'aws:PrincipalOrgID': 'o-a1b2c3d4e5',
-          },
-          ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::333333333333:role/ops/webhook-config-admin'] },
+      deny('DenyGetClientOutsideItsGroups', 'execute-api:/*/GET/client', {
+        StringNotEquals: {
+          'aws:PrincipalAccount': ['111111111111', '222222222222'],
+          'aws:PrincipalOrgID': ['o-a1b2c3d4e5'],
         },
-      },
-      {
-        Sid: 'DenyOutsideVpcEndpoints',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 'execute-api:Invoke',
-        Resource: 'execute-api:/*',
-        Condition: {
-          StringNotEquals: { 'aws:SourceVpce': ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'] },
+        ArnNotLike: { 'aws:PrincipalArn': [admin, rotation] },
+      }),
+      deny('DenyPatchClientOutsideItsGroups', 'execute-api:/*/PATCH/client', {
+        StringNotEquals: { 'aws:PrincipalAccount': ['222222222222'] },
+        ArnNotLike: { 'aws:PrincipalArn': [admin, rotation] },
+      }),
+      deny('DenyPutClientSecretsOutsideItsGroups', 'execute-api:/*/PUT/client/secrets', {
+        ArnNotLike: { 'aws:PrincipalArn': [rotation] },
+      }),
+      deny('DenyEveryoneInNoGroup', 'execute-api:/*', {
+        StringNotEquals: {
+          'aws:PrincipalAccount': ['111111111111', '222222222222'],
+          'aws:PrincipalOrgID': ['o-a1b2c3d4e5'],
         },
-      },
+        ArnNotLike: {
+          'aws:PrincipalArn': [admin, rotation, 'arn:aws:iam::444444444444:role/webhook-verifier'],
+        },
+      }),
+      deny('DenyOutsideVpcEndpoints', 'execute-api:/*', {
+        StringNotEquals: { 'aws:SourceVpce': ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'] },
+      }),
     ]);
+  });
+
+  it('denies a route to everybody when none of its groups has anyone', () => {
+    const config: StageConfig = {
+      ...FULL_CONFIG,
+      callers: { ...FULL_CONFIG.callers, rotators: NO_CALLERS.rotators },
+    };
+    const put = apiPolicyStatements(buildStack({ config }).template).find(
+      (statement) => statement.Sid === 'DenyPutClientSecretsOutsideItsGroups',
+    );
+    expect(put).toEqual({
+      Sid: 'DenyPutClientSecretsOutsideItsGroups',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'execute-api:Invoke',
+      Resource: 'execute-api:/*/PUT/client/secrets',
+    });
   });
 
   it('is a PRIVATE API behind the configured VPC endpoints', () => {
@@ -453,6 +632,7 @@ describe('a stack with every option configured', () => {
         Resource: [
           'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/dev/client-id',
           'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/dev/client-secret',
+          'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/dev/etag-key',
         ],
       },
       {
@@ -461,6 +641,12 @@ describe('a stack with every option configured', () => {
         Action: 'kms:Decrypt',
         Resource: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
         Condition: { StringEquals: { 'kms:ViaService': 'ssm.eu-west-1.amazonaws.com' } },
+      },
+      {
+        Sid: 'UseStateTableItems',
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [refOf(stack.stateTable).Ref, 'Arn'] },
       },
     ]);
     // No wildcard except X-Ray's, which has no resource-level permissions.
@@ -481,12 +667,17 @@ describe('a stack with every option configured', () => {
   it('uses custom parameter names verbatim in the ARNs', () => {
     const config: StageConfig = {
       ...FULL_CONFIG,
-      parameters: { clientId: '/team/affix/id', clientSecret: '/team/affix/secret' },
+      parameters: {
+        clientId: '/team/affix/id',
+        clientSecret: '/team/affix/secret',
+        etagKey: '/team/affix/etag',
+      },
     };
     const statements = rolePolicyStatements(buildStack({ config }).template);
     expect(
       statements.find((statement) => statement.Sid === 'ReadAffixCredentialParameters')?.Resource,
     ).toEqual([
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/team/affix/etag',
       'arn:aws:ssm:eu-west-1:123456789012:parameter/team/affix/id',
       'arn:aws:ssm:eu-west-1:123456789012:parameter/team/affix/secret',
     ]);
@@ -501,7 +692,7 @@ describe('API deployments', () => {
     const before = deploymentId(stages.dev);
     const after = deploymentId({
       ...stages.dev,
-      allowedPrincipals: { accountIds: ['111111111111'], roleArns: [] },
+      callers: { ...NO_CALLERS, readers: { accountIds: ['111111111111'], roleArns: [] } },
     });
     expect(before).toHaveLength(1);
     expect(after).toHaveLength(1);
@@ -535,5 +726,51 @@ describe('configuration errors', () => {
     expect(() => buildStack({ config })).toThrow(
       'timeout 15000 ms must exceed the upstream deadline 14000 ms by at least 2000 ms',
     );
+  });
+});
+
+describe("the API resource policy and API Gateway's 8 KiB limit", () => {
+  const roles = (account: string, prefix: string, count: number) =>
+    Array.from(
+      { length: count },
+      (_, i) => `arn:aws:iam::${account}:role/platform/${prefix}-service-${i + 1}`,
+    );
+  // A realistic large stage: several teams' services in three accounts, a few operators, one org.
+  const large: StageConfig = {
+    ...FULL_CONFIG,
+    callers: {
+      readers: {
+        accountIds: ['111111111111', '222222222222', '333333333333'],
+        roleArns: roles('444444444444', 'webhook-reader', 8),
+        organizationId: 'o-a1b2c3d4e5',
+      },
+      writers: { accountIds: ['555555555555'], roleArns: roles('666666666666', 'webhook-writer', 6) },
+      rotators: { accountIds: [], roleArns: roles('123456789012', 'secret-rotation', 3) },
+      verifiers: { accountIds: [], roleArns: roles('777777777777', 'webhook-verifier', 4) },
+    },
+  };
+
+  it('fits a realistic large stage (3 accounts, 21 roles, an organization, VPC endpoints) with room to spare', () => {
+    const { stack } = buildStack({ config: large });
+    const policy = stack.resolve((stack.api.node.defaultChild as CfnElement & { policy: unknown }).policy);
+    // As API Gateway stores it: execute-api:/ expanded to a full ARN prefix.
+    const stored = JSON.stringify(policy).replaceAll(
+      'execute-api:/',
+      'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/',
+    );
+    expect(Buffer.byteLength(stored)).toBeLessThan(8_192 * 0.9);
+    expect(estimatedPolicyBytes(invokePolicy(large.callers, large.vpcEndpointIds))).toBeLessThan(8_192);
+  });
+
+  it('refuses, at synth, a stage whose policy could exceed the limit', () => {
+    const config: StageConfig = {
+      ...large,
+      callers: {
+        ...large.callers,
+        rotators: { accountIds: [], roleArns: roles('123456789012', 'rotation', 40) },
+      },
+    };
+    expect(() => buildStack({ config })).toThrow(InvokePolicyError);
+    expect(() => buildStack({ config })).toThrow(/over API Gateway's 8192/);
   });
 });

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CALLER_GROUPS } from '../../functions/contract/routes.ts';
 import { REPO_ROOT } from '../../infra/service.ts';
 import {
+  NO_CALLERS,
   resolveStage,
   STAGES,
   type StageConfig,
@@ -47,11 +49,12 @@ describe('the stage table', () => {
     expect(stages.prod.affixBaseUrl).toBe('https://api.affixapi.com');
   });
 
-  it('reads the credentials from /affix/<stage>/client-id and /affix/<stage>/client-secret by default', () => {
+  it('reads /affix/<stage>/client-id, /affix/<stage>/client-secret and /affix/<stage>/etag-key by default', () => {
     for (const stage of STAGES) {
       expect(stageDefaults(stage).parameters).toEqual({
         clientId: `/affix/${stage}/client-id`,
         clientSecret: `/affix/${stage}/client-secret`,
+        etagKey: `/affix/${stage}/etag-key`,
       });
       expect(stages[stage].parameters).toEqual(stageDefaults(stage).parameters);
     }
@@ -63,6 +66,16 @@ describe('the stage table', () => {
       expect(stages[stage].credentialsMaxAgeSeconds).toBe(300);
       expect(stages[stage].logLevel).toBe('INFO');
     }
+  });
+
+  it('names nobody in any caller group yet (placeholders), so both stages deny every caller', () => {
+    for (const stage of STAGES) expect(stages[stage].callers).toEqual(NO_CALLERS);
+    expect(Object.keys(NO_CALLERS).sort()).toEqual([...CALLER_GROUPS].sort());
+  });
+
+  it('keeps point-in-time recovery and deletion protection of the state table for prod', () => {
+    expect(stages.prod.stateTable).toEqual({ pointInTimeRecovery: true, deletionProtection: true });
+    expect(stages.dev.stateTable).toEqual({ pointInTimeRecovery: false, deletionProtection: false });
   });
 
   it('protects prod from deletion and keeps its logs longer', () => {
@@ -85,13 +98,29 @@ describe('validateStageConfig', () => {
     ['a base URL that does not parse', { affixBaseUrl: 'api.affixapi.com' }, 'affixBaseUrl'],
     [
       'a parameter name without a leading slash',
-      { parameters: { clientId: 'affix/dev/client-id', clientSecret: '/affix/dev/client-secret' } },
+      {
+        parameters: {
+          clientId: 'affix/dev/client-id',
+          clientSecret: '/affix/dev/client-secret',
+          etagKey: '/affix/dev/etag-key',
+        },
+      },
       'parameters.clientId affix/dev/client-id must be an SSM parameter name starting with /',
     ],
     [
       'the same parameter twice',
-      { parameters: { clientId: '/affix/x', clientSecret: '/affix/x' } },
-      'parameters.clientId and parameters.clientSecret must differ',
+      { parameters: { clientId: '/affix/x', clientSecret: '/affix/x', etagKey: '/affix/k' } },
+      'parameters.clientId, parameters.clientSecret and parameters.etagKey must all differ',
+    ],
+    [
+      'the ETag key in the client secret parameter',
+      { parameters: { clientId: '/affix/id', clientSecret: '/affix/x', etagKey: '/affix/x' } },
+      'must all differ',
+    ],
+    [
+      'an ETag key parameter name without a leading slash',
+      { parameters: { clientId: '/affix/id', clientSecret: '/affix/x', etagKey: 'etag-key' } },
+      'parameters.etagKey etag-key must be an SSM parameter name starting with /',
     ],
     [
       'a KMS alias instead of a key ARN',
@@ -99,19 +128,34 @@ describe('validateStageConfig', () => {
       'parameterKmsKeyArn must be a KMS key ARN',
     ],
     [
-      'a short account ID',
-      { allowedPrincipals: { accountIds: ['12345'], roleArns: [] } },
-      'allowedPrincipals.accountIds: 12345 is not a 12-digit account ID',
+      'a short account ID among the readers',
+      { callers: { ...NO_CALLERS, readers: { accountIds: ['12345'], roleArns: [] } } },
+      'callers.readers.accountIds: 12345 is not a 12-digit account ID',
     ],
     [
-      'a user ARN among the roles',
-      { allowedPrincipals: { accountIds: [], roleArns: ['arn:aws:iam::123456789012:user/bob'] } },
-      'is not an IAM role ARN',
+      'a user ARN among the rotators',
+      {
+        callers: {
+          ...NO_CALLERS,
+          rotators: { accountIds: [], roleArns: ['arn:aws:iam::123456789012:user/bob'] },
+        },
+      },
+      'callers.rotators.roleArns: arn:aws:iam::123456789012:user/bob is not an IAM role ARN',
     ],
     [
-      'a malformed organization ID',
-      { allowedPrincipals: { accountIds: [], roleArns: [], organizationId: 'r-abcd' } },
-      'allowedPrincipals.organizationId r-abcd is not an organization ID',
+      'a malformed organization ID among the writers',
+      { callers: { ...NO_CALLERS, writers: { accountIds: [], roleArns: [], organizationId: 'r-abcd' } } },
+      'callers.writers.organizationId r-abcd is not an organization ID',
+    ],
+    [
+      'a missing group',
+      { callers: { readers: NO_CALLERS.readers } as unknown as StageConfig['callers'] },
+      'callers.writers is missing',
+    ],
+    [
+      'an unknown group (a typo must not silently grant nothing)',
+      { callers: { ...NO_CALLERS, rotator: NO_CALLERS.rotators } as unknown as StageConfig['callers'] },
+      'callers: unknown group(s) rotator',
     ],
     ['zero throttling', { throttling: { rateLimit: 0, burstLimit: 10 } }, 'throttling'],
     ['a fractional burst', { throttling: { rateLimit: 5, burstLimit: 1.5 } }, 'throttling'],

@@ -1,0 +1,358 @@
+/**
+ * The security boundary, evaluated: the synthesized API resource policy and function policy, run
+ * through an IAM policy evaluator for every principal kind x caller group membership x route x
+ * identity policy, and every direct or service invocation of the function.
+ *
+ * The expected decision of each cell comes from the contract (`groupMayCall`) and IAM's rules for
+ * who needs an identity policy, never from the policy code under test:
+ * - a principal in no group, or in a group that may not call the route: denied, and explicitly so
+ *   when its own IAM policy would allow the call (only an explicit deny beats that allow);
+ * - a member of a group that may call the route: allowed when its own IAM policy allows the call;
+ *   without one, only when the resource policy alone suffices, that is a principal of the API's own
+ *   account named by role ARN or by organization (a whole account named in the policy, and any
+ *   principal of another account, also need their own IAM policy).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  CALLER_GROUPS,
+  type CallerGroup,
+  groupMayCall,
+  ROUTES,
+  routeKeyOf,
+} from '../../functions/contract/routes.ts';
+import { type CallerPrincipals, NO_CALLERS, STAGES, type StageConfig, stages } from '../../infra/stages.ts';
+import { buildStack } from './fixtures.ts';
+import {
+  API_ACCOUNT,
+  apiResourcePolicy,
+  type Decision,
+  evaluate,
+  FUNCTION_ARN,
+  functionResourcePolicy,
+  methodArn,
+  type PolicyDocumentJson,
+  permissive,
+  REGION,
+  roleSession,
+} from './policy-eval.ts';
+
+const STAGE = 'dev';
+const CROSS_ACCOUNT = '210987654321';
+/** One distinct account and organization per group, so each cell tests one membership. */
+const GROUP_ACCOUNT: Record<CallerGroup, string> = {
+  readers: '300000000001',
+  writers: '300000000002',
+  rotators: '300000000003',
+  verifiers: '300000000004',
+};
+const GROUP_ORG: Record<CallerGroup, string> = {
+  readers: 'o-readersorg1',
+  writers: 'o-writersorg1',
+  rotators: 'o-rotatorsorg',
+  verifiers: 'o-verifiersor',
+};
+const UNLISTED_ACCOUNT = '399999999999';
+const UNLISTED_ORG = 'o-unlistedorg';
+const ORG_MEMBER_ACCOUNT = '400000000001';
+
+type Kind =
+  | 'same-account role'
+  | 'cross-account role'
+  | 'whole account (another)'
+  | 'organization member (another account)'
+  | 'organization member (API account)';
+const KINDS: readonly Kind[] = [
+  'same-account role',
+  'cross-account role',
+  'whole account (another)',
+  'organization member (another account)',
+  'organization member (API account)',
+];
+
+/** The caller for a kind, as a member of `group` (or of none). */
+function callerFor(kind: Kind, group: CallerGroup | undefined) {
+  const role = `${group ?? 'nobody'}-caller`;
+  switch (kind) {
+    case 'same-account role':
+      return roleSession(API_ACCOUNT, role);
+    case 'cross-account role':
+      return roleSession(CROSS_ACCOUNT, role);
+    case 'whole account (another)':
+      return roleSession(group ? GROUP_ACCOUNT[group] : UNLISTED_ACCOUNT, 'any-role');
+    case 'organization member (another account)':
+      return roleSession(ORG_MEMBER_ACCOUNT, 'any-role', group ? GROUP_ORG[group] : UNLISTED_ORG);
+    case 'organization member (API account)':
+      return roleSession(API_ACCOUNT, 'org-member-role', group ? GROUP_ORG[group] : UNLISTED_ORG);
+  }
+}
+
+/** Every kind of principal in every group, at once (distinct principals, so cells do not overlap). */
+const MATRIX_CALLERS: CallerPrincipals = Object.fromEntries(
+  CALLER_GROUPS.map((group) => [
+    group,
+    {
+      accountIds: [GROUP_ACCOUNT[group]],
+      roleArns: [
+        `arn:aws:iam::${API_ACCOUNT}:role/${group}-caller`,
+        `arn:aws:iam::${CROSS_ACCOUNT}:role/${group}-caller`,
+      ],
+      organizationId: GROUP_ORG[group],
+    },
+  ]),
+) as unknown as CallerPrincipals;
+
+const MATRIX_CONFIG: StageConfig = {
+  ...stages.dev,
+  env: { account: API_ACCOUNT, region: REGION },
+  callers: MATRIX_CALLERS,
+};
+
+function resourceAloneSuffices(kind: Kind | 'whole account (API account)'): boolean {
+  return kind === 'same-account role' || kind === 'organization member (API account)';
+}
+
+function expected(
+  kind: Kind | 'whole account (API account)',
+  group: CallerGroup | undefined,
+  route: (typeof ROUTES)[number],
+  identity: boolean,
+): Decision | 'Denied' {
+  if (group === undefined || !groupMayCall(group, routeKeyOf(route))) {
+    return identity ? 'ExplicitlyDenied' : 'Denied';
+  }
+  return identity || resourceAloneSuffices(kind) ? 'Allowed' : 'Denied';
+}
+
+function assertDecision(actual: Decision, want: Decision | 'Denied'): void {
+  if (want === 'Denied') expect(actual).not.toBe('Allowed');
+  else expect(actual).toBe(want);
+}
+
+const memberships: Array<CallerGroup | undefined> = [...CALLER_GROUPS, undefined];
+const IDENTITY = [false, true] as const;
+const identityName = (identity: boolean) =>
+  identity ? 'permissive execute-api:Invoke *' : 'no identity policy';
+const wantName = (want: Decision | 'Denied') =>
+  want === 'Allowed' ? 'allow' : want === 'ExplicitlyDenied' ? 'explicit deny' : 'deny';
+
+describe('the API resource policy, evaluated', () => {
+  const { template } = buildStack({ config: MATRIX_CONFIG });
+  const policy = apiResourcePolicy(template, STAGE);
+
+  const cells = KINDS.flatMap((kind) =>
+    memberships.flatMap((group) =>
+      ROUTES.flatMap((route) =>
+        IDENTITY.map((identity) => ({
+          kind,
+          group,
+          route,
+          identity,
+          want: expected(kind, group, route, identity),
+        })),
+      ),
+    ),
+  );
+
+  it.each(
+    cells.map(
+      (cell) =>
+        [
+          `${cell.kind} | ${cell.group ?? 'in no group'} | ${cell.route.method} ${cell.route.path} | ${identityName(cell.identity)} -> ${wantName(cell.want)}`,
+          cell,
+        ] as const,
+    ),
+  )('%s', async (_name, { kind, group, route, identity, want }) => {
+    const caller = callerFor(kind, group);
+    const actual = await evaluate({
+      ...caller,
+      action: 'execute-api:Invoke',
+      resource: methodArn(STAGE, route.method, route.path),
+      ...(identity ? { identityPolicy: permissive('execute-api:Invoke') } : {}),
+      resourcePolicy: policy,
+    });
+    assertDecision(actual, want);
+  });
+});
+
+describe.each(CALLER_GROUPS)(
+  'the API resource policy with the API account itself in %s, evaluated',
+  (group) => {
+    // A whole account named in the policy: every principal of it, provided its own IAM policy allows.
+    const config: StageConfig = {
+      ...MATRIX_CONFIG,
+      callers: { ...NO_CALLERS, [group]: { accountIds: [API_ACCOUNT], roleArns: [] } },
+    };
+    const policy = apiResourcePolicy(buildStack({ config }).template, STAGE);
+    const cells = ROUTES.flatMap((route) =>
+      IDENTITY.map((identity) => ({
+        route,
+        identity,
+        want: expected('whole account (API account)', group, route, identity),
+      })),
+    );
+
+    it.each(
+      cells.map(
+        (cell) =>
+          [
+            `whole account (API account) | ${group} | ${cell.route.method} ${cell.route.path} | ${identityName(cell.identity)} -> ${wantName(cell.want)}`,
+            cell,
+          ] as const,
+      ),
+    )('%s', async (_name, { route, identity, want }) => {
+      const actual = await evaluate({
+        ...roleSession(API_ACCOUNT, 'any-role'),
+        action: 'execute-api:Invoke',
+        resource: methodArn(STAGE, route.method, route.path),
+        ...(identity ? { identityPolicy: permissive('execute-api:Invoke') } : {}),
+        resourcePolicy: policy,
+      });
+      assertDecision(actual, want);
+    });
+  },
+);
+
+describe.each(STAGES)('the %s stage as configured (nobody listed), evaluated', (stage) => {
+  const policy = apiResourcePolicy(buildStack({ stage }).template, stage);
+  it.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    'explicitly denies %s to a same-account admin with a permissive IAM policy',
+    async (_name, route) => {
+      const actual = await evaluate({
+        ...roleSession(API_ACCOUNT, 'admin'),
+        action: 'execute-api:Invoke',
+        resource: methodArn(stage, route.method, route.path),
+        identityPolicy: permissive('execute-api:Invoke'),
+        resourcePolicy: policy,
+      });
+      expect(actual).toBe('ExplicitlyDenied');
+    },
+  );
+});
+
+describe('the API resource policy of a PRIVATE API, evaluated', () => {
+  const vpce = 'vpce-0123456789abcdef0';
+  const { template } = buildStack({ config: { ...MATRIX_CONFIG, vpcEndpointIds: [vpce] } });
+  const policy = apiResourcePolicy(template, STAGE);
+  const rotator = roleSession(API_ACCOUNT, 'rotators-caller');
+  const put = methodArn(STAGE, 'PUT', '/client/secrets');
+
+  it('allows a rotator through the VPC endpoint', async () => {
+    const context = { ...rotator.context, 'aws:SourceVpce': vpce };
+    expect(
+      await evaluate({
+        ...rotator,
+        context,
+        action: 'execute-api:Invoke',
+        resource: put,
+        resourcePolicy: policy,
+      }),
+    ).toBe('Allowed');
+  });
+
+  it('explicitly denies the same rotator from anywhere else (another endpoint, or none)', async () => {
+    for (const context of [
+      { ...rotator.context, 'aws:SourceVpce': 'vpce-0fedcba9876543210' },
+      rotator.context,
+    ]) {
+      expect(
+        await evaluate({
+          ...rotator,
+          context,
+          action: 'execute-api:Invoke',
+          resource: put,
+          resourcePolicy: policy,
+        }),
+      ).toBe('ExplicitlyDenied');
+    }
+  });
+});
+
+describe('the function policy, evaluated', () => {
+  const { template } = buildStack({ config: MATRIX_CONFIG });
+  const policy: PolicyDocumentJson = functionResourcePolicy(template, STAGE);
+  const apiGateway = (sourceArn: string, sourceAccount = API_ACCOUNT) => ({
+    principal: 'apigateway.amazonaws.com',
+    context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': sourceAccount },
+  });
+
+  const direct: Array<[string, { principal: string; context: Record<string, string> }, boolean]> = [
+    ['a same-account admin (identity lambda:*)', roleSession(API_ACCOUNT, 'admin'), true],
+    ['a same-account role without an identity policy', roleSession(API_ACCOUNT, 'app'), false],
+    ['a cross-account admin (identity lambda:*)', roleSession(CROSS_ACCOUNT, 'admin'), true],
+    [
+      'a rotator of the API, invoking directly (identity lambda:*)',
+      roleSession(API_ACCOUNT, 'rotators-caller'),
+      true,
+    ],
+  ];
+  const actions = ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl'];
+
+  it.each(
+    direct.flatMap(([name, caller, identity]) =>
+      actions.map(
+        (action) =>
+          [
+            `direct ${action} by ${name} -> ${identity ? 'explicit deny' : 'deny'}`,
+            caller,
+            identity,
+            action,
+          ] as const,
+      ),
+    ),
+  )('%s', async (_name, caller, identity, action) => {
+    const actual = await evaluate({
+      ...caller,
+      action,
+      resource: FUNCTION_ARN,
+      ...(identity ? { identityPolicy: permissive('lambda:*') } : {}),
+      resourcePolicy: policy,
+    });
+    if (identity) expect(actual).toBe('ExplicitlyDenied');
+    else expect(actual).not.toBe('Allowed');
+  });
+
+  it.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    'API Gateway invoking for this API and stage, %s -> allow',
+    async (_name, route) => {
+      const actual = await evaluate({
+        ...apiGateway(methodArn(STAGE, route.method, route.path)),
+        action: 'lambda:InvokeFunction',
+        resource: FUNCTION_ARN,
+        resourcePolicy: policy,
+      });
+      expect(actual).toBe('Allowed');
+    },
+  );
+
+  const refused: Array<[string, ReturnType<typeof apiGateway>]> = [
+    ["another API's source ARN", apiGateway(methodArn(STAGE, 'GET', '/client', 'zzzzzzzzzz'))],
+    [
+      "another account's API",
+      apiGateway(methodArn(STAGE, 'GET', '/client').replace(API_ACCOUNT, CROSS_ACCOUNT), CROSS_ACCOUNT),
+    ],
+    [
+      'this API, another stage (test-invoke-stage)',
+      apiGateway(methodArn('test-invoke-stage', 'GET', '/client')),
+    ],
+    ['this API, a method outside the contract', apiGateway(methodArn(STAGE, 'DELETE', '/client'))],
+  ];
+  it.each(refused)('API Gateway invoking with %s -> explicit deny', async (_name, caller) => {
+    const actual = await evaluate({
+      ...caller,
+      action: 'lambda:InvokeFunction',
+      resource: FUNCTION_ARN,
+      resourcePolicy: policy,
+    });
+    expect(actual).toBe('ExplicitlyDenied');
+  });
+
+  it('API Gateway may not use a function URL either -> deny', async () => {
+    const actual = await evaluate({
+      ...apiGateway(methodArn(STAGE, 'GET', '/client')),
+      action: 'lambda:InvokeFunctionUrl',
+      resource: FUNCTION_ARN,
+      resourcePolicy: policy,
+    });
+    expect(actual).not.toBe('Allowed');
+  });
+});
