@@ -2,8 +2,9 @@
  * Lambda's concurrency model, locally: a pool of isolated execution environments (worker threads),
  * each importing the handler module itself (own configuration, own SSM/DynamoDB/Affix clients, own
  * caches), each running one invocation at a time and reused warm. A request that finds every
- * environment busy starts a new one up to `concurrency`; past it, requests wait in FIFO order (Lambda
- * would throttle; locally we queue so load tests do not need retries). An invocation that outlives the
+ * environment busy cold-starts a new one and runs in it, up to `concurrency`; past it, requests wait
+ * in FIFO order for the next free environment (Lambda would throttle with 429; locally we queue so
+ * load tests need no retries). An invocation that outlives the
  * function timeout kills its environment, as Lambda does; a crashed environment is replaced on demand.
  *
  * The pool is a {@link LocalHandler}, so it plugs into `startLocalApi({ handler: pool })`. Each answer
@@ -63,6 +64,11 @@ export interface LambdaPool extends LocalHandler {
   readonly concurrency: number;
   /** The live environments, oldest first. */
   environments(): EnvironmentInfo[];
+  /**
+   * Starts environments until `count` are alive and waits until they are ready (Lambda's provisioned
+   * concurrency, in effect). Rejects when one fails its init, e.g. the handler module cannot load.
+   */
+  warm(count?: number): Promise<void>;
   /** Terminates one environment as a crash would: its in-flight invocation fails. */
   kill(id: string): Promise<void>;
   /** Terminates every environment; queued and in-flight invocations fail. */
@@ -95,6 +101,10 @@ interface Environment {
   invocations: number;
   current: { invocation: Invocation; timer: NodeJS.Timeout } | undefined;
   exited: Promise<void>;
+  /** Settles when the handler module has loaded, or failed to. */
+  ready: Promise<void>;
+  /** The request whose arrival cold-started this environment: it runs here once init is done. */
+  reserved: Invocation | undefined;
 }
 
 export function parseConcurrency(raw: string | undefined, name = 'LAMBDA_CONCURRENCY'): number {
@@ -145,6 +155,8 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   const remove = (environment: Environment, error: LambdaInvocationError): void => {
     if (!environments.delete(environment.id)) return;
     finish(environment, { error });
+    environment.reserved?.reject(error);
+    environment.reserved = undefined;
     pump();
   };
 
@@ -171,11 +183,16 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     environment.worker.postMessage(message);
   };
 
-  const start = (): void => {
+  const start = (reserved?: Invocation): Environment => {
     const id = `env-${nextId}`;
     nextId += 1;
     const worker = new Worker(ENTRY_URL, { env, workerData: { handlerModule } });
     const exited = new Promise<void>((done) => worker.once('exit', () => done()));
+    let settleReady: (error?: Error) => void = () => {};
+    const ready = new Promise<void>((resolveReady, rejectReady) => {
+      settleReady = (error) => (error ? rejectReady(error) : resolveReady());
+    });
+    ready.catch(() => {}); // observed by warm() only
     const environment: Environment = {
       id,
       worker,
@@ -183,21 +200,29 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       invocations: 0,
       current: undefined,
       exited,
+      ready,
+      reserved,
     };
     environments.set(id, environment);
 
     worker.on('message', (message: EnvironmentMessage) => {
       switch (message.type) {
-        case 'ready':
+        case 'ready': {
           environment.state = 'idle';
-          pump();
+          settleReady();
+          const reservedInvocation = environment.reserved;
+          environment.reserved = undefined;
+          if (reservedInvocation) dispatch(environment, reservedInvocation);
+          else pump();
           return;
+        }
         case 'init-error': {
           // Lambda reports an init failure to the invocation that triggered it, then discards the environment.
           const error = new LambdaInvocationError(`init failed: ${message.message}`, 'init-failed');
-          const waiting = queue.shift();
+          settleReady(error);
           environments.delete(id);
-          waiting?.reject(error);
+          environment.reserved?.reject(error);
+          environment.reserved = undefined;
           void worker.terminate();
           pump();
           return;
@@ -228,27 +253,21 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       );
     });
     worker.on('exit', (code) => {
-      remove(
-        environment,
-        new LambdaInvocationError(`environment ${id} exited (${code})`, 'environment-exited'),
-      );
+      const error = new LambdaInvocationError(`environment ${id} exited (${code})`, 'environment-exited');
+      settleReady(error);
+      remove(environment, error);
     });
+    return environment;
   };
 
+  /** Hands waiting requests (FIFO) to idle environments, or to new ones while below the limit. */
   function pump(): void {
     if (closed) return;
-    for (const environment of environments.values()) {
-      if (queue.length === 0) return;
-      if (environment.state !== 'idle') continue;
-      dispatch(environment, queue.shift() as Invocation);
-    }
-    // Cold-start just enough environments for what still waits; the first ready one takes the head.
-    let starting = 0;
-    for (const environment of environments.values()) if (environment.state === 'starting') starting += 1;
-    let needed = queue.length - starting;
-    while (needed > 0 && environments.size < concurrency) {
-      start();
-      needed -= 1;
+    while (queue.length > 0) {
+      const idle = [...environments.values()].find((environment) => environment.state === 'idle');
+      if (idle) dispatch(idle, queue.shift() as Invocation);
+      else if (environments.size < concurrency) start(queue.shift());
+      else return;
     }
   }
 
@@ -270,6 +289,11 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
 
   return Object.assign(invoke, {
     concurrency,
+    async warm(count = 1): Promise<void> {
+      if (closed) throw new LambdaInvocationError('the pool is closed', 'pool-closed');
+      while (environments.size < Math.min(count, concurrency)) start();
+      await Promise.all([...environments.values()].map((environment) => environment.ready));
+    },
     environments(): EnvironmentInfo[] {
       return [...environments.values()].map(({ id, state, invocations }) => ({ id, state, invocations }));
     },

@@ -258,6 +258,29 @@ describe('lambda pool: failures', () => {
   });
 });
 
+describe('lambda pool: warm-up and init', () => {
+  it('warm(n) starts n environments before any request (capped at the limit); requests then find them warm', async () => {
+    const { call, pool } = await start({ concurrency: 3 });
+    await pool.warm(5);
+    expect(pool.environments().map((env) => env.state)).toEqual(['idle', 'idle', 'idle']);
+    const served = await Promise.all([call('?sleep=200'), call('?sleep=200'), call('?sleep=200')]);
+    expect(new Set(served.map((result) => result.environment)).size).toBe(3);
+    expect(served.map((result) => seen(result).counter)).toEqual([1, 1, 1]);
+  });
+
+  it('an init failure (no handler export) rejects warm() and fails the invocation with 502', async () => {
+    const pool = createLambdaPool({
+      handlerModule: new URL('./fixtures/no-handler.ts', import.meta.url).href,
+      env: {},
+    });
+    const api = await startLocalApi({ handler: pool, port: 0, onError: () => {} });
+    running.push({ api, pool });
+    await expect(pool.warm()).rejects.toThrow(/init failed: .*does not export a function named handler/);
+    expect(pool.environments()).toEqual([]);
+    expect((await fetch(`${api.url}/client`)).status).toBe(502);
+  });
+});
+
 describe('LAMBDA_CONCURRENCY', () => {
   it.each([
     [undefined, 4],
