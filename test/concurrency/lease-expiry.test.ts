@@ -1,0 +1,99 @@
+/**
+ * Issue 9 acceptance: a lease holder that dies mid-write. Its environment is killed while its POST is
+ * held at the sandbox (the write still lands, late, as a request Affix already received would). The
+ * next writer must not read or write until the dead holder's lease has expired, and nothing is
+ * written twice. The lease is short here (`LEASE_SECONDS`), and the next writer does what a caller
+ * does under contention: it retries a 503 `write-contention` after its `Retry-After`.
+ *
+ * Each round waits out a lease, so this property runs `DEATH_ROUNDS` rounds (default 6, about 20 s;
+ * `LEASE_DEATH_ROUNDS=50` runs the full 50 in about two and a half minutes).
+ *
+ * Assertions marked LOCK hold only with the cross-container write lock.
+ */
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENT_ID_HEADER } from '../../local/lambda-pool.ts';
+import type { Called } from '../support/http-caller.ts';
+import { freshRound, posts, SANDBOX_LATENCY_MS, useConcurrencyStack } from './harness.ts';
+
+const LEASE_SECONDS = 2;
+const DEATH_ROUNDS = Number(process.env.LEASE_DEATH_ROUNDS ?? 6);
+/** How long the dying writer's POST is held at the sandbox: well inside the lease. */
+const POST_DELAY_MS = 400;
+/** Clock slack between the lease being taken and the dying writer's GET reaching the sandbox. */
+const SLACK_MS = 150;
+
+const run = useConcurrencyStack({ environments: 2, leaseSeconds: LEASE_SECONDS });
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** A caller under contention: retries 503 write-contention after Retry-After (at most 5 times). */
+async function writeRetryingContention(body: Record<string, unknown>): Promise<Called> {
+  for (let attempt = 1; ; attempt += 1) {
+    const result = await run().caller.call('PATCH', '/client', body);
+    if (result.status !== 503 || attempt === 5) return result;
+    run().caller.expectProblem(result, 503, 'write-contention');
+    const seconds = Number(result.headers['retry-after'] ?? '1');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 3) * 1_000));
+  }
+}
+
+describe('a lease holder that dies mid-write', () => {
+  it(`the next writer proceeds only after the lease expires, and nothing is written twice (${DEATH_ROUNDS} rounds)`, async () => {
+    for (let round = 1; round <= DEATH_ROUNDS; round += 1) {
+      freshRound(run(), round);
+      // The environment killed last round is replaced before the round, so the next writer is warm.
+      await run().pool.warm(2);
+      const sandbox = run().sandbox;
+      const dyingName = `Round ${round} dying writer`;
+      const nextHook = `https://hooks.example.com/round-${round}/next-writer`;
+      sandbox.injectFault({ kind: 'delay', ms: POST_DELAY_MS }, { method: 'POST' });
+
+      // Raw fetch: the killed invocation's 502 is API Gateway's own answer, not one of ours.
+      const dying = fetch(`${run().stack.apiUrl}/client`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: dyingName }),
+      });
+      await until(() => posts(sandbox.requests).length === 1);
+      const holder = run()
+        .pool.environments()
+        .filter((environment) => environment.state === 'busy');
+      expect(holder, `round ${round}`).toHaveLength(1);
+      await run().pool.kill(holder[0]?.id ?? '');
+      const died = await dying;
+      expect(died.status, `round ${round}`).toBe(502);
+      expect(died.headers.get(ENVIRONMENT_ID_HEADER)).toBeNull();
+
+      const next = await writeRetryingContention({ webhook_uri: nextHook });
+      expect(next.status, `round ${round}: ${next.body}`).toBe(200);
+
+      const [dyingRead, ...laterReads] = sandbox.requests.filter((request) => request.method === 'GET');
+      if (dyingRead === undefined) throw new Error('the dying writer never read');
+      const leaseExpiry = dyingRead.at + LEASE_SECONDS * 1_000 - SLACK_MS;
+      // LOCK: the next writer read nothing from Affix while the dead holder's lease was live.
+      for (const read of laterReads) {
+        expect(
+          read.at,
+          `round ${round}: the next writer read the client ${leaseExpiry - read.at} ms before the lease expired`,
+        ).toBeGreaterThanOrEqual(leaseExpiry);
+      }
+      // Nothing written twice: the dead holder's one POST, then the next writer's, built on it.
+      const bodies = posts(sandbox.requests);
+      const dyingWrites = bodies.filter((body) => body.name === dyingName && body.webhook_uri !== nextHook);
+      expect(dyingWrites, `round ${round}`).toHaveLength(1);
+      expect(bodies, `round ${round}`).toHaveLength(2);
+      // LOCK: the next writer read what the dead holder's late write left, so both changes are kept.
+      expect(bodies[1], `round ${round}`).toMatchObject({ name: dyingName, webhook_uri: nextHook });
+      expect(sandbox.client, `round ${round}`).toMatchObject({ name: dyingName, webhook_uri: nextHook });
+      // The dead holder's late write had landed before anyone else wrote.
+      const postTimes = sandbox.requests.filter((request) => request.method === 'POST').map((r) => r.at);
+      expect((postTimes[1] ?? 0) - (postTimes[0] ?? 0)).toBeGreaterThan(POST_DELAY_MS + SANDBOX_LATENCY_MS);
+    }
+  });
+});
