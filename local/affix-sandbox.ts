@@ -3,6 +3,12 @@
  * following the Affix OpenAPI spec: `basic` security (any current client secret authenticates),
  * `ClientRequest` validation, whole-object replace on POST. It also injects faults for tests.
  *
+ * Fields the proxy does not model: the spec's `ClientResponse` allows more than the five fields we
+ * know, so the sandbox can be seeded with `extraFields` (e.g. `{ logo_uri: ... }`). They are part of
+ * the sandbox's schema from then on: GET returns them, and because POST replaces the whole client, a
+ * POST that sends them back keeps them (whatever value it sends), and a POST that leaves one out
+ * erases it, as a replace-everything server does. Keys outside the schema are ignored (dropped).
+ *
  * @example
  * ```ts
  * const sandbox = await startAffixSandbox({ port: 0 });
@@ -63,8 +69,28 @@ export interface InjectFaultOptions {
 export interface AffixSandboxOptions {
   port?: number;
   client?: AffixClientState;
-  /** Delay added before every answer (bench/load). */
+  /**
+   * Delay added before every answer, so concurrent writes race as they do against the real API
+   * (default 0; ~50 ms is a realistic Affix round trip). `npm start` reads `AFFIX_SANDBOX_LATENCY_MS`.
+   */
   latencyMs?: number;
+  /** Fields of the client the proxy does not model (see the module comment). JSON values only. */
+  extraFields?: Record<string, unknown>;
+}
+
+/** The largest `AFFIX_SANDBOX_LATENCY_MS` accepted (API Gateway gives up after 29 s anyway). */
+export const MAX_SANDBOX_LATENCY_MS = 10_000;
+
+/** Parses `AFFIX_SANDBOX_LATENCY_MS`: an integer number of milliseconds, default 0. */
+export function parseSandboxLatency(raw: string | undefined, name = 'AFFIX_SANDBOX_LATENCY_MS'): number {
+  if (raw === undefined || raw === '') return 0;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value > MAX_SANDBOX_LATENCY_MS) {
+    throw new Error(
+      `${name} must be an integer between 0 and ${MAX_SANDBOX_LATENCY_MS}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
 }
 
 export interface AffixSandbox {
@@ -74,6 +100,10 @@ export interface AffixSandbox {
   /** A deep copy of the current client. */
   readonly client: AffixClientState;
   setClient(state: AffixClientState): void;
+  /** A deep copy of the unmodelled fields the client has now (see `extraFields`). */
+  readonly extraFields: Record<string, unknown>;
+  /** Replaces the unmodelled fields; their names join the sandbox's schema for good. */
+  setExtraFields(fields: Record<string, unknown>): void;
   /** Log of requests to the client path, oldest first. Never holds the Authorization value. */
   readonly requests: readonly SandboxRequest[];
   resetRequests(): void;
@@ -126,7 +156,10 @@ type ValidationResult =
   | { ok: true; value: Omit<AffixClientState, 'client_id'> }
   | { ok: false; error: string };
 
-/** `ClientRequest` per the spec: extra keys are allowed (and dropped), no formats or lengths. */
+/**
+ * `ClientRequest` per the spec: no formats or lengths; extra keys are allowed (the caller keeps only
+ * those in its schema, see {@link pickExtraFields}).
+ */
 export function validateClientRequest(body: unknown): ValidationResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, error: 'request body must be a JSON object' };
@@ -155,6 +188,31 @@ export function validateClientRequest(body: unknown): ValidationResult {
       webhook_uri: webhook ?? null,
     },
   };
+}
+
+const MODELLED_FIELDS: ReadonlySet<string> = new Set([
+  'client_id',
+  'client_secret',
+  'name',
+  'redirect_uris',
+  'webhook_uri',
+]);
+
+function checkExtraFields(fields: Record<string, unknown>): Record<string, unknown> {
+  for (const name of Object.keys(fields)) {
+    if (MODELLED_FIELDS.has(name)) throw new RangeError(`${name} is a modelled field, not an extra one`);
+  }
+  return structuredClone(fields);
+}
+
+/** What a whole-object POST leaves of the schema's extra fields: those it sent, as it sent them. */
+export function pickExtraFields(
+  body: Record<string, unknown>,
+  schema: ReadonlySet<string>,
+): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const name of schema) if (Object.hasOwn(body, name)) kept[name] = structuredClone(body[name]);
+  return kept;
 }
 
 function isAuthorized(header: string | undefined, client: AffixClientState): boolean {
@@ -223,6 +281,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; 
 
 export async function startAffixSandbox(options: AffixSandboxOptions = {}): Promise<AffixSandbox> {
   let client = copyClient(options.client ?? defaultSandboxClient());
+  let extras = checkExtraFields(options.extraFields ?? {});
+  const extraSchema = new Set(Object.keys(extras));
+  const view = (): Record<string, unknown> => ({ ...copyClient(client), ...structuredClone(extras) });
   const latencyMs = options.latencyMs ?? 0;
   let requests: SandboxRequest[] = [];
   let faults: QueuedFault[] = [];
@@ -248,7 +309,7 @@ export async function startAffixSandbox(options: AffixSandboxOptions = {}): Prom
       return;
     }
     if (req.method === 'GET') {
-      sendJson(res, 200, copyClient(client));
+      sendJson(res, 200, view());
       return;
     }
     if (parsed.tooLarge) {
@@ -273,7 +334,8 @@ export async function startAffixSandbox(options: AffixSandboxOptions = {}): Prom
       return;
     }
     client = { client_id: client.client_id, ...result.value };
-    sendJson(res, 200, copyClient(client));
+    extras = pickExtraFields(parsed.json as Record<string, unknown>, extraSchema);
+    sendJson(res, 200, view());
   };
 
   const applyFault = async (
@@ -299,7 +361,7 @@ export async function startAffixSandbox(options: AffixSandboxOptions = {}): Prom
         // Never answer; close() destroys the socket.
         return;
       case 'hang-mid-body': {
-        const payload = Buffer.from(JSON.stringify(copyClient(client)), 'utf8');
+        const payload = Buffer.from(JSON.stringify(view()), 'utf8');
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(payload.length) });
         res.write(payload.subarray(0, Math.floor(payload.length / 2)));
         return;
@@ -387,6 +449,13 @@ export async function startAffixSandbox(options: AffixSandboxOptions = {}): Prom
     },
     setClient(state) {
       client = copyClient(state);
+    },
+    get extraFields() {
+      return structuredClone(extras);
+    },
+    setExtraFields(fields) {
+      extras = checkExtraFields(fields);
+      for (const name of Object.keys(extras)) extraSchema.add(name);
     },
     get requests() {
       return requests;

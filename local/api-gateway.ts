@@ -327,17 +327,28 @@ function readCapped(req: IncomingMessage, max: number): Promise<ReadResult> {
 /** The status of a DEFAULT_* answer, whose contract entry has none. */
 const DEFAULT_STATUS: Partial<Record<GatewayResponseType, number>> = { DEFAULT_4XX: 400, DEFAULT_5XX: 500 };
 
+/**
+ * A Lambda function error behind a proxy integration (the function threw, crashed, timed out before
+ * the integration timeout, or returned a malformed result): API Gateway answers 502, under its default
+ * 5XX Gateway Response. Only the 29 s integration timeout is `INTEGRATION_TIMEOUT` (504).
+ */
+function sendFunctionError(res: ServerResponse, requestId: string): void {
+  sendGatewayProblem(res, 'DEFAULT_5XX', requestId, {}, 502);
+}
+
 /** API Gateway's own answer: the contract's problem document, as the deployed Gateway Response sends it. */
 function sendGatewayProblem(
   res: ServerResponse,
   responseType: GatewayResponseType,
   requestId: string,
   extra: Record<string, string> = {},
+  /** For a DEFAULT_* type: the status API Gateway answers with (its entry has none). */
+  status?: number,
 ): void {
   if (res.headersSent || res.destroyed) return;
   const problem = gatewayProblem(responseType);
   const payload = Buffer.from(JSON.stringify(gatewayProblemDocument(problem, requestId)), 'utf8');
-  res.writeHead(problem.status ?? DEFAULT_STATUS[responseType] ?? 500, {
+  res.writeHead(problem.status ?? status ?? DEFAULT_STATUS[responseType] ?? 500, {
     'content-type': 'application/problem+json',
     'content-length': String(payload.length),
     'cache-control': 'no-store',
@@ -491,19 +502,21 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       outcome = await Promise.race([Promise.resolve().then(() => options.handler(event, context)), timedOut]);
     } catch (error) {
       onError('handler threw', error, requestId);
-      sendGatewayProblem(res, 'INTEGRATION_FAILURE', requestId);
+      sendFunctionError(res, requestId);
       return;
     } finally {
       lifecycle.clearTimer(timer);
     }
     if (outcome === 'timeout') {
       onError(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, undefined, requestId);
-      sendGatewayProblem(res, 'INTEGRATION_TIMEOUT', requestId);
+      if (timeoutMs >= API_GATEWAY_INTEGRATION_TIMEOUT_MS)
+        sendGatewayProblem(res, 'INTEGRATION_TIMEOUT', requestId);
+      else sendFunctionError(res, requestId);
       return;
     }
     if (!isProxyResult(outcome)) {
       onError('Malformed Lambda proxy response', JSON.stringify(outcome)?.slice(0, 200), requestId);
-      sendGatewayProblem(res, 'INTEGRATION_FAILURE', requestId);
+      sendFunctionError(res, requestId);
       return;
     }
     if (res.destroyed) return;
@@ -512,7 +525,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     } catch (error) {
       onError('Malformed Lambda proxy response', error, requestId);
       for (const name of res.getHeaderNames()) res.removeHeader(name);
-      sendGatewayProblem(res, 'INTEGRATION_FAILURE', requestId);
+      sendFunctionError(res, requestId);
     }
   };
 

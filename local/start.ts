@@ -1,11 +1,15 @@
 /**
  * `npm start`: runs the Lambda handler behind a local API Gateway stand-in, with an in-memory Affix
  * sandbox, a local SSM endpoint holding the Affix credentials and a local DynamoDB engine (dynalite)
- * holding the state table of the write lock. Everything binds 127.0.0.1.
+ * holding the state table of the write lock. Everything binds 127.0.0.1. The handler runs as Lambda
+ * runs it: in a pool of isolated execution environments (`lambda-pool.ts`), one invocation at a time
+ * each, so concurrent requests run in separate module instances.
  *
  * Environment:
  * - `PORT` (default 3000; 0 = ephemeral), `AFFIX_SANDBOX_PORT`, `SSM_PORT`, `DYNAMODB_PORT` (default
  *   ephemeral).
+ * - `LAMBDA_CONCURRENCY` (default 4, 1-64): most execution environments at once; past it requests wait.
+ * - `AFFIX_SANDBOX_LATENCY_MS` (default 0; 50 is a realistic Affix round trip): delay per sandbox answer.
  * - `AFFIX_BASE_URL` + `AFFIX_CLIENT_ID` + `AFFIX_CLIENT_SECRET` (all three): use that Affix API
  *   instead of the sandbox; the credentials go into the local SSM endpoint only and are never printed.
  * - `LOCAL_HANDLER_MODULE`: load another handler module (path or file URL), e.g. a fake in tests.
@@ -16,7 +20,12 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { routesForGroup } from '../functions/contract/routes.ts';
-import { type AffixSandbox, SANDBOX_DEFAULTS, startAffixSandbox } from './affix-sandbox.ts';
+import {
+  type AffixSandbox,
+  parseSandboxLatency,
+  SANDBOX_DEFAULTS,
+  startAffixSandbox,
+} from './affix-sandbox.ts';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,
@@ -34,6 +43,7 @@ import {
   LOCAL_SIGNING_SERVICE,
   type LocalSigner,
 } from './identities.ts';
+import { createLambdaPool, type LambdaPool, parseConcurrency } from './lambda-pool.ts';
 import { type SsmEndpoint, startSsmEndpoint } from './ssm-endpoint.ts';
 
 const DEFAULT_HANDLER_MODULE = new URL('../functions/client-config/handler.ts', import.meta.url).href;
@@ -56,6 +66,18 @@ export interface LocalStackOptions {
   handlerModule?: string;
   /** Lambda timeout for the local API (default: startLocalApi's default). */
   timeoutMs?: number;
+  /**
+   * Run the handler in a pool of up to this many isolated execution environments (worker threads),
+   * as Lambda does. Undefined: import it into this process (one shared module instance, the
+   * behaviour suites that inspect the handler in-process rely on). `npm start` always uses the pool.
+   */
+  concurrency?: number;
+  /** Environments started (and checked) before the stack reports ready (pool only; default 1). */
+  warmEnvironments?: number;
+  /** Sandbox answer delay (default 0). */
+  sandboxLatencyMs?: number;
+  /** Extra variables for the handler, over the local defaults (e.g. a test's short timeouts). */
+  handlerEnv?: Record<string, string>;
 }
 
 export interface LocalStack {
@@ -66,8 +88,14 @@ export interface LocalStack {
   dynamodb: LocalDynamoDb;
   affixBaseUrl: string;
   clientId: string;
+  /** The execution environments, when the handler runs in a pool. */
+  pool: LambdaPool | undefined;
+  sandboxLatencyMs: number;
   close(): Promise<void>;
 }
+
+/** Variables of this process a handler must never inherit (real credentials of the developer's shell). */
+const NOT_INHERITED = ['AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'];
 
 function parsePort(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined || raw === '') return fallback;
@@ -113,7 +141,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.external) {
       ({ baseUrl: affixBaseUrl, clientId, clientSecret } = options.external);
     } else {
-      sandbox = await startAffixSandbox({ port: options.sandboxPort ?? 0 });
+      sandbox = await startAffixSandbox({
+        port: options.sandboxPort ?? 0,
+        latencyMs: options.sandboxLatencyMs,
+      });
       started.push(sandbox);
       affixBaseUrl = sandbox.url;
       clientId = SANDBOX_DEFAULTS.clientId;
@@ -134,13 +165,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dynamodb = await startLocalDynamoDb({ port: options.dynamodbPort ?? 0 });
     started.push(dynamodb);
 
-    // Real credentials from the developer's shell must not leak into the handler or the SDK.
-    for (const name of ['AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) {
-      delete process.env[name];
-    }
-    Object.assign(
-      process.env,
-      localHandlerEnv({
+    const handlerEnv = {
+      ...localHandlerEnv({
         affixBaseUrl,
         ssmUrl: ssm.url,
         dynamodbUrl: dynamodb.url,
@@ -149,9 +175,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clientSecretParameter: DEFAULT_CLIENT_SECRET_PARAMETER,
         etagKeyParameter: DEFAULT_ETAG_KEY_PARAMETER,
       }),
-    );
+      ...options.handlerEnv,
+    };
+    const handlerModule = toModuleUrl(options.handlerModule ?? DEFAULT_HANDLER_MODULE);
 
-    const handler = await loadHandler(toModuleUrl(options.handlerModule ?? DEFAULT_HANDLER_MODULE));
+    let handler: LocalHandler;
+    let pool: LambdaPool | undefined;
+    if (options.concurrency === undefined) {
+      // Real credentials from the developer's shell must not leak into the handler or the SDK.
+      for (const name of NOT_INHERITED) delete process.env[name];
+      Object.assign(process.env, handlerEnv);
+      handler = await loadHandler(handlerModule);
+    } else {
+      // Each environment gets its own copy of this environment; this process's env is left alone.
+      const inherited: Record<string, string> = {};
+      for (const [name, value] of Object.entries(process.env)) {
+        if (value !== undefined && !NOT_INHERITED.includes(name)) inherited[name] = value;
+      }
+      pool = createLambdaPool({
+        handlerModule,
+        env: { ...inherited, ...handlerEnv },
+        concurrency: options.concurrency,
+        timeoutMs: options.timeoutMs,
+      });
+      started.push(pool);
+      try {
+        await pool.warm(options.warmEnvironments ?? 1);
+      } catch (error) {
+        throw new Error(`could not load the handler module ${handlerModule}`, { cause: error });
+      }
+      handler = pool;
+    }
     const api: LocalApi = await startLocalApi({
       handler,
       port: options.port ?? 3000,
@@ -159,7 +213,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push(api);
 
-    return { apiUrl: api.url, sandbox, ssm, dynamodb, affixBaseUrl, clientId, close: closeAll };
+    const sandboxLatencyMs = sandbox ? (options.sandboxLatencyMs ?? 0) : 0;
+    return {
+      apiUrl: api.url,
+      sandbox,
+      ssm,
+      dynamodb,
+      affixBaseUrl,
+      clientId,
+      pool,
+      sandboxLatencyMs,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;
@@ -180,6 +245,10 @@ export function describeLocalStack(stack: LocalStack): string {
   const affix = stack.sandbox
     ? `${stack.affixBaseUrl}  (in-memory sandbox, client_id ${stack.clientId})`
     : `${stack.affixBaseUrl}  (external Affix API, client_id ${stack.clientId}; secret only in local SSM)`;
+  const latency = stack.sandbox ? `, ${stack.sandboxLatencyMs} ms latency (AFFIX_SANDBOX_LATENCY_MS)` : '';
+  const lambda = stack.pool
+    ? `up to ${stack.pool.concurrency} isolated environments (LAMBDA_CONCURRENCY), one invocation each`
+    : 'in this process (one module instance)';
   const current = stack.sandbox ? SANDBOX_DEFAULTS.clientSecret[0] : '<current-secret>';
   const signer = (group: LocalSigner['group']): LocalSigner => {
     const found = LOCAL_SIGNERS.find((candidate) => candidate.group === group);
@@ -195,9 +264,10 @@ export function describeLocalStack(stack: LocalStack): string {
   });
   return [
     'affix-webhook-config: local stack',
-    `  Affix API      ${affix}`,
+    `  Affix API      ${affix}${latency}`,
     `  SSM endpoint   ${stack.ssm.url}  (${DEFAULT_CLIENT_ID_PARAMETER} String, ${DEFAULT_CLIENT_SECRET_PARAMETER} and ${DEFAULT_ETAG_KEY_PARAMETER} SecureString)`,
     `  DynamoDB       ${stack.dynamodb.url}  (dynalite, table ${stack.dynamodb.tableName}: the write lease)`,
+    `  Lambda         ${lambda}`,
     `  local API      ${api}  (API Gateway REST v1 proxy events, stage "local")`,
     '',
     `Every request must be signed with SigV4 (service ${LOCAL_SIGNING_SERVICE}, region ${LOCAL_SIGNING_REGION}), as the`,
@@ -237,6 +307,8 @@ async function main(): Promise<void> {
     dynamodbPort: parsePort('DYNAMODB_PORT', env.DYNAMODB_PORT, 0),
     external,
     handlerModule: env.LOCAL_HANDLER_MODULE || undefined,
+    concurrency: parseConcurrency(env.LAMBDA_CONCURRENCY),
+    sandboxLatencyMs: parseSandboxLatency(env.AFFIX_SANDBOX_LATENCY_MS),
   });
 
   let stopping = false;

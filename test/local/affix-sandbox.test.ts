@@ -4,6 +4,7 @@ import {
   type AffixSandbox,
   basicAuthHeader,
   CLIENT_PATH,
+  parseSandboxLatency,
   SANDBOX_DEFAULTS,
   startAffixSandbox,
 } from '../../local/affix-sandbox.ts';
@@ -364,5 +365,73 @@ describe('affix sandbox: options', () => {
     } finally {
       await slow.close();
     }
+  });
+});
+
+describe('affix sandbox: fields the proxy does not model', () => {
+  const extraFields = {
+    logo_uri: 'https://cdn.example.com/logo.png',
+    settings: { theme: 'dark', scopes: ['employees', 'payroll'], limits: { rpm: 40 } },
+    created_at: '2024-01-02T03:04:05Z',
+  };
+
+  it('GET returns the seeded extra fields beside the modelled ones', async () => {
+    const seeded = await startAffixSandbox({ port: 0, extraFields });
+    try {
+      const res = await fetch(`${seeded.url}${CLIENT_PATH}`, { headers: { authorization: AUTH } });
+      expect(await res.json()).toEqual({ ...sandbox.client, ...extraFields });
+      expect(seeded.extraFields).toEqual(extraFields);
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it('a POST that sends them back keeps them exactly as sent; one that leaves them out erases them', async () => {
+    sandbox.setExtraFields(extraFields);
+    const keep = await post({ ...validBody, ...extraFields });
+    expect(await keep.json()).toEqual({ client_id: ID, ...validBody, ...extraFields });
+    expect(sandbox.extraFields).toEqual(extraFields);
+
+    // Replace semantics: the POST below omits logo_uri and settings, so Affix no longer has them.
+    const partial = await post({ ...validBody, created_at: extraFields.created_at });
+    expect(await partial.json()).toEqual({ client_id: ID, ...validBody, created_at: extraFields.created_at });
+    expect(sandbox.extraFields).toEqual({ created_at: extraFields.created_at });
+    expect(await (await get()).json()).not.toHaveProperty('settings');
+
+    // The names stay in the schema: a later POST can set them again, with any JSON value.
+    await post({ ...validBody, settings: { theme: 'light' } });
+    expect(sandbox.extraFields).toEqual({ settings: { theme: 'light' } });
+  });
+
+  it('keys outside the schema are dropped, and copies are deep', async () => {
+    sandbox.setExtraFields({ settings: { theme: 'dark' } });
+    await post({ ...validBody, settings: { theme: 'dark' }, not_in_schema: 1 });
+    expect(await (await get()).json()).not.toHaveProperty('not_in_schema');
+    const copy = sandbox.extraFields as { settings: { theme: string } };
+    copy.settings.theme = 'changed';
+    expect(sandbox.extraFields).toEqual({ settings: { theme: 'dark' } });
+  });
+
+  it('refuses an extra field named like a modelled one', async () => {
+    expect(() => sandbox.setExtraFields({ name: 'x' })).toThrow(RangeError);
+    await expect(startAffixSandbox({ port: 0, extraFields: { client_secret: [] } })).rejects.toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe('AFFIX_SANDBOX_LATENCY_MS', () => {
+  it.each([
+    [undefined, 0],
+    ['', 0],
+    ['0', 0],
+    ['50', 50],
+    ['10000', 10_000],
+  ])('%j gives %i ms', (raw, expected) => {
+    expect(parseSandboxLatency(raw)).toBe(expected);
+  });
+
+  it.each(['-1', '1.5', '50ms', '10001', ' 5'])('rejects %j, naming the variable', (raw) => {
+    expect(() => parseSandboxLatency(raw)).toThrow(/AFFIX_SANDBOX_LATENCY_MS/);
   });
 });

@@ -140,9 +140,9 @@ describe('createLambdaContext', () => {
 });
 
 /** An answer API Gateway gives itself: the contract's problem, status and media type. */
-function expectGatewayProblem(res: Response, responseType: GatewayResponseType): void {
+function expectGatewayProblem(res: Response, responseType: GatewayResponseType, status?: number): void {
   const problem = gatewayProblem(responseType);
-  expect(res.status).toBe(problem.status);
+  expect(res.status).toBe(problem.status ?? status);
   expect(res.headers.get('content-type')).toBe('application/problem+json');
   expect(res.headers.get('cache-control')).toBe('no-store');
 }
@@ -251,7 +251,7 @@ describe('startLocalApi', () => {
     );
   });
 
-  it('answers integration-failure like the Gateway Response when the handler throws, and reports it', async () => {
+  it('answers a function error (502, the default 5XX response) when the handler throws, and reports it', async () => {
     const errors: string[] = [];
     const handler = async (): Promise<APIGatewayProxyResult> => {
       throw new Error('boom');
@@ -261,20 +261,18 @@ describe('startLocalApi', () => {
       async (api) => {
         const res = await signedFetch(`${api.url}/client`);
         const requestId = res.headers.get('x-amzn-requestid') ?? '';
-        expectGatewayProblem(res, 'INTEGRATION_FAILURE');
-        expect(await res.json()).toEqual(
-          gatewayProblemDocument(gatewayProblem('INTEGRATION_FAILURE'), requestId),
-        );
+        expectGatewayProblem(res, 'DEFAULT_5XX', 502);
+        expect(await res.json()).toEqual(gatewayProblemDocument(gatewayProblem('DEFAULT_5XX'), requestId));
         expect(errors).toEqual([`handler threw:${requestId}`]);
       },
       { onError: (message, _error, requestId) => errors.push(`${message}:${requestId}`) },
     );
   });
 
-  it('answers integration-failure for a malformed proxy result, integration-timeout for a timeout', async () => {
+  it('answers a function error (502) for a malformed proxy result and for a function timeout; integration-timeout (504) at 29 s', async () => {
     const malformed = async () => ({ status: 200 }) as unknown as APIGatewayProxyResult;
     await withApi(malformed, async (api) => {
-      expectGatewayProblem(await signedFetch(`${api.url}/client`), 'INTEGRATION_FAILURE');
+      expectGatewayProblem(await signedFetch(`${api.url}/client`), 'DEFAULT_5XX', 502);
     });
     const badHeader = async (): Promise<APIGatewayProxyResult> => ({
       statusCode: 200,
@@ -283,7 +281,7 @@ describe('startLocalApi', () => {
     });
     await withApi(badHeader, async (api) => {
       const res = await signedFetch(`${api.url}/client`);
-      expectGatewayProblem(res, 'INTEGRATION_FAILURE');
+      expectGatewayProblem(res, 'DEFAULT_5XX', 502);
       expect(res.headers.get('x-bad')).toBeNull();
     });
     const slow = () => new Promise<APIGatewayProxyResult>(() => {});
@@ -292,7 +290,8 @@ describe('startLocalApi', () => {
       async (api) => {
         const started = performance.now();
         const res = await signedFetch(`${api.url}/client`);
-        expectGatewayProblem(res, 'INTEGRATION_TIMEOUT');
+        // A Lambda timeout under API Gateway's 29 s is a function error (502), not an integration timeout.
+        expectGatewayProblem(res, 'DEFAULT_5XX', 502);
         expect(performance.now() - started).toBeGreaterThanOrEqual(90);
       },
       { timeoutMs: 100 },

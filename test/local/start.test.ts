@@ -33,12 +33,18 @@ const atLoad = {
   STAGE: process.env.STAGE,
   secretInEnv: 'AFFIX_CLIENT_SECRET' in process.env,
 };
-export const handler = async (event, context) => ({
-  statusCode: 200,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ atLoad, userArn: event.requestContext.identity.userArn, resource: event.resource,
-    remaining: context.getRemainingTimeInMillis() }),
-});
+let invocations = 0;
+export const handler = async (event, context) => {
+  invocations += 1;
+  const sleep = Number(event.queryStringParameters?.sleep ?? 0);
+  if (sleep > 0) await new Promise((resolve) => setTimeout(resolve, sleep));
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ atLoad, userArn: event.requestContext.identity.userArn, resource: event.resource,
+      remaining: context.getRemainingTimeInMillis(), invocations }),
+  };
+};
 `;
 
 interface AtLoad {
@@ -242,6 +248,54 @@ describe('local/start.ts as a child process', () => {
     } finally {
       await external.close();
     }
+  });
+
+  it('runs the handler in LAMBDA_CONCURRENCY isolated environments and says so in the banner', async () => {
+    const stack = await startStack({ LOCAL_HANDLER_MODULE: fakeHandler, LAMBDA_CONCURRENCY: '2' });
+    expect(stack.output()).toContain('up to 2 isolated environments (LAMBDA_CONCURRENCY)');
+    const call = async (query: string) => {
+      const res = await signedFetch(`${stack.apiUrl}/client${query}`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { invocations: number };
+      return { environment: res.headers.get('x-local-environment-id'), invocations: body.invocations };
+    };
+    // Two at once: two environments, each with its own module-level counter.
+    const [a, b] = await Promise.all([call('?sleep=300'), call('?sleep=300')]);
+    expect(a?.environment).not.toBe(b?.environment);
+    expect([a?.invocations, b?.invocations]).toEqual([1, 1]);
+    // A third at once waits for one of them (the limit is 2) and finds it warm.
+    const more = await Promise.all([call('?sleep=200'), call('?sleep=200'), call('?sleep=200')]);
+    expect(new Set(more.map((served) => served.environment))).toEqual(
+      new Set([a?.environment, b?.environment]),
+    );
+    expect(more.map((served) => served.invocations).sort()).toEqual([2, 2, 3]);
+    stack.child.kill('SIGTERM');
+    expect(await stack.exited).toBe(0);
+  });
+
+  it('delays every sandbox answer by AFFIX_SANDBOX_LATENCY_MS, shown in the banner', async () => {
+    const stack = await startStack({ LOCAL_HANDLER_MODULE: fakeHandler, AFFIX_SANDBOX_LATENCY_MS: '150' });
+    expect(stack.output()).toContain('150 ms latency (AFFIX_SANDBOX_LATENCY_MS)');
+    const { atLoad } = await callFake(stack.apiUrl);
+    const started = performance.now();
+    const upstream = await fetch(`${atLoad.AFFIX_BASE_URL}${CLIENT_PATH}`, {
+      headers: {
+        authorization: basicAuthHeader(SANDBOX_DEFAULTS.clientId, SANDBOX_DEFAULTS.clientSecret[0]),
+      },
+    });
+    expect(upstream.status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    stack.child.kill('SIGTERM');
+    expect(await stack.exited).toBe(0);
+  });
+
+  it.each([
+    ['LAMBDA_CONCURRENCY', '0'],
+    ['AFFIX_SANDBOX_LATENCY_MS', 'slow'],
+  ])('exits 1 naming %s when it is %j', async (name, value) => {
+    await expect(startStack({ LOCAL_HANDLER_MODULE: fakeHandler, [name]: value })).rejects.toThrow(
+      new RegExp(`exited with 1 before ready:[\\s\\S]*${name} must be`),
+    );
   });
 
   it('exits 1 with a message when the handler module cannot be loaded', async () => {

@@ -1,0 +1,54 @@
+/**
+ * One local Lambda execution environment (a worker thread started by `lambda-pool.ts`). It loads the
+ * handler module itself, so configuration, clients and caches are its own, exactly as in a Lambda
+ * container, then runs the invocations the pool sends, one at a time.
+ *
+ * Plain `.mjs` because a worker cannot start from TypeScript: it registers tsx in this thread first,
+ * then imports the `.ts` modules. Messages: see `lambda-protocol.ts`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { register } from 'tsx/esm/api';
+
+register();
+
+const port = parentPort;
+if (port === null) throw new Error('lambda-environment.mjs must run in a worker thread');
+
+let handler;
+let createLambdaContext;
+try {
+  ({ createLambdaContext } = await import('./api-gateway.ts'));
+  const mod = await import(workerData.handlerModule);
+  handler = mod.handler;
+  if (typeof handler !== 'function') {
+    throw new Error(`${workerData.handlerModule} does not export a function named handler`);
+  }
+} catch (error) {
+  port.postMessage({ type: 'init-error', message: error instanceof Error ? error.message : String(error) });
+  handler = undefined;
+}
+
+if (handler !== undefined) {
+  let busy = false;
+  port.on('message', async (message) => {
+    if (message.type !== 'invoke') return;
+    if (busy) throw new Error('an environment runs one invocation at a time');
+    busy = true;
+    // Built here, so getRemainingTimeInMillis() counts down in this environment's own clock.
+    const context = createLambdaContext(message.context);
+    try {
+      const result = await handler(message.event, context);
+      busy = false;
+      port.postMessage({ type: 'result', result });
+    } catch (error) {
+      busy = false;
+      const name = error instanceof Error ? error.name : 'Error';
+      port.postMessage({
+        type: 'error',
+        name,
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+  });
+  port.postMessage({ type: 'ready' });
+}

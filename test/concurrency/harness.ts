@@ -1,0 +1,229 @@
+/**
+ * What the write-lock acceptance tests (issue 9) share: the local stack with the handler in a pool of
+ * warm, isolated execution environments (as Lambda runs it), the sandbox with a realistic latency, an
+ * DynamoDB engine (dynalite) the stack starts with the state table, and per-round helpers.
+ */
+import { afterAll, beforeAll, expect } from 'vitest';
+import { type AffixClientState, SANDBOX_DEFAULTS, type SandboxRequest } from '../../local/affix-sandbox.ts';
+import type { LambdaPool } from '../../local/lambda-pool.ts';
+import { type LocalStack, startLocalStack } from '../../local/start.ts';
+import { captureOutput } from '../support/capture.ts';
+import { type Called, createCaller } from '../support/http-caller.ts';
+import { findLeaks } from '../support/leaks.ts';
+
+/**
+ * The lock's lease length variable (seconds). One constant, so the name can be adjusted where the
+ * lock is merged.
+ */
+export const LEASE_SECONDS_VARIABLE = 'WRITE_LOCK_LEASE_SECONDS';
+/** A realistic Affix round trip (issue 9). */
+export const SANDBOX_LATENCY_MS = 50;
+/** Rounds per property; `WRITE_LOCK_ROUNDS` overrides (e.g. 5 for a quick look). */
+export const ROUNDS = Number(process.env.WRITE_LOCK_ROUNDS ?? 50);
+export const CURRENT_SECRET = SANDBOX_DEFAULTS.clientSecret[0];
+
+export type ClientField = 'name' | 'webhook_uri' | 'redirect_uris' | 'client_secret';
+const FIELDS: readonly ClientField[] = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'];
+
+export interface ConcurrencyStack {
+  stack: LocalStack;
+  pool: LambdaPool;
+  caller: ReturnType<typeof createCaller>;
+  sandbox: NonNullable<LocalStack['sandbox']>;
+  close(): Promise<void>;
+}
+
+/**
+ * The stack with `environments` warm environments, each of which has read its credentials already,
+ * so what the rounds measure is writes only.
+ */
+export async function startConcurrencyStack(options: {
+  environments: number;
+  leaseSeconds?: number;
+  timeoutMs?: number;
+  /** More handler variables (e.g. a smaller `DEADLINE_SAFETY_MARGIN_MS` with a short timeout). */
+  handlerEnv?: Record<string, string>;
+}): Promise<ConcurrencyStack> {
+  // The stack's own DynamoDB engine (dynalite) holds the lease table every environment shares.
+  const handlerEnv: Record<string, string> = { ...options.handlerEnv };
+  if (options.leaseSeconds !== undefined) handlerEnv[LEASE_SECONDS_VARIABLE] = String(options.leaseSeconds);
+  const stack = await startLocalStack({
+    port: 0,
+    concurrency: options.environments,
+    warmEnvironments: options.environments,
+    sandboxLatencyMs: SANDBOX_LATENCY_MS,
+    timeoutMs: options.timeoutMs,
+    handlerEnv,
+  });
+  const { pool, sandbox } = stack;
+  if (pool === undefined || sandbox === undefined)
+    throw new Error('the stack should run a pool and the sandbox');
+  const caller = createCaller(() => stack.apiUrl);
+  // One GET per environment at once (each is idle, so each takes one): credentials read everywhere.
+  // Arrivals can straggle, so repeat until every environment has served one.
+  for (
+    let attempt = 1;
+    pool.environments().some((environment) => environment.invocations === 0);
+    attempt += 1
+  ) {
+    if (attempt > 5) throw new Error('not every environment could be warmed up');
+    const reads = await Promise.all(
+      Array.from({ length: options.environments }, () => caller.call('GET', '/client')),
+    );
+    for (const read of reads) expect(read.status, read.body).toBe(200);
+  }
+  return {
+    stack,
+    pool,
+    caller,
+    sandbox,
+    close: () => stack.close(),
+  };
+}
+
+/** A fresh client state for round `round`: nothing from an earlier round can make it pass. */
+export function roundClient(round: number): AffixClientState {
+  return {
+    client_id: SANDBOX_DEFAULTS.clientId,
+    client_secret: [CURRENT_SECRET],
+    name: `Round ${round} start`,
+    redirect_uris: [`https://round-${round}.example.com/start`],
+    webhook_uri: `https://hooks.example.com/round-${round}/start`,
+  };
+}
+
+/** e.g. `1 x 200, 3 x 412`: what a round's answers were, for failure messages. */
+export function statusSummary(results: readonly Called[]): string {
+  const counts = new Map<number, number>();
+  for (const result of results) counts.set(result.status, (counts.get(result.status) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${count} x ${status}`)
+    .join(', ');
+}
+
+export function posts(requests: readonly SandboxRequest[]): Record<string, unknown>[] {
+  return requests
+    .filter((request) => request.method === 'POST')
+    .map((request) => request.body as Record<string, unknown>);
+}
+
+/** The environments that served these answers (the pool tags each one). */
+export function environmentsOf(results: readonly Called[]): Set<string> {
+  return new Set(results.map((result) => result.headers['x-local-environment-id'] ?? 'none'));
+}
+
+/** The fields a history compares: the four a write can change (`webhook_uri` absent counts as null). */
+export function modelled(state: object): Record<string, unknown> {
+  const record = state as Record<string, unknown>;
+  const view: Record<string, unknown> = {};
+  for (const field of FIELDS) view[field] = record[field] ?? null;
+  return view;
+}
+
+/**
+ * Checks that the POSTs Affix received form one serial history: each is the previous state with
+ * exactly one accepted change applied (its writer read what the previous POST wrote). A POST built on
+ * a stale read fails here, naming what it undid. Returns the final state the history implies.
+ */
+export function expectSerialHistory(
+  round: number,
+  start: AffixClientState,
+  changes: readonly Partial<Record<ClientField, unknown>>[],
+  bodies: readonly Record<string, unknown>[],
+): Record<string, unknown> {
+  let state = modelled(start);
+  const pending = [...changes];
+  bodies.forEach((body, index) => {
+    const sent = modelled(body);
+    const match = pending.findIndex((change) => {
+      const expected = { ...state, ...change };
+      return FIELDS.every((field) => JSON.stringify(expected[field]) === JSON.stringify(sent[field]));
+    });
+    if (match < 0) {
+      const undone = FIELDS.filter((field) => JSON.stringify(state[field]) !== JSON.stringify(sent[field]));
+      expect.fail(
+        `round ${round}: POST ${index + 1} of ${bodies.length} was built on a stale read: it is not the ` +
+          `previous state plus one change (differs in ${undone.join(', ')}), so an accepted change was lost`,
+      );
+    }
+    pending.splice(match, 1);
+    state = sent;
+  });
+  return state;
+}
+
+/**
+ * Independent stacks per suite (each its own sandbox, lease table and pool): the rounds of a property
+ * are spread over them and run side by side, so 50 serialized rounds fit the suite's time. Rounds
+ * are independent (each starts from a fresh client state), so spreading them proves the same thing.
+ * `WRITE_LOCK_STACKS` overrides.
+ */
+export const STACKS = Number(process.env.WRITE_LOCK_STACKS ?? 4);
+
+/**
+ * Starts `count` stacks for a suite (and stops them), and proves afterwards that no answer, header or
+ * log line carried the current secret or any secret the suite added (`secrets`).
+ */
+export function useConcurrencyStacks(
+  count: number,
+  options: Parameters<typeof startConcurrencyStack>[0],
+  secrets: string[] = [],
+): () => ConcurrencyStack[] {
+  const output = captureOutput();
+  const running: ConcurrencyStack[] = [];
+  beforeAll(async () => {
+    // One at a time: each warms its environments, and the machine has two cores.
+    for (let index = 0; index < count; index += 1) running.push(await startConcurrencyStack(options));
+  }, 90_000);
+  afterAll(async () => {
+    const answers = running.flatMap((run) => run.caller.answers);
+    await Promise.all(running.map((run) => run.close()));
+    expect(answers.length).toBeGreaterThan(options.environments);
+    const texts = [
+      ...answers.map((answer) => answer.body),
+      ...answers.map((answer) => JSON.stringify(answer.headers)),
+      ...output.lines,
+    ];
+    expect(findLeaks(texts, [CURRENT_SECRET, ...secrets], SANDBOX_DEFAULTS.clientId)).toEqual([]);
+  });
+  return () => {
+    if (running.length !== count) throw new Error('the stacks are not running');
+    return running;
+  };
+}
+
+/** One stack for a suite (see {@link useConcurrencyStacks}). */
+export function useConcurrencyStack(
+  options: Parameters<typeof startConcurrencyStack>[0],
+  secrets: string[] = [],
+): () => ConcurrencyStack {
+  const stacks = useConcurrencyStacks(1, options, secrets);
+  return () => {
+    const [run] = stacks();
+    if (run === undefined) throw new Error('the stack is not running');
+    return run;
+  };
+}
+
+/** Rounds 1..`rounds`, spread over the stacks: each stack runs its share in order, stacks side by side. */
+export async function eachRound(
+  stacks: readonly ConcurrencyStack[],
+  rounds: number,
+  body: (run: ConcurrencyStack, round: number) => Promise<void>,
+): Promise<void> {
+  await Promise.all(
+    stacks.map(async (run, index) => {
+      for (let round = index + 1; round <= rounds; round += stacks.length) await body(run, round);
+    }),
+  );
+}
+
+/** Sets round `round`'s fresh client state and clears the sandbox's log and faults. */
+export function freshRound(run: ConcurrencyStack, round: number): AffixClientState {
+  const start = roundClient(round);
+  run.sandbox.setClient(start);
+  run.sandbox.resetRequests();
+  run.sandbox.clearFaults();
+  return start;
+}

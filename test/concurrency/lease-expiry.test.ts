@@ -1,0 +1,152 @@
+/**
+ * Issue 9 acceptance: a lease holder that dies mid-write. Its environment is killed while its POST is
+ * held at the sandbox (the write still lands, late, as a request Affix already received would). The
+ * next writer must not read or write until the dead holder's lease has expired, and nothing is
+ * written twice. The next writer does what a caller does under contention: it retries a 503
+ * `write-contention` after its `Retry-After`.
+ *
+ * A lease always outlives the invocation (the function timeout plus 2 s), so each round waits out a
+ * few seconds of lease. The 50 rounds therefore run as `DEATH_STACKS` independent stacks side by side
+ * (each its own sandbox, lease table and pool of two environments), `DEATH_ROUNDS / DEATH_STACKS`
+ * rounds each, with a short function timeout. `LEASE_DEATH_ROUNDS` and `LEASE_DEATH_STACKS` override.
+ *
+ * Assertions marked LOCK hold only with the cross-container write lock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEASE_MARGIN_MS } from '../../functions/client-config/write-lock.ts';
+import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
+import { ENVIRONMENT_ID_HEADER } from '../../local/lambda-pool.ts';
+import { captureOutput } from '../support/capture.ts';
+import type { Called } from '../support/http-caller.ts';
+import { findLeaks } from '../support/leaks.ts';
+import { signedFetch } from '../support/signed-fetch.ts';
+import {
+  type ConcurrencyStack,
+  CURRENT_SECRET,
+  freshRound,
+  posts,
+  SANDBOX_LATENCY_MS,
+  startConcurrencyStack,
+} from './harness.ts';
+
+const LEASE_SECONDS = 1;
+const DEATH_ROUNDS = Number(process.env.LEASE_DEATH_ROUNDS ?? 50);
+const DEATH_STACKS = Math.min(DEATH_ROUNDS, Number(process.env.LEASE_DEATH_STACKS ?? 10));
+/** The function timeout: the lease lasts at least this plus 2 s. */
+const FUNCTION_TIMEOUT_MS = 1_500;
+/** How long the dying writer's POST is held at the sandbox: well inside the lease. */
+const POST_DELAY_MS = 400;
+/** Clock slack between the lease being taken and the dying writer's GET reaching the sandbox. */
+const SLACK_MS = 150;
+/** The dying writer's lease: it outlives its invocation by the lock's margin (the configured 1 s is less). */
+const leaseMs = FUNCTION_TIMEOUT_MS + LEASE_MARGIN_MS;
+
+const output = captureOutput();
+const stacks: ConcurrencyStack[] = [];
+
+beforeAll(async () => {
+  for (let index = 0; index < DEATH_STACKS; index += 1) {
+    stacks.push(
+      await startConcurrencyStack({
+        environments: 2,
+        leaseSeconds: LEASE_SECONDS,
+        timeoutMs: FUNCTION_TIMEOUT_MS,
+        // 1.5 s of function time: keep 500 ms back, so 1 s of it is the request's deadline.
+        handlerEnv: { DEADLINE_SAFETY_MARGIN_MS: '500' },
+      }),
+    );
+  }
+}, 90_000);
+
+afterAll(async () => {
+  const answers = stacks.flatMap((stack) => stack.caller.answers);
+  await Promise.all(stacks.map((stack) => stack.close()));
+  const texts = [
+    ...answers.map((answer) => answer.body),
+    ...answers.map((answer) => JSON.stringify(answer.headers)),
+    ...output.lines,
+  ];
+  expect(findLeaks(texts, [CURRENT_SECRET], SANDBOX_DEFAULTS.clientId)).toEqual([]);
+});
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** A caller under contention: retries 503 write-contention after Retry-After (capped at 1 s a wait). */
+async function writeRetryingContention(
+  run: ConcurrencyStack,
+  body: Record<string, unknown>,
+): Promise<Called> {
+  for (let attempt = 1; ; attempt += 1) {
+    const result = await run.caller.call('PATCH', '/client', body);
+    if (result.status !== 503 || attempt === 10) return result;
+    run.caller.expectProblem(result, 503, 'write-contention');
+    const seconds = Number(result.headers['retry-after'] ?? '1');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 1) * 1_000));
+  }
+}
+
+async function deathRound(run: ConcurrencyStack, round: number): Promise<void> {
+  freshRound(run, round);
+  // The environment killed last round is replaced before the round, so the next writer is warm.
+  await run.pool.warm(2);
+  const sandbox = run.sandbox;
+  const dyingName = `Round ${round} dying writer`;
+  const nextHook = `https://hooks.example.com/round-${round}/next-writer`;
+  sandbox.injectFault({ kind: 'delay', ms: POST_DELAY_MS }, { method: 'POST' });
+
+  // A signed raw fetch: the killed invocation's 502 is API Gateway's own answer, not one of ours.
+  const dying = signedFetch(`${run.stack.apiUrl}/client`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: dyingName }),
+  });
+  await until(() => posts(sandbox.requests).length === 1);
+  const holder = run.pool.environments().filter((environment) => environment.state === 'busy');
+  expect(holder, `round ${round}`).toHaveLength(1);
+  await run.pool.kill(holder[0]?.id ?? '');
+  const died = await dying;
+  expect(died.status, `round ${round}`).toBe(502);
+  expect(died.headers.get(ENVIRONMENT_ID_HEADER)).toBeNull();
+
+  const next = await writeRetryingContention(run, { webhook_uri: nextHook });
+  expect(next.status, `round ${round}: ${next.body}`).toBe(200);
+
+  const [dyingRead, ...laterReads] = sandbox.requests.filter((request) => request.method === 'GET');
+  if (dyingRead === undefined) throw new Error('the dying writer never read');
+  const leaseExpiry = dyingRead.at + leaseMs - SLACK_MS;
+  // LOCK: the next writer read nothing from Affix while the dead holder's lease was live.
+  for (const read of laterReads) {
+    expect(
+      read.at,
+      `round ${round}: the next writer read the client ${leaseExpiry - read.at} ms before the lease expired`,
+    ).toBeGreaterThanOrEqual(leaseExpiry);
+  }
+  // Nothing written twice: the dead holder's one POST, then the next writer's, built on it.
+  const bodies = posts(sandbox.requests);
+  const dyingWrites = bodies.filter((body) => body.name === dyingName && body.webhook_uri !== nextHook);
+  expect(dyingWrites, `round ${round}`).toHaveLength(1);
+  expect(bodies, `round ${round}`).toHaveLength(2);
+  // LOCK: the next writer read what the dead holder's late write left, so both changes are kept.
+  expect(bodies[1], `round ${round}`).toMatchObject({ name: dyingName, webhook_uri: nextHook });
+  expect(sandbox.client, `round ${round}`).toMatchObject({ name: dyingName, webhook_uri: nextHook });
+  // The dead holder's late write had landed before anyone else wrote.
+  const postTimes = sandbox.requests.filter((request) => request.method === 'POST').map((r) => r.at);
+  expect((postTimes[1] ?? 0) - (postTimes[0] ?? 0)).toBeGreaterThan(POST_DELAY_MS + SANDBOX_LATENCY_MS);
+}
+
+describe('a lease holder that dies mid-write', () => {
+  it(`the next writer proceeds only after the lease expires, and nothing is written twice (${DEATH_ROUNDS} rounds on ${DEATH_STACKS} stacks)`, async () => {
+    await Promise.all(
+      stacks.map(async (run, index) => {
+        for (let round = index + 1; round <= DEATH_ROUNDS; round += DEATH_STACKS)
+          await deathRound(run, round);
+      }),
+    );
+  }, 120_000);
+});

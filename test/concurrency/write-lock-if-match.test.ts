@@ -1,0 +1,55 @@
+/**
+ * Issue 9 acceptance: writes that hold with several Lambda containers. Real HTTP through the local API
+ * into a pool of warm, isolated execution environments (each its own module instance, as in Lambda),
+ * the Affix sandbox answering after 50 ms, and the local DynamoDB engine holding the lock's table.
+ * Every round starts from a fresh client state. (One property per file; the rounds are spread over independent stacks
+ * side by side, so the file stays within its time with the lock serializing the writers: see harness.ts.)
+ *
+ * Assertions marked LOCK hold only with the cross-container write lock: without it every environment
+ * reads, checks and POSTs on its own, and a round fails (e.g. "round 1: 4 x 200").
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  eachRound,
+  environmentsOf,
+  freshRound,
+  posts,
+  ROUNDS,
+  STACKS,
+  statusSummary,
+  useConcurrencyStacks,
+} from './harness.ts';
+
+/** Concurrent writers per round, each in its own environment. */
+const WRITERS = 4;
+const stacks = useConcurrencyStacks(STACKS, { environments: WRITERS });
+
+describe('write lock across execution environments', () => {
+  it(`${WRITERS} concurrent PATCHes with the same If-Match: exactly one 200, the others 412, one POST (${ROUNDS} rounds)`, async () => {
+    await eachRound(stacks(), ROUNDS, async (run, round) => {
+      freshRound(run, round);
+      const read = await run.caller.call('GET', '/client');
+      expect(read.status).toBe(200);
+      const etag = read.headers.etag ?? '';
+      run.sandbox.resetRequests();
+      const results = await Promise.all(
+        Array.from({ length: WRITERS }, (_, i) =>
+          run.caller.call('PATCH', '/client', { name: `Round ${round} writer ${i}` }, { 'if-match': etag }),
+        ),
+      );
+      // They really ran in separate environments (this holds with or without the lock).
+      expect(environmentsOf(results).size, `round ${round}`).toBeGreaterThan(1);
+      const summary = `round ${round}: ${statusSummary(results)}`;
+      const winners = results.filter((result) => result.status === 200);
+      // LOCK: among writers holding the same ETag exactly one wins.
+      expect(winners, summary).toHaveLength(1);
+      for (const loser of results.filter((result) => result.status !== 200)) {
+        run.caller.expectProblem(loser, 412, 'precondition-failed');
+      }
+      // LOCK: and only the winner's POST reached Affix.
+      expect(posts(run.sandbox.requests), summary).toHaveLength(1);
+      const won = winners[0]?.documented;
+      expect(won?.kind === 'success' && won.client.name, summary).toBe(run.sandbox.client.name);
+    });
+  }, 120_000);
+});
