@@ -89,19 +89,23 @@ export function createHandler(dependencies: HandlerDependencies) {
   // parser's own stricter pattern would leave such a body unparsed and answer validation-failed.
   const jsonBodyParser = httpJsonBodyParser<APIGatewayProxyEvent>({ disableContentTypeCheck: true });
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>({
-    // Answer 504 ourselves shortly before Lambda would kill the invocation, whatever is still running.
-    timeoutEarlyInMillis: 250,
-    timeoutEarlyResponse: () => {
-      throw new ProblemError('upstream-timeout', 'The request ran out of time.');
-    },
-  })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
-    .use(httpHeaderNormalizer())
-    .use(requestTelemetry({ logger, metrics }))
-    .use(problemResponder({ logger }))
-    .use(requestGuard())
-    .use(jsonBodyParser)
-    .handler(routeRequest);
+  return (
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>({
+      // Answer 504 ourselves shortly before Lambda would kill the invocation, whatever is still running.
+      timeoutEarlyInMillis: 250,
+      timeoutEarlyResponse: () => {
+        throw new ProblemError('upstream-timeout', 'The request ran out of time.');
+      },
+    })
+      // logEvent false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds the caller's
+      // Authorization, session token and new secrets.
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+      .use(logMetrics(metrics))
+      .use(httpHeaderNormalizer())
+      .use(requestTelemetry({ logger, metrics }))
+      .use(problemResponder({ logger }))
+      .use(requestGuard())
+      .use(jsonBodyParser)
+      .handler(routeRequest)
+  );
 }
