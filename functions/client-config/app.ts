@@ -39,6 +39,12 @@ export interface HandlerDependencies {
 
 const PATCHABLE_FIELDS = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'];
 
+/**
+ * `logEvent: false` whatever `POWERTOOLS_LOGGER_LOG_EVENT` says: the event holds the caller's
+ * Authorization header, session token and new secrets.
+ */
+const LOGGER_CONTEXT_OPTIONS = { resetKeys: true, logEvent: false } as const;
+
 /** Known field names present in a body: safe to log, unlike the values or arbitrary keys. */
 function requestedFields(body: unknown): string[] {
   if (body === null || typeof body !== 'object') return [];
@@ -89,23 +95,19 @@ export function createHandler(dependencies: HandlerDependencies) {
   // parser's own stricter pattern would leave such a body unparsed and answer validation-failed.
   const jsonBodyParser = httpJsonBodyParser<APIGatewayProxyEvent>({ disableContentTypeCheck: true });
 
-  return (
-    middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>({
-      // Answer 504 ourselves shortly before Lambda would kill the invocation, whatever is still running.
-      timeoutEarlyInMillis: 250,
-      timeoutEarlyResponse: () => {
-        throw new ProblemError('upstream-timeout', 'The request ran out of time.');
-      },
-    })
-      // logEvent false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds the caller's
-      // Authorization, session token and new secrets.
-      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-      .use(logMetrics(metrics))
-      .use(httpHeaderNormalizer())
-      .use(requestTelemetry({ logger, metrics }))
-      .use(problemResponder({ logger }))
-      .use(requestGuard())
-      .use(jsonBodyParser)
-      .handler(routeRequest)
-  );
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>({
+    // Answer 504 ourselves shortly before Lambda would kill the invocation, whatever is still running.
+    timeoutEarlyInMillis: 250,
+    timeoutEarlyResponse: () => {
+      throw new ProblemError('upstream-timeout', 'The request ran out of time.');
+    },
+  })
+    .use(injectLambdaContext(logger, LOGGER_CONTEXT_OPTIONS))
+    .use(logMetrics(metrics))
+    .use(httpHeaderNormalizer())
+    .use(requestTelemetry({ logger, metrics }))
+    .use(problemResponder({ logger }))
+    .use(requestGuard())
+    .use(jsonBodyParser)
+    .handler(routeRequest);
 }
