@@ -230,31 +230,48 @@ export function searchCorpus(texts: readonly string[]): string[] {
   return [...new Set(views.map((text) => text.toLowerCase()))];
 }
 
+/** The needles of a secret, by form (distinct, long enough), cached: the property suite asks often. */
+const needleCache = new Map<string, { form: string; needle: string }[]>();
+function needlesOf(secret: string, clientId?: string): { form: string; needle: string }[] {
+  const key = JSON.stringify([secret, clientId ?? null]);
+  const cached = needleCache.get(key);
+  if (cached !== undefined) return cached;
+  const seen = new Set<string>();
+  const needles: { form: string; needle: string }[] = [];
+  for (const { prefix, value } of valuesOf(secret, clientId)) {
+    for (const encoding of ENCODINGS) {
+      const needle = (encoding.find ?? encoding.write)(value).toLowerCase();
+      if (needle.length < MIN_NEEDLE || seen.has(needle)) continue;
+      seen.add(needle);
+      needles.push({ form: `${prefix}${encoding.form}`, needle });
+    }
+  }
+  if (needleCache.size > 10_000) needleCache.clear();
+  needleCache.set(key, needles);
+  return needles;
+}
+
+/** Between the searched texts, so no needle matches across two of them by accident. */
+const SEPARATOR = '\u0000\u0001\u0000';
+
 export function findLeaks(texts: readonly string[], secrets: readonly string[], clientId?: string): Leak[] {
-  const corpus = searchCorpus(texts);
-  const found = (needle: string) => corpus.some((haystack) => haystack.includes(needle));
+  const haystack = searchCorpus(texts).join(SEPARATOR);
+  const found = (needle: string) => haystack.includes(needle);
   const leaks: Leak[] = [];
   secrets.forEach((secret, secretIndex) => {
-    const seen = new Set<string>();
-    for (const { prefix, value } of valuesOf(secret, clientId)) {
-      for (const encoding of ENCODINGS) {
-        const needle = (encoding.find ?? encoding.write)(value).toLowerCase();
-        if (needle.length < MIN_NEEDLE || seen.has(needle)) continue;
-        seen.add(needle);
-        const form = `${prefix}${encoding.form}`;
-        if (found(needle)) {
-          leaks.push({ secretIndex, form });
-          continue;
-        }
-        // Cut in two, each part anywhere: a secret split across two fields, or by a separator. (Two
-        // searches rule it out for clean text; only a text holding both ends tries every cut.)
-        if (needle.length < 2 * MIN_NEEDLE) continue;
-        if (!found(needle.slice(0, MIN_NEEDLE)) || !found(needle.slice(-MIN_NEEDLE))) continue;
-        for (let cut = MIN_NEEDLE; cut <= needle.length - MIN_NEEDLE; cut += 1) {
-          if (found(needle.slice(0, cut)) && found(needle.slice(cut))) {
-            leaks.push({ secretIndex, form: `${form} (split)` });
-            break;
-          }
+    for (const { form, needle } of needlesOf(secret, clientId)) {
+      if (found(needle)) {
+        leaks.push({ secretIndex, form });
+        continue;
+      }
+      // Cut in two, each part anywhere: a secret split across two fields, or by a separator. (Two
+      // searches rule it out for clean text; only a text holding both ends tries every cut.)
+      if (needle.length < 2 * MIN_NEEDLE) continue;
+      if (!found(needle.slice(0, MIN_NEEDLE)) || !found(needle.slice(-MIN_NEEDLE))) continue;
+      for (let cut = MIN_NEEDLE; cut <= needle.length - MIN_NEEDLE; cut += 1) {
+        if (found(needle.slice(0, cut)) && found(needle.slice(cut))) {
+          leaks.push({ secretIndex, form: `${form} (split)` });
+          break;
         }
       }
     }
