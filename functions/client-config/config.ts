@@ -43,7 +43,7 @@ const affixBaseUrl = v.pipe(
   v.nonEmpty('AFFIX_BASE_URL is required'),
   // The same URL rule as the request bodies' (urls.ts), without a query: paths are appended to it.
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const result = checkUrl(dataset.value);
+    const result = checkUrl(dataset.value, { allowLoopbackHttp: true });
     if (result.ok) return result.url;
     addIssue({ message: `AFFIX_BASE_URL ${URL_RULE_MESSAGES[result.reason]}` });
     return NEVER;

@@ -8,7 +8,7 @@
  * const result = v.safeParse(PatchClientRequestSchema, { webhook_uri: null });
  */
 import * as v from 'valibot';
-import { canonicalUrl, checkUrl, URL_RULE_MESSAGES } from './urls.ts';
+import { canonicalUrl, checkUrl, URL_RULE_MESSAGES, type UrlRuleOptions } from './urls.ts';
 
 export const LIMITS = {
   nameMaxLength: 200,
@@ -57,21 +57,27 @@ export const ClientNameSchema = v.pipe(
  * A URL field: the URL rule of urls.ts, and the canonical form is what we keep (and send to Affix), so
  * what was checked is what is stored. `label` starts the messages.
  */
-const urlField = (label: string, typeMessage: string) =>
+const urlField = (label: string, typeMessage: string, rule: UrlRuleOptions) =>
   v.pipe(
     v.string(typeMessage),
     v.maxLength(LIMITS.urlMaxLength, `${label} must be at most ${LIMITS.urlMaxLength} characters`),
     v.rawCheck(({ dataset, addIssue }) => {
       if (!dataset.typed) return;
-      const result = checkUrl(dataset.value, { allowQuery: true });
+      const result = checkUrl(dataset.value, rule);
       if (!result.ok) addIssue({ message: `${label} ${URL_RULE_MESSAGES[result.reason]}` });
     }),
-    v.transform((value) => canonicalUrl(value, { allowQuery: true }) ?? value),
+    v.transform((value) => canonicalUrl(value, rule) ?? value),
   );
 
-export const WebhookUriSchema = v.nullable(urlField('webhook_uri', 'webhook_uri must be a string or null'));
+/** https:// only: Affix delivers webhooks from the internet, never to a developer's machine. */
+export const WebhookUriSchema = v.nullable(
+  urlField('webhook_uri', 'webhook_uri must be a string or null', { allowQuery: true }),
+);
 
-export const RedirectUriSchema = urlField('each redirect URI', 'each redirect URI must be a string');
+export const RedirectUriSchema = urlField('each redirect URI', 'each redirect URI must be a string', {
+  allowQuery: true,
+  allowLoopbackHttp: true,
+});
 
 export const RedirectUrisSchema = v.pipe(
   v.array(RedirectUriSchema, 'redirect_uris must be an array of URLs'),

@@ -8,8 +8,8 @@
  * parser would rewrite (octal, hex or short IPv4 hosts, dot segments, characters it percent-encodes,
  * an empty port, IPv6 spellings, `user@`) is refused, so the string we validated and the string a
  * client later parses cannot point at different places. The accepted URL is returned in its canonical
- * form, which is what we store; plain `http://` is accepted only for the literal hosts `localhost`,
- * `127.0.0.1` and `[::1]`.
+ * form, which is what we store. Plain `http://` is accepted, where a field allows it at all, only for
+ * the literal hosts `localhost`, `127.0.0.1` and `[::1]`.
  *
  * @example
  * checkUrl('HTTPS://Hooks.Example.com:443'); // { ok: true, url: 'https://hooks.example.com/' }
@@ -24,15 +24,28 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.includes(hostname);
 }
 
+/**
+ * Why a URL is refused: `characters` (control characters, whitespace of any kind, backslashes, anything
+ * outside printable ASCII), `not-https` (plain http:// where it is never allowed), `scheme` (neither
+ * https:// nor http:// on a loopback host), and the others as named.
+ */
 export type UrlRejection =
-  /** Control characters, whitespace of any kind, backslashes or anything outside printable ASCII. */
-  'characters' | 'not-a-url' | 'scheme' | 'user-info' | 'fragment' | 'query' | 'not-canonical';
+  | 'characters'
+  | 'not-a-url'
+  | 'not-https'
+  | 'scheme'
+  | 'user-info'
+  | 'fragment'
+  | 'query'
+  | 'not-canonical';
 
 export type UrlCheck = { ok: true; url: string } | { ok: false; reason: UrlRejection };
 
 export interface UrlRuleOptions {
   /** Whether a `?query` may be part of it (not for a base URL that paths are appended to). */
   allowQuery?: boolean;
+  /** Whether plain http:// is accepted for the loopback hosts (redirect URIs, a local Affix). */
+  allowLoopbackHttp?: boolean;
 }
 
 /** Visible ASCII except the backslash: `\` is a path separator to WHATWG parsers and not to others. */
@@ -74,9 +87,9 @@ export function checkUrl(raw: string, options: UrlRuleOptions = {}): UrlCheck {
   if (authority.includes('@') || url.username !== '' || url.password !== '') {
     return { ok: false, reason: 'user-info' };
   }
-  const loopback = isLoopbackHost(url.hostname);
-  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
-    return { ok: false, reason: 'scheme' };
+  if (url.protocol !== 'https:') {
+    if (!options.allowLoopbackHttp) return { ok: false, reason: 'not-https' };
+    if (url.protocol !== 'http:' || !isLoopbackHost(url.hostname)) return { ok: false, reason: 'scheme' };
   }
   if (url.hash !== '' || raw.includes('#')) return { ok: false, reason: 'fragment' };
   if (!options.allowQuery && (url.search !== '' || raw.includes('?'))) return { ok: false, reason: 'query' };
@@ -95,6 +108,7 @@ export const URL_RULE_MESSAGES: Readonly<Record<UrlRejection, string>> = {
   characters:
     'must consist of printable ASCII characters without spaces or backslashes (percent-encode the rest; give an international host in its xn-- form)',
   'not-a-url': 'must be an absolute URL with a host',
+  'not-https': 'must use https://',
   scheme: 'must use https:// (http:// only for the hosts localhost, 127.0.0.1 and [::1])',
   'user-info': 'must not contain a user:password@ part',
   fragment: 'must not contain a #fragment',
