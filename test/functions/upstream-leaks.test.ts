@@ -14,12 +14,16 @@ import { type AffixCredentials, createCredentialsCache } from '../../functions/c
 import { type AffixSandbox, defaultSandboxClient, startAffixSandbox } from '../../local/affix-sandbox.ts';
 import { captureOutput } from '../support/capture.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';
-import { CLIENT_ID, createFakeAffix, json, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
+import { CLIENT_ID, createFakeAffix, json } from '../support/fake-affix-fetch.ts';
 import { findLeaks, type LeakCase, leakCorpus } from '../support/leaks.ts';
 
 const output = captureOutput();
-const NEW_SECRET = 'new-Secret/with+slash&amp=0123';
-const OLD_SECRET = 'old"Secret\\being%removed-4567';
+// No English words in them: a secret holding "secret" would make every message that names the field
+// client_secret be withheld, and the tests could not fail.
+const OURS = 'Q7vLk2mZp9XwR4tN8sBd';
+const OTHER = 'B8rTq2Lx5WmZ9kPv-Hy';
+const NEW_SECRET = 'N3w/x+Zq&amp;Jk=0123vT';
+const OLD_SECRET = 'o1D"Yq\\Kp%rm-4567Wz';
 
 function handlerFor(fetchImpl: typeof fetch, baseUrl: string, credentials: AffixCredentials) {
   const cache = createCredentialsCache({ maxAgeMs: 300_000, load: async () => credentials });
@@ -51,34 +55,34 @@ const SCENARIOS: Scenario[] = [
   {
     label: 'GET, our own secret',
     request: { method: 'GET', path: '/client' },
-    leaked: SECRET_A,
-    before: [SECRET_A],
+    leaked: OURS,
+    before: [OURS],
     method: 'GET',
   },
   {
     label: 'PATCH, a secret of the client it sends back',
     request: { method: 'PATCH', path: '/client', body: { name: 'Leak Test' } },
-    leaked: SECRET_B,
-    before: [SECRET_A, SECRET_B],
+    leaked: OTHER,
+    before: [OURS, OTHER],
     method: 'POST',
   },
   {
     label: 'PUT, the new secret',
-    request: { method: 'PUT', path: '/client/secrets', body: { client_secret: [SECRET_A, NEW_SECRET] } },
+    request: { method: 'PUT', path: '/client/secrets', body: { client_secret: [OURS, NEW_SECRET] } },
     leaked: NEW_SECRET,
-    before: [SECRET_A],
+    before: [OURS],
     method: 'POST',
   },
   {
     label: 'PUT, the old secret it removes',
-    request: { method: 'PUT', path: '/client/secrets', body: { client_secret: [SECRET_A, NEW_SECRET] } },
+    request: { method: 'PUT', path: '/client/secrets', body: { client_secret: [OURS, NEW_SECRET] } },
     leaked: OLD_SECRET,
-    before: [SECRET_A, OLD_SECRET],
+    before: [OURS, OLD_SECRET],
     method: 'POST',
   },
 ];
 
-const ALL_SECRETS = [SECRET_A, SECRET_B, NEW_SECRET, OLD_SECRET];
+const ALL_SECRETS = [OURS, OTHER, NEW_SECRET, OLD_SECRET];
 
 describe('Affix 400 messages through the real chain (in-memory fetch)', () => {
   for (const scenario of SCENARIOS) {
@@ -91,7 +95,7 @@ describe('Affix 400 messages through the real chain (in-memory fetch)', () => {
         affix.scriptFor(scenario.method, json(400, leakCase.body));
         const handler = handlerFor(affix.fetch, 'https://affix.test', {
           clientId: CLIENT_ID,
-          clientSecret: SECRET_A,
+          clientSecret: OURS,
         });
         const from = output.lines.length;
         const result = await handler(apiEvent(scenario.request), lambdaContext());
@@ -113,32 +117,33 @@ describe('Affix 400 messages through the real chain (in-memory fetch)', () => {
 
   it('a GET knows the secrets of the client this container read last', async () => {
     const affix = createFakeAffix();
-    affix.client.client_secret = [SECRET_A, SECRET_B];
+    affix.client.client_secret = [OURS, OTHER];
     const handler = handlerFor(affix.fetch, 'https://affix.test', {
       clientId: CLIENT_ID,
-      clientSecret: SECRET_A,
+      clientSecret: OURS,
     });
     expect((await handler(apiEvent({ method: 'GET', path: '/client' }), lambdaContext())).statusCode).toBe(
       200,
     );
     affix.scriptFor(
       'GET',
-      json(400, { message: `unknown secret ${Buffer.from(SECRET_B).toString('base64url')}` }),
+      json(400, { message: `unknown secret ${Buffer.from(OTHER).toString('base64url')}` }),
     );
     const result = await handler(apiEvent({ method: 'GET', path: '/client' }), lambdaContext());
-    expect(findLeaks([result.body], [SECRET_B], CLIENT_ID)).toEqual([]);
+    expect(findLeaks([result.body], [OTHER], CLIENT_ID)).toEqual([]);
     expect(JSON.parse(result.body).detail).toMatch(/withheld/);
   });
 
   it('passes an ordinary Affix message on', async () => {
     const affix = createFakeAffix();
+    affix.client.client_secret = [OURS];
     affix.scriptFor(
       'POST',
       json(400, { message: 'Bad Request', validation_error: 'redirect_uris: too many' }),
     );
     const handler = handlerFor(affix.fetch, 'https://affix.test', {
       clientId: CLIENT_ID,
-      clientSecret: SECRET_A,
+      clientSecret: OURS,
     });
     const result = await handler(
       apiEvent({ method: 'PATCH', path: '/client', body: { name: 'Plain' } }),
@@ -161,7 +166,8 @@ describe('Affix 400 messages over real HTTP (the Affix sandbox)', () => {
 
   it('PUT removing an old secret, PATCH and GET: a sample of every encoding, 0 leaks', async () => {
     const base = defaultSandboxClient();
-    const ours = base.client_secret[0] ?? '';
+    // Our own secret for this run (the sandbox's default holds the word "secret", see above).
+    const ours = 'Hs7Kq2Vx9LmP4wZr-http';
     const credentials = { clientId: base.client_id, clientSecret: ours };
     const requests: [EventOptions, 'GET' | 'POST'][] = [
       [{ method: 'PUT', path: '/client/secrets', body: { client_secret: [ours, NEW_SECRET] } }, 'POST'],
