@@ -18,7 +18,6 @@
  * }
  */
 import * as v from 'valibot';
-import { sanitizeUpstreamText } from '../functions/client-config/masking.ts';
 import {
   type FieldError,
   PROBLEM_TYPE_PREFIX,
@@ -26,6 +25,7 @@ import {
   type ProblemSlug,
 } from '../functions/client-config/problems.ts';
 import { parseRetryAfter } from '../functions/client-config/upstream-outcome.ts';
+import { boundedText } from '../functions/client-config/upstream-text.ts';
 import { GATEWAY_PROBLEMS, type GatewayProblemSlug } from '../functions/contract/gateway-responses.ts';
 import { GatewayMessageSchema, ProblemDocumentSchema } from './schemas.ts';
 
@@ -183,6 +183,6 @@ export function errorFromResponse(status: number, headers: Headers, text: string
     : undefined;
   const slug = status === 403 ? 'gateway-forbidden' : status === 429 ? 'gateway-throttled' : 'gateway-error';
   // AWS's own messages hold no secrets; control characters and length are still bounded.
-  const detail = message ? sanitizeUpstreamText(message, []) : `HTTP ${status} without a problem document.`;
+  const detail = message ? boundedText(message) : `HTTP ${status} without a problem document.`;
   return clientError(slug, detail, { status, instance: requestId, retryAfterSeconds });
 }

@@ -50,7 +50,12 @@ export const ProblemDocumentSchema = v.pipe(
       v.description('The API Gateway request id; the same value is `correlation_id` in our logs.'),
     ),
     errors: v.optional(
-      v.pipe(v.array(FieldErrorSchema), v.description('Only for `validation-failed`: every invalid field.')),
+      v.pipe(
+        v.array(FieldErrorSchema),
+        v.description(
+          'Only for `validation-failed`: the first 20 invalid fields (`detail` gives the total).',
+        ),
+      ),
     ),
   }),
   v.description('An RFC 9457 problem details document (`application/problem+json`).'),

@@ -37,6 +37,8 @@ import {
   SecretListSchema,
   WebhookUriSchema,
 } from '../functions/client-config/schemas.ts';
+import { LOOPBACK_HOSTS } from '../functions/client-config/urls.ts';
+import { MAX_FIELD_ERRORS, MAX_JSON_DEPTH } from '../functions/client-config/validation.ts';
 import { GATEWAY_PROBLEMS, type GatewayProblem } from '../functions/contract/gateway-responses.ts';
 import { STAGES } from '../infra/stages.ts';
 
@@ -72,6 +74,7 @@ const EVERY_ROUTE: readonly ProblemSlug[] = [
 const WRITE_ROUTES: readonly ProblemSlug[] = [
   'validation-failed',
   'malformed-json',
+  'json-too-deep',
   'payload-too-large',
   'unsupported-media-type',
   'precondition-failed',
@@ -95,8 +98,9 @@ export const UNROUTED_PROBLEMS: readonly ProblemSlug[] = ['not-found', 'method-n
 
 /** When each problem happens: the README's status table, for the document. */
 const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
-  'validation-failed': 'The body fails the schema; `errors` lists every invalid field as a JSON Pointer.',
+  'validation-failed': `The body fails the schema; \`errors\` lists the first ${MAX_FIELD_ERRORS} invalid fields as JSON Pointers (\`detail\` gives the total).`,
   'malformed-json': 'The body is not JSON, or is empty.',
+  'json-too-deep': `The body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels (checked before parsing).`,
   forbidden:
     "The request context carries no IAM caller (API Gateway misconfigured); signature and IAM failures are API Gateway's own 403.",
   'not-found':
@@ -110,7 +114,7 @@ const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
   'payload-too-large': `The body is over ${MAX_REQUEST_BODY_BYTES} bytes.`,
   'unsupported-media-type': 'The `Content-Type` is not one the operation accepts.',
   'upstream-rejected':
-    'Affix answered 400; its message is passed on in `detail` with secrets and control characters removed.',
+    'Affix answered 400. `detail` carries its message only when no run of 6 characters in it matches any encoding of a secret the proxy knows; otherwise only the names of our fields it mentioned.',
   'upstream-rate-limited':
     'Affix answered 429 after retries, or with a `Retry-After` longer than the deadline; `Retry-After` is passed on.',
   internal: 'Anything unexpected; details only in the logs.',
@@ -168,27 +172,31 @@ function actionOf(schema: { readonly pipe: readonly PipeItem[] }, type: string):
   return found[0];
 }
 
-/** The canonical form of an absolute https:// URL without a `user:password@` part. */
-const HTTPS_URL = String.raw`https://[^\s/?#@\\]+(?:[/?#][\s\S]*)?`;
-/** The same for http:// on a loopback host (redirect URIs only). */
-const LOOPBACK_HTTP_URL = String.raw`http://(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?(?:[/?#][\s\S]*)?`;
+/** Path and query of a canonical URL: printable ASCII without `#` or `\`. */
+const PATH_AND_QUERY = String.raw`/[!-"$-\[\]-~]*`;
+/** The canonical form (urls.ts) of an accepted https:// URL: lower-case host, no `user@`, no fragment. */
+const HTTPS_URL = String.raw`https://(?:[a-z0-9\-._~!$&'()*+,;=]+|\[[0-9a-f:.]+\])(?::\d{1,5})?${PATH_AND_QUERY}`;
+/** The same for http:// on the literal loopback hosts (urls.ts `LOOPBACK_HOSTS`). */
+const LOOPBACK_HTTP_URL = `http://(?:${LOOPBACK_HOSTS.map((host) => host.replace(/[.[\]]/g, '\\$&')).join('|')})(?::\\d{1,5})?${PATH_AND_QUERY}`;
 
 /**
- * The JSON Schema keywords that stand in for the `trim` and `check` actions of the request schemas,
- * keyed by the very action objects (so nothing else is matched):
- * - name: `trim` then `minLength(1)` means "not blank": `pattern: \S` (ECMAScript `\s` is exactly
- *   the set `String.prototype.trim` removes). `maxLength` still applies to the untrimmed value.
- * - webhook_uri, redirect URIs: the URL checks become `format: uri` plus a pattern of the canonical
- *   form (the server parses with the WHATWG URL parser and also accepts e.g. `HTTPS://`).
+ * The JSON Schema keywords that stand in for the `trim`, `check` and `raw_check` actions of the request
+ * schemas, keyed by the very action objects (so nothing else is matched):
+ * - name: `trim` means "not blank": `pattern: \S` (ECMAScript `\s` is exactly the set
+ *   `String.prototype.trim` removes); its `raw_check` (code points, visible characters) becomes
+ *   `maxLength`, which JSON Schema counts in code points too (on the untrimmed value).
+ * - webhook_uri, redirect URIs: the URL rule (urls.ts) becomes `format: uri` plus a pattern of the
+ *   canonical form, which is what the server stores (it also accepts e.g. `HTTPS://` and `:443`).
  * - redirect_uris, client_secret: "no duplicates" is `uniqueItems`.
  * - the patch's "at least one field" is `minProperties: 1` (exact: unknown keys and `client_secret`
  *   are refused anyway).
  */
 const ACTION_SUPPLEMENTS = new Map<PipeItem, Json>([
   [actionOf(ClientNameSchema, 'trim'), { pattern: String.raw`\S` }],
-  [actionOf(WebhookUriSchema.wrapped, 'check'), { format: 'uri', pattern: `^${HTTPS_URL}$` }],
+  [actionOf(ClientNameSchema, 'raw_check'), { maxLength: LIMITS.nameMaxLength }],
+  [actionOf(WebhookUriSchema.wrapped, 'raw_check'), { format: 'uri', pattern: `^${HTTPS_URL}$` }],
   [
-    actionOf(RedirectUriSchema, 'check'),
+    actionOf(RedirectUriSchema, 'raw_check'),
     { format: 'uri', pattern: `^(?:${HTTPS_URL}|${LOOPBACK_HTTP_URL})$` },
   ],
   [actionOf(RedirectUrisSchema, 'check'), { uniqueItems: true }],
@@ -230,11 +238,11 @@ function componentSchemas(): Record<string, Json> {
   patch.description =
     'A JSON merge patch (RFC 7396) of the public fields: only the fields present change. At least one field; unknown fields are errors.';
   property(patch, 'name').description =
-    `Trimmed; 1-${LIMITS.nameMaxLength} characters after trimming (lengths in UTF-16 code units).`;
+    `Trimmed; 1-${LIMITS.nameMaxLength} characters (Unicode code points) after trimming, with at least one visible character (not only white space, zero-width or other format characters, or combining marks); no control characters.`;
   property(patch, 'webhook_uri').description =
-    `An absolute https:// URL without \`user:password@\`, at most ${LIMITS.urlMaxLength} characters, or \`null\` to turn webhooks off. The server parses it as a WHATWG URL, so it also accepts what normalizes to such a URL (an upper-case scheme, say); the pattern describes the canonical form.`;
+    `An absolute https:// URL of at most ${LIMITS.urlMaxLength} characters, or \`null\` to turn webhooks off. Printable ASCII only (no spaces, control characters or backslashes), no \`user:password@\`, no \`#fragment\`, and written as a WHATWG URL parser reads it: the only differences allowed are an upper-case scheme or host, a default port and a missing \`/\` for an empty path (octal, hex or short IPv4 hosts, dot segments and characters a parser re-encodes are refused). The canonical form, which the pattern describes, is what is stored and sent to Affix.`;
   property(patch, 'redirect_uris').description =
-    `1-${LIMITS.redirectUrisMax} distinct absolute URLs of at most ${LIMITS.urlMaxLength} characters: https://, or http:// only for localhost, 127.0.0.1 or [::1]; no \`user:password@\`.`;
+    `1-${LIMITS.redirectUrisMax} absolute URLs of at most ${LIMITS.urlMaxLength} characters, distinct in canonical form, each under the rule of \`webhook_uri\`, except that http:// is accepted for exactly the hosts ${LOOPBACK_HOSTS.join(', ')}.`;
   property(patch, 'client_secret').description = `${SECRETS_ROUTE_HINT}.`;
 
   const secrets = schemas.ReplaceSecretsRequest as Json;

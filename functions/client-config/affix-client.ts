@@ -11,7 +11,6 @@ import { affixRequestBody } from './client-state.ts';
 import { type AffixCredentials, basicAuthorization, type CredentialsProvider } from './credentials.ts';
 import type { Deadline } from './deadline.ts';
 import { parseJsonKeepingNumbers } from './exact-json.ts';
-import { sanitizeUpstreamText } from './masking.ts';
 import { type AffixClient, type AffixClientUpdate, AffixMessageSchema, parseAffixClient } from './schemas.ts';
 import {
   type AttemptOutcome,
@@ -20,6 +19,7 @@ import {
   outcomeToProblem,
   parseRetryAfter,
 } from './upstream-outcome.ts';
+import { judgeUpstreamText, type UpstreamMessage } from './upstream-text.ts';
 
 export const CLIENT_PATH = '/2023-03-01/management/client';
 export const MAX_UPSTREAM_BODY_BYTES = 1024 * 1024;
@@ -95,16 +95,18 @@ function networkCode(error: unknown): string {
   return error instanceof Error ? error.name : 'UnknownError';
 }
 
-function extractMessage(text: string): string | undefined {
+/** The string fields of an Affix 400 body; anything else about it is ignored. */
+function extractMessage(text: string): UpstreamMessage {
   try {
     const parsed = v.safeParse(AffixMessageSchema, JSON.parse(text));
-    if (!parsed.success) return undefined;
-    const parts = [parsed.output.message, parsed.output.validation_error].filter(
-      (part): part is string => typeof part === 'string' && part.trim() !== '',
-    );
-    return parts.length > 0 ? parts.join(': ') : undefined;
+    if (!parsed.success) return {};
+    const { message, validation_error: validationError } = parsed.output;
+    return {
+      message: typeof message === 'string' ? message : undefined,
+      validationError: typeof validationError === 'string' ? validationError : undefined,
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -114,6 +116,11 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? defaultSleep;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_UPSTREAM_BODY_BYTES;
+  // Secrets of the clients read, kept only to recognise them in a later Affix 400 message: a PUT that
+  // removes a secret may see it repeated back. Per call (the read before a write), and the last read of
+  // this container (a GET knows no other).
+  const secretsReadIn = new WeakMap<CallContext, Set<string>>();
+  let lastReadSecrets: readonly string[] = [];
 
   type Result = { kind: 'ok'; client: AffixClient } | AttemptOutcome;
 
@@ -147,15 +154,18 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
         // Read the (small) error body so the connection goes back to the keep-alive pool.
         const text = await readBodyLimited(response, 64 * 1024).catch(() => '');
         record(response.status);
-        const message = response.status === 400 ? extractMessage(text) : undefined;
         return {
           kind: 'status',
           status: response.status,
           retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after')),
-          message:
-            message === undefined
-              ? undefined
-              : sanitizeUpstreamText(message, knownSecrets, credentials.clientId),
+          // Affix's words only where no run of them matches any encoding of a secret we know.
+          upstreamText:
+            response.status === 400
+              ? judgeUpstreamText(extractMessage(text), {
+                  secrets: knownSecrets,
+                  clientId: credentials.clientId,
+                })
+              : undefined,
         };
       }
       let text: string;
@@ -202,11 +212,21 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
     let attemptNumber = 0;
     for (;;) {
       attemptNumber += 1;
-      // Secrets that might be echoed back in an error message: ours and the ones being sent. Redaction
-      // also covers their Base64 forms with our client id: the Authorization value.
-      const knownSecrets = [credentials.clientSecret, ...(update?.client_secret ?? [])];
+      // Secrets that might be echoed back in an error message: ours, the ones being sent, and those of
+      // the clients read before (with our client id, their Basic credentials too).
+      const knownSecrets = [
+        credentials.clientSecret,
+        ...(update?.client_secret ?? []),
+        ...(secretsReadIn.get(context) ?? []),
+        ...lastReadSecrets,
+      ];
       const result = await attempt(method, payload, credentials, knownSecrets, context);
-      if (result.kind === 'ok') return result.client;
+      if (result.kind === 'ok') {
+        const read = result.client.client_secret;
+        secretsReadIn.set(context, new Set([...(secretsReadIn.get(context) ?? []), ...read]));
+        lastReadSecrets = [...read];
+        return result.client;
+      }
       if (result.kind === 'status' && result.status === 401 && !refreshed) {
         // The secret may have been rotated in SSM: reload once, and this retry is not counted.
         refreshed = true;

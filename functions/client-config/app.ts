@@ -39,6 +39,12 @@ export interface HandlerDependencies {
 
 const PATCHABLE_FIELDS = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'];
 
+/**
+ * `logEvent: false` whatever `POWERTOOLS_LOGGER_LOG_EVENT` says: the event holds the caller's
+ * Authorization header, session token and new secrets.
+ */
+const LOGGER_CONTEXT_OPTIONS = { resetKeys: true, logEvent: false } as const;
+
 /** Known field names present in a body: safe to log, unlike the values or arbitrary keys. */
 function requestedFields(body: unknown): string[] {
   if (body === null || typeof body !== 'object') return [];
@@ -103,7 +109,7 @@ export function createHandler(dependencies: HandlerDependencies) {
       throw new ProblemError('upstream-timeout', 'The request ran out of time.');
     },
   })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, LOGGER_CONTEXT_OPTIONS))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
     .use(requestTelemetry({ logger, metrics }))

@@ -9,7 +9,7 @@
  * config.upstreamDeadlineMs; // 10000 unless UPSTREAM_DEADLINE_MS says otherwise
  */
 import * as v from 'valibot';
-import { isLoopbackHost } from './urls.ts';
+import { checkUrl, URL_RULE_MESSAGES } from './urls.ts';
 import { DEFAULT_LEASE_SECONDS } from './write-lock.ts';
 
 /** API Gateway REST integrations give up after 29 s; our own deadline must end well before that. */
@@ -57,15 +57,13 @@ const affixBaseUrl = v.pipe(
   v.string('AFFIX_BASE_URL is required'),
   v.trim(),
   v.nonEmpty('AFFIX_BASE_URL is required'),
-  v.url('AFFIX_BASE_URL must be an absolute URL'),
-  v.check((value) => {
-    const url = new URL(value);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
-  }, 'AFFIX_BASE_URL must use https:// (http:// only for localhost or 127.0.0.1)'),
-  v.check((value) => {
-    const url = new URL(value);
-    return url.username === '' && url.password === '' && url.search === '' && url.hash === '';
-  }, 'AFFIX_BASE_URL must not contain credentials, a query or a fragment'),
+  // The same URL rule as the request bodies' (urls.ts), without a query: paths are appended to it.
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const result = checkUrl(dataset.value, { allowLoopbackHttp: true });
+    if (result.ok) return result.url;
+    addIssue({ message: `AFFIX_BASE_URL ${URL_RULE_MESSAGES[result.reason]}` });
+    return NEVER;
+  }),
   // Joined with the API paths later, so keep no trailing slash.
   v.transform((value) => value.replace(/\/+$/, '')),
 );

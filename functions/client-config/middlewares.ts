@@ -1,11 +1,12 @@
 /**
- * Our own middy middlewares: the request guard (403/404/405/413/415 before anything is parsed), the
- * RFC 9457 error responder, and the per-request telemetry (audit line and outcome metric).
+ * Our own middy middlewares: the request guard (403/404/405/413/415 and JSON nesting before anything is
+ * parsed), the RFC 9457 error responder, and the per-request telemetry (audit line and outcome metric).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { RESOURCE_PATHS, ROUTES, routeKeyOf } from '../contract/routes.ts';
 import type { UpstreamExchange } from './affix-client.ts';
 import type { ClientField } from './client-state.ts';
 import { ProblemError, type ProblemSlug } from './problems.ts';
@@ -16,14 +17,20 @@ import {
   requireBody,
   requireCaller,
   resolveRoute,
+  resourcePath,
   routeHasBody,
 } from './request-rules.ts';
 import { problemResponse } from './responses.ts';
+import { checkJsonDepth } from './validation.ts';
 
 /** What one invocation learns about itself, for the audit line and the metrics. */
 export interface RequestState {
   requestId: string;
   route?: RouteKey;
+  /** The method, when it is one of the methods this API serves or a known write method. */
+  method?: string;
+  /** The resource path, when it is one of ours (also for a wrong method on it). */
+  resource?: string;
   caller?: string;
   /** Known field names the caller asked to change (never values). */
   requestedFields: string[];
@@ -44,7 +51,31 @@ export function stateOf(context: ProxyContext): RequestState {
 export type ProxyRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>;
 type ProxyMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>;
 
-const AUDITED_ROUTES: ReadonlySet<RouteKey> = new Set(['PATCH /client', 'PUT /client/secrets']);
+const AUDITED_ROUTES: ReadonlySet<RouteKey> = new Set(ROUTES.filter((route) => route.writes).map(routeKeyOf));
+/** Methods that change nothing: refusing one of them is no refused write. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods named in audit lines as they are; anything else is `OTHER` (no caller-chosen text in logs). */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+]);
+
+/** Whether this request was, or tried to be, a write: audited whatever its outcome. */
+function isWriteAttempt(state: RequestState): boolean {
+  if (state.route !== undefined) return AUDITED_ROUTES.has(state.route);
+  return state.method !== undefined && !SAFE_METHODS.has(state.method);
+}
+
+/** The body as the JSON parser will read it. */
+function bodyText(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): string {
+  const body = event.body ?? '';
+  return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+}
 
 /** Runs first among ours: identifies the route and the caller, and refuses what must not be parsed. */
 export function requestGuard(): ProxyMiddleware {
@@ -58,9 +89,22 @@ export function requestGuard(): ProxyMiddleware {
         exchanges: [],
       };
       context.state = state;
-      state.caller = requireCaller(event);
-      const route = resolveRoute(event);
+      const method = String(event.httpMethod ?? '').toUpperCase();
+      state.method = KNOWN_METHODS.has(method) ? method : 'OTHER';
+      const path = resourcePath(event);
+      if (RESOURCE_PATHS.includes(path)) state.resource = path;
+      // The route is known before the caller is checked, so a write refused with 403 is audited too;
+      // a caller without identity still gets 403 before learning anything about routes.
+      let route: RouteKey | undefined;
+      let routeProblem: unknown;
+      try {
+        route = resolveRoute(event);
+      } catch (error) {
+        routeProblem = error;
+      }
       state.route = route;
+      state.caller = requireCaller(event);
+      if (route === undefined) throw routeProblem;
       if (!routeHasBody(route)) {
         // A GET's body means nothing here; drop it so no parser looks at it.
         event.body = null;
@@ -69,6 +113,7 @@ export function requestGuard(): ProxyMiddleware {
       checkBodySize(event);
       checkContentType(route, event.headers?.['content-type']);
       requireBody(event);
+      checkJsonDepth(bodyText(event));
     },
   };
 }
@@ -151,12 +196,15 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
     if (state.lockWaitMs !== undefined) {
       latencyMetrics.addMetric('WriteLockWait', MetricUnit.Milliseconds, state.lockWaitMs);
     }
-    if (state.route !== undefined && AUDITED_ROUTES.has(state.route)) {
+    if (isWriteAttempt(state)) {
       const last = state.exchanges.at(-1);
+      // Names and statuses only, never values: a refused write (403, 404, 405 included) is audited too.
       options.logger.info('audit', {
         audit: {
-          caller: state.caller,
-          route: state.route,
+          caller: state.caller ?? null,
+          route: state.route ?? null,
+          method: state.method,
+          resource: state.resource ?? null,
           outcome,
           status: request.response?.statusCode,
           requestedFields: state.requestedFields,

@@ -15,6 +15,7 @@ export { PROBLEM_TYPE_PREFIX };
 export const PROBLEMS = {
   'validation-failed': { status: 400, title: 'Request body failed validation' },
   'malformed-json': { status: 400, title: 'Request body is not valid JSON' },
+  'json-too-deep': { status: 400, title: 'Request body nests too deeply' },
   forbidden: { status: 403, title: 'No IAM caller identity' },
   'not-found': { status: 404, title: 'No such route' },
   'method-not-allowed': { status: 405, title: 'Method not allowed on this route' },

@@ -28,14 +28,17 @@ export function routeHasBody(route: RouteKey): boolean {
 }
 
 /** API Gateway's `resource` is the matched template; `path` is the fallback for local runs. */
+export function resourcePath(event: Pick<APIGatewayProxyEvent, 'resource' | 'path'>): string {
+  return RESOURCE_PATHS.includes(event.resource)
+    ? event.resource
+    : (event.path ?? '').replace(/(.)\/+$/, '$1');
+}
+
 export function resolveRoute(
   event: Pick<APIGatewayProxyEvent, 'resource' | 'path' | 'httpMethod'>,
 ): RouteKey {
-  // Own keys only: `__proto__` or `toString` must not find a route on Object.prototype.
   // Exact matches against the contract's paths only: `__proto__` or `toString` find no route.
-  const path = RESOURCE_PATHS.includes(event.resource)
-    ? event.resource
-    : (event.path ?? '').replace(/(.)\/+$/, '$1');
+  const path = resourcePath(event);
   const methods = methodsOf(path);
   if (methods.length === 0) {
     throw new ProblemError('not-found', `There is no such route. Routes: ${ROUTE_KEYS.join(', ')}.`);

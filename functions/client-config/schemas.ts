@@ -9,7 +9,7 @@
  * const result = v.safeParse(PatchClientRequestSchema, { webhook_uri: null });
  */
 import * as v from 'valibot';
-import { isAcceptableRedirectUri, isHttpsUrlWithoutUserInfo } from './urls.ts';
+import { canonicalUrl, checkUrl, URL_RULE_MESSAGES, type UrlRuleOptions } from './urls.ts';
 
 export const LIMITS = {
   nameMaxLength: 200,
@@ -25,38 +25,67 @@ const PRINTABLE_SECRET = /^[\x21-\x7E]+$/;
 
 const hasNoDuplicates = (values: string[]) => new Set(values).size === values.length;
 
+/** Control characters and lone surrogates: never part of a name. */
+const NAME_FORBIDDEN = /[\p{Cc}\p{Cs}]/u;
+/** What cannot be seen: white space, format (zero-width, bidi) and other invisible characters, marks alone. */
+const INVISIBLE = /[\p{White_Space}\p{C}\p{M}\p{Default_Ignorable_Code_Point}\u2800]/gu;
+
+/** Lengths in Unicode code points (as JSON Schema counts), not UTF-16 units: an emoji is one, not two. */
+export const codePointLength = (value: string): number => {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
+};
+
 export const ClientNameSchema = v.pipe(
   v.string('name must be a string'),
   v.trim(),
-  v.minLength(1, 'name must not be empty'),
-  v.maxLength(LIMITS.nameMaxLength, `name must be at most ${LIMITS.nameMaxLength} characters`),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const name = dataset.value;
+    if (name === '') addIssue({ message: 'name must not be empty' });
+    else if (NAME_FORBIDDEN.test(name)) {
+      addIssue({ message: 'name must not contain control characters or unpaired surrogates' });
+    } else if (name.replace(INVISIBLE, '') === '') {
+      addIssue({ message: 'name must contain a visible character' });
+    } else if (codePointLength(name) > LIMITS.nameMaxLength) {
+      addIssue({ message: `name must be at most ${LIMITS.nameMaxLength} characters (Unicode code points)` });
+    }
+  }),
 );
 
-export const WebhookUriSchema = v.nullable(
+/**
+ * A URL field: the URL rule of urls.ts, and the canonical form is what we keep (and send to Affix), so
+ * what was checked is what is stored. `label` starts the messages.
+ */
+const urlField = (label: string, typeMessage: string, rule: UrlRuleOptions) =>
   v.pipe(
-    v.string('webhook_uri must be a string or null'),
-    v.maxLength(LIMITS.urlMaxLength, `webhook_uri must be at most ${LIMITS.urlMaxLength} characters`),
-    v.check(
-      isHttpsUrlWithoutUserInfo,
-      'webhook_uri must be an absolute https:// URL without a user:password part',
-    ),
-  ),
+    v.string(typeMessage),
+    v.maxLength(LIMITS.urlMaxLength, `${label} must be at most ${LIMITS.urlMaxLength} characters`),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const result = checkUrl(dataset.value, rule);
+      if (!result.ok) addIssue({ message: `${label} ${URL_RULE_MESSAGES[result.reason]}` });
+    }),
+    v.transform((value) => canonicalUrl(value, rule) ?? value),
+  );
+
+/** https:// only: Affix delivers webhooks from the internet, never to a developer's machine. */
+export const WebhookUriSchema = v.nullable(
+  urlField('webhook_uri', 'webhook_uri must be a string or null', { allowQuery: true }),
 );
 
-export const RedirectUriSchema = v.pipe(
-  v.string('each redirect URI must be a string'),
-  v.maxLength(LIMITS.urlMaxLength, `each redirect URI must be at most ${LIMITS.urlMaxLength} characters`),
-  v.check(
-    isAcceptableRedirectUri,
-    'each redirect URI must be an absolute https:// URL (http:// only for localhost or 127.0.0.1) without a user:password part',
-  ),
-);
+export const RedirectUriSchema = urlField('each redirect URI', 'each redirect URI must be a string', {
+  allowQuery: true,
+  allowLoopbackHttp: true,
+});
 
 export const RedirectUrisSchema = v.pipe(
   v.array(RedirectUriSchema, 'redirect_uris must be an array of URLs'),
   v.minLength(1, 'redirect_uris must hold at least one URL'),
   v.maxLength(LIMITS.redirectUrisMax, `redirect_uris must hold at most ${LIMITS.redirectUrisMax} URLs`),
-  v.check(hasNoDuplicates, 'redirect_uris must not repeat a URL'),
+  // The items are canonical by now: `HTTPS://App.example.com` repeats `https://app.example.com/`.
+  v.check(hasNoDuplicates, 'redirect_uris must not repeat a URL (compared in canonical form)'),
 );
 
 export const SecretSchema = v.pipe(

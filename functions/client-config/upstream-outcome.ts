@@ -3,9 +3,16 @@
  * our problems it finally becomes. No I/O here, so every row of the status table is testable alone.
  */
 import { ProblemError } from './problems.ts';
+import type { UpstreamTextView } from './upstream-text.ts';
 
 export type AttemptOutcome =
-  | { kind: 'status'; status: number; retryAfterSeconds?: number | undefined; message?: string | undefined }
+  | {
+      kind: 'status';
+      status: number;
+      retryAfterSeconds?: number | undefined;
+      /** For a 400: what of Affix's message a caller may see (judged by `judgeUpstreamText`). */
+      upstreamText?: UpstreamTextView | undefined;
+    }
   /** Connection refused or reset, DNS, TLS: the request may never have reached Affix. */
   | { kind: 'network'; code: string }
   /** The attempt's own timeout fired while the overall deadline still had time. */
@@ -74,10 +81,9 @@ export function outcomeToProblem(outcome: AttemptOutcome): ProblemError {
 function statusToProblem(outcome: Extract<AttemptOutcome, { kind: 'status' }>): ProblemError {
   const { status } = outcome;
   if (status === 400) {
-    const detail = outcome.message
-      ? `Affix rejected the change: ${outcome.message}`
-      : 'Affix rejected the change.';
-    return new ProblemError('upstream-rejected', detail, { cause: { status } });
+    return new ProblemError('upstream-rejected', rejectionDetail(outcome.upstreamText), {
+      cause: { status },
+    });
   }
   if (status === 401) {
     return new ProblemError(
@@ -102,4 +108,17 @@ function statusToProblem(outcome: Extract<AttemptOutcome, { kind: 'status' }>): 
     );
   }
   return new ProblemError('upstream-error', `Affix answered with status ${status}.`, { cause: { status } });
+}
+
+/**
+ * The `detail` of `upstream-rejected`: Affix's words when they were judged safe, else only the names of
+ * our fields that Affix mentioned (constants of ours, never its text).
+ */
+export function rejectionDetail(view: UpstreamTextView | undefined): string {
+  if (view?.kind === 'words') return `Affix rejected the change: ${view.text}`;
+  if (view?.kind === 'withheld') {
+    const fields = view.fields.length > 0 ? ` It mentioned: ${view.fields.join(', ')}.` : '';
+    return `Affix rejected the change. Its message is withheld because it may repeat a secret.${fields}`;
+  }
+  return 'Affix rejected the change.';
 }

@@ -1,6 +1,58 @@
-/** Turns valibot issues into the per-field `errors` list of a `validation-failed` problem. */
+/**
+ * Request bodies before and after JSON parsing: the nesting limit (checked on the raw text, without
+ * recursion) and valibot issues turned into the bounded per-field `errors` list of `validation-failed`.
+ */
 import * as v from 'valibot';
 import { type FieldError, ProblemError } from './problems.ts';
+
+/** Far above any body of ours (2 levels), far below what a recursive reader could choke on. */
+export const MAX_JSON_DEPTH = 32;
+/** A problem lists at most this many field errors; `detail` says how many there were in all. */
+export const MAX_FIELD_ERRORS = 20;
+/** Each pointer and detail is cut to this many code points (a key may be as long as the body). */
+export const MAX_ERROR_TEXT_LENGTH = 200;
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `maxDepth`. One pass over the characters,
+ * skipping strings; it does not validate the JSON (the parser does that afterwards).
+ */
+export function exceedsJsonDepth(text: string, maxDepth: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text.charCodeAt(index);
+    if (inString) {
+      if (char === 0x5c)
+        index += 1; // a backslash: the next character is escaped
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) {
+      inString = true;
+    } else if (char === 0x5b || char === 0x7b) {
+      depth += 1;
+      if (depth > maxDepth) return true;
+    } else if (char === 0x5d || char === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+/** Refuses a body nested deeper than {@link MAX_JSON_DEPTH} with `json-too-deep`. */
+export function checkJsonDepth(text: string): void {
+  if (exceedsJsonDepth(text)) {
+    throw new ProblemError(
+      'json-too-deep',
+      `The request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels.`,
+    );
+  }
+}
+
+function bounded(text: string): string {
+  const codePoints = [...text];
+  return codePoints.length > MAX_ERROR_TEXT_LENGTH
+    ? `${codePoints.slice(0, MAX_ERROR_TEXT_LENGTH).join('')}…`
+    : text;
+}
 
 /** RFC 6901: `~` and `/` inside a key are escaped. */
 function toJsonPointer(path: v.IssuePathItem[] | undefined): string {
@@ -9,10 +61,13 @@ function toJsonPointer(path: v.IssuePathItem[] | undefined): string {
 }
 
 export function fieldErrors(issues: readonly v.BaseIssue<unknown>[]): FieldError[] {
-  return issues.map((issue) => ({ pointer: toJsonPointer(issue.path), detail: issue.message }));
+  return issues.map((issue) => ({
+    pointer: bounded(toJsonPointer(issue.path)),
+    detail: bounded(issue.message),
+  }));
 }
 
-/** Parses a request body or throws a `validation-failed` problem listing every bad field. */
+/** Parses a request body or throws a `validation-failed` problem listing the first bad fields. */
 export function parseRequestBody<TSchema extends v.GenericSchema>(
   schema: TSchema,
   body: unknown,
@@ -24,8 +79,11 @@ export function parseRequestBody<TSchema extends v.GenericSchema>(
   }
   const result = v.safeParse(schema, body);
   if (result.success) return result.output;
-  const errors = fieldErrors(result.issues);
-  throw new ProblemError('validation-failed', `The request body has ${errors.length} invalid field(s).`, {
-    errors,
-  });
+  const total = result.issues.length;
+  const errors = fieldErrors(result.issues.slice(0, MAX_FIELD_ERRORS));
+  const detail =
+    total > MAX_FIELD_ERRORS
+      ? `The request body has ${total} invalid field(s); the first ${MAX_FIELD_ERRORS} are listed.`
+      : `The request body has ${total} invalid field(s).`;
+  throw new ProblemError('validation-failed', detail, { errors });
 }

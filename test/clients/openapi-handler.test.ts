@@ -122,6 +122,11 @@ const SCENARIOS: Scenario[] = [
   { name: 'an invalid body', routes: WRITES, request: { body: { name: '' }, rawBody: undefined } },
   { name: 'malformed JSON', routes: WRITES, request: { rawBody: '{"name":' } },
   {
+    name: 'JSON nested too deep',
+    routes: WRITES,
+    request: { rawBody: `${'['.repeat(40)}${']'.repeat(40)}` },
+  },
+  {
     name: 'a 17 KiB body',
     routes: WRITES,
     request: { rawBody: JSON.stringify({ name: 'x'.repeat(17 * 1024) }) },

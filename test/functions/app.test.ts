@@ -425,15 +425,21 @@ describe('routing and identity', () => {
 });
 
 describe('upstream outcomes', () => {
-  it('maps an Affix 400 to 422, passing its message on with secrets scrubbed', async () => {
+  it('maps an Affix 400 to 422: its words when they hold no secret, else only the fields it named', async () => {
     const h = harness();
+    h.affix.scriptFor('POST', json(400, { message: 'bad name', validation_error: 'name\u0000 too long' }));
+    const plain = await h.invoke(patch({ name: 'Other' }));
+    expectProblem(plain, 422, 'upstream-rejected');
+    expect(plain.json.detail).toBe('Affix rejected the change: bad name: name  too long');
     h.affix.scriptFor(
       'POST',
       json(400, { message: `bad secret ${SECRET_A}`, validation_error: 'name\u0000 too long' }),
     );
-    const result = await h.invoke(patch({ name: 'Other' }));
+    const result = await h.invoke(patch({ name: 'Another' }));
     expectProblem(result, 422, 'upstream-rejected');
-    expect(result.json.detail).toBe('Affix rejected the change: bad secret [REDACTED]: name  too long');
+    expect(result.json.detail).toBe(
+      'Affix rejected the change. Its message is withheld because it may repeat a secret. It mentioned: name.',
+    );
   });
 
   it('reloads credentials once on 401 and succeeds with the rotated secret', async () => {

@@ -59,12 +59,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, AFFIX_BASE_URL: 'http://api.affixapi.com' })).toThrow(
       /AFFIX_BASE_URL must use https/,
     );
+    expect(loadConfig({ ...valid, AFFIX_BASE_URL: 'http://[::1]:4010/' }).affixBaseUrl).toBe(
+      'http://[::1]:4010',
+    );
+  });
+
+  it('keeps the canonical form of the base URL', () => {
+    expect(loadConfig({ ...valid, AFFIX_BASE_URL: 'HTTPS://API.AffixAPI.com:443' }).affixBaseUrl).toBe(
+      'https://api.affixapi.com',
+    );
   });
 
   it.each([
     [{ AFFIX_BASE_URL: undefined }, /AFFIX_BASE_URL is required/],
-    [{ AFFIX_BASE_URL: 'not a url' }, /AFFIX_BASE_URL must be an absolute URL/],
-    [{ AFFIX_BASE_URL: 'https://user:pw@api.affixapi.com' }, /AFFIX_BASE_URL must not contain credentials/],
+    [{ AFFIX_BASE_URL: 'not a url' }, /AFFIX_BASE_URL must consist of printable ASCII/],
+    [{ AFFIX_BASE_URL: 'api.affixapi.com' }, /AFFIX_BASE_URL must be an absolute URL/],
+    [
+      { AFFIX_BASE_URL: 'https://user:pw@api.affixapi.com' },
+      /AFFIX_BASE_URL must not contain a user:password@/,
+    ],
+    // The request bodies' URL rule (urls.ts): no reading of the string differs from the one checked.
+    [{ AFFIX_BASE_URL: 'http://0177.0.0.1:4010' }, /AFFIX_BASE_URL must be written the way URL parsers/],
+    [{ AFFIX_BASE_URL: 'https://0x7f.1:4010' }, /AFFIX_BASE_URL must be written the way URL parsers/],
+    [{ AFFIX_BASE_URL: 'http://localhost\\@evil.example' }, /AFFIX_BASE_URL must consist of printable/],
+    [{ AFFIX_BASE_URL: 'https://api.affixapi.com/?v=1' }, /AFFIX_BASE_URL must not contain a \?query/],
+    [{ AFFIX_BASE_URL: 'https://api.affixapi.com/#x' }, /AFFIX_BASE_URL must not contain a #fragment/],
     [{ AFFIX_CLIENT_ID_PARAMETER: '' }, /AFFIX_CLIENT_ID_PARAMETER is required/],
     [
       { AFFIX_CLIENT_SECRET_PARAMETER: 'has spaces in it' },

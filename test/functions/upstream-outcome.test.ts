@@ -27,11 +27,17 @@ describe('outcomeToProblem: the upstream half of the status table', () => {
     expect(problem.slug).toBe(slug);
   });
 
-  it('passes Retry-After on for 429 and the sanitized message for 400', () => {
+  it('passes Retry-After on for 429, and for 400 Affix words judged safe or only the fields it named', () => {
     expect(outcomeToProblem({ kind: 'status', status: 429, retryAfterSeconds: 7 }).retryAfterSeconds).toBe(7);
-    expect(outcomeToProblem({ kind: 'status', status: 400, message: 'name too long' }).message).toBe(
+    const words = { kind: 'words', text: 'name too long' } as const;
+    expect(outcomeToProblem({ kind: 'status', status: 400, upstreamText: words }).message).toBe(
       'Affix rejected the change: name too long',
     );
+    const withheld = { kind: 'withheld', fields: ['name', 'client_secret'] } as const;
+    expect(outcomeToProblem({ kind: 'status', status: 400, upstreamText: withheld }).message).toBe(
+      'Affix rejected the change. Its message is withheld because it may repeat a secret. It mentioned: name, client_secret.',
+    );
+    expect(outcomeToProblem({ kind: 'status', status: 400 }).message).toBe('Affix rejected the change.');
   });
 });
 

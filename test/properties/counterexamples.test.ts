@@ -48,7 +48,7 @@ describe('secrets Affix echoes back in a 400', () => {
     validationError: '',
   });
 
-  it('redacts our Basic credentials (the Base64 of client_id:secret) and the raw id:secret', async () => {
+  it('withholds a message with our Basic credentials (the Base64 of client_id:secret) or the raw id:secret', async () => {
     output.clear();
     const run = prepareRun(
       scenarioOf(request({}), { get: [echo(['authorization', 'credentials'])] }),
@@ -56,11 +56,13 @@ describe('secrets Affix echoes back in a 400', () => {
     );
     const answer = toAnswer(await run.invoke());
     expect(documentedAnswer(answer)).toMatchObject({ kind: 'problem', slug: 'upstream-rejected' });
-    expect(JSON.parse(answer.body).detail).toBe('Affix rejected the change: Basic [REDACTED] [REDACTED]');
+    expect(JSON.parse(answer.body).detail).toBe(
+      'Affix rejected the change. Its message is withheld because it may repeat a secret.',
+    );
     expect(findLeaks([answer.body, ...output.lines], [SECRET_A], CLIENT_ID)).toEqual([]);
   });
 
-  it('redacts a secret holding a quote in its JSON-escaped form when Affix repeats our body', async () => {
+  it('withholds a secret holding a quote in its JSON-escaped form when Affix repeats our body', async () => {
     output.clear();
     const quoted = 'new"secret\\with-quote';
     const run = prepareRun(
@@ -77,7 +79,9 @@ describe('secrets Affix echoes back in a 400', () => {
     );
     const answer = toAnswer(await run.invoke());
     expect(documentedAnswer(answer)).toMatchObject({ kind: 'problem', slug: 'upstream-rejected' });
-    expect(JSON.parse(answer.body).detail).toContain('"client_secret":["[REDACTED]","[REDACTED]"]');
+    expect(JSON.parse(answer.body).detail).toBe(
+      'Affix rejected the change. Its message is withheld because it may repeat a secret. It mentioned: name, webhook_uri, redirect_uris, client_secret.',
+    );
     expect(findLeaks([answer.body, ...output.lines], [SECRET_A, quoted], CLIENT_ID)).toEqual([]);
   });
 });

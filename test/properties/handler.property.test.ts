@@ -57,6 +57,10 @@ const started = performance.now();
 const PATCHABLE = new Set(['name', 'webhook_uri', 'redirect_uris', 'client_secret']);
 const WRITE_ROUTES = new Set(['PATCH /client', 'PUT /client/secrets']);
 const BEFORE_UPSTREAM = new Set([400, 403, 404, 405, 413, 415]);
+/** Refusing one of these is no refused write, so no audit line. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The refusals that can come before the route is known: audited with `route: null`. */
+const REFUSED_BEFORE_ROUTING = new Set([403, 404, 405]);
 const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort().join();
 
 /** The invariants every answer and the log lines written for it must satisfy. */
@@ -87,11 +91,21 @@ function checkLogs(lines: readonly string[], request: RequestSpec | undefined) {
   }
   if (audits.length > 1) throw new Error(`${audits.length} audit lines for one request`);
   for (const audit of audits) {
-    if (!WRITE_ROUTES.has(String(audit.route))) throw new Error(`audit of route ${String(audit.route)}`);
+    if (audit.route === null) {
+      // A write refused before routing (wrong method or path, or no caller): never a safe method.
+      if (!REFUSED_BEFORE_ROUTING.has(Number(audit.status)))
+        throw new Error(`unrouted audit ${audit.status}`);
+      if (SAFE_METHODS.has(String(audit.method))) throw new Error(`audit of a ${String(audit.method)}`);
+    } else if (!WRITE_ROUTES.has(String(audit.route))) {
+      throw new Error(`audit of route ${String(audit.route)}`);
+    }
     for (const field of [...(audit.requestedFields as string[]), ...(audit.changedFields as string[])]) {
       if (!PATCHABLE.has(field)) throw new Error(`the audit line names the field ${field}`);
     }
-    if (audit.caller !== CALLER && audit.caller !== 'AIDAEXAMPLECALLER') throw new Error('audit caller');
+    const refusedWithoutCaller = audit.caller === null && audit.status === 403;
+    if (audit.caller !== CALLER && audit.caller !== 'AIDAEXAMPLECALLER' && !refusedWithoutCaller) {
+      throw new Error('audit caller');
+    }
   }
   return audits;
 }
@@ -140,7 +154,10 @@ async function runScenario(s: Scenario): Promise<void> {
 
   if (!hasCaller(s.request.identity)) {
     expect(answer.status).toBe(403);
-    expect(audits).toHaveLength(0);
+    // A refused write is audited (without a caller, without values); a refused read is not.
+    const write = !SAFE_METHODS.has(String(s.request.method).toUpperCase());
+    expect(audits).toHaveLength(write ? 1 : 0);
+    if (write) expect(audits[0]).toMatchObject({ caller: null, outcome: 'forbidden', status: 403 });
   }
   if (BEFORE_UPSTREAM.has(answer.status)) {
     // Refused input never reaches Affix, nor SSM.
