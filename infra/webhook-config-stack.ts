@@ -68,13 +68,12 @@ export { ROUTES };
 /** The state table's key and TTL attributes (the handler's contract, issue 9). */
 export const STATE_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'ttl' } as const;
 
-/** Exactly the item actions the write lock needs: no query, scan, batch or index access. */
-export const STATE_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-] as const;
+/**
+ * Exactly the item actions the write lock uses (conditional PutItem to take the lease, conditional
+ * DeleteItem to give it back, GetItem to learn a holder's expiry where the refusal carries no item):
+ * no UpdateItem, query, scan, batch or index access.
+ */
+export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
 
 /** Alarm evaluation period. */
 export const ALARM_PERIOD = Duration.minutes(5);

@@ -164,7 +164,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
         {
           Sid: 'UseStateTableItems',
           Effect: 'Allow',
-          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
           Resource: { 'Fn::GetAtt': [refOf(stack.stateTable).Ref, 'Arn'] },
         },
         {
@@ -645,7 +645,7 @@ describe('a stack with every option configured', () => {
       {
         Sid: 'UseStateTableItems',
         Effect: 'Allow',
-        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
         Resource: { 'Fn::GetAtt': [refOf(stack.stateTable).Ref, 'Arn'] },
       },
     ]);
