@@ -148,7 +148,7 @@ const GATEWAY_PROBLEM_ENTRIES = [
     title: 'The function failed',
     detail:
       'The function could not answer; nothing is known about whether a write reached Affix. GET the client before retrying a write.',
-    when: 'the function failed or returned an invalid result',
+    when: 'API Gateway could not invoke the function',
   },
   {
     responseType: 'INTEGRATION_TIMEOUT',
@@ -187,7 +187,7 @@ const GATEWAY_PROBLEM_ENTRIES = [
     slug: 'gateway-error',
     title: 'API Gateway failed',
     detail: 'API Gateway could not handle the request.',
-    when: 'any other 5XX answer of API Gateway',
+    when: 'any other 5XX answer of API Gateway, e.g. 502 when the function failed',
   },
 ] as const satisfies readonly GatewayProblem[];
 
