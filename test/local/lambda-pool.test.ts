@@ -158,9 +158,9 @@ describe('lambda pool: concurrency', () => {
     }, 5);
     const calls: Promise<Served>[] = [];
     for (let i = 0; i < 6; i += 1) {
-      calls.push(call(`?sleep=250&n=${i}`));
-      // Requests arrive in this order, so the queue order is known.
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      calls.push(call(`?sleep=500&n=${i}`));
+      // Requests arrive in this order, so the queue order is known (spaced widely: the machine is busy).
+      await new Promise((resolve) => setTimeout(resolve, 40));
     }
     const results = await Promise.all(calls);
     clearInterval(watch);
