@@ -35,7 +35,7 @@ export interface LocalDynamoDb {
 }
 
 /** The state table as the stack defines it: string `pk` and `sk`, on-demand. */
-async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,

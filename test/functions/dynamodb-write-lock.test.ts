@@ -5,7 +5,6 @@
  */
 import {
   type AttributeValue,
-  CreateTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -20,7 +19,7 @@ import {
 } from '../../functions/client-config/dynamodb-write-lock.ts';
 import { ProblemError } from '../../functions/client-config/problems.ts';
 import { LEASE_MARGIN_MS } from '../../functions/client-config/write-lock.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.ts';
+import { createStateTable, type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.ts';
 
 let engine: LocalDynamoDb;
 let client: DynamoDBClient;
@@ -41,20 +40,7 @@ beforeEach(async () => {
   tables += 1;
   tableName = `lease-test-${tables}`;
   warnings.length = 0;
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createStateTable(client, tableName);
 });
 
 function lock(options: Partial<DynamoDbWriteLockOptions> = {}) {
