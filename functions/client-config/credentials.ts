@@ -42,11 +42,12 @@ export function createCredentialsCache(options: CredentialsCacheOptions): Creden
 
   const fetchShared = (): Promise<ProxyCredentials> => {
     if (inFlight !== undefined) return inFlight;
-    const started = now();
     const pending = options
       .load()
       .then((value) => {
-        cached = { value, expiresAt: started + options.maxAgeMs };
+        // Counted from when the value arrived: a slow load (SDK retries) must not leave a value that is
+        // already expired for the rest of the request that waited for it.
+        cached = { value, expiresAt: now() + options.maxAgeMs };
         return value;
       })
       .finally(() => {

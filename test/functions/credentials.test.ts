@@ -29,6 +29,20 @@ function loader() {
 }
 
 describe('createCredentialsCache', () => {
+  it('counts maxAge from when a slow load arrived, not from when it started', async () => {
+    let now = 0;
+    const source = loader();
+    source.hold = true;
+    const cache = createCredentialsCache({ load: () => source.load(), maxAgeMs: 1_000, now: () => now });
+    const first = cache.get();
+    now = 1_500; // the load took longer than maxAge (SDK retries on a throttled SSM)
+    source.release();
+    expect((await first).clientSecret).toBe('secret-1');
+    now = 2_499;
+    expect((await cache.get()).clientSecret).toBe('secret-1');
+    expect(source.calls).toBe(1);
+  });
+
   it('fetches once and serves from cache until maxAge passes', async () => {
     let now = 0;
     const source = loader();
