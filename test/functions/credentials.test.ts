@@ -36,6 +36,7 @@ describe('createCredentialsCache', () => {
     const cache = createCredentialsCache({ load: () => source.load(), maxAgeMs: 1_000, now: () => now });
     const first = cache.get();
     now = 1_500; // the load took longer than maxAge (SDK retries on a throttled SSM)
+    source.hold = false;
     source.release();
     expect((await first).clientSecret).toBe('secret-1');
     now = 2_499;
