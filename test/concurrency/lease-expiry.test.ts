@@ -33,7 +33,7 @@ const LEASE_SECONDS = 1;
 const DEATH_ROUNDS = Number(process.env.LEASE_DEATH_ROUNDS ?? 50);
 const DEATH_STACKS = Math.min(DEATH_ROUNDS, Number(process.env.LEASE_DEATH_STACKS ?? 10));
 /** The function timeout: the lease lasts at least this plus 2 s. */
-const FUNCTION_TIMEOUT_MS = 1_500;
+const FUNCTION_TIMEOUT_MS = 2_000;
 /** How long the dying writer's POST is held at the sandbox: well inside the lease. */
 const POST_DELAY_MS = 400;
 /** Clock slack between the lease being taken and the dying writer's GET reaching the sandbox. */
@@ -51,7 +51,7 @@ beforeAll(async () => {
         environments: 2,
         leaseSeconds: LEASE_SECONDS,
         timeoutMs: FUNCTION_TIMEOUT_MS,
-        // 1.5 s of function time: keep 500 ms back, so 1 s of it is the request's deadline.
+        // 2 s of function time: keep 500 ms back, so 1.5 s of it is the request's deadline.
         handlerEnv: { DEADLINE_SAFETY_MARGIN_MS: '500' },
       }),
     );
