@@ -3,12 +3,15 @@
  * `npm test`. Prints markdown tables (progress goes to stderr) and writes `bench/results.json`.
  *
  * 1. Bundle: our handler and a baseline (an SSM client and one `GetParameters`) bundled with the
- *    options of `infra/bundling.ts`, the very ones the Lambda construct uses.
+ *    options of `infra/bundling.ts`, the very ones the Lambda construct uses; also the bench-only
+ *    entry without the write lock, and a second baseline with a DynamoDB client beside the SSM one.
  * 2. Cold init: fresh `node` processes import each bundle, round-robin, with the function's
  *    `NODE_OPTIONS`.
  * 3. Warm: per run, fresh child processes invoke the bundled handler in-process against the Affix
  *    sandbox and the SSM endpoint on 127.0.0.1: latency against a direct-fetch floor, SSM and Affix
- *    request counts, a burst of concurrent first invocations, and memory over 10,000 invocations.
+ *    request counts, a burst of concurrent first invocations, and memory over 10,000 invocations;
+ *    what the write lock costs per changing PATCH (with the lease against the same PATCH through the
+ *    no-lock entry, in the same child, interleaved), and DynamoDB requests per invocation.
  *
  * Environment: `BENCH_RUNS` (default 3) and `BENCH_COLD_SAMPLES` (default 15).
  */
@@ -30,6 +33,8 @@ import {
   coldInitVariant,
   contributorRows,
   countResult,
+  dynamoDbTraffic,
+  lockCost,
   memoryResult,
   type Results,
   routeLatency,
@@ -38,8 +43,10 @@ import { median, round } from './lib/stats.ts';
 import {
   type BurstRun,
   type ChildSetup,
+  type DynamoDbTrafficRun,
   type MemoryRun,
   measureBurst,
+  measureDynamoDbTraffic,
   measureMemory,
   measureWarmRun,
   startStandIns,
@@ -51,6 +58,9 @@ const WORK = join(ROOT, 'bench', '.work');
 const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
 const HANDLER_ENTRY = 'functions/client-config/handler.ts';
 const BASELINE_ENTRY = 'bench/fixtures/baseline-handler.ts';
+const BASELINE_DYNAMODB_ENTRY = 'bench/fixtures/baseline-dynamodb-handler.ts';
+/** The real entry's wiring with a no-op write lock: bench only, never deployed. */
+const WITHOUT_LOCK_ENTRY = 'bench/fixtures/no-lock-handler.ts';
 /** Stops a run that would break the three-minute promise instead of letting it drag on. */
 const HARD_LIMIT_MS = 170_000;
 
@@ -72,6 +82,8 @@ const OVERHEAD: Record<OverheadRoute, { warmup: number; iterations: number; budg
   GET: { warmup: 300, iterations: 3_000, budgetMs: 15_000 },
   PATCH: { warmup: 150, iterations: 1_500, budgetMs: 15_000 },
 };
+/** Triplets of changing PATCHes: with the lease, without it, direct fetch. */
+const LOCK_COST = { warmup: 100, iterations: 1_000, budgetMs: 15_000 };
 const BURST_SIZE = 100;
 /** JIT code and feedback settle within about 3,000 invocations; growth after that is what could leak. */
 const MEMORY_WARMUP = 3_000;
@@ -99,6 +111,8 @@ async function measureBundles() {
   const ours = await bundleHandler(HANDLER_ENTRY, join(WORK, 'ours'));
   const again = await bundleHandler(HANDLER_ENTRY, join(WORK, 'ours-again'));
   const baseline = await bundleHandler(BASELINE_ENTRY, join(WORK, 'baseline'));
+  const baselineDynamoDb = await bundleHandler(BASELINE_DYNAMODB_ENTRY, join(WORK, 'baseline-dynamodb'));
+  const withoutLock = await bundleHandler(WITHOUT_LOCK_ENTRY, join(WORK, 'without-lock'));
   const deterministic = (await readFile(ours.file)).equals(await readFile(again.file));
   const empty = join(WORK, 'empty', 'index.mjs');
   await mkdir(join(WORK, 'empty'), { recursive: true });
@@ -111,11 +125,27 @@ async function measureBundles() {
     addedGzipBytes: ours.gzipBytes - baseline.gzipBytes,
     topContributors: contributorRows(ours.contributors, baseline.contributors, ours.rawBytes, 5),
     topAdded: addedContributors(ours.contributors, baseline.contributors, 5),
+    withoutLock: { rawBytes: withoutLock.rawBytes, gzipBytes: withoutLock.gzipBytes },
+    lockAddedRawBytes: ours.rawBytes - withoutLock.rawBytes,
+    lockAddedGzipBytes: ours.gzipBytes - withoutLock.gzipBytes,
+    lockAdded: addedContributors(ours.contributors, withoutLock.contributors, 5),
+    baselineDynamoDb: { rawBytes: baselineDynamoDb.rawBytes, gzipBytes: baselineDynamoDb.gzipBytes },
+    addedOverBaselineDynamoDbRawBytes: ours.rawBytes - baselineDynamoDb.rawBytes,
+    addedOverBaselineDynamoDbGzipBytes: ours.gzipBytes - baselineDynamoDb.gzipBytes,
   };
-  return { result, files: { ours: ours.file, baseline: baseline.file, empty } };
+  const files = {
+    ours: ours.file,
+    baseline: baseline.file,
+    baselineDynamoDb: baselineDynamoDb.file,
+    withoutLock: withoutLock.file,
+    empty,
+  };
+  return { result, files };
 }
 
-async function measureColdInits(files: { ours: string; baseline: string; empty: string }) {
+type BundleFiles = Awaited<ReturnType<typeof measureBundles>>['files'];
+
+async function measureColdInits(files: BundleFiles) {
   // The handler parses its configuration at load; nothing listens on port 9, and nothing may call it.
   const env = {
     PATH: process.env.PATH ?? '',
@@ -131,7 +161,9 @@ async function measureColdInits(files: { ours: string; baseline: string; empty: 
     [
       { name: 'empty', module: files.empty, env: deployed, handler: false },
       { name: 'baseline', module: files.baseline, env: deployed, handler: true },
+      { name: 'baselineDynamoDb', module: files.baselineDynamoDb, env: deployed, handler: true },
       { name: 'ours', module: files.ours, env: deployed, handler: true },
+      { name: 'withoutLock', module: files.withoutLock, env: deployed, handler: true },
       { name: 'oursWithoutSourceMaps', module: files.ours, env, handler: true },
     ];
   const samples = new Map<ColdInitVariant, ColdInitSample[]>(variants.map((variant) => [variant.name, []]));
@@ -162,18 +194,20 @@ async function measureColdInits(files: { ours: string; baseline: string; empty: 
   } satisfies Results['coldInit'];
 }
 
-async function measureWarm(bundle: string) {
+async function measureWarm(files: BundleFiles) {
   const driver = await buildDriver(join(WORK, 'driver'));
   const standIns = await startStandIns();
   const setup: ChildSetup = {
     standIns,
     driver,
-    bundleUrl: pathToFileURL(bundle).href,
+    bundleUrl: pathToFileURL(files.ours).href,
+    withoutLockBundleUrl: pathToFileURL(files.withoutLock).href,
     nodeOptions: SOURCE_MAP_NODE_OPTIONS,
   };
   const warmRuns: WarmRun[] = [];
   const bursts: BurstRun[] = [];
   const memories: MemoryRun[] = [];
+  const dynamoDbRuns: DynamoDbTrafficRun[] = [];
   try {
     for (let run = 1; run <= RUNS; run += 1) {
       warmRuns.push(
@@ -181,10 +215,12 @@ async function measureWarm(bundle: string) {
           warmInvocations: WARM_INVOCATIONS,
           trafficInvocations: TRAFFIC_INVOCATIONS,
           overhead: OVERHEAD,
+          lockCost: LOCK_COST,
         }),
       );
       bursts.push(await measureBurst(setup, BURST_SIZE));
-      progress(`warm run ${run}/${RUNS}: latency, traffic, burst`);
+      dynamoDbRuns.push(await measureDynamoDbTraffic(setup, TRAFFIC_INVOCATIONS));
+      progress(`warm run ${run}/${RUNS}: latency, lock cost, traffic, burst`);
       memories.push(await measureMemory(setup, MEMORY_WARMUP, MEMORY_INVOCATIONS));
       progress(`warm run ${run}/${RUNS}: memory`);
     }
@@ -205,8 +241,10 @@ async function measureWarm(bundle: string) {
       perNoopPatch: countResult(warmRuns.map((run) => run.affixPerNoopPatch)),
       perGet: countResult(warmRuns.map((run) => run.affixPerGet)),
     },
+    lockCost: lockCost(warmRuns.map((run) => run.lockCost)),
+    dynamodb: dynamoDbTraffic(dynamoDbRuns),
     memory: memoryResult(MEMORY_WARMUP, MEMORY_INVOCATIONS, memories),
-  } satisfies Pick<Results, 'warm' | 'ssm' | 'upstream' | 'memory'>;
+  } satisfies Pick<Results, 'warm' | 'ssm' | 'upstream' | 'lockCost' | 'dynamodb' | 'memory'>;
 }
 
 async function main(): Promise<void> {
@@ -224,10 +262,10 @@ async function main(): Promise<void> {
   progress('bundles built');
   const coldInit = await measureColdInits(bundles.files);
   progress('cold init measured');
-  const warm = await measureWarm(bundles.files.ours);
+  const warm = await measureWarm(bundles.files);
 
   const measured: Measured = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     generatedAt,
     durationMs: Math.round(performance.now() - startedAt),
     git: gitState(),
@@ -248,6 +286,7 @@ async function main(): Promise<void> {
         GET: { warmup: OVERHEAD.GET.warmup, iterations: OVERHEAD.GET.iterations },
         PATCH: { warmup: OVERHEAD.PATCH.warmup, iterations: OVERHEAD.PATCH.iterations },
       },
+      lockCost: { warmup: LOCK_COST.warmup, iterations: LOCK_COST.iterations },
       burstSize: BURST_SIZE,
       memoryWarmup: MEMORY_WARMUP,
       memoryInvocations: MEMORY_INVOCATIONS,

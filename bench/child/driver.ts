@@ -6,6 +6,10 @@
  * The floor of the warm-overhead figure is made here too: the same upstream calls with plain `fetch`
  * (same process, same keep-alive pool), interleaved with the handler calls so noise hits both.
  *
+ * For the write lock's cost a second bundle may be loaded beside the first: the bench-only entry with
+ * a no-op lock (its own module state, clients and caches, as a second container would have). Changing
+ * PATCHes through both and the floor then run in rotating triplets.
+ *
  * Bundled by the parent into `bench/.work/` and started with plain `node` (no TypeScript loader in the
  * measured process). Its stdout, where Powertools writes a log/EMF line per request, is /dev/null.
  */
@@ -14,8 +18,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { createLambdaContext } from '../../local/api-gateway.ts';
 import { apiEvent } from '../../test/support/events.ts';
+import { rotation } from '../lib/interleave.ts';
 import type {
   Command,
+  HandlerSlot,
   InvokeRoute,
   MemorySnapshot,
   OverheadRoute,
@@ -31,7 +37,7 @@ const NOOP_NAME = 'Bench constant name';
 const affixUrl = `${process.env.AFFIX_BASE_URL}${CLIENT_PATH}`;
 const authorization = basicAuthHeader(SANDBOX_DEFAULTS.clientId, SANDBOX_DEFAULTS.clientSecret[0]);
 
-let handler: Handler | undefined;
+const handlers: Partial<Record<HandlerSlot, Handler>> = {};
 let invocation = 0;
 
 function send(reply: Reply): void {
@@ -53,8 +59,9 @@ function nextInvocation(route: InvokeRoute): { event: APIGatewayProxyEvent; cont
   return { event: apiEvent({ method: 'PATCH', path: '/client', body: { name }, requestId }), context };
 }
 
-function loadedHandler(): Handler {
-  if (handler === undefined) throw new Error('load must come first');
+function loadedHandler(slot: HandlerSlot = 'deployed'): Handler {
+  const handler = handlers[slot];
+  if (handler === undefined) throw new Error(`load the ${slot} bundle first`);
   return handler;
 }
 
@@ -125,6 +132,51 @@ async function overhead(command: Extract<Command, { op: 'overhead' }>): Promise<
   return { id: command.id, op: 'overhead', handlerMs, floorMs, statuses, floorStatuses };
 }
 
+type LockContender = 'locked' | 'unlocked' | 'floor';
+const LOCK_CONTENDERS: readonly LockContender[] = ['locked', 'unlocked', 'floor'];
+
+/** Changing PATCHes with the lease, without it, and the bare Affix calls, in rotating triplets. */
+async function lockCost(command: Extract<Command, { op: 'lockCost' }>): Promise<Reply> {
+  const locked = loadedHandler('deployed');
+  const unlocked = loadedHandler('withoutLock');
+  const samples: Record<LockContender, number[]> = { locked: [], unlocked: [], floor: [] };
+  const counts: Record<LockContender, StatusCounts> = { locked: {}, unlocked: {}, floor: {} };
+  const time = async (contender: LockContender, statuses: StatusCounts): Promise<number> => {
+    if (contender === 'floor') {
+      const started = performance.now();
+      await floorPatch(statuses);
+      return performance.now() - started;
+    }
+    const { event, context } = nextInvocation('PATCH');
+    const run = contender === 'locked' ? locked : unlocked;
+    const started = performance.now();
+    const result = await run(event, context);
+    const elapsed = performance.now() - started;
+    tally(statuses, result.statusCode);
+    return elapsed;
+  };
+  const ignored: StatusCounts = {};
+  for (let i = 0; i < command.warmup; i += 1) {
+    for (const contender of rotation(LOCK_CONTENDERS, i)) await time(contender, ignored);
+  }
+  const deadline = performance.now() + command.budgetMs;
+  for (let i = 0; i < command.iterations && performance.now() < deadline; i += 1) {
+    for (const contender of rotation(LOCK_CONTENDERS, i)) {
+      samples[contender].push(await time(contender, counts[contender]));
+    }
+  }
+  return {
+    id: command.id,
+    op: 'lockCost',
+    lockedMs: samples.locked,
+    unlockedMs: samples.unlocked,
+    floorMs: samples.floor,
+    statuses: counts.locked,
+    unlockedStatuses: counts.unlocked,
+    floorStatuses: counts.floor,
+  };
+}
+
 async function memory(): Promise<MemorySnapshot> {
   const before = process.memoryUsage();
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -158,7 +210,7 @@ async function execute(command: Command): Promise<Reply> {
       const mod = (await import(command.module)) as { handler?: unknown };
       const importMs = performance.now() - started;
       if (typeof mod.handler !== 'function') throw new Error(`${command.module} exports no handler`);
-      handler = mod.handler as Handler;
+      handlers[command.slot ?? 'deployed'] = mod.handler as Handler;
       return { id: command.id, op: 'load', importMs };
     }
     case 'invoke': {
@@ -175,6 +227,8 @@ async function execute(command: Command): Promise<Reply> {
     }
     case 'overhead':
       return overhead(command);
+    case 'lockCost':
+      return lockCost(command);
     case 'memory':
       return { id: command.id, op: 'memory', ...(await memory()) };
   }

@@ -8,11 +8,18 @@
 export type InvokeRoute = 'GET' | 'PATCH' | 'PATCH-noop';
 /** Routes whose warm overhead is measured against the direct-fetch floor. */
 export type OverheadRoute = 'GET' | 'PATCH';
+/**
+ * Which loaded bundle a command drives: the function as deployed, or the bench-only entry that is
+ * the same wiring with a no-op write lock (`bench/fixtures/no-lock-handler.ts`).
+ */
+export type HandlerSlot = 'deployed' | 'withoutLock';
 
 export type Command =
-  | { id: number; op: 'load'; module: string }
+  | { id: number; op: 'load'; module: string; slot?: HandlerSlot }
   | { id: number; op: 'invoke'; routes: InvokeRoute[]; count: number; parallel: boolean }
   | { id: number; op: 'overhead'; route: OverheadRoute; warmup: number; iterations: number; budgetMs: number }
+  /** Changing PATCHes with the lease, without it, and the direct-fetch floor, interleaved in triplets. */
+  | { id: number; op: 'lockCost'; warmup: number; iterations: number; budgetMs: number }
   | { id: number; op: 'memory' };
 
 export type CommandOp = Command['op'];
@@ -43,6 +50,17 @@ export type Reply =
       handlerMs: number[];
       floorMs: number[];
       statuses: StatusCounts;
+      floorStatuses: StatusCounts;
+    }
+  | {
+      id: number;
+      op: 'lockCost';
+      /** One latency per measured triplet, in order, for each of the three. */
+      lockedMs: number[];
+      unlockedMs: number[];
+      floorMs: number[];
+      statuses: StatusCounts;
+      unlockedStatuses: StatusCounts;
       floorStatuses: StatusCounts;
     }
   | ({ id: number; op: 'memory' } & MemorySnapshot)

@@ -24,6 +24,11 @@ export const TARGETS = {
   affixPerPatch: 2,
   affixPerNoopPatch: 1,
   affixPerGet: 1,
+  /** Issue 9's lease: one conditional `PutItem` to take it and one `DeleteItem` to give it back. */
+  dynamoDbPerPatch: 2,
+  /** A no-op PATCH reads under the lease too (its `If-Match` check needs the exclusive read). */
+  dynamoDbPerNoopPatch: 2,
+  dynamoDbPerGet: 0,
   /**
    * Our bound for "growth bounded": the live heap after full GCs may grow this much over the 10,000
    * invocations (200 B per invocation; a retained event or response would be several KB each). JIT
@@ -57,7 +62,13 @@ function status(met: boolean): Row['status'] {
   return met ? 'met' : 'missed';
 }
 
-function countRow(figure: string, result: CountResult, expected: number, checks: TargetCheck[]): Row {
+function countRow(
+  figure: string,
+  result: CountResult,
+  expected: number,
+  checks: TargetCheck[],
+  detail = '',
+): Row {
   const met = result.perRun.every((value) => value === expected);
   const value = count(result.median);
   checks.push({ figure, target: `= ${expected}`, value, met });
@@ -65,7 +76,7 @@ function countRow(figure: string, result: CountResult, expected: number, checks:
   const high = Math.max(...result.perRun);
   return {
     figure,
-    median: value,
+    median: detail === '' ? value : `${value} (${detail})`,
     spread: range(count(low), count(high)),
     target: `= ${expected}`,
     status: status(met),
@@ -73,7 +84,7 @@ function countRow(figure: string, result: CountResult, expected: number, checks:
 }
 
 function latencyRows(route: OverheadRoute, results: Measured, checks: TargetCheck[]): Row[] {
-  const label = route === 'GET' ? 'GET /client' : 'PATCH /client (read + write)';
+  const label = route === 'GET' ? 'GET /client' : 'PATCH /client (lease + read + write)';
   const figures = results.warm[route].overRuns;
   const pairs = Math.min(...results.warm[route].perRun.map((run) => run.iterations));
   const rows: Row[] = [];
@@ -102,6 +113,53 @@ function latencyRows(route: OverheadRoute, results: Measured, checks: TargetChec
     });
   }
   return rows;
+}
+
+/** The write lock's cost: changing PATCHes with the lease, without it (bench-only entry), and the floor. */
+function lockCostRows(results: Measured): Row[] {
+  const figures = results.lockCost.overRuns;
+  const triplets = Math.min(...results.lockCost.perRun.map((run) => run.iterations));
+  const rows: Row[] = [];
+  for (const quantileName of ['p50', 'p99'] as const) {
+    const at = <T>(p50: T, p99: T): T => (quantileName === 'p50' ? p50 : p99);
+    const locked = at(figures.lockedP50, figures.lockedP99);
+    const unlocked = at(figures.unlockedP50, figures.unlockedP99);
+    const floor = at(figures.floorP50, figures.floorP99);
+    const lock = at(figures.lockP50, figures.lockP99);
+    const unlockedAdded = at(figures.unlockedAddedP50, figures.unlockedAddedP99);
+    const two = (v: number) => v.toFixed(2);
+    rows.push(
+      {
+        figure: `Changing PATCH ${quantileName}: with the lease / without it / direct fetch${at(` (${triplets} triplets/run)`, '')}`,
+        median: `${two(locked.median)} / ${two(unlocked.median)} / ${ms(floor.median)}`,
+        spread: `${minMax(locked, two)} / ${minMax(unlocked, two)} / ${minMax(floor, two)}`,
+        target: '',
+        status: '',
+      },
+      {
+        figure: `Changing PATCH ${quantileName}: what the write lock costs (with − without)`,
+        median: ms(lock.median),
+        spread: minMax(lock, (v) => ms(v)),
+        target: '',
+        status: '',
+      },
+      {
+        figure: `Changing PATCH ${quantileName}: added by the handler without the lock`,
+        median: ms(unlockedAdded.median),
+        spread: minMax(unlockedAdded, (v) => ms(v)),
+        target: '',
+        status: '',
+      },
+    );
+  }
+  return rows;
+}
+
+/** `{ PutItem: 1, DeleteItem: 1 }` → `DeleteItem 1, PutItem 1` (medians over the runs). */
+function operationsDetail(operations: Record<string, CountResult>): string {
+  return Object.entries(operations)
+    .map(([operation, result]) => `${operation} ${count(result.median)}`)
+    .join(', ');
 }
 
 /** Every figure of the main table, and the target checks it makes. */
@@ -140,14 +198,32 @@ export function buildRows(results: Measured): { rows: Row[]; checks: TargetCheck
     target: '',
     status: '',
   });
+  rows.push(
+    {
+      figure: 'Bundle, raw: added by the write lock (ours vs without the lock)',
+      median: `${signed(kb(bundle.lockAddedRawBytes), bundle.lockAddedRawBytes)} (${kb(bundle.ours.rawBytes)} vs ${kb(bundle.withoutLock.rawBytes)}; gzip ${signed(kb(bundle.lockAddedGzipBytes), bundle.lockAddedGzipBytes)})`,
+      spread: deterministic,
+      target: '',
+      status: '',
+    },
+    {
+      figure: 'Bundle, raw: added over baseline + DynamoDB client (no target)',
+      median: `${signed(kb(bundle.addedOverBaselineDynamoDbRawBytes), bundle.addedOverBaselineDynamoDbRawBytes)} (baseline + DynamoDB ${kb(bundle.baselineDynamoDb.rawBytes)}; gzip ${signed(kb(bundle.addedOverBaselineDynamoDbGzipBytes), bundle.addedOverBaselineDynamoDbGzipBytes)})`,
+      spread: deterministic,
+      target: '',
+      status: '',
+    },
+  );
 
   const variants = coldInit.variants;
   const importLabel: Record<string, string> = {
     empty: 'Cold init, import: empty script',
     baseline: 'Cold init, import: baseline',
+    baselineDynamoDb: 'Cold init, import: baseline + DynamoDB client',
+    withoutLock: 'Cold init, import: ours without the lock',
     ours: 'Cold init, import: ours',
   };
-  for (const variant of ['empty', 'baseline', 'ours'] as const) {
+  for (const variant of ['empty', 'baseline', 'baselineDynamoDb', 'withoutLock', 'ours'] as const) {
     const summary = variants[variant].importMs;
     rows.push({
       figure: importLabel[variant] as string,
@@ -171,6 +247,26 @@ export function buildRows(results: Measured): { rows: Row[]; checks: TargetCheck
     target: `≤ ${TARGETS.coldImportRatio}×`,
     status: status(ratioMet),
   });
+  const importOf = (variant: keyof typeof variants) => variants[variant].importMs.median;
+  rows.push(
+    {
+      figure: 'Cold init, import: added by the write lock (ours − without the lock)',
+      median: signed(
+        ms(importOf('ours') - importOf('withoutLock'), 1),
+        importOf('ours') - importOf('withoutLock'),
+      ),
+      spread: '',
+      target: '',
+      status: '',
+    },
+    {
+      figure: 'Cold init, import: ours / (baseline + DynamoDB client) (no target)',
+      median: `${(importOf('ours') / importOf('baselineDynamoDb')).toFixed(2)}×`,
+      spread: '',
+      target: '',
+      status: '',
+    },
+  );
   rows.push({
     figure: 'Cold init, spawn → ready: empty / baseline / ours',
     median: `${variants.empty.spawnToReadyMs.median.toFixed(0)} / ${variants.baseline.spawnToReadyMs.median.toFixed(0)} / ${ms(variants.ours.spawnToReadyMs.median, 0)}`,
@@ -186,7 +282,11 @@ export function buildRows(results: Measured): { rows: Row[]; checks: TargetCheck
     status: '',
   });
 
-  rows.push(...latencyRows('GET', results, checks), ...latencyRows('PATCH', results, checks));
+  rows.push(
+    ...latencyRows('GET', results, checks),
+    ...latencyRows('PATCH', results, checks),
+    ...lockCostRows(results),
+  );
 
   rows.push(
     countRow(
@@ -209,6 +309,20 @@ export function buildRows(results: Measured): { rows: Row[]; checks: TargetCheck
       checks,
     ),
     countRow('Affix requests per GET', results.upstream.perGet, TARGETS.affixPerGet, checks),
+    countRow(
+      'DynamoDB requests per PATCH',
+      results.dynamodb.perPatch,
+      TARGETS.dynamoDbPerPatch,
+      checks,
+      operationsDetail(results.dynamodb.patchOperations),
+    ),
+    countRow(
+      'DynamoDB requests per no-op PATCH',
+      results.dynamodb.perNoopPatch,
+      TARGETS.dynamoDbPerNoopPatch,
+      checks,
+    ),
+    countRow('DynamoDB requests per GET', results.dynamodb.perGet, TARGETS.dynamoDbPerGet, checks),
   );
 
   const invocations = memory.invocations.toLocaleString('en-US');
@@ -302,7 +416,11 @@ export function renderContributors(results: Measured): string {
     ['#', 'Contributor (top 5 of what ours adds over the baseline)', 'Added'],
     bundle.topAdded.map((row, index) => [String(index + 1), row.name, `+${kb(row.bytes)}`]),
   );
-  return `${top}\n\n${added}`;
+  const lock = table(
+    ['#', 'Contributor (what the write lock adds: ours vs without the lock)', 'Added'],
+    bundle.lockAdded.map((row, index) => [String(index + 1), row.name, `+${kb(row.bytes)}`]),
+  );
+  return `${top}\n\n${added}\n\n${lock}`;
 }
 
 export function renderHeader(results: Measured): string {

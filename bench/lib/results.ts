@@ -6,7 +6,7 @@ import type { Contributor } from './bundles.ts';
 import type { ColdInitSample } from './cold-init.ts';
 import type { MemorySnapshot, OverheadRoute } from './protocol.ts';
 import { quantile, round, roundSummary, type Summary, summarize } from './stats.ts';
-import type { LatencySamples } from './warm.ts';
+import type { DynamoDbTrafficRun, LatencySamples, LockCostSamples } from './warm.ts';
 
 export interface BundleSizes {
   rawBytes: number;
@@ -30,6 +30,17 @@ export interface BundleResult {
   topContributors: ContributorRow[];
   /** What our bundle has beyond the baseline's, per contributor, largest first. */
   topAdded: Contributor[];
+  /** The bench-only entry with a no-op write lock (`bench/fixtures/no-lock-handler.ts`). */
+  withoutLock: BundleSizes;
+  /** Ours minus the entry without the lock: the DynamoDB client and the lease adapter. */
+  lockAddedRawBytes: number;
+  lockAddedGzipBytes: number;
+  /** What ours has beyond the entry without the lock, per contributor, largest first. */
+  lockAdded: Contributor[];
+  /** The second baseline: SSM plus a DynamoDB client (`bench/fixtures/baseline-dynamodb-handler.ts`). */
+  baselineDynamoDb: BundleSizes;
+  addedOverBaselineDynamoDbRawBytes: number;
+  addedOverBaselineDynamoDbGzipBytes: number;
 }
 
 export interface ColdInitVariantResult {
@@ -38,7 +49,13 @@ export interface ColdInitVariantResult {
   spawnToReadyMs: Summary;
 }
 
-export type ColdInitVariant = 'empty' | 'baseline' | 'ours' | 'oursWithoutSourceMaps';
+export type ColdInitVariant =
+  | 'empty'
+  | 'baseline'
+  | 'baselineDynamoDb'
+  | 'ours'
+  | 'withoutLock'
+  | 'oursWithoutSourceMaps';
 
 export interface ColdInitResult {
   nodeOptions: string;
@@ -62,6 +79,38 @@ export interface LatencyRun {
 }
 
 export type LatencyFigure = Exclude<keyof LatencyRun, 'iterations'>;
+
+/** One child process's figures for a changing PATCH with the lease, without it, and the floor. */
+export interface LockCostRun {
+  iterations: number;
+  lockedP50: number;
+  lockedP99: number;
+  unlockedP50: number;
+  unlockedP99: number;
+  floorP50: number;
+  floorP99: number;
+  /** What the lease costs: with it minus without it, per quantile. */
+  lockP50: number;
+  lockP99: number;
+  /** The handler without the lease over the floor (the pre-lock "added by the handler"). */
+  unlockedAddedP50: number;
+  unlockedAddedP99: number;
+}
+
+export type LockCostFigure = Exclude<keyof LockCostRun, 'iterations'>;
+
+export interface LockCostResult {
+  perRun: LockCostRun[];
+  overRuns: Record<LockCostFigure, Summary>;
+}
+
+export interface DynamoDbTrafficResult {
+  perPatch: CountResult;
+  perNoopPatch: CountResult;
+  perGet: CountResult;
+  /** Per changing PATCH, per operation (`PutItem`, `DeleteItem`, `GetItem` …). */
+  patchOperations: Record<string, CountResult>;
+}
 
 export interface RouteLatencyResult {
   perRun: LatencyRun[];
@@ -103,7 +152,7 @@ export interface TargetCheck {
 }
 
 export interface Results {
-  schemaVersion: 1;
+  schemaVersion: 2;
   generatedAt: string;
   durationMs: number;
   git: { commit: string | null; dirty: boolean | null };
@@ -121,6 +170,7 @@ export interface Results {
     warmInvocations: number;
     trafficInvocations: number;
     overhead: Record<OverheadRoute, { warmup: number; iterations: number }>;
+    lockCost: { warmup: number; iterations: number };
     burstSize: number;
     memoryWarmup: number;
     memoryInvocations: number;
@@ -131,6 +181,8 @@ export interface Results {
   warm: Record<OverheadRoute, RouteLatencyResult>;
   ssm: { overWarmInvocations: CountResult; burst: CountResult };
   upstream: { perPatch: CountResult; perNoopPatch: CountResult; perGet: CountResult };
+  lockCost: LockCostResult;
+  dynamodb: DynamoDbTrafficResult;
   memory: MemoryResult;
   targets: TargetCheck[];
 }
@@ -178,6 +230,66 @@ export function routeLatency(runs: readonly LatencySamples[]): RouteLatencyResul
     LATENCY_FIGURES.map((figure) => [figure, roundSummary(summarize(perRun.map((run) => run[figure])), 4)]),
   ) as Record<LatencyFigure, Summary>;
   return { perRun, overRuns };
+}
+
+export function lockCostRun(samples: LockCostSamples): LockCostRun {
+  const q = (values: readonly number[], at: number) => quantile(values, at);
+  const lockedP50 = q(samples.lockedMs, 0.5);
+  const lockedP99 = q(samples.lockedMs, 0.99);
+  const unlockedP50 = q(samples.unlockedMs, 0.5);
+  const unlockedP99 = q(samples.unlockedMs, 0.99);
+  const floorP50 = q(samples.floorMs, 0.5);
+  const floorP99 = q(samples.floorMs, 0.99);
+  return {
+    iterations: Math.min(samples.lockedMs.length, samples.unlockedMs.length, samples.floorMs.length),
+    lockedP50: round(lockedP50, 4),
+    lockedP99: round(lockedP99, 4),
+    unlockedP50: round(unlockedP50, 4),
+    unlockedP99: round(unlockedP99, 4),
+    floorP50: round(floorP50, 4),
+    floorP99: round(floorP99, 4),
+    lockP50: round(lockedP50 - unlockedP50, 4),
+    lockP99: round(lockedP99 - unlockedP99, 4),
+    unlockedAddedP50: round(unlockedP50 - floorP50, 4),
+    unlockedAddedP99: round(unlockedP99 - floorP99, 4),
+  };
+}
+
+const LOCK_COST_FIGURES: readonly LockCostFigure[] = [
+  'lockedP50',
+  'lockedP99',
+  'unlockedP50',
+  'unlockedP99',
+  'floorP50',
+  'floorP99',
+  'lockP50',
+  'lockP99',
+  'unlockedAddedP50',
+  'unlockedAddedP99',
+];
+
+export function lockCost(runs: readonly LockCostSamples[]): LockCostResult {
+  const perRun = runs.map(lockCostRun);
+  const overRuns = Object.fromEntries(
+    LOCK_COST_FIGURES.map((figure) => [figure, roundSummary(summarize(perRun.map((run) => run[figure])), 4)]),
+  ) as Record<LockCostFigure, Summary>;
+  return { perRun, overRuns };
+}
+
+/** Per-run DynamoDB counts; an operation absent from a run counts 0 there. */
+export function dynamoDbTraffic(runs: readonly DynamoDbTrafficRun[]): DynamoDbTrafficResult {
+  const operations = [...new Set(runs.flatMap((run) => Object.keys(run.patchOperations)))].sort();
+  return {
+    perPatch: countResult(runs.map((run) => run.perPatch)),
+    perNoopPatch: countResult(runs.map((run) => run.perNoopPatch)),
+    perGet: countResult(runs.map((run) => run.perGet)),
+    patchOperations: Object.fromEntries(
+      operations.map((operation) => [
+        operation,
+        countResult(runs.map((run) => run.patchOperations[operation] ?? 0)),
+      ]),
+    ),
+  };
 }
 
 export function countResult(perRun: readonly number[]): CountResult {

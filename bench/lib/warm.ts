@@ -1,7 +1,8 @@
 /**
  * The warm figures: the bundled handler runs in a fresh child process per measurement group (so its
  * module-level caches start cold), against the Affix sandbox and the SSM endpoint that this process
- * runs on 127.0.0.1. Request counts are read from the stand-ins between the child's commands.
+ * runs on 127.0.0.1. Request counts are read from the stand-ins between the child's commands; DynamoDB
+ * requests are counted by a relay that only the traffic child goes through.
  */
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
@@ -15,6 +16,7 @@ import {
 import { startLocalDynamoDb } from '../../local/dynamodb.ts';
 import { startSsmEndpoint } from '../../local/ssm-endpoint.ts';
 import { type HandlerChild, startChild } from './child.ts';
+import { countsBetween, type OperationCounts, startDynamoDbCounter, totalOf } from './dynamodb-counter.ts';
 import type { InvokeRoute, MemorySnapshot, OverheadRoute, StatusCounts } from './protocol.ts';
 
 export class WarmRunError extends Error {
@@ -24,11 +26,22 @@ export class WarmRunError extends Error {
 export interface StandIns {
   /**
    * The child's whole environment: the handler's variables wired to the stand-ins. With `countConnections`,
-   * Affix is reached through a TCP relay that counts the connections opened to it.
+   * Affix is reached through a TCP relay that counts the connections opened to it; with `countDynamoDb`,
+   * DynamoDB through an HTTP relay that counts requests per operation.
    */
-  env(extra: Record<string, string>, options?: { countConnections?: boolean }): Record<string, string>;
+  env(
+    extra: Record<string, string>,
+    options?: { countConnections?: boolean; countDynamoDb?: boolean },
+  ): Record<string, string>;
   /** Requests each stand-in has received so far, and connections opened through the relay. */
-  counts(): { ssm: number; affix: number; affixUnauthorized: number; affixConnections: number };
+  counts(): {
+    ssm: number;
+    affix: number;
+    affixUnauthorized: number;
+    affixConnections: number;
+    /** Requests per operation through the DynamoDB relay (the traffic child's only). */
+    dynamodb: OperationCounts;
+  };
   /** Puts the sandbox's client back to its defaults and forgets logged requests. */
   reset(): void;
   close(): Promise<void>;
@@ -46,6 +59,7 @@ export async function startStandIns(): Promise<StandIns> {
   });
   const dynamodb = await startLocalDynamoDb({ port: 0 });
   const relay = await startConnectionCounter(sandbox.port);
+  const dynamodbCounter = await startDynamoDbCounter(dynamodb.url);
   const handlerEnv = localHandlerEnv({
     affixBaseUrl: sandbox.url,
     ssmUrl: ssm.url,
@@ -58,6 +72,7 @@ export async function startStandIns(): Promise<StandIns> {
       PATH: process.env.PATH ?? '',
       ...handlerEnv,
       ...(options.countConnections ? { AFFIX_BASE_URL: relay.url } : {}),
+      ...(options.countDynamoDb ? { AWS_ENDPOINT_URL_DYNAMODB: dynamodbCounter.url } : {}),
       ...extra,
     }),
     counts: () => ({
@@ -65,6 +80,7 @@ export async function startStandIns(): Promise<StandIns> {
       affix: sandbox.requests.length,
       affixUnauthorized: sandbox.requests.filter((request) => !request.authorized).length,
       affixConnections: relay.connections,
+      dynamodb: dynamodbCounter.snapshot(),
     }),
     reset() {
       sandbox.setClient(initialClient);
@@ -72,7 +88,13 @@ export async function startStandIns(): Promise<StandIns> {
       ssm.resetRequests();
     },
     async close() {
-      await Promise.all([sandbox.close(), ssm.close(), dynamodb.close(), relay.close()]);
+      await Promise.all([
+        sandbox.close(),
+        ssm.close(),
+        dynamodb.close(),
+        relay.close(),
+        dynamodbCounter.close(),
+      ]);
     },
   };
 }
@@ -122,6 +144,8 @@ export interface ChildSetup {
   driver: string;
   /** `file:` URL of the handler bundle. */
   bundleUrl: string;
+  /** `file:` URL of the bench-only bundle with a no-op write lock (`bench/fixtures/no-lock-handler.ts`). */
+  withoutLockBundleUrl: string;
   /** `NODE_OPTIONS` of the Lambda function (source maps). */
   nodeOptions: string;
 }
@@ -135,7 +159,7 @@ function assertAllOk(statuses: StatusCounts, what: string): void {
 
 async function withChild<T>(
   setup: ChildSetup,
-  options: { exposeGc: boolean; countConnections: boolean },
+  options: { exposeGc: boolean; countConnections: boolean; countDynamoDb?: boolean; withoutLock?: boolean },
   work: (child: HandlerChild) => Promise<T>,
 ): Promise<T> {
   setup.standIns.reset();
@@ -143,15 +167,22 @@ async function withChild<T>(
     driver: setup.driver,
     env: setup.standIns.env(
       { NODE_OPTIONS: setup.nodeOptions },
-      { countConnections: options.countConnections },
+      { countConnections: options.countConnections, countDynamoDb: options.countDynamoDb ?? false },
     ),
     exposeGc: options.exposeGc,
   });
   try {
     const before = setup.standIns.counts();
     await child.run({ op: 'load', module: setup.bundleUrl }, 15_000);
+    if (options.withoutLock) {
+      await child.run({ op: 'load', module: setup.withoutLockBundleUrl, slot: 'withoutLock' }, 15_000);
+    }
     const after = setup.standIns.counts();
-    if (after.ssm !== before.ssm || after.affix !== before.affix) {
+    if (
+      after.ssm !== before.ssm ||
+      after.affix !== before.affix ||
+      totalOf(countsBetween(before.dynamodb, after.dynamodb)) !== 0
+    ) {
       throw new WarmRunError('importing the handler made network requests; cold init must not');
     }
     return await work(child);
@@ -184,12 +215,20 @@ export interface LatencySamples {
   floorMs: number[];
 }
 
+/** Changing PATCHes with the lease, without it (bench-only entry) and the direct-fetch floor, in triplets. */
+export interface LockCostSamples {
+  lockedMs: number[];
+  unlockedMs: number[];
+  floorMs: number[];
+}
+
 export interface WarmPlan {
   /** Serial invocations over which SSM requests are counted (the first one included). */
   warmInvocations: number;
   /** Invocations per route for the Affix request counts. */
   trafficInvocations: number;
   overhead: Record<OverheadRoute, { warmup: number; iterations: number; budgetMs: number }>;
+  lockCost: { warmup: number; iterations: number; budgetMs: number };
 }
 
 export interface WarmRun {
@@ -198,10 +237,12 @@ export interface WarmRun {
   affixPerPatch: number;
   affixPerNoopPatch: number;
   latency: Record<OverheadRoute, LatencySamples>;
+  lockCost: LockCostSamples;
 }
 
 export async function measureWarmRun(setup: ChildSetup, plan: WarmPlan): Promise<WarmRun> {
-  return withChild(setup, { exposeGc: false, countConnections: false }, async (child) => {
+  const options = { exposeGc: false, countConnections: false, withoutLock: true };
+  return withChild(setup, options, async (child) => {
     const warm = await countedInvoke(setup, child, ['GET'], plan.warmInvocations, false, 60_000);
     const n = plan.trafficInvocations;
     const patch = await countedInvoke(setup, child, ['PATCH'], n, false, 30_000);
@@ -216,12 +257,54 @@ export async function measureWarmRun(setup: ChildSetup, plan: WarmPlan): Promise
       assertAllOk(reply.floorStatuses, `floor ${route}`);
       latency[route] = { handlerMs: reply.handlerMs, floorMs: reply.floorMs };
     }
+    // After the counted traffic: the bundle without the lock reads SSM at its first invocation.
+    const step = plan.lockCost;
+    const reply = await child.run({ op: 'lockCost', ...step }, step.budgetMs + 30_000);
+    assertAllOk(reply.statuses, 'lock cost, with the lease');
+    assertAllOk(reply.unlockedStatuses, 'lock cost, without the lease');
+    assertAllOk(reply.floorStatuses, 'lock cost, floor');
     return {
       ssmOverWarmInvocations: warm.ssm,
       affixPerGet: warm.affix / plan.warmInvocations,
       affixPerPatch: patch.affix / n,
       affixPerNoopPatch: noop.affix / n,
       latency,
+      lockCost: { lockedMs: reply.lockedMs, unlockedMs: reply.unlockedMs, floorMs: reply.floorMs },
+    };
+  });
+}
+
+/** DynamoDB requests per invocation of each route, and per operation for a changing PATCH. */
+export interface DynamoDbTrafficRun {
+  perPatch: number;
+  perNoopPatch: number;
+  perGet: number;
+  patchOperations: OperationCounts;
+}
+
+/**
+ * `count` invocations per route in a child whose DynamoDB traffic goes through the counting relay
+ * (never the child the latency is measured in). Requests per operation are divided per invocation.
+ */
+export async function measureDynamoDbTraffic(setup: ChildSetup, count: number): Promise<DynamoDbTrafficRun> {
+  const options = { exposeGc: false, countConnections: false, countDynamoDb: true };
+  return withChild(setup, options, async (child) => {
+    const during = async (routes: InvokeRoute[], n: number): Promise<OperationCounts> => {
+      const before = setup.standIns.counts().dynamodb;
+      await countedInvoke(setup, child, routes, n, false, 30_000);
+      return countsBetween(before, setup.standIns.counts().dynamodb);
+    };
+    const get = await during(['GET'], count);
+    const patch = await during(['PATCH'], count);
+    await during(['PATCH-noop'], 1);
+    const noop = await during(['PATCH-noop'], count);
+    const perInvocation = (counts: OperationCounts) =>
+      Object.fromEntries(Object.entries(counts).map(([operation, n]) => [operation, n / count]));
+    return {
+      perPatch: totalOf(patch) / count,
+      perNoopPatch: totalOf(noop) / count,
+      perGet: totalOf(get) / count,
+      patchOperations: perInvocation(patch),
     };
   });
 }

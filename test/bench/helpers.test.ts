@@ -8,7 +8,10 @@ import { buildRows, KIB, type Measured, MIB, TARGETS, table } from '../../bench/
 import {
   addedContributors,
   countResult,
+  dynamoDbTraffic,
   latencyRun,
+  lockCost,
+  lockCostRun,
   memoryResult,
   routeLatency,
 } from '../../bench/lib/results.ts';
@@ -86,6 +89,43 @@ describe('per-run reduction', () => {
   });
 });
 
+describe('write lock cost', () => {
+  it('subtracts the PATCH without the lease from the PATCH with it, and the floor from the one without', () => {
+    const run = lockCostRun({ lockedMs: [3, 2.5, 2], unlockedMs: [1, 1.5, 0.5], floorMs: [0.5, 0.75, 1] });
+    expect(run).toMatchObject({
+      iterations: 3,
+      lockedP50: 2.5,
+      unlockedP50: 1,
+      floorP50: 0.75,
+      lockP50: 1.5,
+      unlockedAddedP50: 0.25,
+    });
+    expect(run.lockP99).toBeCloseTo(2.99 - 1.49, 4);
+  });
+
+  it('counts only complete triplets and takes the median over runs', () => {
+    expect(lockCostRun({ lockedMs: [2, 2], unlockedMs: [1, 1], floorMs: [1] }).iterations).toBe(1);
+    const result = lockCost([
+      { lockedMs: [3], unlockedMs: [1], floorMs: [1] },
+      { lockedMs: [6], unlockedMs: [1], floorMs: [1] },
+      { lockedMs: [2], unlockedMs: [1], floorMs: [1] },
+    ]);
+    expect(result.overRuns.lockP50).toMatchObject({ median: 2, min: 1, max: 5 });
+  });
+});
+
+describe('DynamoDB traffic', () => {
+  it('takes the median per operation and counts an operation missing from a run as 0 there', () => {
+    const result = dynamoDbTraffic([
+      { perPatch: 2, perNoopPatch: 2, perGet: 0, patchOperations: { PutItem: 1, DeleteItem: 1 } },
+      { perPatch: 3, perNoopPatch: 2, perGet: 0, patchOperations: { PutItem: 1, DeleteItem: 1, GetItem: 1 } },
+    ]);
+    expect(Object.keys(result.patchOperations)).toEqual(['DeleteItem', 'GetItem', 'PutItem']);
+    expect(result.patchOperations.GetItem).toEqual({ perRun: [0, 1], median: 0.5 });
+    expect(result.perPatch.perRun).toEqual([2, 3]);
+  });
+});
+
 const snapshot = (rssMb: number, heapMb: number) => ({
   rssBytes: rssMb * MIB,
   heapUsedBytes: heapMb * MIB,
@@ -96,7 +136,15 @@ const snapshot = (rssMb: number, heapMb: number) => ({
   heapSpacesAfterGcBytes: { old_space: heapMb * MIB },
 });
 
-function measured(overrides: { addedRawBytes?: number; ssmBurst?: number[]; heapGrowthMb?: number } = {}) {
+function measured(
+  overrides: {
+    addedRawBytes?: number;
+    ssmBurst?: number[];
+    heapGrowthMb?: number;
+    dynamoDbPerPatch?: number[];
+    dynamoDbPerGet?: number[];
+  } = {},
+) {
   const addedRawBytes = overrides.addedRawBytes ?? 50 * KIB;
   const cold = (ms: number) => {
     const summary = summarize([ms]);
@@ -104,7 +152,7 @@ function measured(overrides: { addedRawBytes?: number; ssmBurst?: number[]; heap
   };
   const latency = routeLatency([{ handlerMs: [1.2], floorMs: [1] }]);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     generatedAt: '2026-01-01T00:00:00.000Z',
     durationMs: 1,
     git: { commit: null, dirty: null },
@@ -122,6 +170,7 @@ function measured(overrides: { addedRawBytes?: number; ssmBurst?: number[]; heap
       warmInvocations: 1_000,
       trafficInvocations: 1,
       overhead: { GET: { warmup: 0, iterations: 1 }, PATCH: { warmup: 0, iterations: 1 } },
+      lockCost: { warmup: 0, iterations: 1 },
       burstSize: 100,
       memoryWarmup: 1,
       memoryInvocations: 1,
@@ -135,16 +184,39 @@ function measured(overrides: { addedRawBytes?: number; ssmBurst?: number[]; heap
       addedGzipBytes: 0,
       topContributors: [],
       topAdded: [],
+      withoutLock: { rawBytes: 100 * KIB + addedRawBytes - 30 * KIB, gzipBytes: 1 },
+      lockAddedRawBytes: 30 * KIB,
+      lockAddedGzipBytes: 0,
+      lockAdded: [{ name: '@aws-sdk/client-dynamodb', bytes: 28 * KIB }],
+      baselineDynamoDb: { rawBytes: 130 * KIB, gzipBytes: 1 },
+      addedOverBaselineDynamoDbRawBytes: addedRawBytes - 30 * KIB,
+      addedOverBaselineDynamoDbGzipBytes: 0,
     },
     coldInit: {
       nodeOptions: '--enable-source-maps',
       samplesPerVariant: 1,
-      variants: { empty: cold(1), baseline: cold(60), ours: cold(70), oursWithoutSourceMaps: cold(65) },
+      variants: {
+        empty: cold(1),
+        baseline: cold(60),
+        baselineDynamoDb: cold(64),
+        ours: cold(70),
+        withoutLock: cold(66),
+        oursWithoutSourceMaps: cold(65),
+      },
       importRatio: 70 / 60,
     },
     warm: { GET: latency, PATCH: latency },
     ssm: { overWarmInvocations: countResult([1]), burst: countResult(overrides.ssmBurst ?? [1]) },
     upstream: { perPatch: countResult([2]), perNoopPatch: countResult([1]), perGet: countResult([1]) },
+    lockCost: lockCost([{ lockedMs: [2.2], unlockedMs: [1.2], floorMs: [1] }]),
+    dynamodb: dynamoDbTraffic(
+      (overrides.dynamoDbPerPatch ?? [2]).map((perPatch, index) => ({
+        perPatch,
+        perNoopPatch: 2,
+        perGet: overrides.dynamoDbPerGet?.[index] ?? 0,
+        patchOperations: { PutItem: 1, DeleteItem: perPatch - 1 },
+      })),
+    ),
     memory: memoryResult(1, 1, [
       {
         afterWarmup: snapshot(100, 10),
@@ -161,7 +233,7 @@ describe('target checks', () => {
 
   it('checks every target of the issue and marks each row met or missed', () => {
     const { rows, checks } = buildRows(measured());
-    expect(checks).toHaveLength(12);
+    expect(checks).toHaveLength(15);
     expect(checks.every((check) => check.met)).toBe(true);
     expect(rows.filter((row) => row.status !== '')).toHaveLength(checks.length);
   });
@@ -175,6 +247,23 @@ describe('target checks', () => {
   it('wants a request count in every run, not only in the median', () => {
     const figure = 'SSM requests, burst of 100 concurrent first invocations';
     expect(verdicts(measured({ ssmBurst: [1, 2, 1] }))[figure]).toBe(false);
+  });
+
+  it('wants exactly the put and the delete of the lease per PATCH, and no DynamoDB request per GET', () => {
+    expect(verdicts(measured())['DynamoDB requests per PATCH']).toBe(true);
+    expect(verdicts(measured({ dynamoDbPerPatch: [2, 3] }))['DynamoDB requests per PATCH']).toBe(false);
+    expect(verdicts(measured({ dynamoDbPerGet: [1] }))['DynamoDB requests per GET']).toBe(false);
+  });
+
+  it('reports the lock cost and the lock bundle delta as figures, never as a target', () => {
+    const { rows, checks } = buildRows(measured());
+    const lockRow = rows.find((row) =>
+      row.figure.startsWith('Changing PATCH p50: what the write lock costs'),
+    );
+    expect(lockRow?.median).toBe('1.00 ms');
+    expect(checks.some((check) => check.figure.includes('write lock'))).toBe(false);
+    const patchRow = rows.find((row) => row.figure === 'DynamoDB requests per PATCH');
+    expect(patchRow?.median).toBe('2 (DeleteItem 1, PutItem 1)');
   });
 
   it('bounds the live heap growth', () => {
