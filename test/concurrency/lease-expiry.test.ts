@@ -5,15 +5,16 @@
  * written twice. The next writer does what a caller does under contention: it retries a 503
  * `write-contention` after its `Retry-After`.
  *
- * A lease always outlives the invocation (the function timeout plus 2 s), so each round waits out a
- * few seconds of lease. The 50 rounds therefore run as `DEATH_STACKS` independent stacks side by side
+ * A lease always outlives the invocation (the function timeout plus 2 s; read back from the table and
+ * checked), so each round waits out a few seconds of lease. The 50 rounds therefore run as `DEATH_STACKS` independent stacks side by side
  * (each its own sandbox, lease table and pool of two environments), `DEATH_ROUNDS / DEATH_STACKS`
  * rounds each, with a short function timeout. `LEASE_DEATH_ROUNDS` and `LEASE_DEATH_STACKS` override.
  *
  * Assertions marked LOCK hold only with the cross-container write lock.
  */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LEASE_MARGIN_MS } from '../../functions/client-config/write-lock.ts';
+import { LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
 import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { ENVIRONMENT_ID_HEADER } from '../../local/lambda-pool.ts';
 import { captureOutput } from '../support/capture.ts';
@@ -36,10 +37,6 @@ const DEATH_STACKS = Math.min(DEATH_ROUNDS, Number(process.env.LEASE_DEATH_STACK
 const FUNCTION_TIMEOUT_MS = 2_000;
 /** How long the dying writer's POST is held at the sandbox: well inside the lease. */
 const POST_DELAY_MS = 400;
-/** Clock slack between the lease being taken and the dying writer's GET reaching the sandbox. */
-const SLACK_MS = 150;
-/** The dying writer's lease: it outlives its invocation by the lock's margin (the configured 1 s is less). */
-const leaseMs = FUNCTION_TIMEOUT_MS + LEASE_MARGIN_MS;
 
 const output = captureOutput();
 const stacks: ConcurrencyStack[] = [];
@@ -107,6 +104,15 @@ async function deathRound(run: ConcurrencyStack, round: number): Promise<void> {
     body: JSON.stringify({ name: dyingName }),
   });
   await until(() => posts(sandbox.requests).length === 1);
+  // The dying writer's lease as the table holds it: when it really ends (same machine clock).
+  const lease = await run.stack.dynamodb.client().send(
+    new GetItemCommand({
+      TableName: run.stack.dynamodb.tableName,
+      Key: { pk: { S: LEASE_KEY.pk }, sk: { S: LEASE_KEY.sk } },
+      ConsistentRead: true,
+    }),
+  );
+  const leaseExpiry = Number(lease.Item?.expiresAtMs?.N ?? Number.NaN);
   const holder = run.pool.environments().filter((environment) => environment.state === 'busy');
   expect(holder, `round ${round}`).toHaveLength(1);
   await run.pool.kill(holder[0]?.id ?? '');
@@ -119,7 +125,9 @@ async function deathRound(run: ConcurrencyStack, round: number): Promise<void> {
 
   const [dyingRead, ...laterReads] = sandbox.requests.filter((request) => request.method === 'GET');
   if (dyingRead === undefined) throw new Error('the dying writer never read');
-  const leaseExpiry = dyingRead.at + leaseMs - SLACK_MS;
+  // The lease outlives anything the dying invocation could still do after its read (the function
+  // timeout), so a killed holder is gone before anyone else can take over.
+  expect(leaseExpiry, `round ${round}`).toBeGreaterThanOrEqual(dyingRead.at + FUNCTION_TIMEOUT_MS);
   // LOCK: the next writer read nothing from Affix while the dead holder's lease was live.
   for (const read of laterReads) {
     expect(
