@@ -31,6 +31,9 @@ export async function buildDriver(outDir: string): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node22',
+    // The AWS SDK's ESM entry points (as NodejsFunction bundles them): its CJS ones `require` node
+    // built-ins, which an ESM bundle cannot.
+    mainFields: ['module', 'main'],
     logLevel: 'warning',
   });
   return outfile;

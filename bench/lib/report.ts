@@ -95,7 +95,7 @@ function latencyRows(route: OverheadRoute, results: Measured, checks: TargetChec
     const added = quantileName === 'p50' ? figures.addedP50 : figures.addedP99;
     const limit = quantileName === 'p50' ? TARGETS.addedP50Ms : TARGETS.addedP99Ms;
     rows.push({
-      figure: `${label} ${quantileName}: handler vs direct fetch${quantileName === 'p50' ? ` (${pairs} pairs/run)` : ''}`,
+      figure: `${label} ${quantileName}: handler vs ${route === 'GET' ? 'direct fetch' : 'the same DynamoDB and Affix requests made directly'}${quantileName === 'p50' ? ` (${pairs} pairs/run)` : ''}`,
       median: `${ms(handler.median)} vs ${ms(floor.median)} (×${ratio.median.toFixed(2)})`,
       spread: `${minMax(handler, (v) => v.toFixed(2))} vs ${minMax(floor, (v) => v.toFixed(2))}`,
       target: '',
