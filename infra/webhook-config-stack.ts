@@ -139,6 +139,8 @@ export class WebhookConfigStack extends Stack {
   readonly functionPolicy: CfnResourcePolicy;
   /** The resource policy of the alias `live`, the qualifier API Gateway invokes. */
   readonly aliasPolicy: CfnResourcePolicy;
+  /** The resource policy of this deploy's version (kept on it after the next deploy). */
+  readonly versionPolicy: CfnResourcePolicy;
   readonly live: LiveAlias;
   readonly syntheticCaller: SyntheticCaller | undefined;
   readonly alarmTopic: Topic;
@@ -187,7 +189,7 @@ export class WebhookConfigStack extends Stack {
 
     this.api = this.createApi(stage, config, callers);
     this.syntheticCaller?.connect(this.api);
-    [this.functionPolicy, this.aliasPolicy] = this.restrictInvocationToApi(stage);
+    [this.functionPolicy, this.aliasPolicy, this.versionPolicy] = this.restrictInvocationToApi(stage);
 
     const alarms = new StageAlarms(this, 'Alarms', { stage, config });
     this.alarmTopic = alarms.topic;
@@ -418,21 +420,27 @@ export class WebhookConfigStack extends Stack {
 
   /**
    * Only API Gateway, for one of this API's methods on this stage, may invoke the function: the
-   * same document on the unqualified function and on the alias `live`. Lambda keeps one policy
-   * per qualifier and checks the one of the ARN that is invoked, so a policy on the function alone
-   * would leave `function:live` open to any principal whose own IAM policy allows the invoke
-   * (infra/README.md "The function's resource policies").
+   * same document on the unqualified function, on the alias `live` and on this deploy's version.
+   * Lambda keeps one policy per qualifier and checks the one of the ARN that is invoked, so a
+   * policy on the function alone would leave `function:live` and `function:<n>` open to any
+   * principal whose own IAM policy allows the invoke (infra/README.md "The function's resource
+   * policies"). The version's policy is retained when the next deploy replaces it, so every
+   * published version keeps it.
    */
-  private restrictInvocationToApi(stage: Stage): [CfnResourcePolicy, CfnResourcePolicy] {
+  private restrictInvocationToApi(stage: Stage): [CfnResourcePolicy, CfnResourcePolicy, CfnResourcePolicy] {
     const sourceArns = ROUTES.map((route) => this.api.arnForExecuteApi(route.method, route.path, stage));
     const policyFor = (id: string, arn: string) =>
       new CfnResourcePolicy(this, id, {
         resourceArn: arn,
         policyDocument: functionInvokePolicy({ functionArn: arn, sourceArns, sourceAccount: this.account }),
       });
+    const versionPolicy = policyFor('ClientConfigVersionInvokePolicy', this.live.alias.version.functionArn);
+    // Replaced on every deploy (a new version ARN): keep the old one, which guards the old version.
+    versionPolicy.applyRemovalPolicy(RemovalPolicy.RETAIN);
     return [
       policyFor('ClientConfigInvokePolicy', this.clientConfig.function.functionArn),
       policyFor('ClientConfigLiveInvokePolicy', this.live.alias.functionArn),
+      versionPolicy,
     ];
   }
 

@@ -22,6 +22,8 @@ export const FUNCTION_NAME = 'client-config-fn';
 export const FUNCTION_ARN = `arn:${PARTITION}:lambda:${REGION}:${API_ACCOUNT}:function:${FUNCTION_NAME}`;
 /** The alias `live`, the qualifier API Gateway invokes. */
 export const ALIAS_ARN = `${FUNCTION_ARN}:live`;
+/** This deploy's published version. */
+export const VERSION_ARN = `${FUNCTION_ARN}:1`;
 
 /** A role of the stack, as deployed: named after its logical ID here. */
 export function stackRoleArn(logicalId: string): string {
@@ -87,6 +89,8 @@ export function resolveIntrinsics(value: Json, template: Template, stage: string
         return FUNCTION_NAME;
       case 'AWS::Lambda::Alias':
         return ALIAS_ARN;
+      case 'AWS::Lambda::Version':
+        return VERSION_ARN;
       case 'AWS::ApiGateway::Stage':
         return stage;
       default:

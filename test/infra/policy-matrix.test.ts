@@ -36,6 +36,7 @@ import {
   permissive,
   REGION,
   roleSession,
+  VERSION_ARN,
 } from './policy-eval.ts';
 
 const STAGE = 'basic';
@@ -273,11 +274,12 @@ describe('the API resource policy of a PRIVATE API, evaluated', () => {
 
 const { template: matrixTemplate } = buildStack({ config: MATRIX_CONFIG });
 
-// API Gateway invokes the alias live; the unqualified function keeps the same policy, so neither
-// qualifier is a way around the API.
+// API Gateway invokes the alias live; the unqualified function and the published version keep the
+// same policy, so no qualifier is a way around the API.
 describe.each([
   ['the alias live', ALIAS_ARN],
   ['the unqualified function', FUNCTION_ARN],
+  ['the published version', VERSION_ARN],
 ])('the function policy of %s, evaluated', (_qualifier, FUNCTION_ARN) => {
   const policy: PolicyDocumentJson = functionResourcePolicy(matrixTemplate, STAGE, FUNCTION_ARN);
 

@@ -272,6 +272,7 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
   it.each([
     ['the unqualified function', 'ClientConfigInvokePolicy'],
     ['the alias live', 'ClientConfigLiveInvokePolicy'],
+    ['the published version', 'ClientConfigVersionInvokePolicy'],
   ])(
     'gives %s one resource policy: API Gateway for the three methods of this stage only, everyone else denied',
     (_name, id) => {
@@ -281,16 +282,26 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
       expect(Object.keys(resourcesOf(template, 'AWS::Lambda::ResourcePolicy')).sort()).toEqual([
         'ClientConfigInvokePolicy',
         'ClientConfigLiveInvokePolicy',
+        'ClientConfigVersionInvokePolicy',
       ]);
       const policy = resourcesOf(template, 'AWS::Lambda::ResourcePolicy')[id]?.Properties as Record<
         string,
         unknown
       >;
-      const fnArn =
-        id === 'ClientConfigInvokePolicy'
-          ? { 'Fn::GetAtt': [refOf(stack.clientConfig.function).Ref, 'Arn'] }
-          : refOf(stack.live.alias);
+      const fnArn = {
+        ClientConfigInvokePolicy: { 'Fn::GetAtt': [refOf(stack.clientConfig.function).Ref, 'Arn'] },
+        ClientConfigLiveInvokePolicy: refOf(stack.live.alias),
+        ClientConfigVersionInvokePolicy: stack.resolve(stack.live.alias.version.functionArn),
+      }[id];
       expect(policy.ResourceArn).toEqual(fnArn);
+      // Each deploy replaces the version's policy resource; the old one stays on the old version.
+      const kept = template.toJSON().Resources[id] as {
+        DeletionPolicy?: string;
+        UpdateReplacePolicy?: string;
+      };
+      const keep = id === 'ClientConfigVersionInvokePolicy' ? 'Retain' : undefined;
+      expect(kept.DeletionPolicy).toBe(keep);
+      expect(kept.UpdateReplacePolicy).toBe(keep);
       const sourceArn = (method: string) => ({
         'Fn::Join': [
           '',
