@@ -1,23 +1,28 @@
 /**
- * CDK app entry (`cdk.json`): one stack per run, for the stage given with `-c stage=<stage>`.
+ * CDK app entry (`cdk.json`): one stack per run, for the stage file given with `-c stage=<stage>`
+ * (`infra/stages/<stage>.json`).
  *
- * `npm run synth` synthesizes every stage in turn; `cdk deploy -c stage=prod` deploys one.
+ * `npm run synth` synthesizes every stage file in turn; `cdk deploy -c stage=prod` deploys one.
  */
 import { App } from 'aws-cdk-lib';
 import { applyNagChecks } from './nag.ts';
-import { resolveStage, StageError, stages } from './stages.ts';
+import { loadStage, resolveStage, STAGES_DIR, StageConfigError, StageError } from './stages.ts';
 import { stackNameFor, WebhookConfigStack } from './webhook-config-stack.ts';
 
 const app = new App();
-let stage: ReturnType<typeof resolveStage>;
+let stage: string;
+let config: ReturnType<typeof loadStage>;
+// `-c stagesDir=<dir>` reads the stage files of another directory (tests use their own fixtures).
+const stagesDir: string = app.node.tryGetContext('stagesDir') ?? STAGES_DIR;
 try {
-  stage = resolveStage(app.node.tryGetContext('stage'));
+  stage = resolveStage(app.node.tryGetContext('stage'), stagesDir);
+  config = loadStage(stage, stagesDir);
 } catch (error) {
-  if (!(error instanceof StageError)) throw error;
-  // A one-line message instead of a stack trace: this is a usage error.
+  if (!(error instanceof StageError || error instanceof StageConfigError)) throw error;
+  // One line instead of a stack trace: this is a usage or configuration error.
   console.error(error.message);
   process.exit(1);
 }
 applyNagChecks(app);
-new WebhookConfigStack(app, stackNameFor(stage), { stage, config: stages[stage] });
+new WebhookConfigStack(app, stackNameFor(stage), { stage, config });
 app.synth();

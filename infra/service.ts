@@ -43,3 +43,19 @@ export const API_GATEWAY_INTEGRATION_LIMIT = Duration.seconds(28);
  * document when Affix is slow, and below {@link API_GATEWAY_INTEGRATION_LIMIT}.
  */
 export const CLIENT_CONFIG_TIMEOUT = Duration.seconds(15);
+
+/** The `outcome` the handler reports when Affix rate-limits us. */
+export const UPSTREAM_RATE_LIMITED_OUTCOME = 'upstream-rate-limited';
+
+/** Latency metrics the handler emits (dimensions `service`, `stage`). */
+export const UPSTREAM_LATENCY_METRIC = 'UpstreamLatency';
+export const WRITE_LOCK_WAIT_METRIC = 'WriteLockWait';
+
+/** The synthetic caller's handler module. */
+export const SYNTHETIC_CALLER_ENTRY = fileURLToPath(
+  new URL('../functions/synthetic-caller/handler.ts', import.meta.url),
+);
+
+/** The synthetic caller's own timeout for `GET /client`, and its Lambda timeout above it. */
+export const SYNTHETIC_CLIENT_TIMEOUT = Duration.seconds(10);
+export const SYNTHETIC_CALLER_TIMEOUT = Duration.seconds(15);

@@ -1,14 +1,16 @@
 /**
- * One environment of the proxy: an IAM-authorized REST API in front of the client-config function
- * with per-route grants for each caller group, a function only API Gateway may invoke, the state
- * table, the function's least-privilege access to its SSM parameters and the table, API Gateway's
- * own answers as problem documents, and the alarms that page us.
+ * One environment of the proxy: an IAM-authorized REST API in front of the alias `live` of the
+ * client-config function, with per-route grants for each caller group; a function only API Gateway
+ * may invoke; the state table; the function's least-privilege access to its SSM parameters and the
+ * table; API Gateway's own answers as problem documents; safe deploys (a version per deploy, a
+ * CodeDeploy canary where the stage asks for one); alarms that reach someone; a synthetic caller; a
+ * dashboard; and the API URL in SSM for consumers.
  *
  * The stack reads the parameters at run time; it never creates secret values.
  *
  * @example
  * const app = new App();
- * new WebhookConfigStack(app, stackNameFor('dev'), { stage: 'dev', config: stages.dev });
+ * new WebhookConfigStack(app, stackNameFor('dev'), { stage: 'dev', config: loadStage('dev') });
  */
 import {
   ArnFormat,
@@ -25,42 +27,62 @@ import {
   AccessLogFormat,
   AuthorizationType,
   AwsIntegration,
+  type CfnRestApi,
   EndpointType,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import {
-  Alarm,
+  type Alarm,
   ComparisonOperator,
-  type IMetric,
-  Metric,
+  type Dashboard,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
-import { Effect, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnResourcePolicy } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../functions/contract/routes.ts';
+import { SYNTHETIC_SUCCESS_METRIC } from '../functions/synthetic-caller/check.ts';
+import { ALARM_PERIOD } from './alarm-period.ts';
+import { StageAlarms } from './alarms.ts';
+import { createDashboard, handlerMetric } from './dashboard.ts';
+import { LiveAlias } from './deployment.ts';
 import { functionInvokePolicy } from './function-policy.ts';
 import { addGatewayResponses } from './gateway-responses.ts';
 import { invokePolicy } from './invoke-policy.ts';
 import {
   CLIENT_CONFIG_ENTRY,
   CLIENT_CONFIG_TIMEOUT,
-  METRICS_NAMESPACE,
   REQUEST_OUTCOME_METRIC,
   SERVICE_NAME,
   UPSTREAM_AUTH_FAILED_OUTCOME,
+  UPSTREAM_RATE_LIMITED_OUTCOME,
 } from './service.ts';
 import { ServiceFunction } from './service-function.ts';
 import { type Stage, type StageConfig, validateStageConfig } from './stages.ts';
+import { SyntheticCaller } from './synthetic-caller.ts';
+
+export { ALARM_PERIOD };
+
+/**
+ * API Gateway's TLS security policy for the stage's endpoint: TLS 1.3, or TLS 1.2 with
+ * forward-secret, post-quantum-ready ciphers; nothing older. Enhanced policies need an endpoint
+ * access mode; STRICT refuses clients that negotiate outside the policy.
+ */
+export const API_SECURITY_POLICY = 'SecurityPolicy_TLS13_1_2_PQ_2025_09';
+export const API_ENDPOINT_ACCESS_MODE = 'STRICT';
+
+/** The SSM String parameter that publishes the stage URL to consumers. */
+export function apiUrlParameterName(stage: Stage): string {
+  return `/${SERVICE_NAME}/${stage}/api-url`;
+}
 
 /** The routes of the API (every one `AWS_IAM`), from the contract. */
 export { ROUTES };
@@ -74,9 +96,6 @@ export const STATE_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 
  * no UpdateItem, query, scan, batch or index access.
  */
 export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
-
-/** Alarm evaluation period. */
-export const ALARM_PERIOD = Duration.minutes(5);
 
 export function stackNameFor(stage: Stage): string {
   return `AffixWebhookConfig-${stage}`;
@@ -118,8 +137,16 @@ export class WebhookConfigStack extends Stack {
   readonly clientConfig: ServiceFunction;
   readonly stateTable: Table;
   readonly functionPolicy: CfnResourcePolicy;
+  /** The resource policy of the alias `live`, the qualifier API Gateway invokes. */
+  readonly aliasPolicy: CfnResourcePolicy;
+  /** The resource policy of this deploy's version (kept on it after the next deploy). */
+  readonly versionPolicy: CfnResourcePolicy;
+  readonly live: LiveAlias;
+  readonly syntheticCaller: SyntheticCaller | undefined;
   readonly alarmTopic: Topic;
+  /** Every alarm of the stack, by its runbook id. */
   readonly alarms: Readonly<Record<string, Alarm>>;
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: WebhookConfigStackProps) {
     const config = validateStageConfig(props.stage, props.config);
@@ -132,6 +159,8 @@ export class WebhookConfigStack extends Stack {
     const { stage } = props;
     Tags.of(this).add('service', SERVICE_NAME);
     Tags.of(this).add('stage', stage);
+    Tags.of(this).add('owner', config.tags.owner);
+    Tags.of(this).add('repository', config.tags.repository);
 
     this.stateTable = this.createStateTable(config);
     this.clientConfig = new ServiceFunction(this, 'ClientConfig', {
@@ -144,12 +173,40 @@ export class WebhookConfigStack extends Stack {
     });
     this.grantReadCredentials(config);
     this.grantStateTable();
+    this.live = new LiveAlias(this, 'Live', {
+      fn: this.clientConfig.function,
+      deployment: config.deployment,
+    });
 
-    this.api = this.createApi(stage, config);
-    this.functionPolicy = this.restrictInvocationToApi(stage);
-    this.alarmTopic = this.createAlarmTopic(stage, config);
-    this.alarms = this.createAlarms(stage, config);
+    this.syntheticCaller = config.syntheticCaller.enabled
+      ? new SyntheticCaller(this, 'SyntheticCaller', {
+          stage,
+          rateMinutes: config.syntheticCaller.rateMinutes,
+          logRetention: config.logRetention,
+        })
+      : undefined;
+    const callers = this.syntheticCaller?.withReader(config.callers) ?? config.callers;
 
+    this.api = this.createApi(stage, config, callers);
+    this.syntheticCaller?.connect(this.api);
+    [this.functionPolicy, this.aliasPolicy, this.versionPolicy] = this.restrictInvocationToApi(stage);
+
+    const alarms = new StageAlarms(this, 'Alarms', { stage, config });
+    this.alarmTopic = alarms.topic;
+    this.createAlarms(alarms, stage, config);
+    this.alarms = alarms.byId;
+    this.dashboard = createDashboard(this, {
+      stage,
+      api: this.api,
+      fn: this.clientConfig.function,
+      alarms: Object.values(alarms.byId),
+    });
+
+    new StringParameter(this, 'ApiUrlParameter', {
+      parameterName: apiUrlParameterName(stage),
+      description: `Base URL of the ${SERVICE_NAME} ${stage} API stage, for consumers`,
+      stringValue: this.api.url,
+    });
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API stage', value: this.api.url });
     new CfnOutput(this, 'FunctionName', { value: this.clientConfig.function.functionName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
@@ -229,24 +286,44 @@ export class WebhookConfigStack extends Stack {
         ],
       }),
     ];
-    if (config.parameterKmsKeyArn !== undefined) {
+    const keyArn = this.parameterKmsKeyArn(config);
+    if (keyArn !== undefined) {
       statements.push(
         new PolicyStatement({
           sid: 'DecryptAffixCredentialParametersViaSsm',
           effect: Effect.ALLOW,
           actions: ['kms:Decrypt'],
-          resources: [config.parameterKmsKeyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `ssm.${this.region}.amazonaws.com` } },
+          resources: [keyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `ssm.${this.region}.amazonaws.com`,
+              // SSM decrypts a SecureString with the encryption context PARAMETER_ARN=<its ARN>, so
+              // the key decrypts these three parameters for us and no other parameter it protects.
+              'kms:EncryptionContext:PARAMETER_ARN': [
+                this.parameterArn(config.parameters.clientId),
+                this.parameterArn(config.parameters.clientSecret),
+                this.parameterArn(config.parameters.etagKey),
+              ],
+            },
+          },
         }),
       );
     }
     this.clientConfig.role.attachInlinePolicy(new Policy(this, 'ReadAffixCredentials', { statements }));
   }
 
-  private createApi(stage: Stage, config: StageConfig): RestApi {
+  /** The key ARN from the stage file, or from the SSM parameter it names (read at deploy). */
+  private parameterKmsKeyArn(config: StageConfig): string | undefined {
+    const key = config.parameterKmsKey;
+    if (key === undefined) return undefined;
+    if ('value' in key) return key.value;
+    return StringParameter.valueForStringParameter(this, key.ssmParameter);
+  }
+
+  private createApi(stage: Stage, config: StageConfig, callers: StageConfig['callers']): RestApi {
     const vpcEndpointIds = config.vpcEndpointIds ?? [];
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetention });
-    const policy = invokePolicy(config.callers, vpcEndpointIds);
+    const policy = invokePolicy(callers, vpcEndpointIds);
 
     const api = new RestApi(this, 'Api', {
       restApiName: `${SERVICE_NAME}-${stage}`,
@@ -280,9 +357,13 @@ export class WebhookConfigStack extends Stack {
         // Execution logs for failures only, never request or response bodies.
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
-        tracingEnabled: true,
+        // X-Ray is off: see infra/README.md "Tracing".
+        tracingEnabled: false,
       },
     });
+    const cfnApi = api.node.defaultChild as CfnRestApi;
+    cfnApi.securityPolicy = API_SECURITY_POLICY;
+    cfnApi.endpointAccessMode = API_ENDPOINT_ACCESS_MODE;
 
     // A new resource policy takes effect only with a new deployment: make the policy part of the
     // deployment's logical ID, as CDK already does for methods and resources.
@@ -302,7 +383,8 @@ export class WebhookConfigStack extends Stack {
     const integration = new AwsIntegration({
       proxy: true,
       service: 'lambda',
-      path: `2015-03-31/functions/${this.clientConfig.function.functionArn}/invocations`,
+      // The alias, never $LATEST: what CodeDeploy shifts is what API Gateway calls.
+      path: `2015-03-31/functions/${this.live.alias.functionArn}/invocations`,
     });
     for (const route of ROUTES) {
       const method = api.root.resourceForPath(route.path).addMethod(route.method, integration);
@@ -336,122 +418,115 @@ export class WebhookConfigStack extends Stack {
     return api;
   }
 
-  /** Only API Gateway, for one of this API's methods on this stage, may invoke the function. */
-  private restrictInvocationToApi(stage: Stage): CfnResourcePolicy {
+  /**
+   * Only API Gateway, for one of this API's methods on this stage, may invoke the function: the
+   * same document on the unqualified function, on the alias `live` and on this deploy's version.
+   * Lambda keeps one policy per qualifier and checks the one of the ARN that is invoked, so a
+   * policy on the function alone would leave `function:live` and `function:<n>` open to any
+   * principal whose own IAM policy allows the invoke (infra/README.md "The function's resource
+   * policies"). The version's policy is retained when the next deploy replaces it, so every
+   * published version keeps it.
+   */
+  private restrictInvocationToApi(stage: Stage): [CfnResourcePolicy, CfnResourcePolicy, CfnResourcePolicy] {
     const sourceArns = ROUTES.map((route) => this.api.arnForExecuteApi(route.method, route.path, stage));
-    return new CfnResourcePolicy(this, 'ClientConfigInvokePolicy', {
-      resourceArn: this.clientConfig.function.functionArn,
-      policyDocument: functionInvokePolicy({
-        functionArn: this.clientConfig.function.functionArn,
-        sourceArns,
-        sourceAccount: this.account,
-      }),
-    });
+    const policyFor = (id: string, arn: string) =>
+      new CfnResourcePolicy(this, id, {
+        resourceArn: arn,
+        policyDocument: functionInvokePolicy({ functionArn: arn, sourceArns, sourceAccount: this.account }),
+      });
+    const versionPolicy = policyFor('ClientConfigVersionInvokePolicy', this.live.alias.version.functionArn);
+    // Replaced on every deploy (a new version ARN): keep the old one, which guards the old version.
+    versionPolicy.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    return [
+      policyFor('ClientConfigInvokePolicy', this.clientConfig.function.functionArn),
+      policyFor('ClientConfigLiveInvokePolicy', this.live.alias.functionArn),
+      versionPolicy,
+    ];
   }
 
-  private createAlarmTopic(stage: Stage, config: StageConfig): Topic {
-    const topic = new Topic(this, 'AlarmTopic', {
-      displayName: `${SERVICE_NAME} ${stage} alarms`,
-      enforceSSL: true,
-    });
-    // A topic with its own policy no longer has the default one, so let CloudWatch alarms of this
-    // account publish explicitly.
-    topic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsOfThisAccount',
-        effect: Effect.ALLOW,
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': this.account },
-          ArnLike: {
-            'aws:SourceArn': this.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
-    if (config.alarmEmail !== undefined) {
-      topic.addSubscription(new EmailSubscription(config.alarmEmail));
-    }
-    return topic;
-  }
-
-  private createAlarms(stage: Stage, config: StageConfig): Record<string, Alarm> {
+  /** Every alarm, each with a runbook section of the same id in infra/README.md. */
+  private createAlarms(alarms: StageAlarms, stage: Stage, config: StageConfig): void {
     const fn = this.clientConfig.function;
     const apiStage = this.api.deploymentStage;
-    const action = new SnsAction(this.alarmTopic);
-    const alarm = (
-      id: string,
-      props: {
-        metric: IMetric;
-        threshold: number;
-        description: string;
-        comparisonOperator?: ComparisonOperator;
-        evaluationPeriods?: number;
-        datapointsToAlarm?: number;
-      },
-    ): Alarm => {
-      const created = new Alarm(this, id, {
-        alarmName: `${SERVICE_NAME}-${stage}-${id}`,
-        alarmDescription: props.description,
-        metric: props.metric,
-        threshold: props.threshold,
-        comparisonOperator: props.comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: props.evaluationPeriods ?? 1,
-        datapointsToAlarm: props.datapointsToAlarm ?? 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      return created;
-    };
+    const timeoutMs = CLIENT_CONFIG_TIMEOUT.toMilliseconds();
+    const durationThresholdMs = Math.round(timeoutMs * config.alarms.durationP99OfTimeout);
 
-    return {
-      functionErrors: alarm('function-errors', {
-        metric: fn.metricErrors({ period: ALARM_PERIOD, statistic: Stats.SUM }),
-        threshold: 1,
-        description: 'The client-config function failed (crash or timeout) at least once in 5 minutes.',
+    const functionErrors = alarms.add('function-errors', {
+      metric: fn.metricErrors({ period: ALARM_PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      description: 'The client-config function failed (crash or timeout) at least once in 5 minutes.',
+    });
+    const functionThrottles = alarms.add('function-throttles', {
+      metric: fn.metricThrottles({ period: ALARM_PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      description: 'Lambda throttled the client-config function at least once in 5 minutes.',
+    });
+    const functionDuration = alarms.add('function-duration-p99', {
+      metric: fn.metricDuration({ period: ALARM_PERIOD, statistic: Stats.p(99) }),
+      threshold: durationThresholdMs,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description: `Function p99 duration above ${durationThresholdMs} ms (${config.alarms.durationP99OfTimeout * 100}% of its ${timeoutMs} ms timeout) in 2 of 3 five-minute periods.`,
+    });
+    const api5xx = alarms.add('api-5xx-rate', {
+      metric: apiStage.metricServerError({ period: ALARM_PERIOD, statistic: Stats.AVERAGE }),
+      threshold: config.alarms.apiServerErrorRate,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description: `More than ${config.alarms.apiServerErrorRate * 100}% of API requests answered 5XX in 2 of 3 five-minute periods.`,
+    });
+    alarms.add('api-4xx-rate', {
+      metric: apiStage.metricClientError({ period: ALARM_PERIOD, statistic: Stats.AVERAGE }),
+      threshold: config.alarms.apiClientErrorRate,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description: `More than ${config.alarms.apiClientErrorRate * 100}% of API requests answered 4XX (403s from the resource policy included) in 2 of 3 five-minute periods: a policy change may have locked callers out.`,
+    });
+    const apiLatency = alarms.add('api-latency-p99', {
+      metric: apiStage.metricLatency({ period: ALARM_PERIOD, statistic: Stats.p(99) }),
+      threshold: config.alarms.apiLatencyP99Ms,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description: `API p99 latency above ${config.alarms.apiLatencyP99Ms} ms in 2 of 3 five-minute periods.`,
+    });
+    alarms.add(UPSTREAM_AUTH_FAILED_OUTCOME, {
+      metric: handlerMetric(stage, REQUEST_OUTCOME_METRIC, Stats.SUM, {
+        outcome: UPSTREAM_AUTH_FAILED_OUTCOME,
       }),
-      functionThrottles: alarm('function-throttles', {
-        metric: fn.metricThrottles({ period: ALARM_PERIOD, statistic: Stats.SUM }),
-        threshold: 1,
-        description: 'Lambda throttled the client-config function at least once in 5 minutes.',
+      threshold: 1,
+      description:
+        'Affix rejected our client credentials: the SSM parameters hold a wrong or revoked client ID or secret.',
+    });
+    alarms.add(UPSTREAM_RATE_LIMITED_OUTCOME, {
+      metric: handlerMetric(stage, REQUEST_OUTCOME_METRIC, Stats.SUM, {
+        outcome: UPSTREAM_RATE_LIMITED_OUTCOME,
       }),
-      apiServerErrorRate: alarm('api-5xx-rate', {
-        metric: apiStage.metricServerError({ period: ALARM_PERIOD, statistic: Stats.AVERAGE }),
-        threshold: config.alarms.apiServerErrorRate,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        description: `More than ${config.alarms.apiServerErrorRate * 100}% of API requests answered 5XX in 2 of 3 five-minute periods.`,
-      }),
-      apiLatencyP99: alarm('api-latency-p99', {
-        metric: apiStage.metricLatency({ period: ALARM_PERIOD, statistic: Stats.p(99) }),
-        threshold: config.alarms.apiLatencyP99Ms,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        description: `API p99 latency above ${config.alarms.apiLatencyP99Ms} ms in 2 of 3 five-minute periods.`,
-      }),
-      upstreamAuthFailed: alarm('upstream-auth-failed', {
-        metric: new Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName: REQUEST_OUTCOME_METRIC,
-          dimensionsMap: { service: SERVICE_NAME, stage, outcome: UPSTREAM_AUTH_FAILED_OUTCOME },
-          statistic: Stats.SUM,
-          period: ALARM_PERIOD,
+      threshold: 3,
+      description: "Affix rate-limited us at least 3 times in 5 minutes (after the handler's own retries).",
+    });
+    if (this.syntheticCaller !== undefined) {
+      const periodMinutes = 2 * config.syntheticCaller.rateMinutes;
+      alarms.add('synthetic-caller', {
+        metric: handlerMetric(stage, SYNTHETIC_SUCCESS_METRIC, Stats.SUM).with({
+          period: Duration.minutes(periodMinutes),
         }),
         threshold: 1,
-        description:
-          'Affix rejected our client credentials: the SSM parameters hold a wrong or revoked client ID or secret.',
-      }),
-    };
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+        // No data means the caller did not run or could not report: as bad as a failure.
+        treatMissingData: TreatMissingData.BREACHING,
+        description: `The synthetic GET /client had no success in two ${periodMinutes}-minute periods: credentials, policy, the function or Affix is broken.`,
+      });
+    }
+    // The rotation job (later work) adds its alarm here: alarms.add('rotation-job', ...), with a
+    // runbook section of the same id.
+
+    // A canary rolls back when the new version errs, is throttled or slow, or the API fails.
+    this.live.rollBackOn([functionErrors, functionThrottles, functionDuration, api5xx, apiLatency]);
   }
 }
 

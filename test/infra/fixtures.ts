@@ -4,16 +4,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { applyNagChecks } from '../../infra/nag.ts';
 import { REPO_ROOT } from '../../infra/service.ts';
-import { type Stage, type StageConfig, stages } from '../../infra/stages.ts';
+import { loadStage, type Stage, type StageConfig } from '../../infra/stages.ts';
 import { stackNameFor, WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
 
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
   readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8'),
 ).context;
+
+/** The tests' own stage files: the committed dev.json/prod.json stay free to edit. */
+export const FIXTURE_STAGES_DIR = fileURLToPath(new URL('./stages/', import.meta.url));
+/** `basic`: all at once, one e-mail; `canary`: prod-like, a CodeDeploy canary, several destinations. */
+export const FIXTURE_STAGES = ['basic', 'canary'] as const;
+export type FixtureStage = (typeof FIXTURE_STAGES)[number];
+export const fixtureStage = (stage: FixtureStage): StageConfig => loadStage(stage, FIXTURE_STAGES_DIR);
+export const BASIC: StageConfig = fixtureStage('basic');
 
 export interface BuildOptions {
   stage?: Stage;
@@ -24,14 +33,14 @@ export interface BuildOptions {
 
 /** The app of `infra/app.ts` for one stage, not yet synthesized. */
 export function buildApp(options: BuildOptions = {}): { app: App; stack: WebhookConfigStack } {
-  const stage = options.stage ?? 'dev';
+  const stage = options.stage ?? 'basic';
   const app = new App({
     context: { ...CDK_JSON_CONTEXT, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
   });
   applyNagChecks(app);
   const stack = new WebhookConfigStack(app, stackNameFor(stage), {
     stage,
-    config: options.config ?? stages[stage],
+    config: options.config ?? loadStage(stage, FIXTURE_STAGES_DIR),
   });
   return { app, stack };
 }
@@ -48,7 +57,7 @@ export function buildStack(options: BuildOptions = {}): {
 
 /** A configuration that exercises every option: principals of each kind, KMS, VPC endpoints, e-mail. */
 export const FULL_CONFIG: StageConfig = {
-  ...stages.dev,
+  ...BASIC,
   env: { account: '123456789012', region: 'eu-west-1' },
   callers: {
     readers: { accountIds: ['111111111111'], roleArns: [], organizationId: 'o-a1b2c3d4e5' },
@@ -59,9 +68,11 @@ export const FULL_CONFIG: StageConfig = {
     rotators: { accountIds: [], roleArns: ['arn:aws:iam::333333333333:role/ops/secret-rotation'] },
     verifiers: { accountIds: [], roleArns: ['arn:aws:iam::444444444444:role/webhook-verifier'] },
   },
-  parameterKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  parameterKmsKey: { value: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
   vpcEndpointIds: ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'],
-  alarmEmail: 'alerts@example.com',
+  notifications: { emails: ['alerts@example.com'], topicArns: [] },
+  // Off here, so the policy assertions see exactly the principals above (synthetic.test.ts covers it).
+  syntheticCaller: { enabled: false, rateMinutes: 5 },
 };
 
 /** Intrinsics CDK writes for environment-agnostic stacks. */

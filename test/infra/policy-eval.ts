@@ -20,6 +20,15 @@ export const PARTITION = 'aws';
 export const API_ID = 'a1b2c3d4e5';
 export const FUNCTION_NAME = 'client-config-fn';
 export const FUNCTION_ARN = `arn:${PARTITION}:lambda:${REGION}:${API_ACCOUNT}:function:${FUNCTION_NAME}`;
+/** The alias `live`, the qualifier API Gateway invokes. */
+export const ALIAS_ARN = `${FUNCTION_ARN}:live`;
+/** This deploy's published version. */
+export const VERSION_ARN = `${FUNCTION_ARN}:1`;
+
+/** A role of the stack, as deployed: named after its logical ID here. */
+export function stackRoleArn(logicalId: string): string {
+  return `arn:${PARTITION}:iam::${API_ACCOUNT}:role/${logicalId}`;
+}
 
 /** `arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/` */
 export const API_ARN_PREFIX = `arn:${PARTITION}:execute-api:${REGION}:${API_ACCOUNT}:${API_ID}/`;
@@ -60,6 +69,7 @@ export function resolveIntrinsics(value: Json, template: Template, stage: string
     if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
       const [id, attribute] = node['Fn::GetAtt'] as [string, string];
       if (resources[id]?.Type === 'AWS::Lambda::Function' && attribute === 'Arn') return FUNCTION_ARN;
+      if (resources[id]?.Type === 'AWS::IAM::Role' && attribute === 'Arn') return stackRoleArn(id);
       throw new UnresolvedIntrinsicError(`Fn::GetAtt ${id}.${attribute}`);
     }
     if (keys.length === 1 && keys[0] === 'Fn::Join') {
@@ -77,6 +87,10 @@ export function resolveIntrinsics(value: Json, template: Template, stage: string
         return API_ID;
       case 'AWS::Lambda::Function':
         return FUNCTION_NAME;
+      case 'AWS::Lambda::Alias':
+        return ALIAS_ARN;
+      case 'AWS::Lambda::Version':
+        return VERSION_ARN;
       case 'AWS::ApiGateway::Stage':
         return stage;
       default:
@@ -100,12 +114,20 @@ export function apiResourcePolicy(template: Template, stage: string): PolicyDocu
 }
 
 /**
- * The function's effective resource policy: the statements of its AWS::Lambda::ResourcePolicy and,
- * as Lambda's AddPermission would write them, of every AWS::Lambda::Permission on it.
+ * The effective resource policy of one qualifier (`qualifiedArn`: the function's ARN, or the ARN of
+ * its alias): Lambda keeps one policy per qualifier and checks the one of the ARN invoked. The
+ * statements of each AWS::Lambda::ResourcePolicy on that ARN and, as Lambda's AddPermission would
+ * write them, of every AWS::Lambda::Permission on it.
  */
-export function functionResourcePolicy(template: Template, stage: string): PolicyDocumentJson {
+export function functionResourcePolicy(
+  template: Template,
+  stage: string,
+  qualifiedArn: string = FUNCTION_ARN,
+): PolicyDocumentJson {
   const statements: Array<Record<string, Json>> = [];
   for (const resource of Object.values(template.findResources('AWS::Lambda::ResourcePolicy')) as Resource[]) {
+    if (resolveIntrinsics(resource.Properties?.ResourceArn as Json, template, stage) !== qualifiedArn)
+      continue;
     const doc = resolveIntrinsics(resource.Properties?.PolicyDocument as Json, template, stage) as unknown as
       | PolicyDocumentJson
       | undefined;
@@ -113,12 +135,14 @@ export function functionResourcePolicy(template: Template, stage: string): Polic
   }
   for (const resource of Object.values(template.findResources('AWS::Lambda::Permission')) as Resource[]) {
     const props = resolveIntrinsics(resource.Properties as Json, template, stage) as Record<string, string>;
+    const target = props.FunctionName?.startsWith('arn:') ? props.FunctionName : FUNCTION_ARN;
+    if (target !== qualifiedArn) continue;
     const principal = props.Principal as string;
     statements.push({
       Effect: 'Allow',
       Principal: principal.endsWith('.amazonaws.com') ? { Service: principal } : { AWS: principal },
       Action: props.Action as string,
-      Resource: FUNCTION_ARN,
+      Resource: qualifiedArn,
       ...(props.SourceArn ? { Condition: { ArnLike: { 'AWS:SourceArn': props.SourceArn } } } : {}),
     });
   }

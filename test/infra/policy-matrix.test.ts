@@ -20,9 +20,11 @@ import {
   ROUTES,
   routeKeyOf,
 } from '../../functions/contract/routes.ts';
-import { type CallerPrincipals, NO_CALLERS, STAGES, type StageConfig, stages } from '../../infra/stages.ts';
-import { buildStack } from './fixtures.ts';
+import type { CallerPrincipals, StageConfig } from '../../infra/stages.ts';
+import { NO_CALLERS } from '../../infra/stages.ts';
+import { BASIC, buildStack, FIXTURE_STAGES } from './fixtures.ts';
 import {
+  ALIAS_ARN,
   API_ACCOUNT,
   apiResourcePolicy,
   type Decision,
@@ -34,9 +36,10 @@ import {
   permissive,
   REGION,
   roleSession,
+  VERSION_ARN,
 } from './policy-eval.ts';
 
-const STAGE = 'dev';
+const STAGE = 'basic';
 const CROSS_ACCOUNT = '210987654321';
 /** One distinct account and organization per group, so each cell tests one membership. */
 const GROUP_ACCOUNT: Record<CallerGroup, string> = {
@@ -102,9 +105,11 @@ const MATRIX_CALLERS: CallerPrincipals = Object.fromEntries(
 ) as unknown as CallerPrincipals;
 
 const MATRIX_CONFIG: StageConfig = {
-  ...stages.dev,
+  ...BASIC,
   env: { account: API_ACCOUNT, region: REGION },
   callers: MATRIX_CALLERS,
+  // Off, so each cell sees exactly the principals above (synthetic-caller.test.ts covers its role).
+  syntheticCaller: { enabled: false, rateMinutes: 5 },
 };
 
 function resourceAloneSuffices(kind: Kind | 'whole account (API account)'): boolean {
@@ -212,7 +217,7 @@ describe.each(CALLER_GROUPS)(
   },
 );
 
-describe.each(STAGES)('the %s stage as configured (nobody listed), evaluated', (stage) => {
+describe.each(FIXTURE_STAGES)('the %s stage as configured (nobody listed), evaluated', (stage) => {
   const policy = apiResourcePolicy(buildStack({ stage }).template, stage);
   it.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))(
     'explicitly denies %s to a same-account admin with a permissive IAM policy',
@@ -267,9 +272,20 @@ describe('the API resource policy of a PRIVATE API, evaluated', () => {
   });
 });
 
-describe('the function policy, evaluated', () => {
-  const { template } = buildStack({ config: MATRIX_CONFIG });
-  const policy: PolicyDocumentJson = functionResourcePolicy(template, STAGE);
+const { template: matrixTemplate } = buildStack({ config: MATRIX_CONFIG });
+
+// API Gateway invokes the alias live; the unqualified function and the published version keep the
+// same policy, so no qualifier is a way around the API.
+describe.each([
+  ['the alias live', ALIAS_ARN],
+  ['the unqualified function', FUNCTION_ARN],
+  ['the published version', VERSION_ARN],
+])('the function policy of %s, evaluated', (_qualifier, FUNCTION_ARN) => {
+  const policy: PolicyDocumentJson = functionResourcePolicy(matrixTemplate, STAGE, FUNCTION_ARN);
+
+  it('has statements of its own (a qualifier without a policy would be open to IAM alone)', () => {
+    expect(policy.Statement.length).toBeGreaterThan(0);
+  });
   const apiGateway = (sourceArn: string, sourceAccount = API_ACCOUNT) => ({
     principal: 'apigateway.amazonaws.com',
     context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': sourceAccount },

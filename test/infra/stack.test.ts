@@ -9,8 +9,18 @@ import { describe, expect, it } from 'vitest';
 import { GATEWAY_PROBLEMS } from '../../functions/contract/gateway-responses.ts';
 import { estimatedPolicyBytes, InvokePolicyError, invokePolicy } from '../../infra/invoke-policy.ts';
 import { ServiceFunctionError } from '../../infra/service-function.ts';
-import { NO_CALLERS, STAGES, type StageConfig, StageConfigError, stages } from '../../infra/stages.ts';
-import { ACCOUNT, buildStack, FULL_CONFIG, PARTITION, REGION } from './fixtures.ts';
+import { NO_CALLERS, type StageConfig, StageConfigError } from '../../infra/stages.ts';
+import type { WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
+import {
+  ACCOUNT,
+  BASIC,
+  buildStack,
+  FIXTURE_STAGES,
+  FULL_CONFIG,
+  fixtureStage,
+  PARTITION,
+  REGION,
+} from './fixtures.ts';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 type Statement = {
@@ -37,6 +47,13 @@ function apiPolicyStatements(template: Template): Statement[] {
   return (api.Policy as { Statement: Statement[] }).Statement;
 }
 
+/** The client-config function's properties (the stack has the synthetic caller's function too). */
+function clientConfigFunction(template: Template, stack: WebhookConfigStack): Record<string, unknown> {
+  const fn = resourcesOf(template, 'AWS::Lambda::Function')[refOf(stack.clientConfig.function).Ref];
+  expect(fn).toBeDefined();
+  return (fn as Resources[string]).Properties;
+}
+
 function rolePolicyStatements(template: Template): Statement[] {
   return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
     .filter((policy) => JSON.stringify(policy.Properties.Roles).includes('ClientConfigRole'))
@@ -60,9 +77,10 @@ const ROUTES = [
   ['PUT', '/client/secrets'],
 ];
 
-describe.each(STAGES)('the %s stack', (stage) => {
+describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
   const { stack, template } = buildStack({ stage });
-  const config = stages[stage];
+  const config = fixtureStage(stage);
+  const prod = stage === 'canary';
 
   it('requires AWS_IAM on every method, and has exactly GET /client, PATCH /client, PUT /client/secrets', () => {
     const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
@@ -77,17 +95,27 @@ describe.each(STAGES)('the %s stack', (stage) => {
     expect(routes.sort()).toEqual([...ROUTES].sort());
   });
 
-  it('denies every caller while no principal is configured', () => {
+  it('admits only its synthetic caller, as a reader, while no principal is configured', () => {
     expect(config.callers).toEqual(NO_CALLERS);
-    expect(apiPolicyStatements(template)).toEqual([
+    const synthetic = { 'Fn::GetAtt': [refOf(stack.syntheticCaller?.fn.role as IConstruct).Ref, 'Arn'] };
+    const statements = apiPolicyStatements(template);
+    expect(statements.filter((statement) => statement.Effect === 'Allow')).toEqual([
       {
-        Sid: 'DenyEveryoneNoPrincipalsConfigured',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
+        Sid: 'AllowReaders',
+        Effect: 'Allow',
+        Principal: { AWS: synthetic },
         Action: 'execute-api:Invoke',
-        Resource: 'execute-api:/*',
+        Resource: 'execute-api:/*/GET/client',
       },
     ]);
+    expect(statements.find((statement) => statement.Sid === 'DenyEveryoneInNoGroup')).toEqual({
+      Sid: 'DenyEveryoneInNoGroup',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'execute-api:Invoke',
+      Resource: 'execute-api:/*',
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': [synthetic] } },
+    });
   });
 
   it('is a REGIONAL API when no VPC endpoint is configured', () => {
@@ -96,20 +124,23 @@ describe.each(STAGES)('the %s stack', (stage) => {
     });
   });
 
-  it('runs the handler on Node.js 22, arm64, with a 15 s timeout and active tracing', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
+  it('runs the handler on Node.js 22, arm64, with a 15 s timeout and no X-Ray tracing', () => {
+    expect(clientConfigFunction(template, stack)).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Timeout: 15,
       MemorySize: 512,
-      TracingConfig: { Mode: 'Active' },
     });
-    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(1);
+    for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
+      expect(fn.Properties.TracingConfig).toBeUndefined();
+    }
+    // The client-config function and the synthetic caller.
+    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(2);
   });
 
   it('passes the stage configuration to the handler', () => {
-    const fn = only(template, 'AWS::Lambda::Function').properties;
+    const fn = clientConfigFunction(template, stack);
     expect((fn.Environment as { Variables: unknown }).Variables).toEqual({
       AFFIX_BASE_URL: config.affixBaseUrl,
       AFFIX_CLIENT_ID_PARAMETER: `/affix/${stage}/client-id`,
@@ -128,7 +159,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
   });
 
   it('logs the function to its own log group with the stage retention', () => {
-    const fn = only(template, 'AWS::Lambda::Function').properties;
+    const fn = clientConfigFunction(template, stack);
     const logGroupId = (fn.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
     const logGroup = resourcesOf(template, 'AWS::Logs::LogGroup')[logGroupId];
     expect(logGroup?.Properties.RetentionInDays).toBe(config.logRetention);
@@ -136,18 +167,18 @@ describe.each(STAGES)('the %s stack', (stage) => {
 
   it('keeps every log group of the stack for the stage retention', () => {
     const logGroups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
-    // Function, API access logs, API execution logs.
-    expect(logGroups).toHaveLength(3);
+    // Function, synthetic caller, API access logs, API execution logs.
+    expect(logGroups).toHaveLength(4);
     for (const logGroup of logGroups) {
       expect(logGroup.Properties.RetentionInDays).toBe(config.logRetention);
     }
-    expect(config.logRetention).toBe(stage === 'prod' ? RetentionDays.ONE_YEAR : RetentionDays.TWO_WEEKS);
+    expect(config.logRetention).toBe(prod ? RetentionDays.ONE_YEAR : RetentionDays.TWO_WEEKS);
   });
 
-  it('reads exactly the three parameters, uses exactly four item actions on the state table, and nothing else beyond logs and traces', () => {
+  it('reads exactly the three parameters, uses exactly three item actions on the state table, and nothing else beyond its logs', () => {
     const statements = rolePolicyStatements(template);
     const fnLogGroupId = (
-      only(template, 'AWS::Lambda::Function').properties.LoggingConfig as { LogGroup: { Ref: string } }
+      clientConfigFunction(template, stack).LoggingConfig as { LogGroup: { Ref: string } }
     ).LogGroup.Ref;
     expect(statements).toEqual(
       expect.arrayContaining([
@@ -172,14 +203,9 @@ describe.each(STAGES)('the %s stack', (stage) => {
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Resource: { 'Fn::GetAtt': [fnLogGroupId, 'Arn'] },
         },
-        {
-          Effect: 'Allow',
-          Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
-          Resource: '*',
-        },
       ]),
     );
-    expect(statements).toHaveLength(4);
+    expect(statements).toHaveLength(3);
     // No index, no other table, no query, scan or batch action.
     expect(JSON.stringify(statements)).not.toMatch(/index|dynamodb:\*|Query|Scan|Batch/);
     const role = resourcesOf(template, 'AWS::IAM::Role')[refOf(stack.clientConfig.role).Ref]?.Properties;
@@ -188,20 +214,27 @@ describe.each(STAGES)('the %s stack', (stage) => {
   });
 
   it('grants no KMS permission when the parameters use the AWS managed key', () => {
-    expect(config.parameterKmsKeyArn).toBeUndefined();
+    expect(config.parameterKmsKey).toBeUndefined();
     expect(JSON.stringify(rolePolicyStatements(template))).not.toContain('kms:');
   });
 
-  it('never creates the secret values', () => {
-    for (const type of ['AWS::SSM::Parameter', 'AWS::SecretsManager::Secret', 'AWS::KMS::Key']) {
+  it('never creates the secret values; its one SSM parameter publishes the API URL', () => {
+    for (const type of ['AWS::SecretsManager::Secret', 'AWS::KMS::Key']) {
       expect(resourcesOf(template, type), type).toEqual({});
     }
+    expect(only(template, 'AWS::SSM::Parameter').properties).toEqual({
+      Name: `/affix-webhook-config/${stage}/api-url`,
+      Type: 'String',
+      Description: `Base URL of the affix-webhook-config ${stage} API stage, for consumers`,
+      Value: (template.toJSON().Outputs as Record<string, { Value: unknown }>).ApiUrl?.Value,
+      Tags: expect.any(Object),
+    });
   });
 
-  it('throttles, traces and access-logs the API stage as JSON, with metrics and error-only execution logs', () => {
+  it('throttles and access-logs the API stage as JSON, with metrics and error-only execution logs, untraced', () => {
     const apiStage = only(template, 'AWS::ApiGateway::Stage').properties;
     expect(apiStage.StageName).toBe(stage);
-    expect(apiStage.TracingEnabled).toBe(true);
+    expect(apiStage.TracingEnabled).toBe(false);
     expect(apiStage.MethodSettings).toEqual([
       {
         HttpMethod: '*',
@@ -236,51 +269,81 @@ describe.each(STAGES)('the %s stack', (stage) => {
     });
   });
 
-  it('gives the function one resource policy: API Gateway for the three methods of this stage only, everyone else denied', () => {
-    // AWS::Lambda::ResourcePolicy replaces the whole function policy: an AWS::Lambda::Permission
-    // beside it would be overwritten (or overwrite it), so there must be none.
-    expect(resourcesOf(template, 'AWS::Lambda::Permission')).toEqual({});
-    const policy = only(template, 'AWS::Lambda::ResourcePolicy').properties;
-    const fnArn = { 'Fn::GetAtt': [refOf(stack.clientConfig.function).Ref, 'Arn'] };
-    expect(policy.ResourceArn).toEqual(fnArn);
-    const sourceArn = (method: string) => ({
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          PARTITION,
-          ':execute-api:',
-          REGION,
-          ':',
-          ACCOUNT,
-          ':',
-          refOf(stack.api),
-          `/${stage}/${method}`,
+  it.each([
+    ['the unqualified function', 'ClientConfigInvokePolicy'],
+    ['the alias live', 'ClientConfigLiveInvokePolicy'],
+    ['the published version', 'ClientConfigVersionInvokePolicy'],
+  ])(
+    'gives %s one resource policy: API Gateway for the three methods of this stage only, everyone else denied',
+    (_name, id) => {
+      // AWS::Lambda::ResourcePolicy replaces the whole policy of its qualifier: an
+      // AWS::Lambda::Permission beside it would be overwritten (or overwrite it), so there must be none.
+      expect(resourcesOf(template, 'AWS::Lambda::Permission')).toEqual({});
+      expect(Object.keys(resourcesOf(template, 'AWS::Lambda::ResourcePolicy')).sort()).toEqual([
+        'ClientConfigInvokePolicy',
+        'ClientConfigLiveInvokePolicy',
+        'ClientConfigVersionInvokePolicy',
+      ]);
+      const policy = resourcesOf(template, 'AWS::Lambda::ResourcePolicy')[id]?.Properties as Record<
+        string,
+        unknown
+      >;
+      const fnArn = {
+        ClientConfigInvokePolicy: { 'Fn::GetAtt': [refOf(stack.clientConfig.function).Ref, 'Arn'] },
+        ClientConfigLiveInvokePolicy: refOf(stack.live.alias),
+        ClientConfigVersionInvokePolicy: stack.resolve(stack.live.alias.version.functionArn),
+      }[id];
+      expect(policy.ResourceArn).toEqual(fnArn);
+      // Each deploy replaces the version's policy resource; the old one stays on the old version.
+      const kept = template.toJSON().Resources[id] as {
+        DeletionPolicy?: string;
+        UpdateReplacePolicy?: string;
+      };
+      const keep = id === 'ClientConfigVersionInvokePolicy' ? 'Retain' : undefined;
+      expect(kept.DeletionPolicy).toBe(keep);
+      expect(kept.UpdateReplacePolicy).toBe(keep);
+      const sourceArn = (method: string) => ({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            PARTITION,
+            ':execute-api:',
+            REGION,
+            ':',
+            ACCOUNT,
+            ':',
+            refOf(stack.api),
+            `/${stage}/${method}`,
+          ],
         ],
-      ],
-    });
-    const methods = ['GET/client', 'PATCH/client', 'PUT/client/secrets'].map(sourceArn);
-    expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
-      {
-        Sid: 'AllowApiGatewayForTheApiMethods',
-        Effect: 'Allow',
-        Principal: { Service: 'apigateway.amazonaws.com' },
-        Action: 'lambda:InvokeFunction',
-        Resource: fnArn,
-        Condition: { ArnLike: { 'aws:SourceArn': methods }, StringEquals: { 'aws:SourceAccount': ACCOUNT } },
-      },
-      {
-        Sid: 'DenyInvokeExceptThroughTheApi',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl'],
-        Resource: fnArn,
-        Condition: { ArnNotLike: { 'aws:SourceArn': methods } },
-      },
-    ]);
-  });
+      });
+      const methods = ['GET/client', 'PATCH/client', 'PUT/client/secrets'].map(sourceArn);
+      expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+        {
+          Sid: 'AllowApiGatewayForTheApiMethods',
+          Effect: 'Allow',
+          Principal: { Service: 'apigateway.amazonaws.com' },
+          Action: 'lambda:InvokeFunction',
+          Resource: fnArn,
+          Condition: {
+            ArnLike: { 'aws:SourceArn': methods },
+            StringEquals: { 'aws:SourceAccount': ACCOUNT },
+          },
+        },
+        {
+          Sid: 'DenyInvokeExceptThroughTheApi',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl'],
+          Resource: fnArn,
+          Condition: { ArnNotLike: { 'aws:SourceArn': methods } },
+        },
+      ]);
+    },
+  );
 
-  it('integrates every method with the function as a Lambda proxy', () => {
+  it('integrates every method with the alias live as a Lambda proxy', () => {
     for (const method of Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'))) {
       expect(method.Properties.Integration).toEqual({
         Type: 'AWS_PROXY',
@@ -294,7 +357,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
               ':apigateway:',
               REGION,
               ':lambda:path/2015-03-31/functions/',
-              { 'Fn::GetAtt': [refOf(stack.clientConfig.function).Ref, 'Arn'] },
+              refOf(stack.live.alias),
               '/invocations',
             ],
           ],
@@ -303,8 +366,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
     }
   });
 
-  it(`keeps one state table: pk/sk strings, TTL on ttl, on demand, AWS owned key, PITR ${stage === 'prod' ? 'on' : 'off'}, ${stage === 'prod' ? 'protected and retained' : 'deleted with the stack'}`, () => {
-    const prod = stage === 'prod';
+  it(`keeps one state table: pk/sk strings, TTL on ttl, on demand, AWS owned key, PITR ${stage === 'canary' ? 'on' : 'off'}, ${stage === 'canary' ? 'protected and retained' : 'deleted with the stack'}`, () => {
     const table = only(template, 'AWS::DynamoDB::Table');
     expect(table.properties).toEqual({
       AttributeDefinitions: [
@@ -322,6 +384,8 @@ describe.each(STAGES)('the %s stack', (stage) => {
       // SSEEnabled false is DynamoDB's AWS owned key (encrypted at rest, no KMS key to manage).
       SSESpecification: { SSEEnabled: false },
       Tags: [
+        { Key: 'owner', Value: 'fixture-team' },
+        { Key: 'repository', Value: 'example/affix-webhook-config' },
         { Key: 'service', Value: 'affix-webhook-config' },
         { Key: 'stage', Value: stage },
       ],
@@ -375,85 +439,6 @@ describe.each(STAGES)('the %s stack', (stage) => {
     }
   });
 
-  it('alarms on function errors, throttles, API 5XX rate, p99 latency and upstream auth failures', () => {
-    const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map(
-      (alarm) => alarm.Properties,
-    );
-    const byName = Object.fromEntries(alarms.map((alarm) => [alarm.AlarmName as string, alarm]));
-    const name = (suffix: string) => `affix-webhook-config-${stage}-${suffix}`;
-    expect(Object.keys(byName).sort()).toEqual(
-      ['function-errors', 'function-throttles', 'api-5xx-rate', 'api-latency-p99', 'upstream-auth-failed']
-        .map(name)
-        .sort(),
-    );
-    const fnRef = { Ref: Match.stringLikeRegexp('^ClientConfigFunction') };
-    const apiDimensions = [
-      { Name: 'ApiName', Value: `affix-webhook-config-${stage}` },
-      { Name: 'Stage', Value: { Ref: Match.stringLikeRegexp('^ApiDeploymentStage') } },
-    ];
-    const expected: Record<string, Record<string, unknown>> = {
-      'function-errors': {
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: [{ Name: 'FunctionName', Value: fnRef }],
-        Statistic: 'Sum',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      },
-      'function-throttles': {
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Throttles',
-        Dimensions: [{ Name: 'FunctionName', Value: fnRef }],
-        Statistic: 'Sum',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      },
-      'api-5xx-rate': {
-        Namespace: 'AWS/ApiGateway',
-        MetricName: '5XXError',
-        Dimensions: apiDimensions,
-        Statistic: 'Average',
-        Threshold: config.alarms.apiServerErrorRate,
-        ComparisonOperator: 'GreaterThanThreshold',
-        EvaluationPeriods: 3,
-        DatapointsToAlarm: 2,
-      },
-      'api-latency-p99': {
-        Namespace: 'AWS/ApiGateway',
-        MetricName: 'Latency',
-        Dimensions: apiDimensions,
-        ExtendedStatistic: 'p99',
-        Threshold: config.alarms.apiLatencyP99Ms,
-        ComparisonOperator: 'GreaterThanThreshold',
-      },
-      'upstream-auth-failed': {
-        Namespace: 'AffixWebhookConfig',
-        MetricName: 'RequestOutcome',
-        Dimensions: [
-          { Name: 'outcome', Value: 'upstream-auth-failed' },
-          { Name: 'service', Value: 'affix-webhook-config' },
-          { Name: 'stage', Value: stage },
-        ],
-        Statistic: 'Sum',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        EvaluationPeriods: 1,
-        DatapointsToAlarm: 1,
-      },
-    };
-    const topic = { Ref: Match.stringLikeRegexp('^AlarmTopic') };
-    for (const [suffix, properties] of Object.entries(expected)) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: name(suffix),
-        Period: 300,
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [topic],
-        OKActions: [topic],
-        ...properties,
-      });
-    }
-  });
-
   it('lets CloudWatch alarms of this account publish to the TLS-only alarm topic', () => {
     const statements = (
       only(template, 'AWS::SNS::TopicPolicy').properties.PolicyDocument as { Statement: Statement[] }
@@ -474,11 +459,6 @@ describe.each(STAGES)('the %s stack', (stage) => {
         },
       }),
     ]);
-  });
-
-  it('subscribes no e-mail address while none is configured', () => {
-    expect(config.alarmEmail).toBeUndefined();
-    expect(resourcesOf(template, 'AWS::SNS::Subscription')).toEqual({});
   });
 
   it('outputs the API URL, the function name and the alarm topic ARN, and nothing else', () => {
@@ -504,8 +484,8 @@ describe.each(STAGES)('the %s stack', (stage) => {
     });
   });
 
-  it(`is ${stage === 'prod' ? '' : 'not '}protected from deletion and environment-agnostic`, () => {
-    expect(stack.terminationProtection).toBe(stage === 'prod');
+  it(`is ${stage === 'canary' ? '' : 'not '}protected from deletion and environment-agnostic`, () => {
+    expect(stack.terminationProtection).toBe(prod);
     expect(stack.environment).toBe('aws://unknown-account/unknown-region');
   });
 });
@@ -630,9 +610,9 @@ describe('a stack with every option configured', () => {
         Effect: 'Allow',
         Action: ['ssm:GetParameter', 'ssm:GetParameters'],
         Resource: [
-          'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/dev/client-id',
-          'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/dev/client-secret',
-          'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/dev/etag-key',
+          'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/basic/client-id',
+          'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/basic/client-secret',
+          'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/basic/etag-key',
         ],
       },
       {
@@ -640,7 +620,16 @@ describe('a stack with every option configured', () => {
         Effect: 'Allow',
         Action: 'kms:Decrypt',
         Resource: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-        Condition: { StringEquals: { 'kms:ViaService': 'ssm.eu-west-1.amazonaws.com' } },
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': 'ssm.eu-west-1.amazonaws.com',
+            'kms:EncryptionContext:PARAMETER_ARN': [
+              'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/basic/client-id',
+              'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/basic/client-secret',
+              'arn:aws:ssm:eu-west-1:123456789012:parameter/affix/basic/etag-key',
+            ],
+          },
+        },
       },
       {
         Sid: 'UseStateTableItems',
@@ -649,18 +638,15 @@ describe('a stack with every option configured', () => {
         Resource: { 'Fn::GetAtt': [refOf(stack.stateTable).Ref, 'Arn'] },
       },
     ]);
-    // No wildcard except X-Ray's, which has no resource-level permissions.
-    const wildcards = statements.filter((statement) => JSON.stringify(statement.Resource).includes('*'));
-    expect(wildcards.map((statement) => statement.Action)).toEqual([
-      ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
-    ]);
+    // No wildcard at all.
+    expect(statements.filter((statement) => JSON.stringify(statement.Resource).includes('*'))).toEqual([]);
   });
 
   it('subscribes the configured e-mail address to the alarm topic', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'alerts@example.com',
-      TopicArn: { Ref: Match.stringLikeRegexp('^AlarmTopic') },
+      TopicArn: { Ref: Match.stringLikeRegexp('^AlarmsTopic') },
     });
   });
 
@@ -689,39 +675,39 @@ describe('API deployments', () => {
     Object.keys(resourcesOf(buildStack({ config }).template, 'AWS::ApiGateway::Deployment'));
 
   it('redeploy when the resource policy changes (a new policy takes effect only with a deployment)', () => {
-    const before = deploymentId(stages.dev);
+    const before = deploymentId(BASIC);
     const after = deploymentId({
-      ...stages.dev,
+      ...BASIC,
       callers: { ...NO_CALLERS, readers: { accountIds: ['111111111111'], roleArns: [] } },
     });
     expect(before).toHaveLength(1);
     expect(after).toHaveLength(1);
     expect(after).not.toEqual(before);
-    expect(deploymentId(stages.dev)).toEqual(before);
+    expect(deploymentId(BASIC)).toEqual(before);
   });
 });
 
 describe('the API Gateway logging role', () => {
   it('is created when the stage asks for it', () => {
-    const { template } = buildStack({ config: stages.dev });
+    const { template } = buildStack({ config: BASIC });
     template.resourceCountIs('AWS::ApiGateway::Account', 1);
   });
 
   it('is left alone when the account already has one', () => {
-    const { template } = buildStack({ config: { ...stages.dev, apiGatewayCloudWatchRole: false } });
+    const { template } = buildStack({ config: { ...BASIC, apiGatewayCloudWatchRole: false } });
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 });
 
 describe('configuration errors', () => {
   it('refuse an invalid stage entry before building anything', () => {
-    expect(() => buildStack({ config: { ...stages.dev, affixBaseUrl: 'http://example.com' } })).toThrow(
+    expect(() => buildStack({ config: { ...BASIC, affixBaseUrl: 'http://example.com' } })).toThrow(
       StageConfigError,
     );
   });
 
   it('refuse an upstream deadline the Lambda timeout cannot cover', () => {
-    const config = { ...stages.dev, upstream: { attemptTimeoutMs: 5_000, deadlineMs: 14_000 } };
+    const config = { ...BASIC, upstream: { attemptTimeoutMs: 5_000, deadlineMs: 14_000 } };
     expect(() => buildStack({ config })).toThrow(ServiceFunctionError);
     expect(() => buildStack({ config })).toThrow(
       'timeout 15000 ms must exceed the upstream deadline 14000 ms by at least 2000 ms',

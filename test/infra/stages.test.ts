@@ -1,225 +1,305 @@
+/**
+ * Stages as data: the stage files, their schema, the one-line errors, and the CDK app picking a file
+ * with `-c stage=<name>` (a new file is a new environment). The tests use their own fixture files
+ * (test/infra/stages/), so the committed dev.json and prod.json stay free to edit.
+ */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CALLER_GROUPS } from '../../functions/contract/routes.ts';
 import { REPO_ROOT } from '../../infra/service.ts';
 import {
+  loadStage,
   NO_CALLERS,
+  parseStageConfig,
   resolveStage,
   STAGES,
-  type StageConfig,
   StageConfigError,
   StageError,
-  stageConfigProblems,
-  stageDefaults,
-  stages,
+  stageNames,
   validateStageConfig,
 } from '../../infra/stages.ts';
+import { stackNameFor } from '../../infra/webhook-config-stack.ts';
+import { BASIC, FIXTURE_STAGES_DIR } from './fixtures.ts';
+
+const BASIC_TEXT = readFileSync(join(FIXTURE_STAGES_DIR, 'basic.json'), 'utf8');
+type Json = Record<string, unknown>;
+
+/** basic.json with `edit` applied, parsed as the file `test/x.json`. */
+function parseEdited(edit: (file: Json) => void) {
+  const file = JSON.parse(BASIC_TEXT) as Json;
+  edit(file);
+  return () => parseStageConfig('x', 'test/x.json', JSON.stringify(file));
+}
 
 describe('resolveStage', () => {
-  it.each(STAGES)('accepts %s', (stage) => {
-    expect(resolveStage(stage)).toBe(stage);
+  it('accepts the name of a stage file of the directory', () => {
+    expect(stageNames(FIXTURE_STAGES_DIR)).toEqual(['basic', 'canary']);
+    expect(resolveStage('canary', FIXTURE_STAGES_DIR)).toBe('canary');
   });
 
-  it.each([undefined, null, ''])('rejects a missing stage (%s) and lists the valid ones', (value) => {
-    expect(() => resolveStage(value)).toThrow(StageError);
-    expect(() => resolveStage(value)).toThrow('No stage given. Pass -c stage=<stage>, one of: dev, prod.');
+  it.each([undefined, null, ''])('rejects a missing stage (%s) and lists the stage files', (value) => {
+    expect(() => resolveStage(value, FIXTURE_STAGES_DIR)).toThrow(StageError);
+    expect(() => resolveStage(value, FIXTURE_STAGES_DIR)).toThrow(
+      'No stage given. Pass -c stage=<stage>, one of: basic, canary.',
+    );
   });
 
-  it.each(['qa', 'Dev', 'prod ', 42])('rejects the unknown stage %j and lists the valid ones', (value) => {
-    expect(() => resolveStage(value)).toThrow(
-      `Unknown stage ${JSON.stringify(value)}. Pass -c stage=<stage>, one of: dev, prod.`,
+  it.each(['qa', 'Basic', 'basic ', '../basic', 42])('rejects the unknown stage %j', (value) => {
+    expect(() => resolveStage(value, FIXTURE_STAGES_DIR)).toThrow(
+      `Unknown stage ${JSON.stringify(value)}. Pass -c stage=<stage>, one of: basic, canary.`,
     );
   });
 });
 
-describe('the stage table', () => {
-  it('has a valid entry for every stage', () => {
-    expect(Object.keys(stages).sort()).toEqual([...STAGES].sort());
-    for (const stage of STAGES) {
-      expect(stageConfigProblems(stages[stage]), stage).toEqual([]);
-    }
-  });
-
-  it('points each stage at its Affix API', () => {
-    expect(stages.dev.affixBaseUrl).toBe('https://dev.api.affixapi.com');
-    expect(stages.prod.affixBaseUrl).toBe('https://api.affixapi.com');
-  });
-
-  it('reads /affix/<stage>/client-id, /affix/<stage>/client-secret and /affix/<stage>/etag-key by default', () => {
-    for (const stage of STAGES) {
-      expect(stageDefaults(stage).parameters).toEqual({
-        clientId: `/affix/${stage}/client-id`,
-        clientSecret: `/affix/${stage}/client-secret`,
-        etagKey: `/affix/${stage}/etag-key`,
-      });
-      expect(stages[stage].parameters).toEqual(stageDefaults(stage).parameters);
-    }
-  });
-
-  it('keeps the handler defaults for the upstream budget and the credentials cache', () => {
-    for (const stage of STAGES) {
-      expect(stages[stage].upstream).toEqual({ attemptTimeoutMs: 5_000, deadlineMs: 10_000 });
-      expect(stages[stage].credentialsMaxAgeSeconds).toBe(300);
-      expect(stages[stage].logLevel).toBe('INFO');
-    }
-  });
-
-  it('names nobody in any caller group yet (placeholders), so both stages deny every caller', () => {
-    for (const stage of STAGES) expect(stages[stage].callers).toEqual(NO_CALLERS);
-    expect(Object.keys(NO_CALLERS).sort()).toEqual([...CALLER_GROUPS].sort());
-  });
-
-  it('keeps point-in-time recovery and deletion protection of the state table for prod', () => {
-    expect(stages.prod.stateTable).toEqual({ pointInTimeRecovery: true, deletionProtection: true });
-    expect(stages.dev.stateTable).toEqual({ pointInTimeRecovery: false, deletionProtection: false });
-  });
-
-  it('protects prod from deletion and keeps its logs longer', () => {
-    expect(stages.prod.terminationProtection).toBe(true);
-    expect(stages.dev.terminationProtection).toBe(false);
-    expect(stages.prod.logRetention).toBe(RetentionDays.ONE_YEAR);
+describe('the committed stage files', () => {
+  it.each(STAGES)('%s.json is valid', (stage) => {
+    expect(() => loadStage(stage)).not.toThrow();
   });
 });
 
-describe('validateStageConfig', () => {
-  const valid = stages.dev;
-  const cases: Array<[string, Partial<StageConfig>, string]> = [
+describe('a stage file', () => {
+  it('fills what it leaves out from the defaults, per stage name', () => {
+    expect(BASIC.parameters).toEqual({
+      clientId: '/affix/basic/client-id',
+      clientSecret: '/affix/basic/client-secret',
+      etagKey: '/affix/basic/etag-key',
+    });
+    expect(BASIC.upstream).toEqual({ attemptTimeoutMs: 5_000, deadlineMs: 10_000 });
+    expect(BASIC.alarms).toEqual({
+      apiServerErrorRate: 0.05,
+      apiClientErrorRate: 0.2,
+      apiLatencyP99Ms: 5_000,
+      durationP99OfTimeout: 0.8,
+    });
+    expect(BASIC.callers).toEqual(NO_CALLERS);
+    expect(BASIC.logRetention).toBe(14);
+  });
+
+  it('may take the KMS key ARN from an SSM parameter by name', () => {
+    const config = parseEdited((file) => {
+      file.parameterKmsKey = { ssmParameter: '/platform/kms/ssm-key-arn' };
+    })();
+    expect(config.parameterKmsKey).toEqual({ ssmParameter: '/platform/kms/ssm-key-arn' });
+  });
+
+  const cases: Array<[string, (file: Json) => void, string]> = [
     [
-      'an http base URL',
-      { affixBaseUrl: 'http://dev.api.affixapi.com' },
-      'affixBaseUrl must be an https:// URL',
-    ],
-    ['a base URL with a trailing slash', { affixBaseUrl: 'https://api.affixapi.com/' }, 'affixBaseUrl'],
-    ['a base URL with a query', { affixBaseUrl: 'https://api.affixapi.com?x=1' }, 'affixBaseUrl'],
-    ['a base URL that does not parse', { affixBaseUrl: 'api.affixapi.com' }, 'affixBaseUrl'],
-    [
-      'a parameter name without a leading slash',
-      {
-        parameters: {
-          clientId: 'affix/dev/client-id',
-          clientSecret: '/affix/dev/client-secret',
-          etagKey: '/affix/dev/etag-key',
-        },
+      'an http Affix URL (the handler URL rule)',
+      (f) => {
+        f.affixBaseUrl = 'http://api.affixapi.com';
       },
-      'parameters.clientId affix/dev/client-id must be an SSM parameter name starting with /',
+      'test/x.json: affixBaseUrl: must use https://',
     ],
     [
-      'the same parameter twice',
-      { parameters: { clientId: '/affix/x', clientSecret: '/affix/x', etagKey: '/affix/k' } },
-      'parameters.clientId, parameters.clientSecret and parameters.etagKey must all differ',
+      'an Affix URL with a query',
+      (f) => {
+        f.affixBaseUrl = 'https://api.affixapi.com/?x=1';
+      },
+      'test/x.json: affixBaseUrl: must not contain a ?query',
     ],
     [
-      'the ETag key in the client secret parameter',
-      { parameters: { clientId: '/affix/id', clientSecret: '/affix/x', etagKey: '/affix/x' } },
-      'must all differ',
-    ],
-    [
-      'an ETag key parameter name without a leading slash',
-      { parameters: { clientId: '/affix/id', clientSecret: '/affix/x', etagKey: 'etag-key' } },
-      'parameters.etagKey etag-key must be an SSM parameter name starting with /',
-    ],
-    [
-      'a KMS alias instead of a key ARN',
-      { parameterKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/ssm' },
-      'parameterKmsKeyArn must be a KMS key ARN',
+      'a trailing slash',
+      (f) => {
+        f.affixBaseUrl = 'https://api.affixapi.com/v1/';
+      },
+      'test/x.json: affixBaseUrl: must not end with /',
     ],
     [
       'a short account ID among the readers',
-      { callers: { ...NO_CALLERS, readers: { accountIds: ['12345'], roleArns: [] } } },
-      'callers.readers.accountIds: 12345 is not a 12-digit account ID',
+      (f) => {
+        (f.callers as Json).readers = { accountIds: ['12345'], roleArns: [] };
+      },
+      'test/x.json: callers.readers.accountIds.0: must be a 12-digit account ID',
     ],
     [
       'a user ARN among the rotators',
-      {
-        callers: {
-          ...NO_CALLERS,
-          rotators: { accountIds: [], roleArns: ['arn:aws:iam::123456789012:user/bob'] },
-        },
+      (f) => {
+        (f.callers as Json).rotators = { accountIds: [], roleArns: ['arn:aws:iam::123456789012:user/bob'] };
       },
-      'callers.rotators.roleArns: arn:aws:iam::123456789012:user/bob is not an IAM role ARN',
+      'test/x.json: callers.rotators.roleArns.0: must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
     ],
     [
-      'a malformed organization ID among the writers',
-      { callers: { ...NO_CALLERS, writers: { accountIds: [], roleArns: [], organizationId: 'r-abcd' } } },
-      'callers.writers.organizationId r-abcd is not an organization ID',
+      'a missing caller group',
+      (f) => {
+        delete (f.callers as Json).writers;
+      },
+      'test/x.json: callers.writers: is required',
     ],
     [
-      'a missing group',
-      { callers: { readers: NO_CALLERS.readers } as unknown as StageConfig['callers'] },
-      'callers.writers is missing',
+      'an unknown caller group (a typo must not silently grant nothing)',
+      (f) => {
+        (f.callers as Json).rotator = { accountIds: [], roleArns: [] };
+      },
+      'test/x.json: callers.rotator: is not a known field',
     ],
     [
-      'an unknown group (a typo must not silently grant nothing)',
-      { callers: { ...NO_CALLERS, rotator: NO_CALLERS.rotators } as unknown as StageConfig['callers'] },
-      'callers: unknown group(s) rotator',
-    ],
-    ['zero throttling', { throttling: { rateLimit: 0, burstLimit: 10 } }, 'throttling'],
-    ['a fractional burst', { throttling: { rateLimit: 5, burstLimit: 1.5 } }, 'throttling'],
-    ['a bad e-mail', { alarmEmail: 'alerts' }, 'alarmEmail alerts is not an e-mail address'],
-    [
-      'a bad VPC endpoint ID',
-      { vpcEndpointIds: ['vpc-123'] },
-      'vpcEndpointIds: vpc-123 is not a VPC endpoint ID',
-    ],
-    ['a zero cache age', { credentialsMaxAgeSeconds: 0 }, 'credentialsMaxAgeSeconds'],
-    [
-      'an attempt timeout above the deadline',
-      { upstream: { attemptTimeoutMs: 11_000, deadlineMs: 10_000 } },
-      'upstream.attemptTimeoutMs must not exceed upstream.deadlineMs',
+      'an unknown top-level field',
+      (f) => {
+        f.alarmEmail = 'x@example.com';
+      },
+      'test/x.json: alarmEmail: is not a known field',
     ],
     [
-      'a 5XX rate above 1',
-      { alarms: { apiServerErrorRate: 5, apiLatencyP99Ms: 5_000 } },
-      'apiServerErrorRate',
+      'a KMS alias instead of a key ARN',
+      (f) => {
+        f.parameterKmsKey = { value: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/ssm' };
+      },
+      'test/x.json: parameterKmsKey.value: must be a KMS key ARN (not an alias)',
     ],
-    ['a bad account pin', { env: { account: 'prod', region: 'eu-west-1' } }, 'env.account prod'],
-    ['a bad region pin', { env: { account: '123456789012', region: 'europe' } }, 'env.region europe'],
+    [
+      'a bad e-mail',
+      (f) => {
+        f.notifications = { emails: ['alerts'], topicArns: [] };
+      },
+      'test/x.json: notifications.emails.0: must be an e-mail address',
+    ],
+    [
+      'no alarm destination at all',
+      (f) => {
+        f.notifications = { emails: [], topicArns: [] };
+      },
+      'test/x.json: notifications: must name at least one e-mail, topic ARN or platformTopicArnParameter: an alarm nobody receives pages nobody',
+    ],
+    [
+      'a canary without its interval',
+      (f) => {
+        f.deployment = { strategy: 'canary', percentage: 10 };
+      },
+      'test/x.json: deployment.intervalMinutes: is required',
+    ],
+    [
+      'an unknown deployment strategy',
+      (f) => {
+        f.deployment = { strategy: 'blue-green' };
+      },
+      'test/x.json: deployment.strategy: must be { "strategy": "all-at-once" } or { "strategy": "canary", "percentage": n, "intervalMinutes": n }',
+    ],
+    [
+      'a retention CloudWatch does not offer',
+      (f) => {
+        f.logRetentionDays = 10;
+      },
+      'test/x.json: logRetentionDays: must be one of CloudWatch',
+    ],
+    [
+      'the same parameter twice',
+      (f) => {
+        f.parameters = { clientId: '/affix/x', clientSecret: '/affix/x', etagKey: '/affix/k' };
+      },
+      'test/x.json: parameters: clientId, clientSecret and etagKey must name three different parameters',
+    ],
+    [
+      'an attempt timeout above the deadline (the handler rule)',
+      (f) => {
+        f.upstream = { attemptTimeoutMs: 11_000, deadlineMs: 10_000 };
+      },
+      'test/x.json: (handler configuration): UPSTREAM_ATTEMPT_TIMEOUT_MS',
+    ],
+    [
+      'a missing owner tag',
+      (f) => {
+        f.tags = { repository: 'x' };
+      },
+      'test/x.json: tags.owner: is required',
+    ],
   ];
 
-  it.each(cases)('rejects %s', (_name, override, message) => {
-    const config = { ...valid, ...override };
-    expect(() => validateStageConfig('dev', config)).toThrow(StageConfigError);
-    expect(() => validateStageConfig('dev', config)).toThrow(message);
+  it.each(cases)('is refused with one line for %s', (_name, edit, message) => {
+    const parse = parseEdited(edit);
+    expect(parse).toThrow(StageConfigError);
+    let thrown = '';
+    try {
+      parse();
+    } catch (error) {
+      thrown = (error as Error).message;
+    }
+    expect(thrown.startsWith(message), thrown).toBe(true);
+    expect(thrown).not.toContain('\n');
   });
 
-  it('lists every problem at once, naming the stage', () => {
-    const config: StageConfig = { ...valid, alarmEmail: 'nope', vpcEndpointIds: ['nope'] };
-    expect(() => validateStageConfig('prod', config)).toThrow(
-      /^Invalid configuration for stage prod:\n- alarmEmail nope .*\n- vpcEndpointIds: nope /,
+  it('is refused with one line when it is not JSON', () => {
+    expect(() => parseStageConfig('x', 'test/x.json', '{ nope')).toThrow(
+      /^test\/x\.json: \(file\): is not valid JSON/,
     );
   });
 
-  it('returns a valid configuration unchanged', () => {
-    expect(validateStageConfig('dev', valid)).toBe(valid);
+  it('built in code is checked with the handler rules too', () => {
+    expect(() => validateStageConfig('basic', { ...BASIC, affixBaseUrl: 'http://example.com' })).toThrow(
+      /^stage basic: \(handler configuration\): AFFIX_BASE_URL/,
+    );
+    expect(validateStageConfig('basic', BASIC)).toBe(BASIC);
   });
 });
 
 describe('infra/app.ts', () => {
-  const outdir = mkdtempSync(join(tmpdir(), 'infra-app-'));
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  const work = mkdtempSync(join(tmpdir(), 'infra-app-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   // Runs the CDK app directly (what `cdk synth` starts), with the context the CLI would pass.
-  const runApp = (context: Record<string, unknown>) =>
+  const runApp = (context: Record<string, unknown>, outdir = join(work, 'out')) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: outdir },
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
+        CDK_OUTDIR: outdir,
+      },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 90_000,
     });
 
   it('fails with a one-line usage error when no stage is given', () => {
     const result = runApp({});
     expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe('No stage given. Pass -c stage=<stage>, one of: dev, prod.');
+    expect(result.stderr.trim()).toBe(`No stage given. Pass -c stage=<stage>, one of: ${STAGES.join(', ')}.`);
   });
 
   it('fails with a one-line usage error for an unknown stage', () => {
     const result = runApp({ stage: 'staging' });
     expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe('Unknown stage "staging". Pass -c stage=<stage>, one of: dev, prod.');
+    expect(result.stderr.trim()).toBe(
+      `Unknown stage "staging". Pass -c stage=<stage>, one of: ${STAGES.join(', ')}.`,
+    );
+  });
+
+  it('deploys a new stage from a new file alone', () => {
+    const dir = join(work, 'stages-new');
+    const outdir = join(work, 'out-qa');
+    const file = JSON.parse(BASIC_TEXT) as Json;
+    file.tags = { owner: 'qa-team', repository: 'example/qa' };
+    file.syntheticCaller = { enabled: true, rateMinutes: 15 };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'qa.json'), JSON.stringify(file));
+    const result = runApp({ stage: 'qa', stagesDir: dir }, outdir);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const template = JSON.parse(
+      readFileSync(join(outdir, `${stackNameFor('qa')}.template.json`), 'utf8'),
+    ) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+    expect(ofType('AWS::ApiGateway::Stage')[0]?.Properties.StageName).toBe('qa');
+    expect(ofType('AWS::ApiGateway::RestApi')[0]?.Properties.Tags).toEqual([
+      { Key: 'owner', Value: 'qa-team' },
+      { Key: 'repository', Value: 'example/qa' },
+      { Key: 'service', Value: 'affix-webhook-config' },
+      { Key: 'stage', Value: 'qa' },
+    ]);
+    expect(ofType('AWS::Scheduler::Schedule')[0]?.Properties.ScheduleExpression).toBe('rate(15 minutes)');
+    expect(ofType('AWS::SSM::Parameter')[0]?.Properties.Name).toBe('/affix-webhook-config/qa/api-url');
+  });
+
+  it('fails with one line naming the file, the field and the rule for a bad stage file', () => {
+    const dir = join(work, 'stages-bad');
+    mkdirSync(dir, { recursive: true });
+    const file = JSON.parse(BASIC_TEXT) as Json;
+    file.throttling = { rateLimit: 0, burstLimit: 10 };
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(file));
+    const result = runApp({ stage: 'bad', stagesDir: dir });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(`${join(dir, 'bad.json')}: throttling.rateLimit: must be above 0`);
   });
 });

@@ -12,8 +12,11 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FILE_NAME, esbuildOptionsFor } from '../../infra/bundling.ts';
 import { CLIENT_CONFIG_ENTRY, REPO_ROOT } from '../../infra/service.ts';
-import { STAGES, type Stage } from '../../infra/stages.ts';
 import { stackNameFor } from '../../infra/webhook-config-stack.ts';
+import { FIXTURE_STAGES, FIXTURE_STAGES_DIR } from './fixtures.ts';
+
+const STAGES = FIXTURE_STAGES;
+type Stage = (typeof STAGES)[number];
 
 const run = promisify(execFile);
 const BIN = join(REPO_ROOT, 'node_modules', '.bin');
@@ -35,24 +38,40 @@ function offlineEnv(): NodeJS.ProcessEnv {
 }
 
 function cdkSynth(args: string[]) {
-  return run(join(BIN, 'cdk'), ['synth', '--no-notices', '--quiet', ...args], {
-    cwd: REPO_ROOT,
-    env: offlineEnv(),
-    timeout: 120_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  // The tests' own stage files, so the committed ones stay free to edit.
+  return run(
+    join(BIN, 'cdk'),
+    ['synth', '--no-notices', '--quiet', '-c', `stagesDir=${FIXTURE_STAGES_DIR}`, ...args],
+    {
+      cwd: REPO_ROOT,
+      env: offlineEnv(),
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
 }
 
-/** The directory of the function's bundled asset inside a cloud assembly. */
-function functionAssetDir(outdir: string, stage: Stage): string {
+/** The directory of a function's bundled asset inside a cloud assembly, found by its entry module. */
+function functionAssetDir(
+  outdir: string,
+  stage: Stage,
+  entry = 'functions/client-config/handler.ts',
+): string {
   const manifest = JSON.parse(readFileSync(join(outdir, `${stackNameFor(stage)}.assets.json`), 'utf8')) as {
     files: Record<string, { source: { path: string; packaging?: string } }>;
   };
   const bundles = Object.values(manifest.files)
     .map((file) => file.source)
-    .filter((source) => source.packaging === 'zip');
-  expect(bundles).toHaveLength(1);
-  return join(outdir, (bundles[0] as { path: string }).path);
+    .filter((source) => source.packaging === 'zip')
+    .map((source) => join(outdir, source.path));
+  // The client-config function and the synthetic caller.
+  expect(bundles).toHaveLength(2);
+  const found = bundles.filter((dir) => {
+    const meta = JSON.parse(readFileSync(join(dir, 'index.meta.json'), 'utf8')) as { inputs: object };
+    return entry in meta.inputs;
+  });
+  expect(found).toHaveLength(1);
+  return found[0] as string;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'infra-synth-'));
@@ -72,7 +91,7 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
       readFileSync(join(outdirs[stage], `${stackNameFor(stage)}.template.json`), 'utf8'),
     ) as { Resources: Record<string, { Type: string }> };
     expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(
-      1,
+      2,
     );
     const report = JSON.parse(readFileSync(join(outdirs[stage], 'validation-report.json'), 'utf8')) as {
       pluginReports: unknown[];
@@ -96,6 +115,16 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
     expect(code.trimEnd().endsWith(`//# sourceMappingURL=${BUNDLE_FILE_NAME}.map`)).toBe(true);
   });
 
+  it('bundles the synthetic caller with the typed client inside', () => {
+    const assetDir = functionAssetDir(outdirs.basic, 'basic', 'functions/synthetic-caller/handler.ts');
+    const meta = JSON.parse(readFileSync(join(assetDir, 'index.meta.json'), 'utf8')) as {
+      inputs: Record<string, unknown>;
+    };
+    expect(Object.keys(meta.inputs)).toContain('clients/client-config-client.ts');
+    // It calls the API only: none of the proxy's handler is in it.
+    expect(Object.keys(meta.inputs)).not.toContain('functions/client-config/handler.ts');
+  });
+
   it('builds the same bytes with esbuildOptionsFor() as NodejsFunction does', async () => {
     const outfile = join(work, 'bench', BUNDLE_FILE_NAME);
     const result = await build(esbuildOptionsFor(CLIENT_CONFIG_ENTRY, outfile));
@@ -108,7 +137,7 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
   });
 
   it('produces a bundle that Node.js 22 loads, exporting handler', async () => {
-    const bundle = join(functionAssetDir(outdirs.dev, 'dev'), BUNDLE_FILE_NAME);
+    const bundle = join(functionAssetDir(outdirs.basic, 'basic'), BUNDLE_FILE_NAME);
     const script = `import(${JSON.stringify(bundle)}).then((m) => console.log(typeof m.handler))`;
     const { stdout } = await run(
       process.execPath,
@@ -139,7 +168,7 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
       (error: { code?: number; stderr?: string }) => error,
     );
     expect(failure?.code).toBeGreaterThan(0);
-    expect(failure?.stderr).toContain('No stage given. Pass -c stage=<stage>, one of: dev, prod.');
-    expect(existsSync(join(work, 'cdk.out.none', `${stackNameFor('dev')}.template.json`))).toBe(false);
+    expect(failure?.stderr).toContain('No stage given. Pass -c stage=<stage>, one of: basic, canary.');
+    expect(existsSync(join(work, 'cdk.out.none', `${stackNameFor('basic')}.template.json`))).toBe(false);
   }, 60_000);
 });

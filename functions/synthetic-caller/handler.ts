@@ -1,0 +1,65 @@
+/**
+ * The synthetic caller: run by EventBridge Scheduler (every 5 minutes by default), it signs
+ * `GET /client` through API Gateway with its own role (a member of `readers`) and publishes
+ * `SyntheticCheckSuccess` (1 or 0) as an EMF metric. It is the first alarm when the credentials,
+ * the policy or Affix break, before a real caller notices.
+ *
+ * Environment: `CLIENT_CONFIG_URL` (the stage URL), `CLIENT_CONFIG_REGION` (default `AWS_REGION`),
+ * `SYNTHETIC_TIMEOUT_MS` (default 10000), and the Powertools variables. Credentials: the function's
+ * role, through the default AWS chain.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import * as v from 'valibot';
+import { type ClientConfigClient, createClientConfigClient } from '../../clients/index.ts';
+import { runSyntheticCheck, type SyntheticResult } from './check.ts';
+
+const EnvSchema = v.object({
+  CLIENT_CONFIG_URL: v.pipe(
+    v.string('CLIENT_CONFIG_URL is required'),
+    v.nonEmpty('CLIENT_CONFIG_URL is required'),
+  ),
+  CLIENT_CONFIG_REGION: v.optional(v.string()),
+  AWS_REGION: v.optional(v.string()),
+  SYNTHETIC_TIMEOUT_MS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, 'SYNTHETIC_TIMEOUT_MS must be whole milliseconds'),
+      v.transform(Number),
+    ),
+    '10000',
+  ),
+  STAGE: v.optional(v.string()),
+});
+
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'affix-webhook-config';
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({
+  serviceName,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'AffixWebhookConfig',
+});
+
+let client: ClientConfigClient | undefined;
+
+/** Built on the first run, from the environment of that moment (a test sets it first). */
+function clientFromEnv(): ClientConfigClient {
+  if (client !== undefined) return client;
+  const env = v.parse(EnvSchema, process.env);
+  const region = env.CLIENT_CONFIG_REGION ?? env.AWS_REGION;
+  if (region === undefined) throw new Error('CLIENT_CONFIG_REGION or AWS_REGION is required');
+  if (env.STAGE !== undefined) metrics.setDefaultDimensions({ stage: env.STAGE });
+  client = createClientConfigClient({
+    baseUrl: env.CLIENT_CONFIG_URL,
+    region,
+    timeoutMs: env.SYNTHETIC_TIMEOUT_MS,
+  });
+  return client;
+}
+
+export async function handler(): Promise<SyntheticResult> {
+  try {
+    return await runSyntheticCheck({ client: clientFromEnv(), metrics, logger });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * One CloudWatch dashboard per stage: traffic and answers, latency, Affix, the write lock, the
+ * synthetic caller, and the state of every alarm.
+ *
+ * What exists today is shown; budget use, cache hits and rotation state have no metric yet (the
+ * handler emits none and the rotation job is later work): a text widget says so, so nobody looks
+ * for them in vain.
+ *
+ * @example
+ * createDashboard(this, { stage, api, fn: clientConfig.function, alarms: Object.values(alarms.byId) });
+ */
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  AlarmStatusWidget,
+  Dashboard,
+  GraphWidget,
+  type IAlarm,
+  Metric,
+  Stats,
+  TextWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { PROBLEMS } from '../functions/client-config/problems.ts';
+import { SYNTHETIC_LATENCY_METRIC, SYNTHETIC_SUCCESS_METRIC } from '../functions/synthetic-caller/check.ts';
+import { ALARM_PERIOD } from './alarm-period.ts';
+import {
+  METRICS_NAMESPACE,
+  REQUEST_OUTCOME_METRIC,
+  SERVICE_NAME,
+  UPSTREAM_LATENCY_METRIC,
+  WRITE_LOCK_WAIT_METRIC,
+} from './service.ts';
+import type { Stage } from './stages.ts';
+
+/** Every `outcome` the handler reports: `success` and each problem slug. */
+export const OUTCOMES: readonly string[] = ['success', ...Object.keys(PROBLEMS)];
+
+/** What the dashboard cannot show yet, in words. */
+export const MISSING_WIDGETS =
+  '**Not shown yet:** Affix budget use and cache hits (the handler emits no such metric yet), rotation state (the rotation job is later work). See infra/README.md "Dashboard".';
+
+export function handlerMetric(
+  stage: Stage,
+  metricName: string,
+  statistic: string,
+  extra: Record<string, string> = {},
+) {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME, stage, ...extra },
+    statistic,
+    period: ALARM_PERIOD,
+  });
+}
+
+export function createDashboard(
+  scope: Construct,
+  props: { stage: Stage; api: RestApi; fn: IFunction; alarms: readonly IAlarm[] },
+): Dashboard {
+  const { stage, api, fn } = props;
+  const apiStage = api.deploymentStage;
+  const dashboard = new Dashboard(scope, 'Dashboard', {
+    dashboardName: `${SERVICE_NAME}-${stage}`,
+  });
+  dashboard.addWidgets(
+    new GraphWidget({
+      title: 'Requests and API answers',
+      left: [
+        apiStage.metricCount({ statistic: Stats.SUM, period: ALARM_PERIOD }),
+        apiStage.metricClientError({ statistic: Stats.SUM, period: ALARM_PERIOD }),
+        apiStage.metricServerError({ statistic: Stats.SUM, period: ALARM_PERIOD }),
+      ],
+      width: 12,
+    }),
+    new GraphWidget({
+      title: 'Outcomes by slug (RequestOutcome)',
+      left: OUTCOMES.map((outcome) =>
+        handlerMetric(stage, REQUEST_OUTCOME_METRIC, Stats.SUM, { outcome }).with({ label: outcome }),
+      ),
+      stacked: true,
+      width: 12,
+    }),
+  );
+  dashboard.addWidgets(
+    new GraphWidget({
+      title: 'API latency p50 / p99 (ms)',
+      left: [
+        apiStage.metricLatency({ statistic: Stats.p(50), period: ALARM_PERIOD, label: 'p50' }),
+        apiStage.metricLatency({ statistic: Stats.p(99), period: ALARM_PERIOD, label: 'p99' }),
+      ],
+      width: 8,
+    }),
+    new GraphWidget({
+      title: 'Affix upstream latency p50 / p99 (ms)',
+      left: [
+        handlerMetric(stage, UPSTREAM_LATENCY_METRIC, Stats.p(50)).with({ label: 'p50' }),
+        handlerMetric(stage, UPSTREAM_LATENCY_METRIC, Stats.p(99)).with({ label: 'p99' }),
+      ],
+      width: 8,
+    }),
+    new GraphWidget({
+      title: 'Write-lock waits (ms)',
+      left: [
+        handlerMetric(stage, WRITE_LOCK_WAIT_METRIC, Stats.p(50)).with({ label: 'p50' }),
+        handlerMetric(stage, WRITE_LOCK_WAIT_METRIC, Stats.MAXIMUM).with({ label: 'max' }),
+      ],
+      width: 8,
+    }),
+  );
+  dashboard.addWidgets(
+    new GraphWidget({
+      title: 'Function: errors, throttles, duration p99 (ms)',
+      left: [
+        fn.metricErrors({ statistic: Stats.SUM, period: ALARM_PERIOD }),
+        fn.metricThrottles({ statistic: Stats.SUM, period: ALARM_PERIOD }),
+      ],
+      right: [fn.metricDuration({ statistic: Stats.p(99), period: ALARM_PERIOD })],
+      width: 12,
+    }),
+    new GraphWidget({
+      title: 'Synthetic caller: successes and latency',
+      left: [handlerMetric(stage, SYNTHETIC_SUCCESS_METRIC, Stats.SUM).with({ label: 'successes' })],
+      right: [handlerMetric(stage, SYNTHETIC_LATENCY_METRIC, Stats.MAXIMUM).with({ label: 'latency max' })],
+      width: 12,
+    }),
+  );
+  dashboard.addWidgets(
+    new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 18 }),
+    new TextWidget({ markdown: MISSING_WIDGETS, width: 6, height: 6 }),
+  );
+  return dashboard;
+}

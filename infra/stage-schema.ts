@@ -1,0 +1,194 @@
+/**
+ * The schema of one stage file (`infra/stages/<stage>.json`), in valibot.
+ *
+ * Field rules the handler already has are reused rather than written again: the Affix base URL goes
+ * through the handler's URL rule (`functions/client-config/urls.ts`), and the whole handler-facing
+ * part (parameter names, timeouts, cache age, log level) is checked by the handler's own
+ * `loadConfig` on the environment the stack will give it (see `stages.ts`). What only the
+ * infrastructure knows (principals, alarms, deployment) is checked here.
+ *
+ * @example
+ * const result = v.safeParse(StageFileSchema, JSON.parse(text));
+ */
+import * as v from 'valibot';
+import { checkUrl, URL_RULE_MESSAGES } from '../functions/client-config/urls.ts';
+import { CALLER_GROUPS } from '../functions/contract/routes.ts';
+
+/** The retention values CloudWatch Logs accepts, in days. */
+export const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/[a-zA-Z0-9-]+$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[\w-]{1,256}$/;
+const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
+/** The SSM parameter name shape (a leading `/`, then path segments); the handler checks the rest. */
+const PARAMETER_NAME = /^(\/[a-zA-Z0-9_.-]+)+$/;
+const TAG_VALUE = /^[\w.:/=+@ -]{1,256}$/;
+
+const accountId = v.pipe(v.string(), v.regex(ACCOUNT_ID, 'must be a 12-digit account ID'));
+const parameterName = v.pipe(
+  v.string(),
+  v.regex(PARAMETER_NAME, 'must be an SSM parameter name starting with / (such as /affix/dev/client-id)'),
+);
+const positiveInteger = v.pipe(
+  v.number(),
+  v.integer('must be a whole number'),
+  v.minValue(1, 'must be at least 1'),
+);
+const fraction = v.pipe(v.number(), v.gtValue(0, 'must be above 0'), v.maxValue(1, 'must be at most 1'));
+
+/** The handler's URL rule for its Affix base URL (https, canonical, no query), and no trailing slash. */
+const affixBaseUrl = v.pipe(
+  v.string(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const result = checkUrl(dataset.value);
+    if (!result.ok) addIssue({ message: URL_RULE_MESSAGES[result.reason] });
+    else if (dataset.value.endsWith('/')) addIssue({ message: 'must not end with /' });
+  }),
+);
+
+const Principals = v.strictObject({
+  accountIds: v.array(accountId),
+  roleArns: v.array(
+    v.pipe(v.string(), v.regex(ROLE_ARN, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)')),
+  ),
+  organizationId: v.optional(
+    v.pipe(v.string(), v.regex(ORGANIZATION_ID, 'must be an organization ID (o-...)')),
+  ),
+});
+
+/** Every caller group, each required: a group left out is a typo or an oversight, never "nobody". */
+const Callers = v.strictObject(
+  Object.fromEntries(CALLER_GROUPS.map((group) => [group, Principals])) as Record<
+    (typeof CALLER_GROUPS)[number],
+    typeof Principals
+  >,
+);
+
+/** A value given in the file, or the name of an SSM String parameter that holds it (read at deploy). */
+const valueOrParameter = (rule: RegExp, what: string) =>
+  v.union(
+    [
+      v.strictObject({ value: v.pipe(v.string(), v.regex(rule, `must be ${what}`)) }),
+      v.strictObject({ ssmParameter: parameterName }),
+    ],
+    `must be { "value": <${what}> } or { "ssmParameter": "<SSM parameter name>" }`,
+  );
+
+const Deployment = v.variant(
+  'strategy',
+  [
+    v.strictObject({ strategy: v.literal('all-at-once') }),
+    v.strictObject({
+      strategy: v.literal('canary'),
+      /** Share of traffic on the new version during the bake time. */
+      percentage: v.pipe(v.number(), v.integer('must be a whole percent'), v.minValue(1), v.maxValue(99)),
+      /** Minutes before the rest of the traffic shifts. */
+      intervalMinutes: v.pipe(positiveInteger, v.maxValue(2880, 'must be at most 2880 (two days)')),
+    }),
+  ],
+  'must be { "strategy": "all-at-once" } or { "strategy": "canary", "percentage": n, "intervalMinutes": n }',
+);
+
+export const StageFileSchema = v.pipe(
+  v.strictObject({
+    /** Pin the stack to one account and region; leave out for an environment-agnostic stack. */
+    env: v.optional(
+      v.strictObject({
+        account: accountId,
+        region: v.pipe(v.string(), v.regex(REGION, 'must be a region such as eu-west-1')),
+      }),
+    ),
+    affixBaseUrl,
+    parameters: v.optional(
+      v.strictObject({ clientId: parameterName, clientSecret: parameterName, etagKey: parameterName }),
+    ),
+    /** The customer managed key of the SecureString parameters; leave out for `alias/aws/ssm`. */
+    parameterKmsKey: v.optional(valueOrParameter(KMS_KEY_ARN, 'a KMS key ARN (not an alias)')),
+    callers: Callers,
+    vpcEndpointIds: v.optional(
+      v.array(v.pipe(v.string(), v.regex(VPC_ENDPOINT_ID, 'must be a VPC endpoint ID (vpce-...)'))),
+    ),
+    stateTable: v.optional(
+      v.strictObject({ pointInTimeRecovery: v.boolean(), deletionProtection: v.boolean() }),
+    ),
+    throttling: v.optional(
+      v.strictObject({
+        rateLimit: v.pipe(v.number(), v.gtValue(0, 'must be above 0')),
+        burstLimit: positiveInteger,
+      }),
+    ),
+    logRetentionDays: v.optional(
+      v.picklist(
+        RETENTION_DAYS,
+        `must be one of CloudWatch's retention values: ${RETENTION_DAYS.join(', ')}`,
+      ),
+    ),
+    credentialsMaxAgeSeconds: v.optional(
+      v.pipe(positiveInteger, v.maxValue(86_400, 'must be at most 86400')),
+    ),
+    upstream: v.optional(v.strictObject({ attemptTimeoutMs: positiveInteger, deadlineMs: positiveInteger })),
+    logLevel: v.optional(
+      v.picklist(['DEBUG', 'INFO', 'WARN', 'ERROR'], 'must be DEBUG, INFO, WARN or ERROR'),
+    ),
+    alarms: v.optional(
+      v.strictObject({
+        apiServerErrorRate: v.optional(fraction),
+        apiClientErrorRate: v.optional(fraction),
+        apiLatencyP99Ms: v.optional(positiveInteger),
+        /** Alarm when the function's p99 duration passes this share of its timeout. */
+        durationP99OfTimeout: v.optional(fraction),
+      }),
+    ),
+    /** Where alarms go: e-mail addresses and/or existing topics (a chat integration, the platform's). */
+    notifications: v.strictObject({
+      emails: v.array(v.pipe(v.string(), v.email('must be an e-mail address'))),
+      topicArns: v.array(v.pipe(v.string(), v.regex(TOPIC_ARN, 'must be an SNS topic ARN'))),
+      /** SSM String parameter holding the ARN of the platform's alarm topic. */
+      platformTopicArnParameter: v.optional(parameterName),
+    }),
+    deployment: Deployment,
+    syntheticCaller: v.strictObject({
+      enabled: v.boolean(),
+      rateMinutes: v.pipe(positiveInteger, v.maxValue(60, 'must be at most 60')),
+    }),
+    tags: v.strictObject({
+      owner: v.pipe(
+        v.string(),
+        v.regex(TAG_VALUE, 'must be a tag value (1-256 letters, digits, spaces, _.:/=+-@)'),
+      ),
+      repository: v.pipe(
+        v.string(),
+        v.regex(TAG_VALUE, 'must be a tag value (1-256 letters, digits, spaces, _.:/=+-@)'),
+      ),
+    }),
+    apiGatewayCloudWatchRole: v.boolean(),
+    terminationProtection: v.boolean(),
+  }),
+  v.forward(
+    v.check(
+      (file) =>
+        file.parameters === undefined ||
+        new Set(Object.values(file.parameters)).size === Object.values(file.parameters).length,
+      'clientId, clientSecret and etagKey must name three different parameters',
+    ),
+    ['parameters'],
+  ),
+  v.forward(
+    v.check(
+      (file) =>
+        file.notifications.emails.length + file.notifications.topicArns.length > 0 ||
+        file.notifications.platformTopicArnParameter !== undefined,
+      'must name at least one e-mail, topic ARN or platformTopicArnParameter: an alarm nobody receives pages nobody',
+    ),
+    ['notifications'],
+  ),
+);
+
+export type StageFile = v.InferOutput<typeof StageFileSchema>;
