@@ -74,14 +74,22 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
-/** A caller under contention: retries 503 write-contention after Retry-After (capped at 1 s a wait). */
+/**
+ * A caller under contention: retries 503 write-contention after Retry-After (capped at 1 s a wait),
+ * and a 504 at once (on a busy machine the short deadline can pass; the change is idempotent, so a
+ * retry after a write that did land sends nothing, and the POST count below still proves it).
+ */
 async function writeRetryingContention(
   run: ConcurrencyStack,
   body: Record<string, unknown>,
 ): Promise<Called> {
   for (let attempt = 1; ; attempt += 1) {
     const result = await run.caller.call('PATCH', '/client', body);
-    if (result.status !== 503 || attempt === 10) return result;
+    if ((result.status !== 503 && result.status !== 504) || attempt === 10) return result;
+    if (result.status === 504) {
+      run.caller.expectProblem(result, 504, 'upstream-timeout');
+      continue;
+    }
     run.caller.expectProblem(result, 503, 'write-contention');
     const seconds = Number(result.headers['retry-after'] ?? '1');
     await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 1) * 1_000));
