@@ -1,5 +1,5 @@
 /**
- * The primary adapter: the middy chain and the three route handlers, built from injected dependencies
+ * The primary adapter: the middy chain and the route handlers, built from injected dependencies
  * so tests run the real chain with their own ports. `handler.ts` wires the production ones.
  *
  * @example
@@ -18,6 +18,7 @@ import type { Config } from './config.ts';
 import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
 import { toPublicClient } from './masking.ts';
 import {
+  jsonRoutesOnly,
   type ProxyContext,
   problemResponder,
   requestGuard,
@@ -27,14 +28,31 @@ import {
 import { ProblemError } from './problems.ts';
 import { jsonResponse } from './responses.ts';
 import { PatchClientRequestSchema, ReplaceSecretsRequestSchema } from './schemas.ts';
-import { type ClientResult, getClient, type Ports, replaceSecrets, updateClient } from './use-cases.ts';
+import {
+  type ClientResult,
+  getClient,
+  type Ports,
+  replaceSecrets,
+  updateClient,
+  verifyWebhook,
+} from './use-cases.ts';
 import { parseRequestBody } from './validation.ts';
+import { createWebhookSecretsCache, type WebhookSecretsCacheOptions } from './webhook-secrets.ts';
+import { SIGNATURE_HEADER } from './webhook-signature.ts';
 
 export interface HandlerDependencies {
   config: Pick<Config, 'upstreamDeadlineMs' | 'deadlineSafetyMarginMs'>;
   ports: Ports;
   logger: Logger;
   metrics: Metrics;
+  /** How long the container keeps Affix's secret list for webhook verification (default 60 s). */
+  webhookSecrets?: Pick<WebhookSecretsCacheOptions, 'maxAgeMs' | 'minRefreshIntervalMs' | 'now'>;
+}
+
+/** The body's exact bytes: API Gateway sends binary media types base64-encoded, text as a string. */
+function bodyBytes(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
+  const body = event.body ?? '';
+  return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
 }
 
 const PATCHABLE_FIELDS = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'];
@@ -53,6 +71,11 @@ function requestedFields(body: unknown): string[] {
 
 export function createHandler(dependencies: HandlerDependencies) {
   const { config, ports, logger, metrics } = dependencies;
+  // Per container: the list of secrets webhook deliveries may be signed with, from Affix's GET.
+  const webhookSecrets = createWebhookSecretsCache({
+    ...dependencies.webhookSecrets,
+    read: async (call) => (await ports.affix.getClient(call)).client_secret,
+  });
 
   async function routeRequest(
     event: APIGatewayProxyEvent,
@@ -74,6 +97,15 @@ export function createHandler(dependencies: HandlerDependencies) {
         state.lockWaitMs = waitMs;
       },
     };
+    if (state.route === 'POST /webhooks/verify') {
+      const verification = await verifyWebhook(
+        webhookSecrets,
+        bodyBytes(event),
+        event.headers?.[SIGNATURE_HEADER],
+        call,
+      );
+      return jsonResponse(200, verification);
+    }
     const ifMatch = event.headers?.['if-match'];
     let result: ClientResult;
     switch (state.route) {
@@ -115,6 +147,6 @@ export function createHandler(dependencies: HandlerDependencies) {
     .use(requestTelemetry({ logger, metrics }))
     .use(problemResponder({ logger }))
     .use(requestGuard())
-    .use(jsonBodyParser)
+    .use(jsonRoutesOnly(jsonBodyParser))
     .handler(routeRequest);
 }
