@@ -126,6 +126,8 @@ export function createHandler(dependencies: HandlerDependencies) {
         throw new ProblemError('not-found', 'There is no such route.');
     }
     state.changedFields = result.changed;
+    // Affix's current list, read or written anyway: webhook verification in this container uses it.
+    webhookSecrets.prime(result.client.client_secret);
     return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
   }
 

@@ -6,7 +6,9 @@
  * list is kept for `maxAgeMs` (default 60 s), concurrent reads share one request, a failed read is not
  * cached, and `refreshAfterMismatch()` (a signature matched none of the cached secrets: maybe one was
  * just added) reads again only if the cached list is older than `minRefreshIntervalMs`, so a flood of
- * bad signatures cannot spend Affix's rate limit.
+ * bad signatures cannot spend Affix's rate limit. Every client this container reads or writes anyway
+ * (`GET /client`, a write's answer) replaces the list (`prime`), so a secret added through this
+ * container verifies at once.
  *
  * @example
  * const secrets = createWebhookSecretsCache({ read: (call) => affix.getClient(call).then((c) => c.client_secret) });
@@ -15,7 +17,11 @@
 import type { CallContext } from './affix-client.ts';
 
 export const DEFAULT_WEBHOOK_SECRETS_MAX_AGE_MS = 60_000;
-export const DEFAULT_WEBHOOK_SECRETS_MIN_REFRESH_MS = 5_000;
+/**
+ * At most one extra read per 15 s per container on mismatches: 20 per 5 minutes, half of Affix's
+ * per-client limit, however many forged deliveries arrive.
+ */
+export const DEFAULT_WEBHOOK_SECRETS_MIN_REFRESH_MS = 15_000;
 
 export interface SecretList {
   readonly secrets: readonly string[];
@@ -28,6 +34,8 @@ export interface WebhookSecretsCache {
   get(call: CallContext): Promise<SecretList>;
   /** A newer list after a mismatch, or undefined when the cached one is too young to read again. */
   refreshAfterMismatch(call: CallContext, seen: SecretList): Promise<SecretList | undefined>;
+  /** A list just read from Affix for another reason: the freshest there is. */
+  prime(secrets: readonly string[]): void;
 }
 
 export interface WebhookSecretsCacheOptions {
@@ -63,6 +71,9 @@ export function createWebhookSecretsCache(options: WebhookSecretsCacheOptions): 
     get(call) {
       if (cached !== undefined && now() - cached.readAt < maxAgeMs) return Promise.resolve(cached);
       return readShared(call);
+    },
+    prime(secrets) {
+      cached = { secrets: [...secrets], readAt: now() };
     },
     async refreshAfterMismatch(call, seen) {
       // Another request may have refreshed meanwhile: use its list without reading again.

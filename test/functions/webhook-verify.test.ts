@@ -31,7 +31,7 @@ const hex = (body: string | Uint8Array, secret: string) =>
   createHmac('sha256', secret).update(body).digest('hex');
 const masked = (secret: string) => `****${secret.slice(-4)}`;
 
-function harness(secrets: string[] = [SECRET_A]) {
+function harness(secrets: string[] = [SECRET_A], lockMode: 'broken' | 'free' = 'broken') {
   const affix = createFakeAffix({
     client_id: CLIENT_ID,
     client_secret: secrets,
@@ -40,8 +40,8 @@ function harness(secrets: string[] = [SECRET_A]) {
     webhook_uri: 'https://hooks.example.com/affix',
   });
   const lock = createInMemoryWriteLock();
-  // Writes would fail: verification must not take the write lock.
-  lock.mode = 'broken';
+  // Broken by default, so writes would fail: verification must not take the write lock.
+  lock.mode = lockMode;
   let clock = 1_000_000;
   const credentials = createCredentialsCache({
     maxAgeMs: 300_000,
@@ -180,23 +180,45 @@ describe('POST /webhooks/verify', () => {
     const h = harness();
     await h.verify(DELIVERY, hex(DELIVERY, SECRET_A));
     h.affix.client = { ...h.affix.client, client_secret: [SECRET_A, SECRET_B] };
-    h.advance(10_000);
+    h.advance(20_000);
     const result = await h.verify(DELIVERY, hex(DELIVERY, SECRET_B));
     expect(result.json).toEqual({ valid: true, secret: masked(SECRET_B) });
     expect(h.gets()).toBe(2);
   });
 
-  it('bad signatures cannot spend Affix rate limit: no re-read while the list is younger than 5 s', async () => {
+  it('bad signatures cannot spend Affix rate limit: no re-read while the list is younger than 15 s', async () => {
     const h = harness();
     await h.verify(DELIVERY, hex(DELIVERY, SECRET_A));
     for (let i = 0; i < 5; i += 1) {
       expect((await h.verify(DELIVERY, hex(DELIVERY, `forged-${i}-secret-value`))).statusCode).toBe(422);
     }
     expect(h.gets()).toBe(1);
+    h.advance(14_000);
+    expect((await h.verify(DELIVERY, hex(DELIVERY, 'forged-x-secret-value'))).statusCode).toBe(422);
+    expect(h.gets()).toBe(1);
+    h.advance(2_000);
+    expect((await h.verify(DELIVERY, hex(DELIVERY, 'forged-y-secret-value'))).statusCode).toBe(422);
+    expect(h.gets()).toBe(2);
     // After 60 s the list is read again anyway.
     h.advance(61_000);
     await h.verify(DELIVERY, hex(DELIVERY, SECRET_A));
-    expect(h.gets()).toBe(2);
+    expect(h.gets()).toBe(3);
+  });
+
+  it('a secret added through this container verifies at once (its answer primes the list)', async () => {
+    const h = harness([SECRET_A], 'free');
+    await h.verify(DELIVERY, hex(DELIVERY, SECRET_A));
+    const put = await h.verify(JSON.stringify({ client_secret: [SECRET_A, SECRET_B] }), undefined, {
+      method: 'PUT',
+      path: '/client/secrets',
+    });
+    expect(put.statusCode).toBe(200);
+    const gets = h.gets();
+    expect((await h.verify(DELIVERY, hex(DELIVERY, SECRET_B))).json).toEqual({
+      valid: true,
+      secret: masked(SECRET_B),
+    });
+    expect(h.gets()).toBe(gets);
   });
 
   it('a removed secret stops verifying once the list is read again', async () => {
