@@ -14,6 +14,7 @@
  * await api.updateClient({ webhook_uri: 'https://hooks.example.com/v2' }, { ifMatch: etag });
  */
 import { isUtf8 } from 'node:buffer';
+import { gzipSync } from 'node:zlib';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { AwsV4Signer } from 'aws4fetch';
 import * as v from 'valibot';
@@ -123,13 +124,34 @@ function parseBaseUrl(baseUrl: string): string {
 }
 
 /**
- * Text goes as text: API Gateway passes it to the function unchanged, where a binary media type would
- * be base64-encoded (a third larger, against Lambda's 6 MB event limit). Only bytes that are not UTF-8
- * go as `application/octet-stream`, which the stage must list as a binary media type.
+ * Text up to 1 MiB goes as text: API Gateway passes it to the function unchanged. Bytes that are not
+ * UTF-8, and anything larger (gzip-compressed), go as `application/octet-stream`, which the stage
+ * lists as a binary media type (base64 in the event, so exact bytes arrive).
  */
-function deliveryContentType(body: Uint8Array | string): string {
-  return typeof body === 'string' || isUtf8(body) ? 'text/plain; charset=utf-8' : 'application/octet-stream';
+function deliveryRequest(body: Uint8Array | string): {
+  payload: string | Uint8Array;
+  contentType: string;
+  headers: Record<string, string>;
+} {
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  if (size > GZIP_DELIVERIES_ABOVE_BYTES) {
+    // Large deliveries go compressed: as text they would outgrow Lambda's 6 MB event once escaped.
+    return {
+      payload: gzipSync(body),
+      contentType: 'application/octet-stream',
+      headers: { 'content-encoding': 'gzip' },
+    };
+  }
+  const text = typeof body === 'string' || isUtf8(body);
+  return {
+    payload: body,
+    contentType: text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+    headers: {},
+  };
 }
+
+/** Deliveries larger than this are sent with `Content-Encoding: gzip`. */
+export const GZIP_DELIVERIES_ABOVE_BYTES = 1024 * 1024;
 
 /** SigV4's `x-amz-date` form: `20250102T030405Z`. */
 function amzDate(date: Date): string {
@@ -329,13 +351,15 @@ export function createClientConfigClient(options: ClientConfigClientOptions): Cl
         callOptions,
         successResult,
       ),
-    verifyWebhook: (body, signature, callOptions = {}) =>
-      call(
+    verifyWebhook: (body, signature, callOptions = {}) => {
+      const { headers, ...request } = deliveryRequest(body);
+      return call(
         'POST',
         '/webhooks/verify',
-        { payload: body, contentType: deliveryContentType(body) },
-        { ...callOptions, headers: { [WEBHOOK_SIGNATURE_HEADER]: signature } },
+        request,
+        { ...callOptions, headers: { ...headers, [WEBHOOK_SIGNATURE_HEADER]: signature } },
         verificationResult,
-      ),
+      );
+    },
   };
 }

@@ -95,7 +95,14 @@ export const ROUTE_PROBLEMS: Readonly<Record<RouteKey, readonly ProblemSlug[]>> 
   'PATCH /client': [...EVERY_ROUTE, ...WRITE_ROUTES, ...LEASED_ROUTES],
   'PUT /client/secrets': [...EVERY_ROUTE, ...WRITE_ROUTES, ...LEASED_ROUTES, 'would-lock-out'],
   // Any bytes, never parsed: only the size limit applies; it reads Affix's list of secrets (a GET).
-  'POST /webhooks/verify': [...EVERY_ROUTE, 'payload-too-large', 'signature-mismatch'],
+  'POST /webhooks/verify': [
+    ...EVERY_ROUTE,
+    'payload-too-large',
+    'signature-mismatch',
+    // Content-Encoding other than gzip, or a gzip body that does not decompress.
+    'unsupported-media-type',
+    'validation-failed',
+  ],
 };
 
 /**
@@ -107,7 +114,7 @@ export const UNROUTED_PROBLEMS: readonly ProblemSlug[] = ['not-found', 'method-n
 
 /** When each problem happens: the README's status table, for the document. */
 const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
-  'validation-failed': `The body fails the schema; \`errors\` lists the first ${MAX_FIELD_ERRORS} invalid fields as JSON Pointers (\`detail\` gives the total).`,
+  'validation-failed': `The body fails the schema; \`errors\` lists the first ${MAX_FIELD_ERRORS} invalid fields as JSON Pointers (\`detail\` gives the total). For \`POST /webhooks/verify\`: a \`Content-Encoding: gzip\` body that does not decompress.`,
   'malformed-json': 'The body is not JSON, or is empty.',
   'json-too-deep': `The body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels (checked before parsing).`,
   forbidden:
@@ -120,8 +127,9 @@ const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
     'The new secret list lacks the secret the proxy authenticates with (checked again against SSM before refusing).',
   'upstream-conflict': 'Affix answered 409.',
   'precondition-failed': "`If-Match` does not match the current client's ETag; nothing was sent to Affix.",
-  'payload-too-large': `The body is over the operation's limit: ${MAX_REQUEST_BODY_BYTES} bytes, ${WEBHOOK_MAX_BODY_BYTES} bytes (5 MiB, decoded) for \`POST /webhooks/verify\`.`,
-  'unsupported-media-type': 'The `Content-Type` is not one the operation accepts.',
+  'payload-too-large': `The body is over the operation's limit: ${MAX_REQUEST_BODY_BYTES} bytes, ${WEBHOOK_MAX_BODY_BYTES} bytes (5 MiB, decoded and decompressed) for \`POST /webhooks/verify\`.`,
+  'unsupported-media-type':
+    'The `Content-Type` is not one the operation accepts; for `POST /webhooks/verify`, a `Content-Encoding` other than `gzip`.',
   'upstream-rejected':
     'Affix answered 400. `detail` carries its message only when no run of 6 characters in it matches any encoding of a secret the proxy knows; otherwise only the names of our fields it mentioned.',
   'signature-mismatch': `\`${SIGNATURE_HEADER}\` is missing, empty, not 64 hex digits, or is not the HMAC-SHA256 of the body with any of the client's current secrets (checked against a list cached up to 60 s, read again from Affix once before refusing). 422, not 401: the caller is authenticated; the delivery it forwarded is what fails.`,
@@ -454,7 +462,7 @@ export function buildOpenApiDocument(): Json {
           {
             operationId: 'verifyWebhook',
             summary: 'Verify an Affix webhook signature',
-            description: `For receivers of Affix webhooks (the \`verifiers\` group): forward the delivery's exact body bytes (any content type, up to ${WEBHOOK_MAX_BODY_BYTES} bytes) and its \`${SIGNATURE_HEADER}\` header. The proxy computes the HMAC-SHA256 of the body with every secret Affix currently lists and compares in constant time, so a receiver holds no secret and keeps working across rotations. Takes no write lock.`,
+            description: `For receivers of Affix webhooks (the \`verifiers\` group): forward the delivery's exact body bytes (any content type, up to ${WEBHOOK_MAX_BODY_BYTES} bytes) and its \`${SIGNATURE_HEADER}\` header. The proxy computes the HMAC-SHA256 of the body with every secret Affix currently lists and compares in constant time, so a receiver holds no secret and keeps working across rotations. Takes no write lock. Send text up to 1 MiB as text; larger bodies with \`Content-Encoding: gzip\` as \`application/octet-stream\` (Lambda's 6 MB event limit would stop a large text body; the signature is over the decompressed bytes).`,
             parameters: [ref('parameters', 'X-Affix-Api-Signature')],
             requestBody: {
               required: false,

@@ -26,6 +26,7 @@ import {
   stateOf,
 } from './middlewares.ts';
 import { ProblemError } from './problems.ts';
+import { routeMaxBodyBytes } from './request-rules.ts';
 import { jsonResponse } from './responses.ts';
 import { PatchClientRequestSchema, ReplaceSecretsRequestSchema } from './schemas.ts';
 import {
@@ -37,6 +38,7 @@ import {
   verifyWebhook,
 } from './use-cases.ts';
 import { parseRequestBody } from './validation.ts';
+import { deliveryBytes } from './webhook-body.ts';
 import { createWebhookSecretsCache, type WebhookSecretsCacheOptions } from './webhook-secrets.ts';
 import { SIGNATURE_HEADER } from './webhook-signature.ts';
 
@@ -47,12 +49,6 @@ export interface HandlerDependencies {
   metrics: Metrics;
   /** How long the container keeps Affix's secret list for webhook verification (default 60 s). */
   webhookSecrets?: Pick<WebhookSecretsCacheOptions, 'maxAgeMs' | 'minRefreshIntervalMs' | 'now'>;
-}
-
-/** The body's exact bytes: API Gateway sends binary media types base64-encoded, text as a string. */
-function bodyBytes(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
-  const body = event.body ?? '';
-  return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
 }
 
 const PATCHABLE_FIELDS = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'];
@@ -100,7 +96,7 @@ export function createHandler(dependencies: HandlerDependencies) {
     if (state.route === 'POST /webhooks/verify') {
       const verification = await verifyWebhook(
         webhookSecrets,
-        bodyBytes(event),
+        deliveryBytes(event, routeMaxBodyBytes(state.route)),
         event.headers?.[SIGNATURE_HEADER],
         call,
       );

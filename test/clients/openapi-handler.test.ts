@@ -173,6 +173,20 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'a tampered delivery', routes: VERIFY, request: { rawBody: DELIVERY.replace('added', 'addeD') } },
   {
+    name: 'a br-encoded delivery',
+    routes: VERIFY,
+    request: { headers: { 'content-encoding': 'br', 'x-affix-api-signature': hmacHex(DELIVERY, SECRET_A) } },
+  },
+  {
+    name: 'a corrupt gzip delivery',
+    routes: VERIFY,
+    request: {
+      rawBody: Buffer.from('not gzip').toString('base64'),
+      isBase64Encoded: true,
+      headers: { 'content-encoding': 'gzip', 'x-affix-api-signature': hmacHex(DELIVERY, SECRET_A) },
+    },
+  },
+  {
     name: 'a secret list without the current secret',
     routes: ['PUT /client/secrets'],
     request: { body: { client_secret: [SECRET_B] } },

@@ -11,6 +11,7 @@ import { LOCAL_IDENTITIES, type LocalSigner } from '../../local/identities.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { captureOutput } from '../support/capture.ts';
 import { findLeaks } from '../support/leaks.ts';
+import { signedFetch } from '../support/signed-fetch.ts';
 import { failure } from './support/failure.ts';
 
 const output = captureOutput();
@@ -52,7 +53,20 @@ describe('verifyWebhook against the local stack', () => {
     const items = '"x",'.repeat((WEBHOOK_MAX_BODY_BYTES - 64) / 4);
     const big = `{"added":[${items}"x"],"removed":[],"updated":[]}`.padEnd(WEBHOOK_MAX_BODY_BYTES, ' ');
     expect(Buffer.byteLength(big)).toBe(WEBHOOK_MAX_BODY_BYTES);
+    // The typed client sends it gzip-compressed (octet-stream, base64 in the event) ...
     expect((await verifier.verifyWebhook(big, sign(big))).valid).toBe(true);
+    // ... and as plain text, signed raw, it is verified too.
+    const raw = await signedFetch(
+      `${stack.apiUrl}/webhooks/verify`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-affix-api-signature': sign(big) },
+        body: big,
+      },
+      LOCAL_IDENTITIES.verifiers,
+    );
+    expect(raw.status).toBe(200);
+    expect(await raw.json()).toEqual({ valid: true, secret: `****${SECRET.slice(-4)}` });
     const bytes = new Uint8Array([0xff, 0x00, 0xc3, 0x28, 0x7b]);
     expect((await verifier.verifyWebhook(bytes, sign(bytes))).valid).toBe(true);
     const over = `${big} `;

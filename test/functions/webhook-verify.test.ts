@@ -3,6 +3,7 @@
  * (in-memory Affix `fetch`), plus the pure signature check and the per-container secret list cache.
  */
 import { createHmac } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -136,6 +137,41 @@ describe('POST /webhooks/verify', () => {
     // The base64 text itself is not what was signed.
     const asText = await h.verify(bytes.toString('base64'), hex(bytes, SECRET_A));
     expect(asText.statusCode).toBe(422);
+  });
+
+  it('a gzip-encoded delivery is verified as its decompressed bytes; bombs, corrupt gzip and other codings refused', async () => {
+    const h = harness();
+    const big = JSON.stringify({ added: Array.from({ length: 50_000 }, (_, i) => ({ id: `e-${i}` })) });
+    const gzipped = (text: string) => gzipSync(text).toString('base64');
+    const gz = { isBase64Encoded: true, omitContentType: true };
+    const valid = await h.verify(gzipped(big), hex(big, SECRET_A), {
+      ...gz,
+      headers: { 'Content-Encoding': 'gzip', 'x-affix-api-signature': hex(big, SECRET_A) },
+    });
+    expect(valid.json).toEqual({ valid: true, secret: masked(SECRET_A) });
+    // The signature is over the delivery, not over its compressed form.
+    const compressed = gzipSync(big);
+    const overCompressed = await h.verify(compressed.toString('base64'), undefined, {
+      ...gz,
+      headers: { 'content-encoding': 'gzip', 'x-affix-api-signature': hex(compressed, SECRET_A) },
+    });
+    expect(overCompressed.statusCode).toBe(422);
+    const bomb = gzipSync(Buffer.alloc(WEBHOOK_MAX_BODY_BYTES + 1, 0x20));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const bombed = await h.verify(bomb.toString('base64'), undefined, {
+      ...gz,
+      headers: { 'content-encoding': 'gzip', 'x-affix-api-signature': hex('x', SECRET_A) },
+    });
+    expect(bombed.json.type).toBe('urn:affix-webhook-config:problem:payload-too-large');
+    const corrupt = await h.verify(Buffer.from('not gzip').toString('base64'), undefined, {
+      ...gz,
+      headers: { 'content-encoding': 'gzip', 'x-affix-api-signature': hex('x', SECRET_A) },
+    });
+    expect(corrupt.json.type).toBe('urn:affix-webhook-config:problem:validation-failed');
+    const brotli = await h.verify(DELIVERY, undefined, {
+      headers: { 'content-encoding': 'br', 'x-affix-api-signature': hex(DELIVERY, SECRET_A) },
+    });
+    expect(brotli.json.type).toBe('urn:affix-webhook-config:problem:unsupported-media-type');
   });
 
   it('any content type, or none, and a JSON-looking body is never parsed', async () => {
