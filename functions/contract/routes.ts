@@ -126,11 +126,6 @@ export function takesRawBody(route: RouteDefinition): boolean {
   return route.mediaTypes?.includes(ANY_MEDIA_TYPE) ?? false;
 }
 
-/** The largest body any route accepts: what a local API in front of the function must let through. */
-export const LARGEST_ROUTE_BODY_BYTES = Math.max(
-  ...ROUTES.map((route: RouteDefinition) => maxBodyBytesOf(route)),
-);
-
 /** The routes a group may call. */
 export function routesForGroup(group: CallerGroup): RouteKey[] {
   return ROUTES.filter((route) => (route.groups as readonly CallerGroup[]).includes(group)).map(routeKeyOf);
