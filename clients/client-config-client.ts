@@ -13,6 +13,8 @@
  * const { client, etag } = await api.getClient();
  * await api.updateClient({ webhook_uri: 'https://hooks.example.com/v2' }, { ifMatch: etag });
  */
+import { isUtf8 } from 'node:buffer';
+import { gzipSync } from 'node:zlib';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { AwsV4Signer } from 'aws4fetch';
 import * as v from 'valibot';
@@ -22,8 +24,9 @@ import type {
   ReplaceSecretsRequest,
 } from '../functions/client-config/schemas.ts';
 import { isLoopbackHost } from '../functions/client-config/urls.ts';
+import { SIGNATURE_HEADER as WEBHOOK_SIGNATURE_HEADER } from '../functions/client-config/webhook-signature.ts';
 import { ClientConfigError, clientError, errorFromResponse } from './errors.ts';
-import { PublicClientSchema } from './schemas.ts';
+import { PublicClientSchema, WebhookVerificationSchema } from './schemas.ts';
 
 /** AWS credentials as the SDK's providers return them (`AwsCredentialIdentity`). */
 export interface AwsCredentials {
@@ -78,7 +81,19 @@ export interface ClientConfigClient {
     secrets: ReplaceSecretsRequest['client_secret'],
     options?: WriteOptions,
   ): Promise<ClientConfigResult>;
+  /**
+   * `POST /webhooks/verify` (the `verifiers` group): whether an Affix delivery's `x-affix-api-signature`
+   * matches one of the client's current secrets. Pass the body exactly as received (bytes, or the
+   * string it decoded to). A mismatch throws `ClientConfigError` with slug `signature-mismatch`.
+   */
+  verifyWebhook(
+    body: Uint8Array | string,
+    signature: string,
+    options?: CallOptions,
+  ): Promise<WebhookVerified>;
 }
+
+export type WebhookVerified = v.InferOutput<typeof WebhookVerificationSchema>;
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Our answers are a few KiB; anything far larger is not from our API. */
@@ -107,6 +122,36 @@ function parseBaseUrl(baseUrl: string): string {
   }
   return url.href.replace(/\/+$/, '');
 }
+
+/**
+ * Text up to 1 MiB goes as text: API Gateway passes it to the function unchanged. Bytes that are not
+ * UTF-8, and anything larger (gzip-compressed), go as `application/octet-stream`, which the stage
+ * lists as a binary media type (base64 in the event, so exact bytes arrive).
+ */
+function deliveryRequest(body: Uint8Array | string): {
+  payload: string | Uint8Array;
+  contentType: string;
+  headers: Record<string, string>;
+} {
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  if (size > GZIP_DELIVERIES_ABOVE_BYTES) {
+    // Large deliveries go compressed: as text they would outgrow Lambda's 6 MB event once escaped.
+    return {
+      payload: gzipSync(body),
+      contentType: 'application/octet-stream',
+      headers: { 'content-encoding': 'gzip' },
+    };
+  }
+  const text = typeof body === 'string' || isUtf8(body);
+  return {
+    payload: body,
+    contentType: text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+    headers: {},
+  };
+}
+
+/** Deliveries larger than this are sent with `Content-Encoding: gzip`. */
+export const GZIP_DELIVERIES_ABOVE_BYTES = 1024 * 1024;
 
 /** SigV4's `x-amz-date` form: `20250102T030405Z`. */
 function amzDate(date: Date): string {
@@ -153,14 +198,27 @@ async function readText(response: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function successResult(status: number, headers: Headers, text: string): ClientConfigResult {
-  const etag = headers.get('etag');
-  let json: unknown;
+function parseJsonAnswer(status: number, text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw clientError('invalid-response', 'The answer is not JSON.', { status });
   }
+}
+
+function verificationResult(status: number, _headers: Headers, text: string): WebhookVerified {
+  const parsed = v.safeParse(WebhookVerificationSchema, parseJsonAnswer(status, text));
+  if (!parsed.success) {
+    throw clientError('invalid-response', `The answer is not a verification: ${v.summarize(parsed.issues)}`, {
+      status,
+    });
+  }
+  return parsed.output;
+}
+
+function successResult(status: number, headers: Headers, text: string): ClientConfigResult {
+  const etag = headers.get('etag');
+  const json = parseJsonAnswer(status, text);
   const parsed = v.safeParse(PublicClientSchema, json);
   if (!parsed.success) {
     throw clientError('invalid-response', `The answer is not a client: ${v.summarize(parsed.issues)}`, {
@@ -223,19 +281,26 @@ export function createClientConfigClient(options: ClientConfigClientOptions): Cl
     return resolved;
   }
 
-  async function call(
-    method: 'GET' | 'PATCH' | 'PUT',
+  type RequestBody = { payload: string | Uint8Array; contentType: string };
+  const jsonBody = (json: unknown, contentType: string): RequestBody => ({
+    payload: JSON.stringify(json),
+    contentType,
+  });
+
+  async function call<T>(
+    method: 'GET' | 'PATCH' | 'PUT' | 'POST',
     path: string,
-    body: { json: unknown; contentType: string } | undefined,
-    callOptions: WriteOptions = {},
-  ): Promise<ClientConfigResult> {
+    body: RequestBody | undefined,
+    callOptions: WriteOptions & { headers?: Record<string, string> },
+    parse: (status: number, headers: Headers, text: string) => T,
+  ): Promise<T> {
     const timeoutMs = validTimeout('timeoutMs', callOptions.timeoutMs) ?? defaultTimeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = callOptions.signal ? AbortSignal.any([callOptions.signal, timeout]) : timeout;
     try {
       const aws = await resolveCredentials(signal);
-      const payload = body === undefined ? undefined : JSON.stringify(body.json);
-      const headers: Record<string, string> = { accept: ACCEPT };
+      const payload = body?.payload;
+      const headers: Record<string, string> = { accept: ACCEPT, ...callOptions.headers };
       if (body !== undefined) headers['content-type'] = body.contentType;
       if (callOptions.ifMatch !== undefined) headers['if-match'] = callOptions.ifMatch;
       const signed = await new AwsV4Signer({
@@ -268,22 +333,33 @@ export function createClientConfigClient(options: ClientConfigClientOptions): Cl
       if (response.status < 200 || response.status >= 300) {
         throw errorFromResponse(response.status, response.headers, text);
       }
-      return successResult(response.status, response.headers, text);
+      return parse(response.status, response.headers, text);
     } catch (error) {
       throw toClientConfigError(error, signal, timeout, timeoutMs);
     }
   }
 
   return {
-    getClient: (callOptions) => call('GET', '/client', undefined, callOptions),
-    updateClient: (patch, callOptions) =>
-      call('PATCH', '/client', { json: patch, contentType: 'application/merge-patch+json' }, callOptions),
-    replaceSecrets: (secrets, callOptions) =>
+    getClient: (callOptions = {}) => call('GET', '/client', undefined, callOptions, successResult),
+    updateClient: (patch, callOptions = {}) =>
+      call('PATCH', '/client', jsonBody(patch, 'application/merge-patch+json'), callOptions, successResult),
+    replaceSecrets: (secrets, callOptions = {}) =>
       call(
         'PUT',
         '/client/secrets',
-        { json: { client_secret: secrets }, contentType: 'application/json' },
+        jsonBody({ client_secret: secrets }, 'application/json'),
         callOptions,
+        successResult,
       ),
+    verifyWebhook: (body, signature, callOptions = {}) => {
+      const { headers, ...request } = deliveryRequest(body);
+      return call(
+        'POST',
+        '/webhooks/verify',
+        request,
+        { ...callOptions, headers: { ...headers, [WEBHOOK_SIGNATURE_HEADER]: signature } },
+        verificationResult,
+      );
+    },
   };
 }

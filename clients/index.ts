@@ -23,6 +23,8 @@ export {
   type ClientConfigResult,
   createClientConfigClient,
   DEFAULT_TIMEOUT_MS,
+  GZIP_DELIVERIES_ABOVE_BYTES,
+  type WebhookVerified,
   type WriteOptions,
 } from './client-config-client.ts';
 export {

@@ -27,6 +27,18 @@ export const PublicClientSchema = v.pipe(
   v.description('The Affix API client as this API shows it: every secret masked.'),
 );
 
+/** `POST /webhooks/verify`'s 200 answer: a mismatch is a problem, so `valid` is always `true`. */
+export const WebhookVerificationSchema = v.pipe(
+  v.strictObject({
+    valid: v.literal(true),
+    secret: v.pipe(
+      v.string(),
+      v.description(`The secret that signed the delivery. ${MASKED_SECRET_DESCRIPTION}`),
+    ),
+  }),
+  v.description('The delivery was signed with one of the client secrets Affix currently lists.'),
+);
+
 export const FieldErrorSchema = v.pipe(
   v.object({
     pointer: v.pipe(

@@ -1,7 +1,9 @@
 /**
  * In-memory stand-in for the Affix management API (`GET`/`POST /2023-03-01/management/client`),
  * following the Affix OpenAPI spec: `basic` security (any current client secret authenticates),
- * `ClientRequest` validation, whole-object replace on POST. It also injects faults for tests.
+ * `ClientRequest` validation, whole-object replace on POST. It also injects faults for tests, and
+ * delivers signed webhooks to a loopback `webhook_uri` on `POST /_sandbox/webhooks` (see
+ * `webhook-delivery.ts`).
  *
  * Fields the proxy does not model: the spec's `ClientResponse` allows more than the five fields we
  * know, so the sandbox can be seeded with `extraFields` (e.g. `{ logo_uri: ... }`). They are part of
@@ -17,10 +19,13 @@
  * await sandbox.close();
  * ```
  */
+
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ServerLifecycle } from './loopback-server.ts';
+import { deliverWebhook, MAX_DELIVERY_BYTES, WEBHOOK_DELIVERY_PATH } from './webhook-delivery.ts';
 
 export const CLIENT_PATH = '/2023-03-01/management/client';
+export { WEBHOOK_DELIVERY_PATH };
 
 /** The client as Affix stores it (`ClientResponse`). `webhook_uri` may be absent or null per the spec. */
 export interface AffixClientState {
@@ -397,7 +402,29 @@ export async function startAffixSandbox(options: AffixSandboxOptions = {}): Prom
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const requestUrl = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = requestUrl.pathname;
+    if (path === WEBHOOK_DELIVERY_PATH) {
+      const delivery = await readBody(req, MAX_DELIVERY_BYTES);
+      if (req.method !== 'POST') {
+        sendJson(res, 405, { message: 'Method Not Allowed' }, { allow: 'POST' });
+        return;
+      }
+      if (delivery.tooLarge) {
+        sendJson(res, 413, { message: 'Delivery too large' });
+        return;
+      }
+      const answer = await deliverWebhook({
+        body: delivery.body,
+        secretIndex: requestUrl.searchParams.get('secret'),
+        webhookUri: client.webhook_uri ?? null,
+        secrets: client.client_secret,
+      });
+      if (res.destroyed) return;
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
+      res.end(answer.body);
+      return;
+    }
     const { body, tooLarge } = await readBody(req, MAX_REQUEST_BYTES);
     if (path !== CLIENT_PATH) {
       await sleep(latencyMs);

@@ -1,7 +1,12 @@
 /**
- * A tiny SSM Parameter Store endpoint that the real `@aws-sdk/client-ssm` can talk to (AWS JSON 1.1:
- * `POST /`, `x-amz-target: AmazonSSM.GetParameter(s)`). Point the SDK at it with
- * `AWS_ENDPOINT_URL_SSM=<url>` plus fake credentials and a region.
+ * A local SSM Parameter Store endpoint that the real `@aws-sdk/client-ssm` and the AWS CLI can talk to
+ * (AWS JSON 1.1: `POST /`, `x-amz-target: AmazonSSM.<Operation>`). Point the SDK at it with
+ * `AWS_ENDPOINT_URL_SSM=<url>` plus fake credentials and a region; the CLI with `--endpoint-url`.
+ *
+ * Operations: `GetParameter`, `GetParameters` (with `name:version` and `name:label` selectors),
+ * `PutParameter` (versions, `Overwrite`, `Type`), `GetParameterHistory`, `DescribeParameters`,
+ * `GetParametersByPath` (`Recursive`), `DeleteParameter`, `LabelParameterVersion`; the store and its
+ * error types are in `ssm-store.ts`. Anything else is `UnknownOperationException`.
  *
  * @example
  * ```ts
@@ -9,11 +14,12 @@
  * process.env.AWS_ENDPOINT_URL_SSM = ssm.url;
  * ```
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ServerLifecycle } from './loopback-server.ts';
+import { createSsmStore, SsmError, type SsmParameterType } from './ssm-store.ts';
 
-export type SsmParameterType = 'String' | 'SecureString';
+export type { SsmParameterType };
 
 export interface SsmParameterInput {
   value: string;
@@ -48,7 +54,7 @@ export interface SsmEndpointOptions {
 export interface SsmEndpoint {
   readonly url: string;
   readonly port: number;
-  /** Creates or overwrites a parameter; an overwrite bumps its Version. Type defaults to the existing type or String. */
+  /** Creates or overwrites a parameter (a new version); Type defaults to the existing type or String. */
   setParameter(name: string, value: string, type?: SsmParameterType): void;
   deleteParameter(name: string): void;
   /** Log of parsed requests, oldest first. Never holds parameter values. */
@@ -60,49 +66,22 @@ export interface SsmEndpoint {
   close(): Promise<void>;
 }
 
-interface StoredParameter {
-  value: string;
-  type: SsmParameterType;
-  version: number;
-  lastModified: number;
-}
-
 const JSON_11 = 'application/x-amz-json-1.1';
 const MAX_NAMES = 10;
 
 export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promise<SsmEndpoint> {
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '000000000000';
-  const store = new Map<string, StoredParameter>();
+  const store = createSsmStore({ region, accountId });
   let requests: SsmRequest[] = [];
   let faults: { fault: SsmFault; remaining: number }[] = [];
   const lifecycle = new ServerLifecycle();
 
   const setParameter = (name: string, value: string, type?: SsmParameterType): void => {
-    const existing = store.get(name);
-    store.set(name, {
-      value,
-      type: type ?? existing?.type ?? 'String',
-      version: (existing?.version ?? 0) + 1,
-      lastModified: Date.now(),
-    });
+    store.put({ Name: name, Value: value, Type: type, Overwrite: true });
   };
   for (const [name, input] of Object.entries(options.parameters ?? {}))
     setParameter(name, input.value, input.type);
-
-  const arn = (name: string): string =>
-    `arn:aws:ssm:${region}:${accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
-
-  const describe = (name: string, stored: StoredParameter, withDecryption: boolean) => ({
-    Name: name,
-    Type: stored.type,
-    Value: stored.type === 'SecureString' && !withDecryption ? fakeCiphertext(name, stored) : stored.value,
-    Version: stored.version,
-    // AWS JSON 1.1 timestamps are epoch seconds (may carry a fraction).
-    LastModifiedDate: stored.lastModified / 1000,
-    ARN: arn(name),
-    DataType: 'text',
-  });
 
   const sleep = (ms: number): Promise<void> => lifecycle.sleep(ms);
 
@@ -158,46 +137,57 @@ export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promis
       return;
     }
 
+    try {
+      sendJson(res, 200, operate(target, body, names, withDecryption));
+    } catch (error) {
+      if (!(error instanceof SsmError)) throw error;
+      sendError(res, error.status, error.type, error.message);
+    }
+  };
+
+  /** One operation's answer; failures throw {@link SsmError} with AWS's error type. */
+  const operate = (
+    target: string,
+    body: Record<string, unknown>,
+    names: string[],
+    withDecryption: boolean,
+  ): unknown => {
     switch (target) {
       case 'AmazonSSM.GetParameter': {
         const name = names[0];
         if (name === undefined) {
-          sendError(res, 400, 'ValidationException', "1 validation error detected: Value null at 'name'");
-          return;
+          throw new SsmError('ValidationException', "1 validation error detected: Value null at 'name'");
         }
-        const stored = store.get(name);
-        if (!stored) {
-          sendError(res, 400, 'ParameterNotFound', `Parameter ${name} not found.`);
-          return;
-        }
-        sendJson(res, 200, { Parameter: describe(name, stored, withDecryption) });
-        return;
+        return { Parameter: store.get(name, withDecryption) };
       }
-      case 'AmazonSSM.GetParameters': {
+      case 'AmazonSSM.GetParameters':
         if (names.length === 0 || names.length > MAX_NAMES) {
-          sendError(
-            res,
-            400,
+          throw new SsmError(
             'ValidationException',
             `1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and ${MAX_NAMES}`,
           );
-          return;
         }
-        const found = names.filter((name) => store.has(name));
-        const invalid = names.filter((name) => !store.has(name));
-        sendJson(res, 200, {
-          Parameters: found.map((name) => describe(name, store.get(name) as StoredParameter, withDecryption)),
-          InvalidParameters: invalid,
-        });
-        return;
+        return store.getMany(names, withDecryption);
+      case 'AmazonSSM.PutParameter':
+        return store.put(body);
+      case 'AmazonSSM.GetParameterHistory':
+        return store.history(body);
+      case 'AmazonSSM.DescribeParameters':
+        return store.describe(body);
+      case 'AmazonSSM.GetParametersByPath':
+        return store.byPath(body);
+      case 'AmazonSSM.DeleteParameter': {
+        const name = names[0];
+        if (name === undefined) {
+          throw new SsmError('ValidationException', "1 validation error detected: Value null at 'name'");
+        }
+        store.delete(name);
+        return {};
       }
+      case 'AmazonSSM.LabelParameterVersion':
+        return store.label(body);
       default:
-        sendError(
-          res,
-          400,
-          'UnknownOperationException',
-          `Unknown operation ${target || '(no x-amz-target)'}`,
-        );
+        throw new SsmError('UnknownOperationException', `Unknown operation ${target || '(no x-amz-target)'}`);
     }
   };
 
@@ -215,7 +205,7 @@ export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promis
     port,
     setParameter,
     deleteParameter(name) {
-      store.delete(name);
+      if (store.has(name)) store.delete(name);
     },
     get requests() {
       return requests;
@@ -238,16 +228,10 @@ export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promis
   };
 }
 
-function requestedNames(target: string, body: Record<string, unknown>): string[] {
-  if (target === 'AmazonSSM.GetParameter') return typeof body.Name === 'string' ? [body.Name] : [];
+function requestedNames(_target: string, body: Record<string, unknown>): string[] {
+  if (typeof body.Name === 'string') return [body.Name];
   if (Array.isArray(body.Names)) return body.Names.filter((name): name is string => typeof name === 'string');
   return [];
-}
-
-/** Looks like KMS ciphertext (base64 starting `AQICAH`), derived from name and version, never from the value. */
-function fakeCiphertext(name: string, stored: StoredParameter): string {
-  const digest = createHash('sha256').update(`${name}#${stored.version}`).digest();
-  return `AQICAH${Buffer.concat([digest, digest]).toString('base64')}`;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,5 +1,5 @@
 /**
- * `npm run openapi`: writes `openapi.json` (OpenAPI 3.1) for our three routes.
+ * `npm run openapi`: writes `openapi.json` (OpenAPI 3.1) for our routes.
  *
  * Bodies come from the handler's valibot schemas (`@valibot/to-json-schema`, JSON Schema 2020-12),
  * responses from the client's (`clients/schemas.ts`), problem responses from `PROBLEMS`, so the
@@ -19,7 +19,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConversionConfig, type JsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema';
-import { FieldErrorSchema, ProblemDocumentSchema, PublicClientSchema } from '../clients/schemas.ts';
+import {
+  FieldErrorSchema,
+  ProblemDocumentSchema,
+  PublicClientSchema,
+  WebhookVerificationSchema,
+} from '../clients/schemas.ts';
 import { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug } from '../functions/client-config/problems.ts';
 import {
   ACCEPTED_MEDIA_TYPES,
@@ -39,7 +44,9 @@ import {
 } from '../functions/client-config/schemas.ts';
 import { LOOPBACK_HOSTS } from '../functions/client-config/urls.ts';
 import { MAX_FIELD_ERRORS, MAX_JSON_DEPTH } from '../functions/client-config/validation.ts';
+import { SIGNATURE_HEADER } from '../functions/client-config/webhook-signature.ts';
 import { GATEWAY_PROBLEMS, type GatewayProblem } from '../functions/contract/gateway-responses.ts';
+import { WEBHOOK_MAX_BODY_BYTES } from '../functions/contract/routes.ts';
 import { STAGES } from '../infra/stages.ts';
 
 export const OPENAPI_PATH = fileURLToPath(new URL('../openapi.json', import.meta.url));
@@ -87,6 +94,15 @@ export const ROUTE_PROBLEMS: Readonly<Record<RouteKey, readonly ProblemSlug[]>> 
   'GET /client': EVERY_ROUTE,
   'PATCH /client': [...EVERY_ROUTE, ...WRITE_ROUTES, ...LEASED_ROUTES],
   'PUT /client/secrets': [...EVERY_ROUTE, ...WRITE_ROUTES, ...LEASED_ROUTES, 'would-lock-out'],
+  // Any bytes, never parsed: only the size limit applies; it reads Affix's list of secrets (a GET).
+  'POST /webhooks/verify': [
+    ...EVERY_ROUTE,
+    'payload-too-large',
+    'signature-mismatch',
+    // Content-Encoding other than gzip, or a gzip body that does not decompress.
+    'unsupported-media-type',
+    'validation-failed',
+  ],
 };
 
 /**
@@ -98,7 +114,7 @@ export const UNROUTED_PROBLEMS: readonly ProblemSlug[] = ['not-found', 'method-n
 
 /** When each problem happens: the README's status table, for the document. */
 const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
-  'validation-failed': `The body fails the schema; \`errors\` lists the first ${MAX_FIELD_ERRORS} invalid fields as JSON Pointers (\`detail\` gives the total).`,
+  'validation-failed': `The body fails the schema; \`errors\` lists the first ${MAX_FIELD_ERRORS} invalid fields as JSON Pointers (\`detail\` gives the total). For \`POST /webhooks/verify\`: a \`Content-Encoding: gzip\` body that does not decompress.`,
   'malformed-json': 'The body is not JSON, or is empty.',
   'json-too-deep': `The body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels (checked before parsing).`,
   forbidden:
@@ -111,10 +127,12 @@ const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
     'The new secret list lacks the secret the proxy authenticates with (checked again against SSM before refusing).',
   'upstream-conflict': 'Affix answered 409.',
   'precondition-failed': "`If-Match` does not match the current client's ETag; nothing was sent to Affix.",
-  'payload-too-large': `The body is over ${MAX_REQUEST_BODY_BYTES} bytes.`,
-  'unsupported-media-type': 'The `Content-Type` is not one the operation accepts.',
+  'payload-too-large': `The body is over the operation's limit: ${MAX_REQUEST_BODY_BYTES} bytes, ${WEBHOOK_MAX_BODY_BYTES} bytes (5 MiB, decoded and decompressed) for \`POST /webhooks/verify\`.`,
+  'unsupported-media-type':
+    'The `Content-Type` is not one the operation accepts; for `POST /webhooks/verify`, a `Content-Encoding` other than `gzip`.',
   'upstream-rejected':
     'Affix answered 400. `detail` carries its message only when no run of 6 characters in it matches any encoding of a secret the proxy knows; otherwise only the names of our fields it mentioned.',
+  'signature-mismatch': `\`${SIGNATURE_HEADER}\` is missing, empty, not 64 hex digits, or is not the HMAC-SHA256 of the body with any of the client's current secrets (checked against a list cached up to 60 s, read again from Affix once before refusing). 422, not 401: the caller is authenticated; the delivery it forwarded is what fails.`,
   'upstream-rate-limited':
     'Affix answered 429 after retries, or with a `Retry-After` longer than the deadline; `Retry-After` is passed on.',
   internal: 'Anything unexpected; details only in the logs.',
@@ -228,6 +246,7 @@ function componentSchemas(): Record<string, Json> {
       PublicClient: PublicClientSchema,
       PatchClientRequest: PatchClientRequestSchema,
       ReplaceSecretsRequest: ReplaceSecretsRequestSchema,
+      WebhookVerification: WebhookVerificationSchema,
       Problem: ProblemDocumentSchema,
       FieldError: FieldErrorSchema,
     },
@@ -334,18 +353,17 @@ function errorResponses(route: RouteKey): Record<string, Json> {
   return responses;
 }
 
-function operation(route: RouteKey, details: Json): Json {
+const CLIENT_ANSWER: Json = {
+  description: 'The client (secrets masked) and its ETag.',
+  headers: { ETag: ref('headers', 'ETag'), 'Cache-Control': ref('headers', 'Cache-Control') },
+  content: { 'application/json': { schema: ref('schemas', 'PublicClient') } },
+};
+
+function operation(route: RouteKey, details: Json, success: Json = CLIENT_ANSWER): Json {
   return {
     ...details,
     security: [{ sigv4: [] }],
-    responses: {
-      '200': {
-        description: 'The client (secrets masked) and its ETag.',
-        headers: { ETag: ref('headers', 'ETag'), 'Cache-Control': ref('headers', 'Cache-Control') },
-        content: { 'application/json': { schema: ref('schemas', 'PublicClient') } },
-      },
-      ...errorResponses(route),
-    },
+    responses: { '200': success, ...errorResponses(route) },
   };
 }
 
@@ -438,6 +456,29 @@ export function buildOpenApiDocument(): Json {
           }),
         }),
       },
+      '/webhooks/verify': {
+        post: operation(
+          'POST /webhooks/verify',
+          {
+            operationId: 'verifyWebhook',
+            summary: 'Verify an Affix webhook signature',
+            description: `For receivers of Affix webhooks (the \`verifiers\` group): forward the delivery's exact body bytes (any content type, up to ${WEBHOOK_MAX_BODY_BYTES} bytes) and its \`${SIGNATURE_HEADER}\` header. The proxy computes the HMAC-SHA256 of the body with every secret Affix currently lists and compares in constant time, so a receiver holds no secret and keeps working across rotations. Takes no write lock. Send text up to 1 MiB as text; larger bodies with \`Content-Encoding: gzip\` as \`application/octet-stream\` (Lambda's 6 MB event limit would stop a large text body; the signature is over the decompressed bytes).`,
+            parameters: [ref('parameters', 'X-Affix-Api-Signature')],
+            requestBody: {
+              required: false,
+              description: 'The delivery body, byte for byte, with its own Content-Type (or none).',
+              content: {
+                '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } },
+              },
+            },
+          },
+          {
+            description: "The signature matches a current secret; only that secret's masked tail is named.",
+            headers: { 'Cache-Control': ref('headers', 'Cache-Control') },
+            content: { 'application/json': { schema: ref('schemas', 'WebhookVerification') } },
+          },
+        ),
+      },
       '/client/secrets': {
         put: operation('PUT /client/secrets', {
           operationId: 'replaceSecrets',
@@ -472,6 +513,15 @@ export function buildOpenApiDocument(): Json {
             'One or more entity tags (from an earlier `ETag`) or `*`. When none matches the current client, the answer is 412 `precondition-failed` and nothing is sent to Affix.',
           schema: { type: 'string' },
           example: '"9gd6VQ-DXTMw57ehjTuhj3"',
+        },
+        'X-Affix-Api-Signature': {
+          name: SIGNATURE_HEADER,
+          in: 'header',
+          required: false,
+          description:
+            "The delivery's signature header as Affix sent it: the hex HMAC-SHA256 of the body. Missing, empty or not 64 hex digits: 422 `signature-mismatch`.",
+          schema: { type: 'string' },
+          example: '3f0a9c1d2e4b5a6978877665544332211f0e0d0c0b0a09080706050403020100',
         },
       },
       headers: {

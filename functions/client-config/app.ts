@@ -1,5 +1,5 @@
 /**
- * The primary adapter: the middy chain and the three route handlers, built from injected dependencies
+ * The primary adapter: the middy chain and the route handlers, built from injected dependencies
  * so tests run the real chain with their own ports. `handler.ts` wires the production ones.
  *
  * @example
@@ -18,6 +18,7 @@ import type { Config } from './config.ts';
 import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
 import { toPublicClient } from './masking.ts';
 import {
+  jsonRoutesOnly,
   type ProxyContext,
   problemResponder,
   requestGuard,
@@ -25,16 +26,29 @@ import {
   stateOf,
 } from './middlewares.ts';
 import { ProblemError } from './problems.ts';
+import { routeMaxBodyBytes } from './request-rules.ts';
 import { jsonResponse } from './responses.ts';
 import { PatchClientRequestSchema, ReplaceSecretsRequestSchema } from './schemas.ts';
-import { type ClientResult, getClient, type Ports, replaceSecrets, updateClient } from './use-cases.ts';
+import {
+  type ClientResult,
+  getClient,
+  type Ports,
+  replaceSecrets,
+  updateClient,
+  verifyWebhook,
+} from './use-cases.ts';
 import { parseRequestBody } from './validation.ts';
+import { deliveryBytes } from './webhook-body.ts';
+import { createWebhookSecretsCache, type WebhookSecretsCacheOptions } from './webhook-secrets.ts';
+import { SIGNATURE_HEADER } from './webhook-signature.ts';
 
 export interface HandlerDependencies {
   config: Pick<Config, 'upstreamDeadlineMs' | 'deadlineSafetyMarginMs'>;
   ports: Ports;
   logger: Logger;
   metrics: Metrics;
+  /** How long the container keeps Affix's secret list for webhook verification (default 60 s). */
+  webhookSecrets?: Pick<WebhookSecretsCacheOptions, 'maxAgeMs' | 'minRefreshIntervalMs' | 'now'>;
 }
 
 const PATCHABLE_FIELDS = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'];
@@ -53,6 +67,11 @@ function requestedFields(body: unknown): string[] {
 
 export function createHandler(dependencies: HandlerDependencies) {
   const { config, ports, logger, metrics } = dependencies;
+  // Per container: the list of secrets webhook deliveries may be signed with, from Affix's GET.
+  const webhookSecrets = createWebhookSecretsCache({
+    ...dependencies.webhookSecrets,
+    read: async (call) => (await ports.affix.getClient(call)).client_secret,
+  });
 
   async function routeRequest(
     event: APIGatewayProxyEvent,
@@ -74,6 +93,15 @@ export function createHandler(dependencies: HandlerDependencies) {
         state.lockWaitMs = waitMs;
       },
     };
+    if (state.route === 'POST /webhooks/verify') {
+      const verification = await verifyWebhook(
+        webhookSecrets,
+        deliveryBytes(event, routeMaxBodyBytes(state.route)),
+        event.headers?.[SIGNATURE_HEADER],
+        call,
+      );
+      return jsonResponse(200, verification);
+    }
     const ifMatch = event.headers?.['if-match'];
     let result: ClientResult;
     switch (state.route) {
@@ -94,6 +122,8 @@ export function createHandler(dependencies: HandlerDependencies) {
         throw new ProblemError('not-found', 'There is no such route.');
     }
     state.changedFields = result.changed;
+    // Affix's current list, read or written anyway: webhook verification in this container uses it.
+    webhookSecrets.prime(result.client.client_secret);
     return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
   }
 
@@ -115,6 +145,6 @@ export function createHandler(dependencies: HandlerDependencies) {
     .use(requestTelemetry({ logger, metrics }))
     .use(problemResponder({ logger }))
     .use(requestGuard())
-    .use(jsonBodyParser)
+    .use(jsonRoutesOnly(jsonBodyParser))
     .handler(routeRequest);
 }

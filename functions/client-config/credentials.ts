@@ -3,8 +3,10 @@
  *
  * Fetched on first use, kept for `maxAgeMs`, concurrent fetches share one request, a failed fetch is
  * never cached (the next call tries again), and `refresh()` forces a new fetch (after an Affix 401,
- * so a rotated secret is picked up without a redeploy). The loader is a port: SSM in production,
- * anything in tests.
+ * so a rotated secret is picked up without a redeploy; and by the lock-out guard). A refresh replaces
+ * the cached value only when it succeeds: a failed one (an SSM outage) leaves the last good value in
+ * place for later `get()`s, while the caller of `refresh()` still gets the failure, so nothing that
+ * needs a fresh read proceeds without one. The loader is a port: SSM in production, anything in tests.
  *
  * @example
  * const credentials = createCredentialsCache({ load: loadFromSsm, maxAgeMs: 300_000 });
@@ -25,7 +27,10 @@ export interface ProxyCredentials extends AffixCredentials {
 export interface CredentialsProvider {
   /** Cached credentials, fetched if absent or expired. */
   get(): Promise<ProxyCredentials>;
-  /** Fresh credentials, replacing the cache (joins a fetch that is already under way). */
+  /**
+   * Fresh credentials, replacing the cache when the read succeeds (joins a fetch that is already under
+   * way). Rejects when the read fails, and then leaves the cached value as it was.
+   */
   refresh(): Promise<ProxyCredentials>;
 }
 
@@ -63,7 +68,7 @@ export function createCredentialsCache(options: CredentialsCacheOptions): Creden
       return fetchShared();
     },
     refresh() {
-      cached = undefined;
+      // The cached value stays until the new one has arrived: a failed read must not evict it.
       return fetchShared();
     },
   };

@@ -1,6 +1,7 @@
 /**
  * Our own middy middlewares: the request guard (403/404/405/413/415 and JSON nesting before anything is
- * parsed), the RFC 9457 error responder, and the per-request telemetry (audit line and outcome metric).
+ * parsed), the JSON body parser limited to the JSON routes, the RFC 9457 error responder, and the
+ * per-request telemetry (audit line and outcome metric).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -19,6 +20,7 @@ import {
   resolveRoute,
   resourcePath,
   routeHasBody,
+  routeTakesRawBody,
 } from './request-rules.ts';
 import { problemResponse } from './responses.ts';
 import { checkJsonDepth } from './validation.ts';
@@ -110,10 +112,28 @@ export function requestGuard(): ProxyMiddleware {
         event.body = null;
         return;
       }
-      checkBodySize(event);
+      checkBodySize(event, route);
+      // A webhook delivery is verified as the exact bytes it came as: any type, empty allowed, no JSON.
+      if (routeTakesRawBody(route)) return;
       checkContentType(route, event.headers?.['content-type']);
       requireBody(event);
       checkJsonDepth(bodyText(event));
+    },
+  };
+}
+
+/**
+ * Runs `parser` only for routes whose body is JSON: a webhook delivery must reach its handler as the
+ * bytes that were signed, whatever its content type says.
+ */
+export function jsonRoutesOnly(parser: ProxyMiddleware): ProxyMiddleware {
+  const before = parser.before;
+  return {
+    ...parser,
+    before: (request) => {
+      const route = request.context.state?.route;
+      if (before === undefined || (route !== undefined && routeTakesRawBody(route))) return;
+      return before(request);
     },
   };
 }

@@ -25,6 +25,7 @@ export const PROBLEMS = {
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
   'upstream-rejected': { status: 422, title: 'Affix rejected the change' },
+  'signature-mismatch': { status: 422, title: 'Webhook signature does not match' },
   'upstream-rate-limited': { status: 429, title: 'Affix is rate limiting us' },
   internal: { status: 500, title: 'Internal error' },
   'upstream-auth-failed': { status: 502, title: 'Affix rejected our credentials' },

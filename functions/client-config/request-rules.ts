@@ -4,19 +4,25 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import {
+  ANY_MEDIA_TYPE,
+  DEFAULT_MAX_BODY_BYTES,
   findRoute,
+  maxBodyBytesOf,
   methodsOf,
   RESOURCE_PATHS,
   ROUTE_KEYS,
   ROUTES,
   type RouteKey,
+  routeDefinition,
   routeKeyOf,
+  takesRawBody,
 } from '../contract/routes.ts';
 import { ProblemError } from './problems.ts';
 
 export type { RouteKey };
 
-export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
+/** The JSON routes' body limit; a route may set its own (`maxBodyBytes` in the contract). */
+export const MAX_REQUEST_BODY_BYTES = DEFAULT_MAX_BODY_BYTES;
 
 /** Media types each body-carrying route accepts, from the contract. */
 export const ACCEPTED_MEDIA_TYPES: Partial<Record<RouteKey, readonly string[]>> = Object.fromEntries(
@@ -25,6 +31,16 @@ export const ACCEPTED_MEDIA_TYPES: Partial<Record<RouteKey, readonly string[]>> 
 
 export function routeHasBody(route: RouteKey): boolean {
   return ACCEPTED_MEDIA_TYPES[route] !== undefined;
+}
+
+/** Whether the route's body is opaque bytes (a webhook delivery): never parsed, any content type. */
+export function routeTakesRawBody(route: RouteKey): boolean {
+  return takesRawBody(routeDefinition(route));
+}
+
+/** The route's body limit in decoded bytes. */
+export function routeMaxBodyBytes(route: RouteKey): number {
+  return maxBodyBytesOf(routeDefinition(route));
 }
 
 /** API Gateway's `resource` is the matched template; `path` is the fallback for local runs. */
@@ -64,13 +80,18 @@ export function requireCaller(event: Pick<APIGatewayProxyEvent, 'requestContext'
   return caller;
 }
 
-export function checkBodySize(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): void {
+/** Refuses a body over the route's limit, counted in decoded bytes (a base64 body as what it encodes). */
+export function checkBodySize(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  route?: RouteKey,
+): void {
   if (event.body === null || event.body === undefined) return;
+  const limit = route === undefined ? MAX_REQUEST_BODY_BYTES : routeMaxBodyBytes(route);
   const bytes = Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  if (bytes > MAX_REQUEST_BODY_BYTES) {
+  if (bytes > limit) {
     throw new ProblemError(
       'payload-too-large',
-      `The request body is ${bytes} bytes; at most ${MAX_REQUEST_BODY_BYTES} are accepted.`,
+      `The request body is ${bytes} bytes; at most ${limit} are accepted.`,
     );
   }
 }
@@ -83,7 +104,7 @@ export function mediaType(contentType: string | undefined): string | undefined {
 
 export function checkContentType(route: RouteKey, contentType: string | undefined): void {
   const accepted = ACCEPTED_MEDIA_TYPES[route];
-  if (accepted === undefined) return;
+  if (accepted === undefined || accepted.includes(ANY_MEDIA_TYPE)) return;
   const type = mediaType(contentType);
   if (type === undefined || !accepted.includes(type)) {
     throw new ProblemError(

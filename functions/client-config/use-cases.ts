@@ -1,5 +1,5 @@
 /**
- * The three use cases. They take their ports (Affix, credentials, the write lock) as arguments, so
+ * The use cases: read, patch, replace secrets, verify a webhook signature. They take their ports (Affix, credentials, the write lock) as arguments, so
  * they are tested without AWS and without HTTP.
  *
  * Affix's POST replaces the whole client, so every write is read-merge-write: callers send only what
@@ -15,8 +15,11 @@ import {
   toUpdate,
 } from './client-state.ts';
 import type { CredentialsProvider } from './credentials.ts';
+import { maskSecret } from './masking.ts';
 import { ProblemError } from './problems.ts';
 import type { AffixClient, AffixClientUpdate, PatchClientRequest } from './schemas.ts';
+import type { WebhookSecretsCache } from './webhook-secrets.ts';
+import { matchingSecret, parseSignatureHeader, SIGNATURE_HEADER } from './webhook-signature.ts';
 import type { WriteLock } from './write-lock.ts';
 
 export interface Ports {
@@ -103,4 +106,45 @@ export function replaceSecrets(
     }
     return { ...toUpdate(current), client_secret: [...secrets] };
   });
+}
+
+/** What a verification may tell: that it matched, and the matching secret's masked tail only. */
+export interface WebhookVerification {
+  valid: true;
+  secret: string;
+}
+
+const SIGNATURE_PROBLEM_DETAIL: Record<'missing' | 'empty' | 'not-hex', string> = {
+  missing: `No ${SIGNATURE_HEADER} header was sent: forward the delivery's header as it came.`,
+  empty: `The ${SIGNATURE_HEADER} header is empty.`,
+  'not-hex': `The ${SIGNATURE_HEADER} header is not a hex HMAC-SHA256 digest (64 hex digits).`,
+};
+
+/**
+ * Whether a webhook delivery was signed with one of the client's current secrets. Reads only (no write
+ * lock): the list comes from Affix's GET through a short per-container cache, read again once when
+ * nothing matched (a secret may have just been added), so a delivery signed with the secret being
+ * rotated in or the one being rotated out is valid while Affix lists both.
+ */
+export async function verifyWebhook(
+  secrets: WebhookSecretsCache,
+  body: Uint8Array,
+  signatureHeader: string | undefined,
+  context: CallContext,
+): Promise<WebhookVerification> {
+  const signature = parseSignatureHeader(signatureHeader);
+  if (!signature.ok) throw new ProblemError('signature-mismatch', SIGNATURE_PROBLEM_DETAIL[signature.reason]);
+  const cached = await secrets.get(context);
+  let match = matchingSecret(body, signature.digest, cached.secrets);
+  if (match === undefined) {
+    const fresh = await secrets.refreshAfterMismatch(context, cached);
+    if (fresh !== undefined) match = matchingSecret(body, signature.digest, fresh.secrets);
+  }
+  if (match === undefined) {
+    throw new ProblemError(
+      'signature-mismatch',
+      'The signature matches none of the client secrets: the body was changed, or it was not signed by Affix for this client.',
+    );
+  }
+  return { valid: true, secret: maskSecret(match) };
 }

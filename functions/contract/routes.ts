@@ -8,6 +8,7 @@
  * @example
  * routesForGroup('writers'); // ['GET /client', 'PATCH /client']
  * findRoute('PUT', '/client/secrets')?.groups; // ['rotators']
+ * routesForGroup('verifiers'); // ['POST /webhooks/verify']
  */
 
 /**
@@ -25,11 +26,28 @@ export interface RouteDefinition {
   readonly path: string;
   /** The groups allowed to call it; everyone else is denied, whatever their own IAM policy says. */
   readonly groups: readonly CallerGroup[];
-  /** Media types the body may have; absent for a route without a body. */
+  /**
+   * Media types the body may have; absent for a route without a body. {@link ANY_MEDIA_TYPE} alone
+   * means any (or none): the body is taken as bytes, never parsed as JSON.
+   */
   readonly mediaTypes?: readonly string[];
+  /** The largest body accepted (decoded bytes); {@link DEFAULT_MAX_BODY_BYTES} when absent. */
+  readonly maxBodyBytes?: number;
   /** A route that changes the client: it takes the write lock and leaves an audit line. */
   readonly writes: boolean;
 }
+
+/** A route whose body is opaque bytes (any or no content type), such as a webhook delivery. */
+export const ANY_MEDIA_TYPE = '*/*';
+
+/** The body limit of the JSON routes: their bodies are a few hundred bytes. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Webhook deliveries are employee lists and can be large; Affix documents no size. 5 MiB keeps the
+ * event under Lambda's 6 MB synchronous payload limit when the body arrives as UTF-8 text.
+ */
+export const WEBHOOK_MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 /** Every route of the API; each is `AWS_IAM`-authorized. */
 export const ROUTES = [
@@ -48,6 +66,15 @@ export const ROUTES = [
     groups: ['rotators'],
     mediaTypes: ['application/json'],
     writes: true,
+  },
+  {
+    // A receiver of Affix webhooks asks whether a delivery's signature matches a current secret.
+    method: 'POST',
+    path: '/webhooks/verify',
+    groups: ['verifiers'],
+    mediaTypes: [ANY_MEDIA_TYPE],
+    maxBodyBytes: WEBHOOK_MAX_BODY_BYTES,
+    writes: false,
   },
 ] as const satisfies readonly RouteDefinition[];
 
@@ -87,6 +114,16 @@ export function findRoute(method: string, path: string): RouteDefinition | undef
 /** The methods a resource path serves (for `Allow`), empty for an unknown path. */
 export function methodsOf(path: string): HttpMethod[] {
   return ROUTES.filter((route) => route.path === path).map((route) => route.method);
+}
+
+/** The body limit of a route (decoded bytes). */
+export function maxBodyBytesOf(route: RouteDefinition): number {
+  return route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+}
+
+/** Whether a route takes its body as opaque bytes rather than JSON. */
+export function takesRawBody(route: RouteDefinition): boolean {
+  return route.mediaTypes?.includes(ANY_MEDIA_TYPE) ?? false;
 }
 
 /** The routes a group may call. */

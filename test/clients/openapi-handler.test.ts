@@ -4,6 +4,7 @@
  * driven to answer is documented under that operation, and every problem documented there is one
  * the handler was driven to answer. The documented media types and examples are accepted.
  */
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -50,7 +51,15 @@ interface Scenario {
   deadlineMs?: number;
 }
 
-const ALL: readonly RouteKey[] = ['GET /client', 'PATCH /client', 'PUT /client/secrets'];
+const ALL: readonly RouteKey[] = [
+  'GET /client',
+  'PATCH /client',
+  'PUT /client/secrets',
+  'POST /webhooks/verify',
+];
+const VERIFY: readonly RouteKey[] = ['POST /webhooks/verify'];
+const DELIVERY = '{"added":[],"removed":[],"updated":[]}';
+const hmacHex = (body: string, secret: string) => createHmac('sha256', secret).update(body).digest('hex');
 const WRITES: readonly RouteKey[] = ['PATCH /client', 'PUT /client/secrets'];
 
 const VALID_REQUEST: Record<RouteKey, EventOptions> = {
@@ -60,6 +69,12 @@ const VALID_REQUEST: Record<RouteKey, EventOptions> = {
     method: 'PUT',
     path: '/client/secrets',
     body: { client_secret: [SECRET_A, SECRET_B] },
+  },
+  'POST /webhooks/verify': {
+    method: 'POST',
+    path: '/webhooks/verify',
+    rawBody: DELIVERY,
+    headers: { 'x-affix-api-signature': hmacHex(DELIVERY, SECRET_A) },
   },
 };
 
@@ -152,6 +167,26 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'a delivery over 5 MiB',
+    routes: VERIFY,
+    request: { rawBody: 'x'.repeat(5 * 1024 * 1024 + 1) },
+  },
+  { name: 'a tampered delivery', routes: VERIFY, request: { rawBody: DELIVERY.replace('added', 'addeD') } },
+  {
+    name: 'a br-encoded delivery',
+    routes: VERIFY,
+    request: { headers: { 'content-encoding': 'br', 'x-affix-api-signature': hmacHex(DELIVERY, SECRET_A) } },
+  },
+  {
+    name: 'a corrupt gzip delivery',
+    routes: VERIFY,
+    request: {
+      rawBody: Buffer.from('not gzip').toString('base64'),
+      isBase64Encoded: true,
+      headers: { 'content-encoding': 'gzip', 'x-affix-api-signature': hmacHex(DELIVERY, SECRET_A) },
+    },
+  },
+  {
     name: 'a secret list without the current secret',
     routes: ['PUT /client/secrets'],
     request: { body: { client_secret: [SECRET_B] } },
@@ -208,6 +243,7 @@ async function run(route: RouteKey, scenario: Scenario) {
   });
   const request = { ...VALID_REQUEST[route], ...scenario.request };
   if (scenario.request?.rawBody !== undefined) delete request.body;
+  if (scenario.request?.body !== undefined) delete request.rawBody;
   return handler(apiEvent(request), lambdaContext());
 }
 
@@ -225,6 +261,10 @@ describe('what the handler answers is what openapi.json documents', () => {
       const status = String(result.statusCode);
       const response = operation.responses[status];
       expect(response, `${scenario.name}: ${status} is not documented for ${route}`).toBeDefined();
+      if (result.statusCode === 200 && route === 'POST /webhooks/verify') {
+        expect(JSON.parse(result.body)).toEqual({ valid: true, secret: `****${SECRET_A.slice(-4)}` });
+        continue;
+      }
       if (result.statusCode === 200) {
         expect(result.headers?.etag).toMatch(new RegExp(doc.components.headers.ETag.schema.pattern));
         continue;

@@ -47,7 +47,10 @@ const OPERATIONS: Record<RouteKey, { path: string; method: string }> = {
   'GET /client': { path: '/client', method: 'get' },
   'PATCH /client': { path: '/client', method: 'patch' },
   'PUT /client/secrets': { path: '/client/secrets', method: 'put' },
+  'POST /webhooks/verify': { path: '/webhooks/verify', method: 'post' },
 };
+/** The operations whose 200 is the client with its ETag. */
+const CLIENT_ROUTES: readonly RouteKey[] = ['GET /client', 'PATCH /client', 'PUT /client/secrets'];
 const operationOf = (route: RouteKey) => doc.paths[OPERATIONS[route].path][OPERATIONS[route].method];
 
 /** A component (or any schema of the document) as a standalone 2020-12 schema with its references. */
@@ -139,14 +142,21 @@ describe('openapi.json', () => {
     for (const route of Object.keys(OPERATIONS) as RouteKey[]) {
       const operation = operationOf(route);
       expect(operation.security).toEqual([{ sigv4: [] }]);
-      expect(operation.responses['200'].headers.ETag).toEqual({ $ref: '#/components/headers/ETag' });
       expect(operation.responses['429'].headers['Retry-After']).toBeDefined();
       expect(Object.keys(operation.responses['403'].content)).toEqual(['application/problem+json']);
       expect(operation.responses['403'].description).toContain('`missing-signature`');
+      if (!CLIENT_ROUTES.includes(route)) continue;
+      expect(operation.responses['200'].headers.ETag).toEqual({ $ref: '#/components/headers/ETag' });
       if (route !== 'GET /client') {
         expect(operation.parameters).toEqual([{ $ref: '#/components/parameters/If-Match' }]);
       }
     }
+    const verify = operationOf('POST /webhooks/verify');
+    expect(verify.parameters).toEqual([{ $ref: '#/components/parameters/X-Affix-Api-Signature' }]);
+    expect(Object.keys(verify.requestBody.content)).toEqual(['*/*']);
+    expect(verify.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/WebhookVerification',
+    });
     expect(doc.components.headers.ETag.required).toBe(true);
     expect(doc.components.parameters['If-Match']).toMatchObject({ in: 'header', name: 'If-Match' });
     expect(Object.keys(operationOf('PATCH /client').requestBody.content).sort()).toEqual([

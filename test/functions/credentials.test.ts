@@ -78,7 +78,7 @@ describe('createCredentialsCache', () => {
     expect((await cache.get()).clientSecret).toBe('secret-3');
   });
 
-  it('refresh() replaces the cached value and failed refreshes leave nothing cached', async () => {
+  it('refresh() replaces the cached value; a failed refresh rejects and keeps the last good value', async () => {
     const source = loader();
     const cache = createCredentialsCache({ load: () => source.load(), maxAgeMs: 60_000 });
     await cache.get();
@@ -86,8 +86,26 @@ describe('createCredentialsCache', () => {
     expect((await cache.get()).clientSecret).toBe('secret-2');
     source.setFail(true);
     await expect(cache.refresh()).rejects.toThrow();
+    // The outage evicted nothing: later reads are served from the cache without asking SSM.
+    const calls = source.calls;
+    expect((await cache.get()).clientSecret).toBe('secret-2');
+    expect(source.calls).toBe(calls);
     source.setFail(false);
+    expect((await cache.refresh()).clientSecret).toBe('secret-4');
     expect((await cache.get()).clientSecret).toBe('secret-4');
+  });
+
+  it('a failed refresh does not extend the last good value past its age', async () => {
+    let clock = 0;
+    const source = loader();
+    const cache = createCredentialsCache({ load: () => source.load(), maxAgeMs: 1_000, now: () => clock });
+    await cache.get();
+    source.setFail(true);
+    await expect(cache.refresh()).rejects.toThrow();
+    clock = 999;
+    expect((await cache.get()).clientSecret).toBe('secret-1');
+    clock = 1_000;
+    await expect(cache.get()).rejects.toThrow();
   });
 });
 

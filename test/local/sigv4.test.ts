@@ -5,7 +5,7 @@
  * problems, and the identity the handler sees (its audit line) checked to be the signer's. The
  * verifier itself is cross-checked against the project's independent SigV4 checker.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { connect, createServer, type Server } from 'node:net';
 import { AwsV4Signer } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -226,14 +226,24 @@ describe('the local API checks SigV4 like API Gateway (raw signed requests, the 
     for (const group of CALLER_GROUPS) {
       for (const route of ROUTES) {
         const body = route.method === 'PUT' ? JSON.stringify({ client_secret: NEW_SECRETS }) : undefined;
+        const delivery = '{"added":[],"removed":[],"updated":[]}';
+        const signature = createHmac('sha256', SANDBOX_DEFAULTS.clientSecret[0] ?? '')
+          .update(delivery)
+          .digest('hex');
         const init =
           route.method === 'GET'
             ? {}
-            : {
-                method: route.method,
-                headers: JSON_TYPE,
-                body: body ?? JSON.stringify({ name: `By ${group}` }),
-              };
+            : route.path === '/webhooks/verify'
+              ? {
+                  method: route.method,
+                  headers: { ...JSON_TYPE, 'x-affix-api-signature': signature },
+                  body: delivery,
+                }
+              : {
+                  method: route.method,
+                  headers: JSON_TYPE,
+                  body: body ?? JSON.stringify({ name: `By ${group}` }),
+                };
         const res = await signedFetch(`${stack.apiUrl}${route.path}`, init, LOCAL_IDENTITIES[group]);
         if (groupMayCall(group, routeKeyOf(route)))
           expect(res.status, `${group} ${routeKeyOf(route)}`).toBe(200);

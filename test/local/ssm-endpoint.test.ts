@@ -212,7 +212,7 @@ describe('ssm endpoint protocol checks', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': 'AmazonSSM.PutParameter',
+        'x-amz-target': 'AmazonSSM.SendCommand',
         authorization: 'AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/ssm/aws4_request, Signature=00',
       },
       body: JSON.stringify({ Name: ID_NAME, Value: 'x' }),

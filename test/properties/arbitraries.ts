@@ -5,6 +5,7 @@
  * Bodies are built as JSON *text* (never via `JSON.stringify` of an object literal), so keys such as
  * `__proto__` reach the handler exactly as an attacker would send them.
  */
+import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { apiGatewayIdentity } from '../../local/api-gateway.ts';
@@ -320,7 +321,8 @@ const oddMethod = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
 );
 
-export const KNOWN_PATHS = ['/client', '/client/secrets'] as const;
+export const KNOWN_PATHS = ['/client', '/client/secrets', '/webhooks/verify'] as const;
+export const VERIFY_PATH = '/webhooks/verify';
 
 /** Paths that are no route, among them the names of `Object.prototype` members. */
 export const unknownPath = fc.oneof(
@@ -339,7 +341,7 @@ export const unknownPath = fc.oneof(
     '/__proto__',
     '/client/__proto__',
   ),
-  fc.webPath().filter((path) => !/^\/client(\/secrets)?\/*$/.test(path)),
+  fc.webPath().filter((path) => !/^\/(client(\/secrets)?|webhooks\/verify)\/*$/.test(path)),
 );
 
 /** Mostly a route's own method and path; otherwise any method on any path. */
@@ -354,13 +356,15 @@ const route = fc.oneof(
       { method: 'PUT', path: '/client/secrets' },
       { method: 'PATCH', path: '/client/' },
       { method: 'PUT', path: '/client/secrets/' },
+      { method: 'POST', path: VERIFY_PATH },
+      { method: 'POST', path: VERIFY_PATH },
     ),
   },
   {
     weight: 2,
     arbitrary: fc.record({
-      method: fc.oneof(fc.constantFrom('GET', 'PATCH', 'PUT'), oddMethod),
-      path: fc.oneof(fc.constantFrom('/client', '/client/secrets'), unknownPath),
+      method: fc.oneof(fc.constantFrom('GET', 'PATCH', 'PUT', 'POST'), oddMethod),
+      path: fc.oneof(fc.constantFrom(...KNOWN_PATHS), unknownPath),
     }),
   },
 );
@@ -450,6 +454,41 @@ const remainingMs = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 400 }) },
 );
 
+/** How a forwarded delivery is signed: by a secret Affix may hold, by another, or not in hex at all. */
+type WebhookSignatureKind = 'secret-a' | 'secret-b' | 'other-key' | 'empty' | 'not-hex' | 'none';
+const webhookSignatureKind = fc.constantFrom<WebhookSignatureKind>(
+  'secret-a',
+  'secret-a',
+  'secret-b',
+  'other-key',
+  'empty',
+  'not-hex',
+  'none',
+);
+
+/** The `x-affix-api-signature` header for a body (over its decoded bytes when Base64). */
+function webhookSignatureHeader(
+  kind: WebhookSignatureKind,
+  body: { text: string | null; base64: boolean },
+): [string, string][] {
+  const bytes = Buffer.from(body.text ?? '', body.base64 ? 'base64' : 'utf8');
+  const hmac = (key: string) => createHmac('sha256', key).update(bytes).digest('hex');
+  switch (kind) {
+    case 'secret-a':
+      return [['X-Affix-Api-Signature', hmac(SECRET_A)]];
+    case 'secret-b':
+      return [['x-affix-api-signature', hmac(SECRET_B).toUpperCase()]];
+    case 'other-key':
+      return [['x-affix-api-signature', hmac('not-a-client-secret-0000')]];
+    case 'empty':
+      return [['x-affix-api-signature', '']];
+    case 'not-hex':
+      return [['x-affix-api-signature', `sha256=${hmac(SECRET_A)}`]];
+    case 'none':
+      return [];
+  }
+}
+
 export const requestSpec: fc.Arbitrary<RequestSpec> = route
   .chain(({ method, path }) =>
     fc.record({
@@ -466,26 +505,30 @@ export const requestSpec: fc.Arbitrary<RequestSpec> = route
       remainingMs,
       signature,
       sessionToken,
+      webhookSignature: webhookSignatureKind,
     }),
   )
-  .map(({ body: drafted, signature: sig, sessionToken: token, headers: list, ...rest }) => ({
-    ...rest,
-    headers:
-      list === null
-        ? null
-        : [
-            ...list,
-            [
-              'Authorization',
-              `AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20260101/eu-west-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${sig}`,
-            ] as [string, string],
-            ['X-Amz-Security-Token', token] as [string, string],
-          ],
-    body: drafted.text,
-    isBase64Encoded: drafted.base64,
-    secrets: drafted.secrets.filter((value) => value.length >= 16),
-    canaries: list === null ? [] : [sig, token],
-  }));
+  .map(
+    ({ body: drafted, signature: sig, sessionToken: token, headers: list, webhookSignature, ...rest }) => ({
+      ...rest,
+      headers:
+        list === null
+          ? null
+          : [
+              ...list,
+              ...webhookSignatureHeader(webhookSignature, drafted),
+              [
+                'Authorization',
+                `AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20260101/eu-west-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${sig}`,
+              ] as [string, string],
+              ['X-Amz-Security-Token', token] as [string, string],
+            ],
+      body: drafted.text,
+      isBase64Encoded: drafted.base64,
+      secrets: drafted.secrets.filter((value) => value.length >= 16),
+      canaries: list === null ? [] : [sig, token],
+    }),
+  );
 
 // ---------------------------------------------------------------- Affix and SSM behaviour
 

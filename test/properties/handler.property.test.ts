@@ -15,6 +15,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROBLEMS } from '../../functions/client-config/problems.ts';
+import { resolveRoute } from '../../functions/client-config/request-rules.ts';
+import { routeDefinition } from '../../functions/contract/routes.ts';
 import { documentedAnswer, toAnswer } from '../support/answers.ts';
 import { captureOutput } from '../support/capture.ts';
 import { CLIENT_ID, initialClient, SECRET_A } from '../support/fake-affix-fetch.ts';
@@ -62,6 +64,20 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The refusals that can come before the route is known: audited with `route: null`. */
 const REFUSED_BEFORE_ROUTING = new Set([403, 404, 405]);
 const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort().join();
+
+/** Whether the handler counts this request as a write (audited even when refused): routes say so. */
+function isWriteAttempt(request: RequestSpec): boolean {
+  try {
+    const route = resolveRoute({
+      resource: (request.resource === 'same' ? request.path : request.resource) as string,
+      path: request.path,
+      httpMethod: request.method,
+    });
+    return routeDefinition(route).writes;
+  } catch {
+    return !SAFE_METHODS.has(String(request.method).toUpperCase());
+  }
+}
 
 /** The invariants every answer and the log lines written for it must satisfy. */
 function checkAnswer(result: APIGatewayProxyResult | undefined, label: string) {
@@ -147,7 +163,7 @@ async function runScenario(s: Scenario): Promise<void> {
   const result = await invokeSafely(run.invoke, 'request');
   generatedCases += 1;
   const { answer, documented } = checkAnswer(result, 'request');
-  const outcome = documented.kind === 'success' ? 'success' : documented.slug;
+  const outcome = documented.kind === 'problem' ? documented.slug : documented.kind;
   outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
   const requestLines = [...output.lines];
   const audits = checkLogs(requestLines, s.request);
@@ -155,7 +171,7 @@ async function runScenario(s: Scenario): Promise<void> {
   if (!hasCaller(s.request.identity)) {
     expect(answer.status).toBe(403);
     // A refused write is audited (without a caller, without values); a refused read is not.
-    const write = !SAFE_METHODS.has(String(s.request.method).toUpperCase());
+    const write = isWriteAttempt(s.request);
     expect(audits).toHaveLength(write ? 1 : 0);
     if (write) expect(audits[0]).toMatchObject({ caller: null, outcome: 'forbidden', status: 403 });
   }
@@ -355,5 +371,6 @@ afterAll(() => {
     const expected = Object.keys(PROBLEMS).filter((slug) => slug !== 'internal');
     expect(expected.filter((slug) => !outcomes.has(slug))).toEqual([]);
     expect(outcomes.get('success') ?? 0).toBeGreaterThan(runsOf(SHARE.anything) * 0.03);
+    expect(outcomes.get('verified') ?? 0).toBeGreaterThan(0);
   }
 });

@@ -27,6 +27,7 @@ export interface ProblemBody {
 
 export type DocumentedAnswer =
   | { kind: 'success'; client: Record<string, unknown>; etag: string }
+  | { kind: 'verified'; secret: string }
   | { kind: 'problem'; slug: ProblemSlug; problem: ProblemBody };
 
 export class UndocumentedAnswerError extends Error {
@@ -73,7 +74,10 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
-/** Throws {@link UndocumentedAnswerError} unless the answer is a 200 client or a row of the table. */
+/**
+ * Throws {@link UndocumentedAnswerError} unless the answer is a 200 client, a 200 webhook verification,
+ * or a row of the table.
+ */
 export function documentedAnswer(answer: Answer): DocumentedAnswer {
   if (answer.headers['cache-control'] !== 'no-store') fail('cache-control is not no-store', answer);
   if (STACK_FRAME.test(answer.body)) fail('the body carries a stack frame', answer);
@@ -81,6 +85,14 @@ export function documentedAnswer(answer: Answer): DocumentedAnswer {
   if (answer.status === 200) {
     if (answer.headers['content-type'] !== 'application/json; charset=utf-8') {
       fail('a 200 must be application/json', answer);
+    }
+    if (body.valid !== undefined) {
+      // POST /webhooks/verify: exactly { valid: true, secret: <masked> }, no ETag.
+      if (body.valid !== true || typeof body.secret !== 'string' || !MASKED_SECRET.test(body.secret)) {
+        fail('a verification must be valid with a masked secret', answer);
+      }
+      if (Object.keys(body).sort().join() !== 'secret,valid') fail('extra members in a verification', answer);
+      return { kind: 'verified', secret: body.secret };
     }
     const etag = answer.headers.etag;
     if (etag === undefined || !/^"[A-Za-z0-9_-]{22}"$/.test(etag)) fail('a 200 needs a strong ETag', answer);

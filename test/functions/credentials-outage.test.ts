@@ -1,0 +1,88 @@
+/**
+ * An SSM outage during `PUT /client/secrets` (issue 13 item 5): the lock-out guard still refuses
+ * without a fresh read (503 `credentials-unavailable`, nothing sent to Affix), and the failed refresh
+ * evicts nothing, so later reads keep being served with the last good credentials.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { describe, expect, it } from 'vitest';
+import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
+import { createHandler } from '../../functions/client-config/app.ts';
+import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import { ProblemError } from '../../functions/client-config/problems.ts';
+import { captureOutput } from '../support/capture.ts';
+import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';
+import { CLIENT_ID, createFakeAffix, ETAG_KEY, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
+import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
+
+captureOutput();
+
+function harness() {
+  const affix = createFakeAffix();
+  const ssm = { down: false, loads: 0 };
+  const credentials = createCredentialsCache({
+    maxAgeMs: 300_000,
+    load: async () => {
+      ssm.loads += 1;
+      if (ssm.down) {
+        throw new ProblemError('credentials-unavailable', 'The Affix credentials could not be read.');
+      }
+      return { clientId: CLIENT_ID, clientSecret: SECRET_A, etagKey: ETAG_KEY };
+    },
+  });
+  const handler = createHandler({
+    config: { upstreamDeadlineMs: 3_000, deadlineSafetyMarginMs: 100 },
+    ports: {
+      credentials,
+      writeLock: createInMemoryWriteLock(),
+      affix: createAffixHttpClient({
+        baseUrl: 'https://affix.test',
+        credentials,
+        attemptTimeoutMs: 1_000,
+        maxAttempts: 1,
+        fetch: affix.fetch,
+      }),
+    },
+    logger: new Logger({ serviceName: 'affix-webhook-config' }),
+    metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
+  });
+  const invoke = async (options: EventOptions) => {
+    const result = await handler(apiEvent(options), lambdaContext());
+    return { status: result.statusCode, json: JSON.parse(result.body) as Record<string, unknown> };
+  };
+  return { affix, ssm, invoke };
+}
+
+const GET: EventOptions = { method: 'GET', path: '/client' };
+const put = (list: string[]): EventOptions => ({
+  method: 'PUT',
+  path: '/client/secrets',
+  body: { client_secret: list },
+});
+
+describe('refresh() during an SSM outage', () => {
+  it('PUT /client/secrets answers 503 credentials-unavailable and sends nothing; later GETs still answer 200', async () => {
+    const h = harness();
+    expect((await h.invoke(GET)).status).toBe(200);
+    h.ssm.down = true;
+    // The list keeps the cached secret, so only a missing fresh read can refuse it.
+    const refused = await h.invoke(put([SECRET_A, SECRET_B]));
+    expect(refused.status).toBe(503);
+    expect(refused.json.type).toBe('urn:affix-webhook-config:problem:credentials-unavailable');
+    expect(h.affix.calls.filter((call) => call.method === 'POST')).toHaveLength(0);
+    const loads = h.ssm.loads;
+    for (let i = 0; i < 3; i += 1) expect((await h.invoke(GET)).status).toBe(200);
+    expect(h.ssm.loads).toBe(loads);
+  });
+
+  it('once SSM answers again the same PUT goes through', async () => {
+    const h = harness();
+    await h.invoke(GET);
+    h.ssm.down = true;
+    expect((await h.invoke(put([SECRET_A, SECRET_B]))).status).toBe(503);
+    h.ssm.down = false;
+    const done = await h.invoke(put([SECRET_A, SECRET_B]));
+    expect(done.status).toBe(200);
+    expect(h.affix.client.client_secret).toEqual([SECRET_A, SECRET_B]);
+  });
+});
