@@ -7,8 +7,8 @@
  * its groups: a same-account role whose IAM policy allows `execute-api:Invoke *` would get in
  * anyway. So, besides an Allow for each group on exactly its routes, every route carries an explicit
  * Deny for every principal outside that route's groups; an explicit deny wins over any allow, so the
- * grant holds whatever the caller's own policy says. One more deny covers everybody named in no
- * group (any method, also one added outside this code), and a PRIVATE API denies any request that
+ * grant holds whatever the caller's own policy says. One more deny covers every account and
+ * organization no group names (any method, also one added outside this code), and a PRIVATE API denies any request that
  * does not come through one of its VPC endpoints. With nobody configured the policy denies everybody.
  *
  * API Gateway stores at most 8 KiB of resource policy: {@link assertPolicyFits} refuses, at synth,
@@ -17,6 +17,7 @@
  * @example
  * const policy = invokePolicy({ ...NO_CALLERS, readers: { accountIds: ['111111111111'], roleArns: [] } });
  */
+import { Token } from 'aws-cdk-lib';
 import {
   AccountPrincipal,
   AnyPrincipal,
@@ -105,7 +106,22 @@ export function invokePolicy(
         ),
       );
     }
-    statements.push(denyOutside('DenyEveryoneInNoGroup', everybody, ANY_METHOD));
+    // Any method, also one added outside this code: nobody from an account (or organization) that no
+    // group names gets in. By account, not by role, to stay small (API Gateway keeps 8 KiB of policy):
+    // principals of a named role's account who are in no group are denied every contract route by
+    // the per-route denies above.
+    statements.push(
+      denyOutside(
+        'DenyAccountsInNoGroup',
+        {
+          ...everybody,
+          accountIds: accountsOf(everybody),
+          // A role ARN known only at deploy time (the synthetic caller's) has no account to read.
+          roleArns: everybody.roleArns.filter((arn) => Token.isUnresolved(arn)),
+        },
+        ANY_METHOD,
+      ),
+    );
   }
   if (vpcEndpointIds.length > 0) {
     statements.push(
@@ -182,6 +198,15 @@ function denyOutside(sid: string, allowed: ReturnType<typeof unionOf>, resource:
     resources: [resource],
     ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
   });
+}
+
+/** The account IDs named, and those of the named roles (`arn:aws:iam::<account>:role/...`). */
+function accountsOf(principals: ReturnType<typeof unionOf>): string[] {
+  const fromRoles = principals.roleArns
+    .filter((arn) => !Token.isUnresolved(arn))
+    .map((arn) => arn.split(':')[4] ?? '')
+    .filter((id) => id !== '');
+  return [...new Set([...principals.accountIds, ...fromRoles])].sort();
 }
 
 function isEmpty(principals: ReturnType<typeof unionOf>): boolean {

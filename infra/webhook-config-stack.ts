@@ -79,6 +79,9 @@ export { ALARM_PERIOD };
 export const API_SECURITY_POLICY = 'SecurityPolicy_TLS13_1_2_PQ_2025_09';
 export const API_ENDPOINT_ACCESS_MODE = 'STRICT';
 
+/** The media type API Gateway passes to the function base64-encoded, byte for byte. */
+export const BINARY_MEDIA_TYPE = 'application/octet-stream';
+
 /** The SSM String parameter that publishes the stage URL to consumers. */
 export function apiUrlParameterName(stage: Stage): string {
   return `/${SERVICE_NAME}/${stage}/api-url`;
@@ -328,6 +331,10 @@ export class WebhookConfigStack extends Stack {
     const api = new RestApi(this, 'Api', {
       restApiName: `${SERVICE_NAME}-${stage}`,
       description: `Affix webhook config proxy (${stage}); every method requires SigV4 (AWS_IAM)`,
+      // Webhook deliveries forwarded for verification must reach the function as their exact bytes:
+      // binary (and gzip-compressed) bodies come as application/octet-stream, base64 in the event.
+      // JSON stays text (base64 would make every body a third larger).
+      binaryMediaTypes: [BINARY_MEDIA_TYPE],
       endpointConfiguration:
         vpcEndpointIds.length > 0
           ? {

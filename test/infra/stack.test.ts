@@ -74,6 +74,7 @@ function refOf(construct: IConstruct): { Ref: string } {
 const ROUTES = [
   ['GET', '/client'],
   ['PATCH', '/client'],
+  ['POST', '/webhooks/verify'],
   ['PUT', '/client/secrets'],
 ];
 
@@ -82,7 +83,7 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
   const config = fixtureStage(stage);
   const prod = stage === 'canary';
 
-  it('requires AWS_IAM on every method, and has exactly GET /client, PATCH /client, PUT /client/secrets', () => {
+  it('requires AWS_IAM on every method, and has exactly GET /client, PATCH /client, PUT /client/secrets, POST /webhooks/verify', () => {
     const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
     expect(methods).toHaveLength(ROUTES.length);
     for (const method of methods) {
@@ -108,14 +109,21 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
         Resource: 'execute-api:/*/GET/client',
       },
     ]);
-    expect(statements.find((statement) => statement.Sid === 'DenyEveryoneInNoGroup')).toEqual({
-      Sid: 'DenyEveryoneInNoGroup',
+    expect(statements.find((statement) => statement.Sid === 'DenyAccountsInNoGroup')).toEqual({
+      Sid: 'DenyAccountsInNoGroup',
       Effect: 'Deny',
       Principal: { AWS: '*' },
       Action: 'execute-api:Invoke',
       Resource: 'execute-api:/*',
+      // The synthetic caller's role ARN is known at deploy time only: it stays a role condition.
       Condition: { ArnNotLike: { 'aws:PrincipalArn': [synthetic] } },
     });
+  });
+
+  it('passes application/octet-stream bodies (forwarded webhook deliveries) to the function as exact bytes', () => {
+    expect(only(template, 'AWS::ApiGateway::RestApi').properties.BinaryMediaTypes).toEqual([
+      'application/octet-stream',
+    ]);
   });
 
   it('is a REGIONAL API when no VPC endpoint is configured', () => {
@@ -274,7 +282,7 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
     ['the alias live', 'ClientConfigLiveInvokePolicy'],
     ['the published version', 'ClientConfigVersionInvokePolicy'],
   ])(
-    'gives %s one resource policy: API Gateway for the three methods of this stage only, everyone else denied',
+    'gives %s one resource policy: API Gateway for the methods of this stage only, everyone else denied',
     (_name, id) => {
       // AWS::Lambda::ResourcePolicy replaces the whole policy of its qualifier: an
       // AWS::Lambda::Permission beside it would be overwritten (or overwrite it), so there must be none.
@@ -318,7 +326,9 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
           ],
         ],
       });
-      const methods = ['GET/client', 'PATCH/client', 'PUT/client/secrets'].map(sourceArn);
+      const methods = ['GET/client', 'PATCH/client', 'PUT/client/secrets', 'POST/webhooks/verify'].map(
+        sourceArn,
+      );
       expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
         {
           Sid: 'AllowApiGatewayForTheApiMethods',
@@ -493,12 +503,13 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
 describe('a stack with every option configured', () => {
   const { stack, template } = buildStack({ config: FULL_CONFIG });
 
-  it('allows each group exactly its routes: readers GET, writers GET and PATCH, rotators all, verifiers nothing yet', () => {
+  it('allows each group exactly its routes: readers GET, writers GET and PATCH, rotators GET, PATCH, PUT, verifiers POST /webhooks/verify', () => {
     const statements = apiPolicyStatements(template);
-    const [get, patch, put] = [
+    const [get, patch, put, verify] = [
       'execute-api:/*/GET/client',
       'execute-api:/*/PATCH/client',
       'execute-api:/*/PUT/client/secrets',
+      'execute-api:/*/POST/webhooks/verify',
     ];
     expect(statements.filter((statement) => statement.Effect === 'Allow')).toEqual([
       {
@@ -532,10 +543,17 @@ describe('a stack with every option configured', () => {
         Action: 'execute-api:Invoke',
         Resource: [get, patch, put],
       },
+      {
+        Sid: 'AllowVerifiers',
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::444444444444:role/webhook-verifier' },
+        Action: 'execute-api:Invoke',
+        Resource: verify,
+      },
     ]);
   });
 
-  it('denies each route explicitly to everyone outside its groups, everyone in no group everything, and any request outside the VPC endpoints', () => {
+  it('denies each route explicitly to everyone outside its groups, every account in no group everything, and any request outside the VPC endpoints', () => {
     const denies = apiPolicyStatements(template).filter((statement) => statement.Effect === 'Deny');
     const deny = (Sid: string, Resource: string, Condition: unknown) => ({
       Sid,
@@ -562,13 +580,19 @@ describe('a stack with every option configured', () => {
       deny('DenyPutClientSecretsOutsideItsGroups', 'execute-api:/*/PUT/client/secrets', {
         ArnNotLike: { 'aws:PrincipalArn': [rotation] },
       }),
-      deny('DenyEveryoneInNoGroup', 'execute-api:/*', {
+      deny('DenyPostWebhooksVerifyOutsideItsGroups', 'execute-api:/*/POST/webhooks/verify', {
+        ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::444444444444:role/webhook-verifier'] },
+      }),
+      deny('DenyAccountsInNoGroup', 'execute-api:/*', {
         StringNotEquals: {
-          'aws:PrincipalAccount': ['111111111111', '222222222222'],
+          'aws:PrincipalAccount': [
+            '111111111111',
+            '123456789012',
+            '222222222222',
+            '333333333333',
+            '444444444444',
+          ],
           'aws:PrincipalOrgID': ['o-a1b2c3d4e5'],
-        },
-        ArnNotLike: {
-          'aws:PrincipalArn': [admin, rotation, 'arn:aws:iam::444444444444:role/webhook-verifier'],
         },
       }),
       deny('DenyOutsideVpcEndpoints', 'execute-api:/*', {
