@@ -37,7 +37,7 @@ async function ssmSecret(): Promise<string> {
 type PortName = 'affix-add' | 'verify' | 'store' | 'retire';
 
 /** The job with the port of `crash` throwing once, as if the run died before that step. */
-function jobCrashingAt(graceSeconds: number, crash?: PortName) {
+function jobCrashingAt(graceSeconds: number, crash?: PortName, beforeVerify: () => void = () => {}) {
   let armed = crash !== undefined;
   const fail = (port: PortName) => {
     if (armed && port === crash) {
@@ -62,6 +62,7 @@ function jobCrashingAt(graceSeconds: number, crash?: PortName) {
       },
       verifySecret: (secret, context) => {
         fail('verify');
+        beforeVerify();
         return ports.verifySecret(secret, context);
       },
       secretStore: {
@@ -184,6 +185,26 @@ describe('automatic rotation over the local stack', () => {
       expect(generated.length - generatedBefore).toBe(crash === 'affix-add' ? 2 : 1);
     });
   }
+
+  it('a secret Affix refuses is never written to SSM; the next run verifies it again and goes on', async () => {
+    const before = await ssmSecret();
+    const generatedBefore = generated.length;
+    // Affix answers 401 to the GET made with the new secret (and to its one retry).
+    const refuse = () => sandbox().injectFault({ kind: 'status', status: 401 }, { times: 2, method: 'GET' });
+    await expect(jobCrashingAt(0, undefined, refuse).run({ force: true })).rejects.toThrow(
+      /rotation failed: upstream-auth-failed/,
+    );
+    expect(await ssmSecret()).toBe(before);
+    expect(sandbox().client.client_secret).toEqual([before, generated.at(-1)]);
+    sandbox().clearFaults();
+    expect((await jobCrashingAt(0).run({ force: true })).steps).toEqual([
+      'store-pending',
+      'retire',
+      'steady',
+    ]);
+    expect(generated.length - generatedBefore).toBe(1);
+    await expectRotatedFrom(before);
+  });
 
   it('during the grace period deliveries signed with the old and with the new secret both verify', async () => {
     const before = await ssmSecret();
