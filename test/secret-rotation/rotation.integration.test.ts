@@ -37,7 +37,12 @@ async function ssmSecret(): Promise<string> {
 type PortName = 'affix-add' | 'verify' | 'store' | 'retire';
 
 /** The job with the port of `crash` throwing once, as if the run died before that step. */
-function jobCrashingAt(graceSeconds: number, crash?: PortName, beforeVerify: () => void = () => {}) {
+function jobCrashingAt(
+  graceSeconds: number,
+  crash?: PortName,
+  beforeVerify: () => void = () => {},
+  onGenerate: () => void = () => {},
+) {
   let armed = crash !== undefined;
   const fail = (port: PortName) => {
     if (armed && port === crash) {
@@ -49,6 +54,7 @@ function jobCrashingAt(graceSeconds: number, crash?: PortName, beforeVerify: () 
     const wrapped: RotationPorts = {
       ...ports,
       generateSecret: () => {
+        onGenerate();
         const secret = ports.generateSecret();
         generated.push(secret);
         return secret;
@@ -206,6 +212,19 @@ describe('automatic rotation over the local stack', () => {
     await expectRotatedFrom(before);
   });
 
+  it('a secret list changed by someone else after the run read it is refused, not overwritten', async () => {
+    const before = await ssmSecret();
+    const manual = 'manual-secret-0123456789abcdef';
+    // Between the run's read and its write, a human adds a secret directly at Affix.
+    const interfere = () => sandbox().setClient({ ...sandbox().client, client_secret: [before, manual] });
+    await expect(jobCrashingAt(0, undefined, undefined, interfere).run({ force: true })).rejects.toThrow(
+      /rotation failed: precondition-failed/,
+    );
+    expect(sandbox().client.client_secret).toEqual([before, manual]);
+    expect(await ssmSecret()).toBe(before);
+    sandbox().setClient({ ...sandbox().client, client_secret: [before] });
+  });
+
   it('during the grace period deliveries signed with the old and with the new secret both verify', async () => {
     const before = await ssmSecret();
     const outcome = await jobCrashingAt(3_600).run({ force: true });
@@ -227,7 +246,7 @@ describe('automatic rotation over the local stack', () => {
   });
 
   it('no secret in any log line or answer', () => {
-    const secrets = [SANDBOX_DEFAULTS.clientSecret[0], ...generated];
+    const secrets = [SANDBOX_DEFAULTS.clientSecret[0], ...generated, 'manual-secret-0123456789abcdef'];
     expect(generated.length).toBeGreaterThanOrEqual(6);
     expect(findLeaks([...output.lines, ...answers], secrets, SANDBOX_DEFAULTS.clientId)).toEqual([]);
     // The audit trail is there, and names steps only.
