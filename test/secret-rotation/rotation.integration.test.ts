@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationJob } from '../../functions/secret-rotation/job.ts';
 import type { RotationPorts } from '../../functions/secret-rotation/rotate.ts';
 import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
-import { localHandlerEnv } from '../../local/api-gateway.ts';
+import { DEFAULT_CLIENT_SECRET_PARAMETER, localHandlerEnv } from '../../local/api-gateway.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import { ENVIRONMENT_ID_HEADER } from '../../local/lambda-pool.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
@@ -243,6 +243,18 @@ describe('automatic rotation over the local stack', () => {
     expect((await jobCrashingAt(0).run({})).steps).toEqual(['retire', 'steady']);
     await expectRotatedFrom(before);
     expect((await verifyDelivery(before)).status).toBe(422);
+  });
+
+  it('says so in its audit line when the secret is still the client id (self-signup)', async () => {
+    const clientId = SANDBOX_DEFAULTS.clientId;
+    sandbox().setClient({ ...sandbox().client, client_secret: [clientId] });
+    stack.ssm.setParameter(DEFAULT_CLIENT_SECRET_PARAMETER, clientId, 'SecureString');
+    const from = output.lines.length;
+    expect((await jobCrashingAt(0).run({ force: true })).outcome).toBe('rotated');
+    const observed = output.lines.slice(from).filter((line) => line.includes('"event":"observed"'));
+    expect(observed[0]).toContain('"initialSecretIsClientId":true');
+    expect(observed.at(-1)).toContain('"initialSecretIsClientId":false');
+    await expectRotatedFrom(clientId);
   });
 
   it('no secret in any log line or answer', () => {
