@@ -158,6 +158,21 @@ export const StageFileSchema = v.pipe(
       enabled: v.boolean(),
       rateMinutes: v.pipe(positiveInteger, v.maxValue(60, 'must be at most 60')),
     }),
+    /** The secret rotation job: a daily schedule when enabled; rotates every intervalDays. */
+    rotation: v.optional(
+      v.strictObject({
+        enabled: v.boolean(),
+        intervalDays: v.optional(v.pipe(positiveInteger, v.maxValue(365, 'must be at most 365'))),
+        graceSeconds: v.optional(
+          v.pipe(
+            v.number(),
+            v.integer('must be a whole number'),
+            v.minValue(0, 'must be at least 0'),
+            v.maxValue(2_592_000, 'must be at most 2592000 (30 days)'),
+          ),
+        ),
+      }),
+    ),
     tags: v.strictObject({
       owner: v.pipe(
         v.string(),

@@ -98,6 +98,12 @@ export interface StageConfig {
   };
   readonly deployment: DeploymentStrategy;
   readonly syntheticCaller: { readonly enabled: boolean; readonly rateMinutes: number };
+  /** The secret rotation job's schedule and timing; undefined: off (runnable on demand). */
+  readonly rotation?: {
+    readonly enabled: boolean;
+    readonly intervalDays?: number;
+    readonly graceSeconds?: number;
+  };
   readonly tags: { readonly owner: string; readonly repository: string };
   /**
    * Create the account-wide role API Gateway needs to write CloudWatch logs (one per account and

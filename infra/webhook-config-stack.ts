@@ -57,6 +57,7 @@ import { LiveAlias } from './deployment.ts';
 import { functionInvokePolicy } from './function-policy.ts';
 import { addGatewayResponses } from './gateway-responses.ts';
 import { invokePolicy } from './invoke-policy.ts';
+import { SecretRotation } from './secret-rotation.ts';
 import {
   CLIENT_CONFIG_ENTRY,
   CLIENT_CONFIG_TIMEOUT,
@@ -146,6 +147,7 @@ export class WebhookConfigStack extends Stack {
   readonly versionPolicy: CfnResourcePolicy;
   readonly live: LiveAlias;
   readonly syntheticCaller: SyntheticCaller | undefined;
+  readonly secretRotation: SecretRotation;
   readonly alarmTopic: Topic;
   /** Every alarm of the stack, by its runbook id. */
   readonly alarms: Readonly<Record<string, Alarm>>;
@@ -174,8 +176,18 @@ export class WebhookConfigStack extends Stack {
       timeout: CLIENT_CONFIG_TIMEOUT,
       upstreamDeadline: Duration.millis(config.upstream.deadlineMs),
     });
-    this.grantReadCredentials(config);
+    const readCredentials = this.grantReadCredentials(config);
     this.grantStateTable();
+    this.secretRotation = new SecretRotation(this, 'SecretRotation', {
+      stage,
+      config,
+      environment: functionEnvironment(stage, config, this.stateTable.tableName),
+      stateTable: this.stateTable,
+      stateTableActions: STATE_TABLE_ACTIONS,
+      readCredentials,
+      parameterArn: (name) => this.parameterArn(name),
+      kmsKeyArn: this.parameterKmsKeyArn(config),
+    });
     this.live = new LiveAlias(this, 'Live', {
       fn: this.clientConfig.function,
       deployment: config.deployment,
@@ -276,7 +288,7 @@ export class WebhookConfigStack extends Stack {
    * policy of its own (not the role's default policy, whose X-Ray wildcard is acknowledged for
    * cdk-nag).
    */
-  private grantReadCredentials(config: StageConfig): void {
+  private grantReadCredentials(config: StageConfig): PolicyStatement[] {
     const statements = [
       new PolicyStatement({
         sid: 'ReadAffixCredentialParameters',
@@ -313,6 +325,8 @@ export class WebhookConfigStack extends Stack {
       );
     }
     this.clientConfig.role.attachInlinePolicy(new Policy(this, 'ReadAffixCredentials', { statements }));
+    // The rotation job reads the same three parameters with the same grant.
+    return statements;
   }
 
   /** The key ARN from the stage file, or from the SSM parameter it names (read at deploy). */
@@ -529,8 +543,13 @@ export class WebhookConfigStack extends Stack {
         description: `The synthetic GET /client had no success in two ${periodMinutes}-minute periods: credentials, policy, the function or Affix is broken.`,
       });
     }
-    // The rotation job (later work) adds its alarm here: alarms.add('rotation-job', ...), with a
-    // runbook section of the same id.
+    // Any failed run (a step refused, a crash, a stuck state) alarms; the client keeps a working secret.
+    alarms.add('rotation-job', {
+      metric: this.secretRotation.fn.function.metricErrors({ period: ALARM_PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      description:
+        'A secret rotation run failed: the client still works with the secret SSM holds; see the runbook.',
+    });
 
     // A canary rolls back when the new version errs, is throttled or slow, or the API fails.
     this.live.rollBackOn([functionErrors, functionThrottles, functionDuration, api5xx, apiLatency]);

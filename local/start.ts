@@ -45,6 +45,7 @@ import {
 } from './identities.ts';
 import { createLambdaPool, type LambdaPool, parseConcurrency } from './lambda-pool.ts';
 import { type SsmEndpoint, startSsmEndpoint } from './ssm-endpoint.ts';
+import { removeStackFile, writeStackFile } from './stack-file.ts';
 
 const DEFAULT_HANDLER_MODULE = new URL('../functions/client-config/handler.ts', import.meta.url).href;
 
@@ -321,7 +322,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${signal}: shutting down\n`);
     const force = setTimeout(() => process.exit(1), 5_000);
     force.unref();
-    stack.close().then(
+    Promise.allSettled([removeStackFile(), stack.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -329,6 +330,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
+  // For `npm run rotate` and other tools: where this stack runs (no secret in it).
+  await writeStackFile(stack);
   process.stdout.write(describeLocalStack(stack));
   process.stdout.write(`\nlocal API ready on ${stack.apiUrl} (Ctrl-C to stop)\n`);
 }

@@ -43,6 +43,7 @@ const EXPECTED_ACKNOWLEDGMENTS = [
   'Api/Default/webhooks/verify/POST AwsSolutions-COG4',
   'Api/DeploymentStage.{stage} AwsSolutions-APIG3',
   'ClientConfig/Function AwsSolutions-L1',
+  'SecretRotation/Function/Function AwsSolutions-L1',
 ];
 
 const variants: Array<[string, StageConfig | undefined, string]> = [

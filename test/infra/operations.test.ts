@@ -38,6 +38,7 @@ const ALARM_IDS = [
   'upstream-auth-failed',
   'upstream-rate-limited',
   'synthetic-caller',
+  'rotation-job',
 ];
 
 describe('safe deploys', () => {

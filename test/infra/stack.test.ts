@@ -143,8 +143,8 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
     for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
       expect(fn.Properties.TracingConfig).toBeUndefined();
     }
-    // The client-config function and the synthetic caller.
-    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(2);
+    // The client-config function, the synthetic caller and the secret rotation.
+    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(3);
   });
 
   it('passes the stage configuration to the handler', () => {
@@ -175,8 +175,8 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
 
   it('keeps every log group of the stack for the stage retention', () => {
     const logGroups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
-    // Function, synthetic caller, API access logs, API execution logs.
-    expect(logGroups).toHaveLength(4);
+    // Function, synthetic caller, secret rotation, API access logs, API execution logs.
+    expect(logGroups).toHaveLength(5);
     for (const logGroup of logGroups) {
       expect(logGroup.Properties.RetentionInDays).toBe(config.logRetention);
     }

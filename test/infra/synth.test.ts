@@ -64,8 +64,8 @@ function functionAssetDir(
     .map((file) => file.source)
     .filter((source) => source.packaging === 'zip')
     .map((source) => join(outdir, source.path));
-  // The client-config function and the synthetic caller.
-  expect(bundles).toHaveLength(2);
+  // The client-config function, the synthetic caller and the secret rotation.
+  expect(bundles).toHaveLength(3);
   const found = bundles.filter((dir) => {
     const meta = JSON.parse(readFileSync(join(dir, 'index.meta.json'), 'utf8')) as { inputs: object };
     return entry in meta.inputs;
@@ -91,7 +91,7 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
       readFileSync(join(outdirs[stage], `${stackNameFor(stage)}.template.json`), 'utf8'),
     ) as { Resources: Record<string, { Type: string }> };
     expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(
-      2,
+      3,
     );
     const report = JSON.parse(readFileSync(join(outdirs[stage], 'validation-report.json'), 'utf8')) as {
       pluginReports: unknown[];

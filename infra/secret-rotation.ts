@@ -1,0 +1,137 @@
+/**
+ * The rotation job's infrastructure: its function (built like every function of ours), its own role,
+ * and, when the stage enables it, an EventBridge Scheduler schedule that runs it daily (the job itself
+ * rotates only when the secret is `intervalDays` old, and finishes a rotation's grace step the day
+ * after it is due). Runnable on demand: `aws lambda invoke --payload '{"force":true}'`.
+ *
+ * The role is the only one in the stack with `ssm:PutParameter`, on the secret parameter only, and
+ * `kms:Encrypt` (customer managed key) for that parameter only. It calls Affix directly, not through
+ * API Gateway, so it belongs to no caller group and gets no `execute-api:Invoke`.
+ */
+
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { API_GATEWAY_INTEGRATION_LIMIT } from './service.ts';
+import { ServiceFunction } from './service-function.ts';
+import type { Stage, StageConfig } from './stages.ts';
+
+export const SECRET_ROTATION_ENTRY = fileURLToPath(
+  new URL('../functions/secret-rotation/handler.ts', import.meta.url),
+);
+
+/** What a stage file may leave out: off (runnable on demand), 30-day interval, 24 h grace. */
+export const ROTATION_DEFAULTS = { enabled: false, intervalDays: 30, graceSeconds: 86_400 } as const;
+
+export interface RotationSettings {
+  readonly enabled: boolean;
+  readonly intervalDays: number;
+  readonly graceSeconds: number;
+}
+
+export interface SecretRotationProps {
+  readonly stage: Stage;
+  readonly config: StageConfig;
+  /** The client-config function's environment: the same parameters, table and Affix URL. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly stateTable: ITable;
+  readonly stateTableActions: readonly string[];
+  /** The GetParameters statements of the client-config function (reading the three parameters). */
+  readonly readCredentials: readonly PolicyStatement[];
+  readonly parameterArn: (name: string) => string;
+  readonly kmsKeyArn: string | undefined;
+}
+
+export class SecretRotation extends Construct {
+  readonly fn: ServiceFunction;
+  readonly schedule: Schedule | undefined;
+  readonly settings: RotationSettings;
+
+  constructor(scope: Construct, id: string, props: SecretRotationProps) {
+    super(scope, id);
+    const settings = { ...ROTATION_DEFAULTS, ...props.config.rotation };
+    this.settings = settings;
+    const secretArn = props.parameterArn(props.config.parameters.clientSecret);
+    this.fn = new ServiceFunction(this, 'Function', {
+      entry: SECRET_ROTATION_ENTRY,
+      description: `Rotates the Affix client secret (${props.stage})`,
+      environment: {
+        ...props.environment,
+        ROTATION_GRACE_SECONDS: String(settings.graceSeconds),
+        ROTATION_INTERVAL_DAYS: String(settings.intervalDays),
+        ...(props.kmsKeyArn === undefined ? {} : { SECRET_KMS_KEY_ID: props.kmsKeyArn }),
+      },
+      logRetention: props.config.logRetention,
+      // Several Affix calls in a row, each within the upstream deadline; a run cut short resumes.
+      timeout: API_GATEWAY_INTEGRATION_LIMIT,
+      upstreamDeadline: Duration.millis(props.config.upstream.deadlineMs),
+    });
+
+    const statements = [
+      ...props.readCredentials,
+      new PolicyStatement({
+        sid: 'RotateTheClientSecretParameter',
+        effect: Effect.ALLOW,
+        actions: ['ssm:GetParameterHistory', 'ssm:PutParameter'],
+        resources: [secretArn],
+      }),
+      new PolicyStatement({
+        sid: 'UseStateTableItems',
+        effect: Effect.ALLOW,
+        actions: [...props.stateTableActions],
+        resources: [props.stateTable.tableArn],
+      }),
+    ];
+    if (props.kmsKeyArn !== undefined) {
+      statements.push(
+        new PolicyStatement({
+          sid: 'EncryptTheClientSecretViaSsm',
+          effect: Effect.ALLOW,
+          actions: ['kms:Encrypt'],
+          resources: [props.kmsKeyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `ssm.${Stack.of(this).region}.amazonaws.com`,
+              'kms:EncryptionContext:PARAMETER_ARN': secretArn,
+            },
+          },
+        }),
+      );
+    }
+    this.fn.role.attachInlinePolicy(new Policy(this, 'RotateSecret', { statements }));
+
+    if (settings.enabled) {
+      const schedulerRole = new Role(this, 'SchedulerRole', {
+        assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        }),
+        description: `Lets EventBridge Scheduler run the secret rotation of ${props.stage}`,
+      });
+      schedulerRole.attachInlinePolicy(
+        new Policy(this, 'InvokeSecretRotation', {
+          statements: [
+            new PolicyStatement({
+              sid: 'InvokeTheSecretRotation',
+              effect: Effect.ALLOW,
+              actions: ['lambda:InvokeFunction'],
+              resources: [this.fn.function.functionArn],
+            }),
+          ],
+        }),
+      );
+      this.schedule = new Schedule(this, 'Schedule', {
+        description: `Daily check of the ${props.stage} Affix secret: rotates it every ${settings.intervalDays} days`,
+        schedule: ScheduleExpression.rate(Duration.days(1)),
+        // Not retried: the next day's run resumes whatever this one left half done.
+        target: new LambdaInvoke(this.fn.function, {
+          retryAttempts: 0,
+          role: schedulerRole.withoutPolicyUpdates(),
+        }),
+      });
+    }
+  }
+}
