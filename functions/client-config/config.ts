@@ -26,7 +26,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const integerFromEnv = (name: string, fallback: number, min: number, max: number) =>
+/** A whole number from the environment, with a default and bounds; messages name the variable. */
+export const integerFromEnv = (name: string, fallback: number, min: number, max: number) =>
   v.pipe(
     v.optional(v.string(), String(fallback)),
     v.trim(),

@@ -3,25 +3,15 @@
  * timeouts) plus its own. Parsed once at cold start; a bad value names the variable, never a value.
  */
 import * as v from 'valibot';
-import { type Config, ConfigError, loadConfig } from '../client-config/config.ts';
+import { type Config, ConfigError, integerFromEnv, loadConfig } from '../client-config/config.ts';
 
 export const DEFAULT_GRACE_SECONDS = 86_400;
 export const DEFAULT_INTERVAL_DAYS = 30;
 
-const integer = (name: string, fallback: number, min: number, max: number) =>
-  v.pipe(
-    v.optional(v.string(), String(fallback)),
-    v.trim(),
-    v.regex(/^\d+$/, `${name} must be a whole number`),
-    v.transform(Number),
-    v.minValue(min, `${name} must be at least ${min}`),
-    v.maxValue(max, `${name} must be at most ${max}`),
-  );
-
 const RotationEnvSchema = v.object({
   // At most 30 days: the old secret must not outlive the next scheduled rotation.
-  ROTATION_GRACE_SECONDS: integer('ROTATION_GRACE_SECONDS', DEFAULT_GRACE_SECONDS, 0, 30 * 86_400),
-  ROTATION_INTERVAL_DAYS: integer('ROTATION_INTERVAL_DAYS', DEFAULT_INTERVAL_DAYS, 1, 365),
+  ROTATION_GRACE_SECONDS: integerFromEnv('ROTATION_GRACE_SECONDS', DEFAULT_GRACE_SECONDS, 0, 30 * 86_400),
+  ROTATION_INTERVAL_DAYS: integerFromEnv('ROTATION_INTERVAL_DAYS', DEFAULT_INTERVAL_DAYS, 1, 365),
   SECRET_KMS_KEY_ID: v.optional(
     v.pipe(v.string(), v.trim(), v.maxLength(2048, 'SECRET_KMS_KEY_ID is too long')),
   ),
