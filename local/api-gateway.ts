@@ -57,7 +57,7 @@ export interface ApiGatewayEventInput {
   headers: IncomingHttpHeaders;
   /**
    * Optional `IncomingMessage.rawHeaders`: when given, header names keep the caller's casing (as API
-   * Gateway does) and repeated headers keep every value in `multiValueHeaders`.
+   * Gateway does) and repeated headers keep every value in `multiValueHeaders` (`headers` keeps the last).
    */
   rawHeaders?: string[];
   body: Buffer;
@@ -104,7 +104,8 @@ function buildHeaders(
   const single: Record<string, string> = {};
   const multi: Record<string, string[]> = {};
   for (const { name, values } of grouped.values()) {
-    single[name] = values.join(', ');
+    // REST API v1: `headers` keeps only the last value of a repeated header; all are in `multiValueHeaders`.
+    single[name] = values.at(-1) as string;
     multi[name] = values;
   }
   return { single, multi };

@@ -55,9 +55,9 @@ describe('toApiGatewayEvent', () => {
     expect(event({ url: '/client' }).multiValueQueryStringParameters).toBeNull();
   });
 
-  it('joins array headers in headers and keeps each value in multiValueHeaders', () => {
+  it('keeps the last value of a repeated header in headers and each value in multiValueHeaders', () => {
     const e = event({ headers: { 'x-forwarded-for': ['10.0.0.1', '10.0.0.2'], accept: 'application/json' } });
-    expect(e.headers['x-forwarded-for']).toBe('10.0.0.1, 10.0.0.2');
+    expect(e.headers['x-forwarded-for']).toBe('10.0.0.2');
     expect(e.multiValueHeaders['x-forwarded-for']).toEqual(['10.0.0.1', '10.0.0.2']);
     expect(e.headers.accept).toBe('application/json');
     expect(e.multiValueHeaders.accept).toEqual(['application/json']);
@@ -68,7 +68,8 @@ describe('toApiGatewayEvent', () => {
       headers: { 'if-match': '"a", "b"' },
       rawHeaders: ['If-Match', '"a"', 'Content-Type', 'application/json', 'if-match', '"b"'],
     });
-    expect(e.headers).toEqual({ 'If-Match': '"a", "b"', 'Content-Type': 'application/json' });
+    // As API Gateway (REST v1): the last `If-Match` line only; every line in multiValueHeaders.
+    expect(e.headers).toEqual({ 'If-Match': '"b"', 'Content-Type': 'application/json' });
     expect(e.multiValueHeaders['If-Match']).toEqual(['"a"', '"b"']);
   });
 
