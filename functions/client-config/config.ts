@@ -69,31 +69,33 @@ const affixBaseUrl = v.pipe(
   v.transform((value) => value.replace(/\/+$/, '')),
 );
 
+const EnvEntries = {
+  AFFIX_BASE_URL: affixBaseUrl,
+  AFFIX_CLIENT_ID_PARAMETER: ssmParameterName('AFFIX_CLIENT_ID_PARAMETER'),
+  AFFIX_CLIENT_SECRET_PARAMETER: ssmParameterName('AFFIX_CLIENT_SECRET_PARAMETER'),
+  ETAG_KEY_PARAMETER: ssmParameterName('ETAG_KEY_PARAMETER'),
+  CREDENTIALS_MAX_AGE_SECONDS: integerFromEnv('CREDENTIALS_MAX_AGE_SECONDS', 300, 1, 86_400),
+  UPSTREAM_ATTEMPT_TIMEOUT_MS: integerFromEnv(
+    'UPSTREAM_ATTEMPT_TIMEOUT_MS',
+    5_000,
+    50,
+    MAX_UPSTREAM_DEADLINE_MS,
+  ),
+  UPSTREAM_DEADLINE_MS: integerFromEnv('UPSTREAM_DEADLINE_MS', 10_000, 100, MAX_UPSTREAM_DEADLINE_MS),
+  UPSTREAM_MAX_ATTEMPTS: integerFromEnv('UPSTREAM_MAX_ATTEMPTS', 3, 1, 5),
+  DEADLINE_SAFETY_MARGIN_MS: integerFromEnv(
+    'DEADLINE_SAFETY_MARGIN_MS',
+    1_000,
+    MIN_DEADLINE_SAFETY_MARGIN_MS,
+    10_000,
+  ),
+  STATE_TABLE_NAME: dynamoDbTableName('STATE_TABLE_NAME'),
+  WRITE_LOCK_LEASE_SECONDS: integerFromEnv('WRITE_LOCK_LEASE_SECONDS', DEFAULT_LEASE_SECONDS, 1, 900),
+  STAGE: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(64, 'STAGE is too long'))),
+};
+
 const EnvSchema = v.pipe(
-  v.object({
-    AFFIX_BASE_URL: affixBaseUrl,
-    AFFIX_CLIENT_ID_PARAMETER: ssmParameterName('AFFIX_CLIENT_ID_PARAMETER'),
-    AFFIX_CLIENT_SECRET_PARAMETER: ssmParameterName('AFFIX_CLIENT_SECRET_PARAMETER'),
-    ETAG_KEY_PARAMETER: ssmParameterName('ETAG_KEY_PARAMETER'),
-    CREDENTIALS_MAX_AGE_SECONDS: integerFromEnv('CREDENTIALS_MAX_AGE_SECONDS', 300, 1, 86_400),
-    UPSTREAM_ATTEMPT_TIMEOUT_MS: integerFromEnv(
-      'UPSTREAM_ATTEMPT_TIMEOUT_MS',
-      5_000,
-      50,
-      MAX_UPSTREAM_DEADLINE_MS,
-    ),
-    UPSTREAM_DEADLINE_MS: integerFromEnv('UPSTREAM_DEADLINE_MS', 10_000, 100, MAX_UPSTREAM_DEADLINE_MS),
-    UPSTREAM_MAX_ATTEMPTS: integerFromEnv('UPSTREAM_MAX_ATTEMPTS', 3, 1, 5),
-    DEADLINE_SAFETY_MARGIN_MS: integerFromEnv(
-      'DEADLINE_SAFETY_MARGIN_MS',
-      1_000,
-      MIN_DEADLINE_SAFETY_MARGIN_MS,
-      10_000,
-    ),
-    STATE_TABLE_NAME: dynamoDbTableName('STATE_TABLE_NAME'),
-    WRITE_LOCK_LEASE_SECONDS: integerFromEnv('WRITE_LOCK_LEASE_SECONDS', DEFAULT_LEASE_SECONDS, 1, 900),
-    STAGE: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(64, 'STAGE is too long'))),
-  }),
+  v.object(EnvEntries),
   v.forward(
     v.check(
       (env) => env.UPSTREAM_ATTEMPT_TIMEOUT_MS <= env.UPSTREAM_DEADLINE_MS,
@@ -133,7 +135,10 @@ export interface Config {
 /** Parses the environment; throws {@link ConfigError} listing every bad variable by name. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // abortPipeEarly: once a variable fails one rule, later rules of the same variable are not run.
-  const result = v.safeParse(EnvSchema, env, { abortPipeEarly: true });
+  // Every known name present, unset ones as undefined: a missing key then gets its variable's own
+  // message ("X is required") instead of valibot's generic "Invalid key: Expected ...".
+  const known = Object.fromEntries(Object.keys(EnvEntries).map((name) => [name, env[name]]));
+  const result = v.safeParse(EnvSchema, known, { abortPipeEarly: true });
   if (!result.success) {
     // Messages name the variable; values are never echoed (a misplaced secret must not reach the logs).
     const messages = result.issues.map((issue) => issue.message);

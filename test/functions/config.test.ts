@@ -70,6 +70,34 @@ describe('loadConfig', () => {
     );
   });
 
+  // A truly unset variable: the key is absent (as in process.env), not present and undefined.
+  it.each([
+    'AFFIX_BASE_URL',
+    'AFFIX_CLIENT_ID_PARAMETER',
+    'AFFIX_CLIENT_SECRET_PARAMETER',
+    'ETAG_KEY_PARAMETER',
+    'STATE_TABLE_NAME',
+  ])('says "%s is required" in our words when the variable is unset', (name) => {
+    const env: Record<string, string | undefined> = { ...valid };
+    delete env[name];
+    expect(name in env).toBe(false);
+    expect(() => loadConfig(env)).toThrow(new ConfigError(`Invalid configuration: ${name} is required`));
+  });
+
+  it('names every unset variable, and only in our words', () => {
+    let message = '';
+    try {
+      loadConfig({});
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      'Invalid configuration: AFFIX_BASE_URL is required; AFFIX_CLIENT_ID_PARAMETER is required; ' +
+        'AFFIX_CLIENT_SECRET_PARAMETER is required; ETAG_KEY_PARAMETER is required; STATE_TABLE_NAME is required',
+    );
+    expect(message).not.toMatch(/Invalid key|Expected/);
+  });
+
   it.each([
     [{ AFFIX_BASE_URL: undefined }, /AFFIX_BASE_URL is required/],
     [{ AFFIX_BASE_URL: 'not a url' }, /AFFIX_BASE_URL must consist of printable ASCII/],
