@@ -571,6 +571,8 @@ export function localHandlerEnv(opts: LocalHandlerEnvOptions): Record<string, st
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
+    // As Lambda sets it for on-demand environments; without it Powertools reports cold_start false always.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     POWERTOOLS_SERVICE_NAME: 'affix-webhook-config',
     POWERTOOLS_METRICS_NAMESPACE: 'AffixWebhookConfig',
     STAGE: 'local',

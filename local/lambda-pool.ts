@@ -20,6 +20,7 @@
  * ```
  */
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -48,6 +49,11 @@ export interface LambdaPoolOptions {
   timeoutMs?: number;
   functionName?: string;
   memoryLimitInMB?: number;
+  /**
+   * Each line an environment writes to stdout or stderr (the handler's logs, EMF metrics), with the
+   * environment's id. Default: the lines go straight to this process's stdout/stderr.
+   */
+  onOutput?: (line: string, environmentId: string) => void;
 }
 
 export type EnvironmentState = 'starting' | 'idle' | 'busy';
@@ -186,7 +192,20 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   const start = (reserved?: Invocation): Environment => {
     const id = `env-${nextId}`;
     nextId += 1;
-    const worker = new Worker(ENTRY_URL, { env, workerData: { handlerModule } });
+    const capture = options.onOutput;
+    const worker = new Worker(ENTRY_URL, {
+      env,
+      workerData: { handlerModule },
+      stdout: capture !== undefined,
+      stderr: capture !== undefined,
+    });
+    if (capture !== undefined) {
+      for (const stream of [worker.stdout, worker.stderr]) {
+        createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+          capture(line, id),
+        );
+      }
+    }
     const exited = new Promise<void>((done) => worker.once('exit', () => done()));
     let settleReady: (error?: Error) => void = () => {};
     const ready = new Promise<void>((resolveReady, rejectReady) => {

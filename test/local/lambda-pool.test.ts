@@ -6,7 +6,7 @@
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBLEM_TYPE_PREFIX } from '../../functions/contract/gateway-responses.ts';
-import { type LocalApi, startLocalApi } from '../../local/api-gateway.ts';
+import { type LocalApi, localHandlerEnv, startLocalApi } from '../../local/api-gateway.ts';
 import {
   createLambdaPool,
   ENVIRONMENT_ID_HEADER,
@@ -281,6 +281,58 @@ describe('lambda pool: warm-up and init', () => {
     await expect(pool.warm()).rejects.toThrow(/init failed: .*does not export a function named handler/);
     expect(pool.environments()).toEqual([]);
     expect((await signedFetch(`${api.url}/client`)).status).toBe(502);
+  });
+});
+
+describe('lambda pool: output and cold starts', () => {
+  async function startPowertools(): Promise<{ api: LocalApi; pool: LambdaPool; lines: [string, string][] }> {
+    const lines: [string, string][] = [];
+    const pool = createLambdaPool({
+      handlerModule: new URL('./fixtures/powertools-handler.ts', import.meta.url).href,
+      // The environment npm start gives the handler (nothing listens on these URLs; the fixture calls none).
+      env: localHandlerEnv({
+        affixBaseUrl: 'http://127.0.0.1:9',
+        ssmUrl: 'http://127.0.0.1:9',
+        dynamodbUrl: 'http://127.0.0.1:9',
+        stateTableName: 'unused-table',
+      }),
+      concurrency: 1,
+      onOutput: (line, environmentId) => lines.push([environmentId, line]),
+    });
+    const api = await startLocalApi({ handler: pool, port: 0, onError: () => {} });
+    running.push({ api, pool });
+    return { api, pool, lines };
+  }
+
+  const coldStarts = (lines: [string, string][]): [string, unknown][] =>
+    lines
+      .map(([id, line]): [string, Record<string, unknown>] => [
+        id,
+        JSON.parse(line) as Record<string, unknown>,
+      ])
+      .filter(([, entry]) => entry.message === 'invoked')
+      .map(([id, entry]) => [id, entry.cold_start]);
+
+  it('hands each line an environment writes to onOutput, with its id, instead of this stdout', async () => {
+    const { api, lines } = await startPowertools();
+    expect((await signedFetch(`${api.url}/client`)).status).toBe(200);
+    await until(() => lines.length > 0);
+    expect(lines[0]?.[0]).toBe('env-1');
+    expect(JSON.parse(lines[0]?.[1] ?? '')).toMatchObject({ message: 'invoked', service: 'pool-test' });
+  });
+
+  it("logs cold_start true on an environment's first invocation only, and again in a fresh environment", async () => {
+    const { api, pool, lines } = await startPowertools();
+    for (let i = 0; i < 2; i += 1) expect((await signedFetch(`${api.url}/client`)).status).toBe(200);
+    await until(() => coldStarts(lines).length === 2);
+    await pool.kill('env-1');
+    expect((await signedFetch(`${api.url}/client`)).status).toBe(200);
+    await until(() => coldStarts(lines).length === 3);
+    expect(coldStarts(lines)).toEqual([
+      ['env-1', true],
+      ['env-1', false],
+      ['env-2', true],
+    ]);
   });
 });
 
