@@ -369,6 +369,7 @@ describe('localHandlerEnv', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       POWERTOOLS_SERVICE_NAME: 'affix-webhook-config',
       POWERTOOLS_METRICS_NAMESPACE: 'AffixWebhookConfig',
       STAGE: 'local',
