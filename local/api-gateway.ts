@@ -27,9 +27,11 @@ import {
   type GatewayResponseType,
   gatewayProblem,
   gatewayProblemDocument,
+  PROBLEM_TYPE_PREFIX,
 } from '../functions/contract/gateway-responses.ts';
 import { findRoute, groupMayCall, RESOURCE_PATHS, routeKeyOf } from '../functions/contract/routes.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_SIGNERS, type LocalIdentity, type LocalSigner } from './identities.ts';
+import { ENVIRONMENT_ID_HEADER } from './lambda-pool.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 import { verifySigV4 } from './sigv4.ts';
 
@@ -286,6 +288,26 @@ export interface LocalApiOptions {
    * names no secret. Default: one line on stderr.
    */
   onRefused?: (responseType: GatewayResponseType, reason: string, requestId: string) => void;
+  /** Called once per answered request (after the last byte is written). Default: nothing. */
+  onAccess?: (entry: AccessEntry) => void;
+}
+
+/** One answered request, for an access log: names, numbers and ids only, never a body or a header value. */
+export interface AccessEntry {
+  requestId: string;
+  method: string;
+  /** The path without its query string. */
+  path: string;
+  /** The contract's route key, or null when no route matches. */
+  route: string | null;
+  status: number;
+  latencyMs: number;
+  /** `success`, or the slug of the problem answered (from its `type`), or `http-<status>`. */
+  outcome: string;
+  /** The verified caller's ARN, else its access key id; null when no caller was verified. */
+  caller: string | null;
+  /** The pool environment that served it (`x-local-environment-id`), if any. */
+  environmentId: string | null;
 }
 
 export interface LocalApi {
@@ -325,6 +347,23 @@ function readCapped(req: IncomingMessage, max: number): Promise<ReadResult> {
   });
 }
 
+/** The outcome of each answer sent, for the access log: set where the answer is written. */
+const answeredOutcomes = new WeakMap<ServerResponse, string>();
+
+/** `success` for a non-error status; else the problem slug of the body's `type`, or `http-<status>`. */
+export function outcomeOf(status: number, body: string | null | undefined): string {
+  if (status < 400) return 'success';
+  try {
+    const type = (JSON.parse(body ?? '') as { type?: unknown }).type;
+    if (typeof type === 'string' && type.startsWith(PROBLEM_TYPE_PREFIX)) {
+      return type.slice(PROBLEM_TYPE_PREFIX.length);
+    }
+  } catch {
+    // Not a problem document: fall through to the status.
+  }
+  return `http-${status}`;
+}
+
 /** The status of a DEFAULT_* answer, whose contract entry has none. */
 const DEFAULT_STATUS: Partial<Record<GatewayResponseType, number>> = { DEFAULT_4XX: 400, DEFAULT_5XX: 500 };
 
@@ -348,6 +387,7 @@ function sendGatewayProblem(
 ): void {
   if (res.headersSent || res.destroyed) return;
   const problem = gatewayProblem(responseType);
+  answeredOutcomes.set(res, problem.slug);
   const payload = Buffer.from(JSON.stringify(gatewayProblemDocument(problem, requestId)), 'utf8');
   res.writeHead(problem.status ?? status ?? DEFAULT_STATUS[responseType] ?? 500, {
     'content-type': 'application/problem+json',
@@ -437,6 +477,7 @@ function writeProxyResult(res: ServerResponse, result: APIGatewayProxyResult, re
   headers.push(['content-length', String(payload.length)]);
   headers.push(['x-amzn-requestid', requestId]);
   for (const [name, value] of headers) res.setHeader(name, value);
+  answeredOutcomes.set(res, outcomeOf(result.statusCode, result.isBase64Encoded ? null : result.body));
   res.statusCode = result.statusCode;
   res.end(payload);
 }
@@ -464,6 +505,28 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
+    const startedAt = performance.now();
+    let caller: string | null = null;
+    if (options.onAccess !== undefined) {
+      const onAccess = options.onAccess;
+      res.once('finish', () => {
+        const method = req.method ?? 'GET';
+        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        const route = findRoute(method, resourceOf(path));
+        const environmentId = res.getHeader(ENVIRONMENT_ID_HEADER);
+        onAccess({
+          requestId,
+          method,
+          path,
+          route: route === undefined ? null : routeKeyOf(route),
+          status: res.statusCode,
+          latencyMs: performance.now() - startedAt,
+          outcome: answeredOutcomes.get(res) ?? `http-${res.statusCode}`,
+          caller,
+          environmentId: typeof environmentId === 'string' ? environmentId : null,
+        });
+      });
+    }
     const read = await readCapped(req, maxBodyBytes);
     if (!read.ok) {
       sendGatewayProblem(res, 'REQUEST_TOO_LARGE', requestId, { connection: 'close' });
@@ -482,6 +545,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       }
       identity = admission.identity;
     }
+    caller = identity?.userArn ?? identity?.accessKey ?? null;
     const event = toApiGatewayEvent({
       method: req.method ?? 'GET',
       url: req.url ?? '/',

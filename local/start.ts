@@ -13,8 +13,11 @@
  * - `AFFIX_BASE_URL` + `AFFIX_CLIENT_ID` + `AFFIX_CLIENT_SECRET` (all three): use that Affix API
  *   instead of the sandbox; the credentials go into the local SSM endpoint only and are never printed.
  * - `LOCAL_HANDLER_MODULE`: load another handler module (path or file URL), e.g. a fake in tests.
+ * - `LOCAL_RAW_LOGS=1` (or `--raw-logs`): also print the handler's raw Powertools JSON and EMF lines.
  *
- * Prints a line containing `ready` (and the API URL) once it listens; SIGINT/SIGTERM close everything.
+ * Prints one access-log line per request (method, route, status, latency, outcome, caller), and a line
+ * containing `ready` (and the API URL) once it listens; SIGINT/SIGTERM close everything. `--help`
+ * prints {@link USAGE} and starts nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -27,6 +30,7 @@ import {
   startAffixSandbox,
 } from './affix-sandbox.ts';
 import {
+  type AccessEntry,
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,
   DEFAULT_ETAG_KEY_PARAMETER,
@@ -79,6 +83,10 @@ export interface LocalStackOptions {
   sandboxLatencyMs?: number;
   /** Extra variables for the handler, over the local defaults (e.g. a test's short timeouts). */
   handlerEnv?: Record<string, string>;
+  /** Each answered request (see `startLocalApi`). */
+  onAccess?: (entry: AccessEntry) => void;
+  /** Each line the pool's environments write (pool only). Default: straight to this stdout/stderr. */
+  onOutput?: (line: string, environmentId: string) => void;
 }
 
 export interface LocalStack {
@@ -105,6 +113,123 @@ function parsePort(name: string, raw: string | undefined, fallback: number | und
     throw new Error(`${name} must be an integer between 0 and 65535, got ${JSON.stringify(raw)}`);
   }
   return port;
+}
+
+/** The variables `npm start` reads, with their defaults: `--help` prints them, a test checks the list. */
+export const START_VARIABLES: readonly (readonly [name: string, meaning: string])[] = [
+  ['PORT', 'local API port (default 3000; 0 = any free port)'],
+  ['AFFIX_SANDBOX_PORT', 'Affix sandbox port (default 0 = any free port)'],
+  ['SSM_PORT', 'local SSM endpoint port (default 0 = any free port)'],
+  ['DYNAMODB_PORT', 'local DynamoDB (dynalite) port (default 0 = any free port)'],
+  ['LAMBDA_CONCURRENCY', 'most isolated execution environments at once (default 4, 1-64)'],
+  ['AFFIX_SANDBOX_LATENCY_MS', 'delay per sandbox answer in ms (default 0; 50 is realistic)'],
+  ['AFFIX_BASE_URL', 'use this Affix API instead of the sandbox (with the next two; default unset)'],
+  ['AFFIX_CLIENT_ID', 'its client id (only with AFFIX_BASE_URL and AFFIX_CLIENT_SECRET)'],
+  ['AFFIX_CLIENT_SECRET', 'its client secret: into local SSM only, never printed'],
+  ['LOCAL_HANDLER_MODULE', 'handler module to run (default functions/client-config/handler.ts)'],
+  ['LOCAL_RAW_LOGS', '1: also print the raw Powertools JSON and EMF lines (default unset)'],
+];
+
+export const USAGE = [
+  'Usage: npm start [-- --raw-logs] [-- --help]',
+  '',
+  'Runs the proxy locally: an in-memory Affix sandbox, local SSM and DynamoDB, the handler in a pool of',
+  'isolated Lambda environments, behind a local API Gateway (SigV4) on 127.0.0.1. Prints one access-log',
+  'line per request: method, route, status, latency, outcome, caller, environment, request id.',
+  '',
+  'Options:',
+  '  --raw-logs   also print the handler raw Powertools JSON and EMF lines (same as LOCAL_RAW_LOGS=1)',
+  '  --help, -h   print this and exit',
+  '',
+  'Environment:',
+  ...START_VARIABLES.map(([name, meaning]) => `  ${name.padEnd(26)}${meaning}`),
+  '',
+].join('\n');
+
+export interface StartArguments {
+  help: boolean;
+  rawLogs: boolean;
+}
+
+/** `npm start -- ...` arguments; an unknown one is an error (a typo must not start the stack). */
+export function parseStartArguments(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): StartArguments {
+  const parsed: StartArguments = { help: false, rawLogs: env.LOCAL_RAW_LOGS === '1' };
+  for (const argument of argv) {
+    if (argument === '--help' || argument === '-h') parsed.help = true;
+    else if (argument === '--raw-logs') parsed.rawLogs = true;
+    else
+      throw new Error(`unknown argument ${JSON.stringify(argument)} (npm start -- --help lists the options)`);
+  }
+  return parsed;
+}
+
+const EXTERNAL_AFFIX_VARIABLES = ['AFFIX_BASE_URL', 'AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET'] as const;
+
+/**
+ * The external Affix API, when all three variables are set; none set means the sandbox. Some but not
+ * all is an error naming the variables (never their values: one is a secret).
+ */
+export function externalAffixFromEnv(env: Record<string, string | undefined>): ExternalAffix | undefined {
+  const isSet = (name: string) => (env[name] ?? '') !== '';
+  const set = EXTERNAL_AFFIX_VARIABLES.filter(isSet);
+  if (set.length === 0) return undefined;
+  if (set.length < EXTERNAL_AFFIX_VARIABLES.length) {
+    const missing = EXTERNAL_AFFIX_VARIABLES.filter((name) => !isSet(name));
+    throw new Error(
+      `AFFIX_BASE_URL, AFFIX_CLIENT_ID and AFFIX_CLIENT_SECRET go together: set all three to use that Affix API, ` +
+        `or none for the sandbox (set: ${set.join(', ')}; missing: ${missing.join(', ')})`,
+    );
+  }
+  return {
+    baseUrl: env.AFFIX_BASE_URL as string,
+    clientId: env.AFFIX_CLIENT_ID as string,
+    clientSecret: env.AFFIX_CLIENT_SECRET as string,
+  };
+}
+
+/** Starts a stand-in on its port; a taken port names the variable that chose it (Node says only the address). */
+async function onPort<T>(variable: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') {
+      throw new Error(
+        `${variable}: port ${port} on 127.0.0.1 is already in use; set ${variable} to a free port (0 picks one)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** One access-log line: names, numbers and ids only (never a body, a header value or a secret). */
+export function formatAccessLine(entry: AccessEntry): string {
+  const target = entry.route ?? `${entry.method} ${entry.path.slice(0, 100)}`;
+  const where = entry.environmentId ? ` ${entry.environmentId}` : '';
+  return `${target} ${entry.status} ${Math.round(entry.latencyMs)}ms ${entry.outcome} ${entry.caller ?? '-'}${where} ${entry.requestId}`;
+}
+
+/**
+ * Without --raw-logs: an environment's Powertools INFO/DEBUG lines and EMF blobs are left out (the
+ * access line says what happened); warnings, errors and non-JSON lines stay, shortened to their message.
+ */
+export function summarizeOutput(line: string, environmentId: string): string | undefined {
+  let entry: unknown;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return `[${environmentId}] ${line}`;
+  }
+  if (entry === null || typeof entry !== 'object') return `[${environmentId}] ${line}`;
+  const { level, message, _aws } = entry as { level?: unknown; message?: unknown; _aws?: unknown };
+  if (_aws !== undefined) return undefined;
+  if (typeof level === 'string' && ['WARN', 'ERROR', 'CRITICAL'].includes(level.toUpperCase())) {
+    return `[${environmentId}] ${level.toUpperCase()} ${typeof message === 'string' ? message : ''}`;
+  }
+  return undefined;
 }
 
 function toModuleUrl(specifier: string): string {
@@ -142,28 +267,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.external) {
       ({ baseUrl: affixBaseUrl, clientId, clientSecret } = options.external);
     } else {
-      sandbox = await startAffixSandbox({
-        port: options.sandboxPort ?? 0,
-        latencyMs: options.sandboxLatencyMs,
-      });
+      const sandboxPort = options.sandboxPort ?? 0;
+      sandbox = await onPort('AFFIX_SANDBOX_PORT', sandboxPort, () =>
+        startAffixSandbox({ port: sandboxPort, latencyMs: options.sandboxLatencyMs }),
+      );
       started.push(sandbox);
       affixBaseUrl = sandbox.url;
       clientId = SANDBOX_DEFAULTS.clientId;
       clientSecret = SANDBOX_DEFAULTS.clientSecret[0];
     }
 
-    const ssm = await startSsmEndpoint({
-      port: options.ssmPort ?? 0,
-      parameters: {
-        [DEFAULT_CLIENT_ID_PARAMETER]: { value: clientId, type: 'String' },
-        [DEFAULT_CLIENT_SECRET_PARAMETER]: { value: clientSecret, type: 'SecureString' },
-        // Fresh per start, as a deployment's own key: ETags of an earlier run no longer match.
-        [DEFAULT_ETAG_KEY_PARAMETER]: { value: randomBytes(32).toString('base64'), type: 'SecureString' },
-      },
-    });
+    const ssmPort = options.ssmPort ?? 0;
+    const ssm = await onPort('SSM_PORT', ssmPort, () =>
+      startSsmEndpoint({
+        port: ssmPort,
+        parameters: {
+          [DEFAULT_CLIENT_ID_PARAMETER]: { value: clientId, type: 'String' },
+          [DEFAULT_CLIENT_SECRET_PARAMETER]: { value: clientSecret, type: 'SecureString' },
+          // Fresh per start, as a deployment's own key: ETags of an earlier run no longer match.
+          [DEFAULT_ETAG_KEY_PARAMETER]: { value: randomBytes(32).toString('base64'), type: 'SecureString' },
+        },
+      }),
+    );
     started.push(ssm);
 
-    const dynamodb = await startLocalDynamoDb({ port: options.dynamodbPort ?? 0 });
+    const dynamodbPort = options.dynamodbPort ?? 0;
+    const dynamodb = await onPort('DYNAMODB_PORT', dynamodbPort, () =>
+      startLocalDynamoDb({ port: dynamodbPort }),
+    );
     started.push(dynamodb);
 
     const handlerEnv = {
@@ -198,6 +329,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         env: { ...inherited, ...handlerEnv },
         concurrency: options.concurrency,
         timeoutMs: options.timeoutMs,
+        onOutput: options.onOutput,
       });
       started.push(pool);
       try {
@@ -207,11 +339,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
       handler = pool;
     }
-    const api: LocalApi = await startLocalApi({
-      handler,
-      port: options.port ?? 3000,
-      timeoutMs: options.timeoutMs,
-    });
+    const apiPort = options.port ?? 3000;
+    const api: LocalApi = await onPort('PORT', apiPort, () =>
+      startLocalApi({ handler, port: apiPort, timeoutMs: options.timeoutMs, onAccess: options.onAccess }),
+    );
     started.push(api);
 
     const sandboxLatencyMs = sandbox ? (options.sandboxLatencyMs ?? 0) : 0;
@@ -295,12 +426,14 @@ export function describeLocalStack(stack: LocalStack): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
+async function main(argv: readonly string[]): Promise<void> {
   const env = process.env;
-  const external =
-    env.AFFIX_BASE_URL && env.AFFIX_CLIENT_ID && env.AFFIX_CLIENT_SECRET
-      ? { baseUrl: env.AFFIX_BASE_URL, clientId: env.AFFIX_CLIENT_ID, clientSecret: env.AFFIX_CLIENT_SECRET }
-      : undefined;
+  const args = parseStartArguments(argv, env);
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const external = externalAffixFromEnv(env);
   const stack = await startLocalStack({
     port: parsePort('PORT', env.PORT, 3000),
     sandboxPort: parsePort('AFFIX_SANDBOX_PORT', env.AFFIX_SANDBOX_PORT, 0),
@@ -310,6 +443,13 @@ async function main(): Promise<void> {
     handlerModule: env.LOCAL_HANDLER_MODULE || undefined,
     concurrency: parseConcurrency(env.LAMBDA_CONCURRENCY),
     sandboxLatencyMs: parseSandboxLatency(env.AFFIX_SANDBOX_LATENCY_MS),
+    onAccess: (entry) => process.stdout.write(`${formatAccessLine(entry)}\n`),
+    onOutput: args.rawLogs
+      ? (line) => process.stdout.write(`${line}\n`)
+      : (line, environmentId) => {
+          const summary = summarizeOutput(line, environmentId);
+          if (summary !== undefined) process.stdout.write(`${summary}\n`);
+        },
   });
 
   let stopping = false;
@@ -339,7 +479,7 @@ async function main(): Promise<void> {
 const invokedDirectly =
   process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
-  main().catch((error: unknown) => {
+  main(process.argv.slice(2)).catch((error: unknown) => {
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
     process.stderr.write(
       `local stack failed to start: ${error instanceof Error ? error.message : String(error)}${cause}\n`,
