@@ -3,17 +3,13 @@
  * without a fresh read (503 `credentials-unavailable`, nothing sent to Affix), and the failed refresh
  * evicts nothing, so later reads keep being served with the last good credentials.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
-import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
-import { createHandler } from '../../functions/client-config/app.ts';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import { ProblemError } from '../../functions/client-config/problems.ts';
 import { captureOutput } from '../support/capture.ts';
+import { chainOverFetch } from '../support/chain-over-fetch.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';
 import { CLIENT_ID, createFakeAffix, ETAG_KEY, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
-import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 
 captureOutput();
 
@@ -30,22 +26,7 @@ function harness() {
       return { clientId: CLIENT_ID, clientSecret: SECRET_A, etagKey: ETAG_KEY };
     },
   });
-  const handler = createHandler({
-    config: { upstreamDeadlineMs: 3_000, deadlineSafetyMarginMs: 100 },
-    ports: {
-      credentials,
-      writeLock: createInMemoryWriteLock(),
-      affix: createAffixHttpClient({
-        baseUrl: 'https://affix.test',
-        credentials,
-        attemptTimeoutMs: 1_000,
-        maxAttempts: 1,
-        fetch: affix.fetch,
-      }),
-    },
-    logger: new Logger({ serviceName: 'affix-webhook-config' }),
-    metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
-  });
+  const handler = chainOverFetch({ credentials, fetch: affix.fetch });
   const invoke = async (options: EventOptions) => {
     const result = await handler(apiEvent(options), lambdaContext());
     return { status: result.statusCode, json: JSON.parse(result.body) as Record<string, unknown> };

@@ -4,18 +4,14 @@
  * error answers are bounded, `name` counts code points and refuses invisible names, and deeply nested
  * JSON is `json-too-deep`.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
-import { createHandler } from '../../functions/client-config/app.ts';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import { MAX_REQUEST_BODY_BYTES } from '../../functions/client-config/request-rules.ts';
 import { exceedsJsonDepth, MAX_FIELD_ERRORS } from '../../functions/client-config/validation.ts';
 import { captureOutput } from '../support/capture.ts';
+import { chainOverFetch } from '../support/chain-over-fetch.ts';
 import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../support/events.ts';
 import { CLIENT_ID, createFakeAffix, ETAG_KEY, SECRET_A } from '../support/fake-affix-fetch.ts';
-import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 import { findLeaks } from '../support/leaks.ts';
 
 const output = captureOutput();
@@ -26,23 +22,8 @@ function harness() {
     maxAgeMs: 300_000,
     load: async () => ({ clientId: CLIENT_ID, clientSecret: SECRET_A, etagKey: ETAG_KEY }),
   });
-  const handler = createHandler({
-    config: { upstreamDeadlineMs: 3_000, deadlineSafetyMarginMs: 100 },
-    ports: {
-      credentials,
-      writeLock: createInMemoryWriteLock(),
-      affix: createAffixHttpClient({
-        baseUrl: 'https://affix.test',
-        credentials,
-        attemptTimeoutMs: 1_000,
-        maxAttempts: 1,
-        fetch: affix.fetch,
-      }),
-    },
-    // Built per test, after the environment is set: Powertools reads POWERTOOLS_LOGGER_LOG_EVENT here.
-    logger: new Logger({ serviceName: 'affix-webhook-config' }),
-    metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
-  });
+  // Built per test, after the environment is set: Powertools reads POWERTOOLS_LOGGER_LOG_EVENT here.
+  const handler = chainOverFetch({ credentials, fetch: affix.fetch });
   return {
     affix,
     async invoke(options: EventOptions) {

@@ -4,12 +4,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
-import { createHandler } from '../../functions/client-config/app.ts';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import { createDeadline } from '../../functions/client-config/deadline.ts';
 import { createWebhookSecretsCache } from '../../functions/client-config/webhook-secrets.ts';
@@ -20,6 +16,7 @@ import {
 } from '../../functions/client-config/webhook-signature.ts';
 import { WEBHOOK_MAX_BODY_BYTES } from '../../functions/contract/routes.ts';
 import { captureOutput } from '../support/capture.ts';
+import { chainOverFetch } from '../support/chain-over-fetch.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';
 import { CLIENT_ID, createFakeAffix, ETAG_KEY, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
@@ -48,21 +45,10 @@ function harness(secrets: string[] = [SECRET_A], lockMode: 'broken' | 'free' = '
     maxAgeMs: 300_000,
     load: async () => ({ clientId: CLIENT_ID, clientSecret: secrets[0] ?? SECRET_A, etagKey: ETAG_KEY }),
   });
-  const handler = createHandler({
-    config: { upstreamDeadlineMs: 3_000, deadlineSafetyMarginMs: 100 },
-    ports: {
-      credentials,
-      writeLock: lock,
-      affix: createAffixHttpClient({
-        baseUrl: 'https://affix.test',
-        credentials,
-        attemptTimeoutMs: 1_000,
-        maxAttempts: 1,
-        fetch: affix.fetch,
-      }),
-    },
-    logger: new Logger({ serviceName: 'affix-webhook-config' }),
-    metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
+  const handler = chainOverFetch({
+    credentials,
+    fetch: affix.fetch,
+    writeLock: lock,
     webhookSecrets: { now: () => clock },
   });
   return {
