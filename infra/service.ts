@@ -7,15 +7,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/contract/telemetry.ts';
 
-/** `POWERTOOLS_SERVICE_NAME`; also the `service` dimension of every metric the handler emits. */
-export const SERVICE_NAME = 'affix-webhook-config';
-
-/** `POWERTOOLS_METRICS_NAMESPACE`: the CloudWatch namespace of the handler's EMF metrics. */
-export const METRICS_NAMESPACE = 'AffixWebhookConfig';
+export { METRIC, METRICS_NAMESPACE, SERVICE_NAME };
 
 /** Count metric emitted once per request, with the extra dimension `outcome`. */
-export const REQUEST_OUTCOME_METRIC = 'RequestOutcome';
+export const REQUEST_OUTCOME_METRIC = METRIC.requestOutcome;
 
 /** The `outcome` the handler reports when Affix rejects our client credentials. */
 export const UPSTREAM_AUTH_FAILED_OUTCOME = 'upstream-auth-failed';
@@ -48,8 +45,8 @@ export const CLIENT_CONFIG_TIMEOUT = Duration.seconds(15);
 export const UPSTREAM_RATE_LIMITED_OUTCOME = 'upstream-rate-limited';
 
 /** Latency metrics the handler emits (dimensions `service`, `stage`). */
-export const UPSTREAM_LATENCY_METRIC = 'UpstreamLatency';
-export const WRITE_LOCK_WAIT_METRIC = 'WriteLockWait';
+export const UPSTREAM_LATENCY_METRIC = METRIC.upstreamLatency;
+export const WRITE_LOCK_WAIT_METRIC = METRIC.writeLockWait;
 
 /** The synthetic caller's handler module. */
 export const SYNTHETIC_CALLER_ENTRY = fileURLToPath(

@@ -30,6 +30,7 @@ import {
   PROBLEM_TYPE_PREFIX,
 } from '../functions/contract/gateway-responses.ts';
 import { findRoute, groupMayCall, RESOURCE_PATHS, routeKeyOf } from '../functions/contract/routes.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/contract/telemetry.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_SIGNERS, type LocalIdentity, type LocalSigner } from './identities.ts';
 import { ENVIRONMENT_ID_HEADER } from './lambda-pool.ts';
 import { ServerLifecycle } from './loopback-server.ts';
@@ -637,8 +638,8 @@ export function localHandlerEnv(opts: LocalHandlerEnvOptions): Record<string, st
     AWS_SECRET_ACCESS_KEY: 'local',
     // As Lambda sets it for on-demand environments; without it Powertools reports cold_start false always.
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    POWERTOOLS_SERVICE_NAME: 'affix-webhook-config',
-    POWERTOOLS_METRICS_NAMESPACE: 'AffixWebhookConfig',
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     STAGE: 'local',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };

@@ -8,6 +8,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { RESOURCE_PATHS, ROUTES, routeKeyOf } from '../contract/routes.ts';
+import { METRIC } from '../contract/telemetry.ts';
 import type { UpstreamExchange } from './affix-client.ts';
 import type { ClientField } from './client-state.ts';
 import { ProblemError, type ProblemSlug } from './problems.ts';
@@ -207,14 +208,14 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
     const { state } = request.context;
     const outcome = state?.outcome ?? (request.response?.statusCode === 200 ? 'success' : 'internal');
     options.metrics.addDimension('outcome', outcome);
-    options.metrics.addMetric('RequestOutcome', MetricUnit.Count, 1);
+    options.metrics.addMetric(METRIC.requestOutcome, MetricUnit.Count, 1);
     if (state === undefined) return;
     const upstreamLatencyMs = state.exchanges.reduce((sum, exchange) => sum + exchange.latencyMs, 0);
     if (state.exchanges.length > 0) {
-      latencyMetrics.addMetric('UpstreamLatency', MetricUnit.Milliseconds, upstreamLatencyMs);
+      latencyMetrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, upstreamLatencyMs);
     }
     if (state.lockWaitMs !== undefined) {
-      latencyMetrics.addMetric('WriteLockWait', MetricUnit.Milliseconds, state.lockWaitMs);
+      latencyMetrics.addMetric(METRIC.writeLockWait, MetricUnit.Milliseconds, state.lockWaitMs);
     }
     if (isWriteAttempt(state)) {
       const last = state.exchanges.at(-1);

@@ -5,14 +5,15 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../contract/telemetry.ts';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'affix-webhook-config';
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
 
 export const logger = new Logger({ serviceName });
 
 export const metrics = new Metrics({
   serviceName,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'AffixWebhookConfig',
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
 });
 
 export { MetricUnit };

@@ -12,6 +12,7 @@ import { createDynamoDbWriteLock } from '../client-config/dynamodb-write-lock.ts
 import { logger, MetricUnit, metrics } from '../client-config/observability.ts';
 import { ProblemError } from '../client-config/problems.ts';
 import { createSsmCredentialsLoader } from '../client-config/ssm-credentials.ts';
+import { METRIC } from '../contract/telemetry.ts';
 import { loadRotationConfig, type RotationConfig } from './config.ts';
 import { type RotationOutcome, type RotationPorts, RotationStuckError, rotate } from './rotate.ts';
 import { generateSecret } from './rotation-state.ts';
@@ -101,13 +102,13 @@ export function createRotationJob(
           logger.info('rotation audit', { rotation: audit }),
         );
         logger.info('rotation finished', { rotation: outcome });
-        metrics.addMetric('RotationFailure', MetricUnit.Count, 0);
-        metrics.addMetric('RotationOutcome', MetricUnit.Count, outcome.outcome === 'rotated' ? 1 : 0);
+        metrics.addMetric(METRIC.rotationFailure, MetricUnit.Count, 0);
+        metrics.addMetric(METRIC.rotationOutcome, MetricUnit.Count, outcome.outcome === 'rotated' ? 1 : 0);
         return outcome;
       } catch (error) {
         // The client keeps a working secret: every step leaves SSM's value at Affix (see rotate.ts).
         logger.error('rotation failed', { rotation: { reason: failureReason(error) } });
-        metrics.addMetric('RotationFailure', MetricUnit.Count, 1);
+        metrics.addMetric(METRIC.rotationFailure, MetricUnit.Count, 1);
         throw new Error(`rotation failed: ${failureReason(error)}`);
       } finally {
         metrics.publishStoredMetrics();

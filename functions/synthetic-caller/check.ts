@@ -12,11 +12,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type ClientConfigClient, ClientConfigError } from '../../clients/index.ts';
+import { METRIC } from '../contract/telemetry.ts';
 
 /** 1 when `GET /client` answered 200 with a valid client, else 0 (the alarm watches its sum). */
-export const SYNTHETIC_SUCCESS_METRIC = 'SyntheticCheckSuccess';
+export const SYNTHETIC_SUCCESS_METRIC = METRIC.syntheticSuccess;
 /** How long the whole call took, success or not. */
-export const SYNTHETIC_LATENCY_METRIC = 'SyntheticCheckLatency';
+export const SYNTHETIC_LATENCY_METRIC = METRIC.syntheticLatency;
 
 export type SyntheticResult = { ok: true } | { ok: false; slug: string; status: number | undefined };
 

@@ -12,6 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import * as v from 'valibot';
 import { type ClientConfigClient, createClientConfigClient } from '../../clients/index.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../contract/telemetry.ts';
 import { runSyntheticCheck, type SyntheticResult } from './check.ts';
 
 const EnvSchema = v.object({
@@ -32,11 +33,11 @@ const EnvSchema = v.object({
   STAGE: v.optional(v.string()),
 });
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'affix-webhook-config';
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({
   serviceName,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'AffixWebhookConfig',
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
 });
 
 let client: ClientConfigClient | undefined;
