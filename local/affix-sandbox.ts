@@ -21,6 +21,7 @@
  */
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { sendJson } from './json-reply.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 import { deliverWebhook, MAX_DELIVERY_BYTES, WEBHOOK_DELIVERY_PATH } from './webhook-delivery.ts';
 
@@ -251,22 +252,6 @@ function defaultStatusBody(status: number): unknown {
     default:
       return { message: status >= 500 ? 'Internal server error' : `Injected status ${status}` };
   }
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.destroyed || res.headersSent) return;
-  const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': String(payload.length),
-    ...headers,
-  });
-  res.end(payload);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {

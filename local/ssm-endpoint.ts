@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { sendJson } from './json-reply.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 import { createSsmStore, SsmError, type SsmParameterType } from './ssm-store.ts';
 
@@ -138,7 +139,7 @@ export async function startSsmEndpoint(options: SsmEndpointOptions = {}): Promis
     }
 
     try {
-      sendJson(res, 200, operate(target, body, names, withDecryption));
+      sendAwsJson(res, 200, operate(target, body, names, withDecryption));
     } catch (error) {
       if (!(error instanceof SsmError)) throw error;
       sendError(res, error.status, error.type, error.message);
@@ -234,19 +235,13 @@ function requestedNames(_target: string, body: Record<string, unknown>): string[
   return [];
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.destroyed || res.headersSent) return;
-  const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(status, {
-    'content-type': JSON_11,
-    'content-length': String(payload.length),
-    'x-amzn-requestid': randomUUID(),
-  });
-  res.end(payload);
+/** The JSON protocol's answer: its content type and a request id, as SSM sends. */
+function sendAwsJson(res: ServerResponse, status: number, body: unknown): void {
+  sendJson(res, status, body, { 'content-type': JSON_11, 'x-amzn-requestid': randomUUID() });
 }
 
 function sendError(res: ServerResponse, status: number, type: string, message: string): void {
-  sendJson(res, status, { __type: type, message });
+  sendAwsJson(res, status, { __type: type, message });
 }
 
 function readAll(req: IncomingMessage): Promise<Buffer> {
