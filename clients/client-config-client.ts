@@ -24,7 +24,7 @@ import type {
   ReplaceSecretsRequest,
 } from '../functions/client-config/schemas.ts';
 import { isLoopbackHost } from '../functions/client-config/urls.ts';
-import { SIGNATURE_HEADER as WEBHOOK_SIGNATURE_HEADER } from '../functions/client-config/webhook-signature.ts';
+import { SIGNATURE_HEADER as WEBHOOK_SIGNATURE_HEADER } from '../functions/contract/headers.ts';
 import { ClientConfigError, clientError, errorFromResponse } from './errors.ts';
 import { PublicClientSchema, WebhookVerificationSchema } from './schemas.ts';
 

@@ -44,8 +44,8 @@ import {
 } from '../functions/client-config/schemas.ts';
 import { LOOPBACK_HOSTS } from '../functions/client-config/urls.ts';
 import { MAX_FIELD_ERRORS, MAX_JSON_DEPTH } from '../functions/client-config/validation.ts';
-import { SIGNATURE_HEADER } from '../functions/client-config/webhook-signature.ts';
 import { GATEWAY_PROBLEMS, type GatewayProblem } from '../functions/contract/gateway-responses.ts';
+import { SIGNATURE_HEADER } from '../functions/contract/headers.ts';
 import { WEBHOOK_MAX_BODY_BYTES } from '../functions/contract/routes.ts';
 
 export const OPENAPI_PATH = fileURLToPath(new URL('../openapi.json', import.meta.url));

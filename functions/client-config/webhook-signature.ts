@@ -11,8 +11,9 @@
  * if (signature.ok) matchingSecret(body, signature.digest, ['secret-a', 'secret-b']); // 'secret-b' | undefined
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SIGNATURE_HEADER } from '../contract/headers.ts';
 
-export const SIGNATURE_HEADER = 'x-affix-api-signature';
+export { SIGNATURE_HEADER };
 
 /** SHA-256 digests are 32 bytes: 64 hex digits. */
 const HEX_DIGEST = /^[0-9a-fA-F]{64}$/;
