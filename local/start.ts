@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { routesForGroup } from '../functions/contract/routes.ts';
+import { routeOf, routesForGroup } from '../functions/contract/routes.ts';
 import {
   type AffixSandbox,
   parseSandboxLatency,
@@ -388,7 +388,7 @@ export function describeLocalStack(stack: LocalStack): string {
     return found;
   };
   const reader = curlAs(signer('readers'));
-  const etag = `ETAG=$(${reader} -s -o /dev/null -D - ${api}/client | tr -d '\\r' | awk 'tolower($1)=="etag:" {print $2}')`;
+  const etag = `ETAG=$(${reader} -s -o /dev/null -D - ${api}${routeOf('getClient').path} | tr -d '\\r' | awk 'tolower($1)=="etag:" {print $2}')`;
   const width = Math.max(...LOCAL_SIGNERS.map((s) => s.accessKeyId.length + s.secretAccessKey.length + 1));
   const identities = LOCAL_SIGNERS.map((s) => {
     const routes = routesForGroup(s.group);
@@ -409,18 +409,18 @@ export function describeLocalStack(stack: LocalStack): string {
     ...identities,
     '',
     'Read the client as the reader (the answer carries an ETag):',
-    `  ${reader} -si ${api}/client`,
+    `  ${reader} -si ${api}${routeOf('getClient').path}`,
     '',
     'Change the webhook URI as the writer. Send the ETag of your last GET back as If-Match: if the client',
     'changed in between, the proxy refuses (412) instead of overwriting the other change.',
     `  ${etag}`,
-    `  ${curlAs(signer('writers'))} -si -X PATCH ${api}/client \\`,
+    `  ${curlAs(signer('writers'))} -si -X ${routeOf('updateClient').method} ${api}${routeOf('updateClient').path} \\`,
     `    -H 'content-type: application/json' -H "if-match: $ETAG" -d '{"webhook_uri":"https://hooks.example.com/affix-v2"}'`,
     '',
     'Rotate the secret as the rotator: add a new one while keeping the current one first, so callers that',
     'still use the current secret keep working; remove it with a second PUT once nothing uses it.',
     `  ${etag}`,
-    `  ${curlAs(signer('rotators'))} -si -X PUT ${api}/client/secrets \\`,
+    `  ${curlAs(signer('rotators'))} -si -X ${routeOf('replaceSecrets').method} ${api}${routeOf('replaceSecrets').path} \\`,
     `    -H 'content-type: application/json' -H "if-match: $ETAG" -d '{"client_secret":["${current}","sandbox-secret-bbbbbbbbbbbbbbbb"]}'`,
     '',
   ].join('\n');

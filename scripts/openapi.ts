@@ -1,10 +1,15 @@
 /**
- * `npm run openapi`: writes `openapi.json` (OpenAPI 3.1) for our routes.
+ * `npm run openapi`: writes `openapi.json` (OpenAPI 3.1) for our routes, and README.md's status table
+ * (`scripts/status-table.ts`).
  *
- * Bodies come from the handler's valibot schemas (`@valibot/to-json-schema`, JSON Schema 2020-12),
- * responses from the client's (`clients/schemas.ts`), problem responses from `PROBLEMS`, so the
- * document, the handler and the client cannot drift apart; `test/clients/openapi.test.ts` fails when
- * the committed file differs from what this script builds.
+ * Everything comes from somewhere else: operations (method, path, operationId, media types) from the
+ * contract's route table, problem responses and their "when" texts from the contract's catalogue
+ * (`functions/contract/problems.ts`, also which routes answer which problem), API Gateway's answers
+ * from `gateway-responses.ts`, bodies from the handler's valibot schemas (`@valibot/to-json-schema`,
+ * JSON Schema 2020-12), responses from the client's (`clients/schemas.ts`). Only prose and examples
+ * are written here (keyed by operationId). `test/clients/openapi.test.ts` fails when the committed
+ * file differs from what this script builds, `test/contract/readme-status-table.test.ts` when the
+ * README's table does.
  *
  * valibot actions that JSON Schema cannot express (`trim`, `check`) are converted with
  * {@link ACTION_SUPPLEMENTS}: hand-written keywords for exactly those action objects. Any other
@@ -13,7 +18,7 @@
  *
  * @example
  * const document = buildOpenApiDocument();
- * document.paths['/client'].get.responses['200'];
+ * document.paths[routeOf('getClient').path].get.responses['200'];
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,12 +30,6 @@ import {
   PublicClientSchema,
   WebhookVerificationSchema,
 } from '../clients/schemas.ts';
-import { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug } from '../functions/client-config/problems.ts';
-import {
-  ACCEPTED_MEDIA_TYPES,
-  MAX_REQUEST_BODY_BYTES,
-  type RouteKey,
-} from '../functions/client-config/request-rules.ts';
 import {
   ClientNameSchema,
   LIMITS,
@@ -43,111 +42,40 @@ import {
   WebhookUriSchema,
 } from '../functions/client-config/schemas.ts';
 import { LOOPBACK_HOSTS } from '../functions/client-config/urls.ts';
-import { MAX_FIELD_ERRORS, MAX_JSON_DEPTH } from '../functions/client-config/validation.ts';
-import { GATEWAY_PROBLEMS, type GatewayProblem } from '../functions/contract/gateway-responses.ts';
+import {
+  GATEWAY_PROBLEMS,
+  type GatewayProblem,
+  PROBLEM_TYPE_PREFIX,
+} from '../functions/contract/gateway-responses.ts';
 import { SIGNATURE_HEADER } from '../functions/contract/headers.ts';
-import { WEBHOOK_MAX_BODY_BYTES } from '../functions/contract/routes.ts';
+import { WEBHOOK_MAX_BODY_BYTES } from '../functions/contract/limits.ts';
+import {
+  PROBLEM_SLUGS,
+  PROBLEMS,
+  type ProblemSlug,
+  RETRY_AFTER_PROBLEMS,
+  ROUTE_PROBLEMS,
+  UNROUTED_PROBLEMS,
+} from '../functions/contract/problems.ts';
+import {
+  type OperationId,
+  ROUTES,
+  type RouteDefinition,
+  type RouteKey,
+  routeDefinition,
+  routeKeyOf,
+  routeKeyOfOperation,
+  routeOf,
+} from '../functions/contract/routes.ts';
+import { README_PATH, replaceStatusTable } from './status-table.ts';
 
 export const OPENAPI_PATH = fileURLToPath(new URL('../openapi.json', import.meta.url));
 
 type Json = Record<string, unknown>;
 
-// ---------------------------------------------------------------------------------------------------
-// Which problems each route can answer with, read from the handler's code paths.
-// ---------------------------------------------------------------------------------------------------
-
-/**
- * Every route: the guard's missing-caller 403, the catch-all 500, and every outcome of the Affix and
- * SSM calls that every route makes (each write reads the client first). `statusToProblem` maps Affix
- * statuses the same way for reads and writes, so a read answered 400 or 409 by Affix also becomes a
- * 422 or 409 (Affix does not document those for reads).
- */
-const EVERY_ROUTE: readonly ProblemSlug[] = [
-  'forbidden',
-  'internal',
-  'upstream-rejected',
-  'upstream-conflict',
-  'upstream-rate-limited',
-  'upstream-auth-failed',
-  'upstream-error',
-  'upstream-bad-response',
-  'upstream-unreachable',
-  'credentials-unavailable',
-  'upstream-timeout',
-];
-
-/** Routes with a body: the guard's size and media-type checks, JSON parsing, validation, If-Match. */
-const WRITE_ROUTES: readonly ProblemSlug[] = [
-  'validation-failed',
-  'malformed-json',
-  'json-too-deep',
-  'payload-too-large',
-  'unsupported-media-type',
-  'precondition-failed',
-];
-
-/** Writes take the cross-container write lease before reading Affix; reads never do. */
-const LEASED_ROUTES: readonly ProblemSlug[] = ['write-contention', 'write-lock-unavailable'];
-
-export const ROUTE_PROBLEMS: Readonly<Record<RouteKey, readonly ProblemSlug[]>> = {
-  'GET /client': EVERY_ROUTE,
-  'PATCH /client': [...EVERY_ROUTE, ...WRITE_ROUTES, ...LEASED_ROUTES],
-  'PUT /client/secrets': [...EVERY_ROUTE, ...WRITE_ROUTES, ...LEASED_ROUTES, 'would-lock-out'],
-  // Any bytes, never parsed: only the size limit applies; it reads Affix's list of secrets (a GET).
-  'POST /webhooks/verify': [
-    ...EVERY_ROUTE,
-    'payload-too-large',
-    'signature-mismatch',
-    // Content-Encoding other than gzip, or a gzip body that does not decompress.
-    'unsupported-media-type',
-    'validation-failed',
-  ],
-};
-
-/**
- * Answered by the function only for a route or method it does not serve. API Gateway forwards only
- * the three documented operations (answering anything else with its own 403 `Missing Authentication
- * Token`), so these appear in the catalogue but under no operation.
- */
-export const UNROUTED_PROBLEMS: readonly ProblemSlug[] = ['not-found', 'method-not-allowed'];
-
-/** When each problem happens: the README's status table, for the document. */
-const CONDITIONS: Readonly<Record<ProblemSlug, string>> = {
-  'validation-failed': `The body fails the schema; \`errors\` lists the first ${MAX_FIELD_ERRORS} invalid fields as JSON Pointers (\`detail\` gives the total). For \`POST /webhooks/verify\`: a \`Content-Encoding: gzip\` body that does not decompress.`,
-  'malformed-json': 'The body is not JSON, or is empty.',
-  'json-too-deep': `The body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels (checked before parsing).`,
-  forbidden:
-    "The request context carries no IAM caller (API Gateway misconfigured); signature and IAM failures are API Gateway's own 403.",
-  'not-found':
-    "Unknown route. Through API Gateway an unknown route is API Gateway's own 403 `Missing Authentication Token` instead.",
-  'method-not-allowed':
-    "Wrong method for a route, with an `Allow` header. Through API Gateway this is API Gateway's own 403 instead.",
-  'would-lock-out':
-    'The new secret list lacks the secret the proxy authenticates with (checked again against SSM before refusing).',
-  'upstream-conflict': 'Affix answered 409.',
-  'precondition-failed': "`If-Match` does not match the current client's ETag; nothing was sent to Affix.",
-  'payload-too-large': `The body is over the operation's limit: ${MAX_REQUEST_BODY_BYTES} bytes, ${WEBHOOK_MAX_BODY_BYTES} bytes (5 MiB, decoded and decompressed) for \`POST /webhooks/verify\`.`,
-  'unsupported-media-type':
-    'The `Content-Type` is not one the operation accepts; for `POST /webhooks/verify`, a `Content-Encoding` other than `gzip`.',
-  'upstream-rejected':
-    'Affix answered 400. `detail` carries its message only when no run of 6 characters in it matches any encoding of a secret the proxy knows; otherwise only the names of our fields it mentioned.',
-  'signature-mismatch': `\`${SIGNATURE_HEADER}\` is missing, empty, not 64 hex digits, or is not the HMAC-SHA256 of the body with any of the client's current secrets (checked against a list cached up to 60 s, read again from Affix once before refusing). 422, not 401: the caller is authenticated; the delivery it forwarded is what fails.`,
-  'upstream-rate-limited':
-    'Affix answered 429 after retries, or with a `Retry-After` longer than the deadline; `Retry-After` is passed on.',
-  internal: 'Anything unexpected; details only in the logs.',
-  'upstream-auth-failed': 'Affix answered 401, also after one fresh read of the credentials from SSM.',
-  'upstream-error': 'Affix answered 5xx or an unexpected status, after retries.',
-  'upstream-bad-response':
-    'Affix answered 2xx with a body that is not JSON, fails the schema, or exceeds 1 MiB.',
-  'upstream-unreachable': 'Connection refused or reset, DNS or TLS failure, after retries.',
-  'credentials-unavailable': 'SSM failed, or an Affix credentials parameter is missing.',
-  'write-contention':
-    "Another write held the write lease for longer than this request could wait (half its deadline); nothing was sent to Affix. `Retry-After` is the holder's remaining lease (at least 1 s).",
-  'write-lock-unavailable':
-    'The write lock store (DynamoDB) failed or did not answer in time; nothing was sent to Affix. `Retry-After: 1`.',
-  'upstream-timeout':
-    "The request's deadline passed before Affix answered. On a write the change may or may not have been applied (GET to see); no request to Affix is started after the deadline, so none after this answer.",
-};
+// Which problems each route can answer with, and when: the contract's catalogue
+// (functions/contract/problems.ts), re-exported for the tests.
+export { ROUTE_PROBLEMS, UNROUTED_PROBLEMS };
 
 /**
  * API Gateway's own answers (its Gateway Responses, `application/problem+json` like the function's),
@@ -163,11 +91,9 @@ export const GATEWAY_STATUSES: readonly number[] = [...new Set(GATEWAY_ANSWERS.m
   (a, b) => a - b,
 );
 
-/** The media types each write route accepts: the handler's own list. */
-export const REQUEST_MEDIA_TYPES = {
-  'PATCH /client': ACCEPTED_MEDIA_TYPES['PATCH /client'] ?? [],
-  'PUT /client/secrets': ACCEPTED_MEDIA_TYPES['PUT /client/secrets'] ?? [],
-} as const;
+/** The media types a route's body may have (the contract's list); none for a route without a body. */
+export const mediaTypesOf = (operationId: OperationId): readonly string[] =>
+  routeOf(operationId).mediaTypes ?? [];
 
 export const problemType = (slug: ProblemSlug) => `${PROBLEM_TYPE_PREFIX}${slug}`;
 
@@ -277,10 +203,10 @@ function componentSchemas(): Record<string, Json> {
     description: `The problem types: \`${PROBLEM_TYPE_PREFIX}<slug>\`. Each operation lists, per status, the types it can answer with.`,
     type: 'string',
     oneOf: [
-      ...(Object.keys(PROBLEMS) as ProblemSlug[]).map((slug) => ({
+      ...PROBLEM_SLUGS.map((slug) => ({
         const: problemType(slug),
         title: PROBLEMS[slug].title,
-        description: `${PROBLEMS[slug].status}: ${CONDITIONS[slug]}`,
+        description: `${PROBLEMS[slug].status}: ${PROBLEMS[slug].when}`,
       })),
       ...GATEWAY_PROBLEMS.map((problem) => ({
         const: `${PROBLEM_TYPE_PREFIX}${problem.slug}`,
@@ -296,13 +222,6 @@ function componentSchemas(): Record<string, Json> {
 // Operations and responses.
 // ---------------------------------------------------------------------------------------------------
 
-/** Problems answered with a `Retry-After` header. */
-const RETRY_AFTER_SLUGS: readonly ProblemSlug[] = [
-  'upstream-rate-limited',
-  'write-contention',
-  'write-lock-unavailable',
-];
-
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
 function errorResponses(route: RouteKey): Record<string, Json> {
@@ -315,11 +234,9 @@ function errorResponses(route: RouteKey): Record<string, Json> {
 
   const responses: Record<string, Json> = {};
   for (const status of [...byStatus.keys()].sort((a, b) => a - b)) {
-    const slugs = (Object.keys(PROBLEMS) as ProblemSlug[]).filter((slug) =>
-      byStatus.get(status)?.includes(slug),
-    );
+    const slugs = PROBLEM_SLUGS.filter((slug) => byStatus.get(status)?.includes(slug));
     const gateway = GATEWAY_ANSWERS.filter((problem) => problem.status === status);
-    const lines = slugs.map((slug) => `- \`${slug}\` (${PROBLEMS[slug].title}): ${CONDITIONS[slug]}`);
+    const lines = slugs.map((slug) => `- \`${slug}\` (${PROBLEMS[slug].title}): ${PROBLEMS[slug].when}`);
     for (const problem of gateway) {
       lines.push(`- \`${problem.slug}\` (${problem.title}), answered by API Gateway: ${problem.when}.`);
     }
@@ -339,12 +256,13 @@ function errorResponses(route: RouteKey): Record<string, Json> {
     };
     const headers: Json = { 'Cache-Control': ref('headers', 'Cache-Control') };
     if (
-      slugs.some((slug) => RETRY_AFTER_SLUGS.includes(slug)) ||
+      slugs.some((slug) => RETRY_AFTER_PROBLEMS.includes(slug)) ||
       gateway.some((problem) => problem.status === 429)
     ) {
       headers['Retry-After'] = ref('headers', 'Retry-After');
     }
-    if (route === 'PATCH /client' && slugs.includes('unsupported-media-type')) {
+    // Accept-Patch (RFC 5789) names a PATCH route's media types on its 415.
+    if (routeDefinition(route).method === 'PATCH' && slugs.includes('unsupported-media-type')) {
       headers['Accept-Patch'] = ref('headers', 'Accept-Patch');
     }
     responses[String(status)] = { description: lines.join('\n'), headers, content };
@@ -358,11 +276,24 @@ const CLIENT_ANSWER: Json = {
   content: { 'application/json': { schema: ref('schemas', 'PublicClient') } },
 };
 
-function operation(route: RouteKey, details: Json, success: Json = CLIENT_ANSWER): Json {
+/** `GET /client` may answer from the shared cache: its answer says how old the view is. */
+const CACHED_CLIENT_ANSWER: Json = {
+  description:
+    'The client (secrets masked) and its ETag, from Affix or from the cache shared by all containers (at most `CLIENT_CACHE_MAX_AGE_SECONDS` old; `Age` says how old).',
+  headers: {
+    ETag: ref('headers', 'ETag'),
+    'Cache-Control': ref('headers', 'Client-View-Cache-Control'),
+    Age: ref('headers', 'Age'),
+  },
+  content: { 'application/json': { schema: ref('schemas', 'PublicClient') } },
+};
+
+function operation(route: RouteDefinition, details: Json, success: Json = CLIENT_ANSWER): Json {
   return {
+    operationId: route.operationId,
     ...details,
     security: [{ sigv4: [] }],
-    responses: { '200': success, ...errorResponses(route) },
+    responses: { '200': success, ...errorResponses(routeKeyOf(route)) },
   };
 }
 
@@ -374,24 +305,13 @@ function requestBody(media: readonly string[], schema: string, examples: Record<
 }
 
 function problemTable(): string {
-  const rows = (Object.keys(PROBLEMS) as ProblemSlug[]).map(
-    (slug) => `| ${PROBLEMS[slug].status} | \`${slug}\` | ${CONDITIONS[slug]} |`,
+  const rows = PROBLEM_SLUGS.map(
+    (slug) => `| ${PROBLEMS[slug].status} | \`${slug}\` | ${PROBLEMS[slug].when} |`,
   );
   const gatewayRows = GATEWAY_PROBLEMS.map(
     (problem) => `| ${problem.status ?? 'its own'} | \`${problem.slug}\` | API Gateway: ${problem.when}. |`,
   );
   return ['| status | type slug | when |', '| --- | --- | --- |', ...rows, ...gatewayRows].join('\n');
-}
-
-/**
- * The README status table's API Gateway rows, generated from the contract (a test compares them with
- * README.md, so the table cannot drift from the Gateway Responses).
- */
-export function gatewayStatusRows(): string[] {
-  return GATEWAY_PROBLEMS.map(
-    (problem) =>
-      `| ${problem.when} (answered by API Gateway) | ${problem.status ?? 'its own'} | \`${problem.slug}\` |`,
-  );
 }
 
 function packageVersion(): string {
@@ -402,9 +322,79 @@ function packageVersion(): string {
 }
 
 /** The OpenAPI 3.1 document of the API, built from the handler's schemas and problem catalogue. */
+const WRITE_NOTE =
+  'Reads the client from Affix, checks `If-Match`, and sends the full object (Affix replaces everything); a change that changes nothing sends no update.';
+
+/** What the route table cannot say about each operation: its prose, parameters, body and answer. */
+const OPERATION_DETAILS: Readonly<Record<OperationId, { details: Json; success?: Json }>> = {
+  getClient: {
+    details: {
+      summary: 'Read the client',
+      description:
+        'The current client, every secret masked, with its ETag. Answered from a cache shared by all containers while it is younger than `CLIENT_CACHE_MAX_AGE_SECONDS` (a stage setting; 0 turns it off), else read from Affix; send `Cache-Control: no-cache` to read Affix (which refreshes the cache).',
+      parameters: [ref('parameters', 'Cache-Control')],
+    },
+    success: CACHED_CLIENT_ANSWER,
+  },
+  updateClient: {
+    details: {
+      summary: 'Change name, webhook_uri or redirect_uris',
+      description: `${WRITE_NOTE} Secrets are changed with \`${routeKeyOfOperation('replaceSecrets')}\`.`,
+      parameters: [ref('parameters', 'If-Match')],
+      requestBody: requestBody(mediaTypesOf('updateClient'), 'PatchClientRequest', {
+        changeWebhook: { value: { webhook_uri: 'https://hooks.example.com/affix-v2' } },
+        turnWebhooksOff: { value: { webhook_uri: null } },
+        rename: { value: { name: 'Payroll sync', redirect_uris: ['https://app.example.com/callback'] } },
+      }),
+    },
+  },
+  replaceSecrets: {
+    details: {
+      summary: 'Replace the client secrets (rotation)',
+      description: `${WRITE_NOTE} A separate route so IAM can grant rotation to fewer callers. Rotate in three steps: add the new secret, update the SSM parameter, remove the old secret.`,
+      parameters: [ref('parameters', 'If-Match')],
+      requestBody: requestBody(mediaTypesOf('replaceSecrets'), 'ReplaceSecretsRequest', {
+        addNewSecret: {
+          value: { client_secret: ['current-secret-0000000000', 'new-secret-1111111111111'] },
+        },
+      }),
+    },
+  },
+  verifyWebhook: {
+    details: {
+      summary: 'Verify an Affix webhook signature',
+      description: `For receivers of Affix webhooks (the \`verifiers\` group): forward the delivery's exact body bytes (any content type, up to ${WEBHOOK_MAX_BODY_BYTES} bytes) and its \`${SIGNATURE_HEADER}\` header. The proxy computes the HMAC-SHA256 of the body with every secret Affix currently lists and compares in constant time, so a receiver holds no secret and keeps working across rotations. Takes no write lock. Send text up to 1 MiB as text; larger bodies with \`Content-Encoding: gzip\` as \`application/octet-stream\` (Lambda's 6 MB event limit would stop a large text body; the signature is over the decompressed bytes).`,
+      parameters: [ref('parameters', 'X-Affix-Api-Signature')],
+      requestBody: {
+        required: false,
+        description: 'The delivery body, byte for byte, with its own Content-Type (or none).',
+        content: {
+          '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } },
+        },
+      },
+    },
+    success: {
+      description: "The signature matches a current secret; only that secret's masked tail is named.",
+      headers: { 'Cache-Control': ref('headers', 'Cache-Control') },
+      content: { 'application/json': { schema: ref('schemas', 'WebhookVerification') } },
+    },
+  },
+};
+
+/** The document's `paths`: every route of the route table, under its path and lower-case method. */
+function paths(): Record<string, Record<string, Json>> {
+  const byPath: Record<string, Record<string, Json>> = {};
+  for (const route of ROUTES) {
+    const { details, success } = OPERATION_DETAILS[route.operationId];
+    byPath[route.path] = {
+      ...byPath[route.path],
+      [route.method.toLowerCase()]: operation(route, details, success),
+    };
+  }
+  return byPath;
+}
+
 export function buildOpenApiDocument(): Json {
-  const writeNote =
-    'Reads the client from Affix, checks `If-Match`, and sends the full object (Affix replaces everything); a change that changes nothing sends no update.';
   return {
     openapi: '3.1.0',
     info: {
@@ -437,62 +427,7 @@ export function buildOpenApiDocument(): Json {
       },
     ],
     security: [{ sigv4: [] }],
-    paths: {
-      '/client': {
-        get: operation('GET /client', {
-          operationId: 'getClient',
-          summary: 'Read the client',
-          description: 'The current client, every secret masked, with its ETag.',
-        }),
-        patch: operation('PATCH /client', {
-          operationId: 'updateClient',
-          summary: 'Change name, webhook_uri or redirect_uris',
-          description: `${writeNote} Secrets are changed with \`PUT /client/secrets\`.`,
-          parameters: [ref('parameters', 'If-Match')],
-          requestBody: requestBody(REQUEST_MEDIA_TYPES['PATCH /client'], 'PatchClientRequest', {
-            changeWebhook: { value: { webhook_uri: 'https://hooks.example.com/affix-v2' } },
-            turnWebhooksOff: { value: { webhook_uri: null } },
-            rename: { value: { name: 'Payroll sync', redirect_uris: ['https://app.example.com/callback'] } },
-          }),
-        }),
-      },
-      '/webhooks/verify': {
-        post: operation(
-          'POST /webhooks/verify',
-          {
-            operationId: 'verifyWebhook',
-            summary: 'Verify an Affix webhook signature',
-            description: `For receivers of Affix webhooks (the \`verifiers\` group): forward the delivery's exact body bytes (any content type, up to ${WEBHOOK_MAX_BODY_BYTES} bytes) and its \`${SIGNATURE_HEADER}\` header. The proxy computes the HMAC-SHA256 of the body with every secret Affix currently lists and compares in constant time, so a receiver holds no secret and keeps working across rotations. Takes no write lock. Send text up to 1 MiB as text; larger bodies with \`Content-Encoding: gzip\` as \`application/octet-stream\` (Lambda's 6 MB event limit would stop a large text body; the signature is over the decompressed bytes).`,
-            parameters: [ref('parameters', 'X-Affix-Api-Signature')],
-            requestBody: {
-              required: false,
-              description: 'The delivery body, byte for byte, with its own Content-Type (or none).',
-              content: {
-                '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } },
-              },
-            },
-          },
-          {
-            description: "The signature matches a current secret; only that secret's masked tail is named.",
-            headers: { 'Cache-Control': ref('headers', 'Cache-Control') },
-            content: { 'application/json': { schema: ref('schemas', 'WebhookVerification') } },
-          },
-        ),
-      },
-      '/client/secrets': {
-        put: operation('PUT /client/secrets', {
-          operationId: 'replaceSecrets',
-          summary: 'Replace the client secrets (rotation)',
-          description: `${writeNote} A separate route so IAM can grant rotation to fewer callers. Rotate in three steps: add the new secret, update the SSM parameter, remove the old secret.`,
-          parameters: [ref('parameters', 'If-Match')],
-          requestBody: requestBody(REQUEST_MEDIA_TYPES['PUT /client/secrets'], 'ReplaceSecretsRequest', {
-            addNewSecret: {
-              value: { client_secret: ['current-secret-0000000000', 'new-secret-1111111111111'] },
-            },
-          }),
-        }),
-      },
-    },
+    paths: paths(),
     components: {
       securitySchemes: {
         sigv4: {
@@ -513,6 +448,15 @@ export function buildOpenApiDocument(): Json {
             'One or more entity tags (from an earlier `ETag`) or `*`. When none matches the current client, the answer is 412 `precondition-failed` and nothing is sent to Affix.',
           schema: { type: 'string' },
           example: '"9gd6VQ-DXTMw57ehjTuhj3"',
+        },
+        'Cache-Control': {
+          name: 'Cache-Control',
+          in: 'header',
+          required: false,
+          description:
+            '`no-cache`: read the client from Affix, not from the shared cache (and refresh the cache). Costs one Affix request of its rate budget; anything else is ignored.',
+          schema: { type: 'string' },
+          example: 'no-cache',
         },
         'X-Affix-Api-Signature': {
           name: SIGNATURE_HEADER,
@@ -537,12 +481,23 @@ export function buildOpenApiDocument(): Json {
           schema: { type: 'integer', minimum: 0 },
         },
         'Accept-Patch': {
-          description: 'The media types `PATCH /client` accepts.',
-          schema: { type: 'string', const: REQUEST_MEDIA_TYPES['PATCH /client'].join(', ') },
+          description: `The media types \`${routeKeyOfOperation('updateClient')}\` accepts.`,
+          schema: { type: 'string', const: mediaTypesOf('updateClient').join(', ') },
         },
         'Cache-Control': {
           description: 'Answers of the function are never cached.',
           schema: { type: 'string', const: 'no-store' },
+        },
+        'Client-View-Cache-Control': {
+          description:
+            "How long the view may be reused: `max-age=<seconds>`, the shared cache's window (`CLIENT_CACHE_MAX_AGE_SECONDS`) that the view may still be served for; `no-store` when the cache is off.",
+          schema: { type: 'string' },
+          example: 'max-age=30',
+        },
+        Age: {
+          description:
+            'Seconds since the view was read from Affix: 0 for a fresh read, up to `CLIENT_CACHE_MAX_AGE_SECONDS` from the shared cache.',
+          schema: { type: 'integer', minimum: 0 },
         },
       },
       schemas: componentSchemas(),
@@ -560,4 +515,6 @@ const invokedDirectly =
 if (invokedDirectly) {
   writeFileSync(OPENAPI_PATH, renderOpenApiJson());
   process.stdout.write(`wrote ${OPENAPI_PATH}\n`);
+  writeFileSync(README_PATH, replaceStatusTable(readFileSync(README_PATH, 'utf8')));
+  process.stdout.write(`wrote the status table in ${README_PATH}\n`);
 }

@@ -110,7 +110,8 @@ export function checkContentType(route: RouteKey, contentType: string | undefine
     throw new ProblemError(
       'unsupported-media-type',
       `${route} accepts ${accepted.join(' or ')}${type === undefined ? '; no Content-Type was sent' : ''}.`,
-      route === 'PATCH /client' ? { headers: { 'accept-patch': accepted.join(', ') } } : {},
+      // Accept-Patch (RFC 5789) tells a PATCH caller which media types it may send.
+      routeDefinition(route).method === 'PATCH' ? { headers: { 'accept-patch': accepted.join(', ') } } : {},
     );
   }
 }

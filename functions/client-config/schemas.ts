@@ -9,6 +9,7 @@
  * const result = v.safeParse(PatchClientRequestSchema, { webhook_uri: null });
  */
 import * as v from 'valibot';
+import { routeKeyOfOperation } from '../contract/routes.ts';
 import { canonicalUrl, checkUrl, URL_RULE_MESSAGES, type UrlRuleOptions } from './urls.ts';
 
 export const LIMITS = {
@@ -102,7 +103,7 @@ export const SecretListSchema = v.pipe(
   v.check(hasNoDuplicates, 'client_secret must not repeat a secret'),
 );
 
-export const SECRETS_ROUTE_HINT = 'client_secret cannot be changed here: use PUT /client/secrets';
+export const SECRETS_ROUTE_HINT = `client_secret cannot be changed here: use ${routeKeyOfOperation('replaceSecrets')}`;
 
 /** Body of `PATCH /client` (JSON merge patch semantics for the three public fields). */
 export const PatchClientRequestSchema = v.pipe(

@@ -13,9 +13,10 @@
  * const view = judgeUpstreamText({ message: 'name too long' }, { secrets: [secret], clientId });
  * // { kind: 'words', text: 'name too long' }
  */
+import { SECRET_RUN_LENGTH } from '../contract/limits.ts';
 
 /** The length of the runs compared: long enough to keep ordinary words apart from random secrets. */
-export const RUN_LENGTH = 6;
+export const RUN_LENGTH = SECRET_RUN_LENGTH;
 /** At most this many characters (code points) of Affix's words are passed on. */
 export const MAX_UPSTREAM_TEXT_LENGTH = 500;
 /** The field names a withheld message is searched for; nothing else of it is passed on. */

@@ -3,14 +3,11 @@
  * recursion) and valibot issues turned into the bounded per-field `errors` list of `validation-failed`.
  */
 import * as v from 'valibot';
+import { MAX_ERROR_TEXT_LENGTH, MAX_FIELD_ERRORS, MAX_JSON_DEPTH } from '../contract/limits.ts';
 import { type FieldError, ProblemError } from './problems.ts';
 
-/** Far above any body of ours (2 levels), far below what a recursive reader could choke on. */
-export const MAX_JSON_DEPTH = 32;
-/** A problem lists at most this many field errors; `detail` says how many there were in all. */
-export const MAX_FIELD_ERRORS = 20;
-/** Each pointer and detail is cut to this many code points (a key may be as long as the body). */
-export const MAX_ERROR_TEXT_LENGTH = 200;
+// The limits are part of the contract (the problem texts quote them); kept importable from here.
+export { MAX_ERROR_TEXT_LENGTH, MAX_FIELD_ERRORS, MAX_JSON_DEPTH };
 
 /**
  * Whether JSON text nests arrays and objects deeper than `maxDepth`. One pass over the characters,

@@ -11,6 +11,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { routeKeyOfOperation } from '../contract/routes.ts';
 import { ProblemError } from './problems.ts';
 
 export function deliveryBytes(
@@ -24,7 +25,7 @@ export function deliveryBytes(
   if (encoding !== 'gzip') {
     throw new ProblemError(
       'unsupported-media-type',
-      'POST /webhooks/verify accepts the body as is or with Content-Encoding: gzip.',
+      `${routeKeyOfOperation('verifyWebhook')} accepts the body as is or with Content-Encoding: gzip.`,
     );
   }
   try {

@@ -14,9 +14,10 @@
  * const secrets = createWebhookSecretsCache({ read: (call) => affix.getClient(call).then((c) => c.client_secret) });
  * const { secrets: list } = await secrets.get(call);
  */
+import { WEBHOOK_SECRETS_MAX_AGE_SECONDS } from '../contract/limits.ts';
 import type { CallContext } from './affix-client.ts';
 
-export const DEFAULT_WEBHOOK_SECRETS_MAX_AGE_MS = 60_000;
+export const DEFAULT_WEBHOOK_SECRETS_MAX_AGE_MS = WEBHOOK_SECRETS_MAX_AGE_SECONDS * 1000;
 /**
  * At most one extra read per 15 s per container on mismatches: 20 per 5 minutes, half of Affix's
  * per-client limit, however many forged deliveries arrive.

@@ -18,6 +18,11 @@
 export const CALLER_GROUPS = ['readers', 'writers', 'rotators', 'verifiers'] as const;
 export type CallerGroup = (typeof CALLER_GROUPS)[number];
 
+import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_MAX_BODY_BYTES } from './limits.ts';
+
+// Kept importable from here: the limits are route properties.
+export { DEFAULT_MAX_BODY_BYTES, WEBHOOK_MAX_BODY_BYTES };
+
 export type HttpMethod = 'GET' | 'PATCH' | 'PUT' | 'POST';
 
 export interface RouteDefinition {
@@ -35,23 +40,22 @@ export interface RouteDefinition {
   readonly maxBodyBytes?: number;
   /** A route that changes the client: it takes the write lock and leaves an audit line. */
   readonly writes: boolean;
+  /** The OpenAPI `operationId`, also the typed client's method name: how code names a route without its path. */
+  readonly operationId: string;
 }
 
 /** A route whose body is opaque bytes (any or no content type), such as a webhook delivery. */
 export const ANY_MEDIA_TYPE = '*/*';
 
-/** The body limit of the JSON routes: their bodies are a few hundred bytes. */
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
-
-/**
- * Webhook deliveries are employee lists and can be large; Affix documents no size. 5 MiB keeps the
- * event under Lambda's 6 MB synchronous payload limit when the body arrives as UTF-8 text.
- */
-export const WEBHOOK_MAX_BODY_BYTES = 5 * 1024 * 1024;
-
 /** Every route of the API; each is `AWS_IAM`-authorized. */
 export const ROUTES = [
-  { method: 'GET', path: '/client', groups: ['readers', 'writers', 'rotators'], writes: false },
+  {
+    method: 'GET',
+    path: '/client',
+    groups: ['readers', 'writers', 'rotators'],
+    writes: false,
+    operationId: 'getClient',
+  },
   {
     method: 'PATCH',
     path: '/client',
@@ -59,6 +63,7 @@ export const ROUTES = [
     // application/merge-patch+json is RFC 7396, which is what the PATCH body means.
     mediaTypes: ['application/json', 'application/merge-patch+json'],
     writes: true,
+    operationId: 'updateClient',
   },
   {
     method: 'PUT',
@@ -66,6 +71,7 @@ export const ROUTES = [
     groups: ['rotators'],
     mediaTypes: ['application/json'],
     writes: true,
+    operationId: 'replaceSecrets',
   },
   {
     // A receiver of Affix webhooks asks whether a delivery's signature matches a current secret.
@@ -75,6 +81,7 @@ export const ROUTES = [
     mediaTypes: [ANY_MEDIA_TYPE],
     maxBodyBytes: WEBHOOK_MAX_BODY_BYTES,
     writes: false,
+    operationId: 'verifyWebhook',
   },
 ] as const satisfies readonly RouteDefinition[];
 
@@ -87,6 +94,21 @@ export type RouteKey = RouteOf<(typeof ROUTES)[number]>;
 
 export function routeKeyOf(route: Pick<RouteDefinition, 'method' | 'path'>): RouteKey {
   return `${route.method} ${route.path}` as RouteKey;
+}
+
+/** `'getClient' | 'updateClient' | ...`: the routes' operation ids. */
+export type OperationId = (typeof ROUTES)[number]['operationId'];
+
+/** The route with this operation id: how code outside the table names a route without spelling its path. */
+export function routeOf(operationId: OperationId): RouteDefinition {
+  const route = ROUTES.find((entry) => entry.operationId === operationId);
+  if (route === undefined) throw new Error(`no route ${operationId}`);
+  return route;
+}
+
+/** The route key (`'GET /client'`) of an operation id. */
+export function routeKeyOfOperation(operationId: OperationId): RouteKey {
+  return routeKeyOf(routeOf(operationId));
 }
 
 /** The routes keyed by {@link RouteKey}. */

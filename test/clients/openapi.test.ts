@@ -27,7 +27,6 @@ import {
 import { GATEWAY_PROBLEMS, gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
 import {
   buildOpenApiDocument,
-  gatewayStatusRows,
   OPENAPI_PATH,
   problemType,
   ROUTE_PROBLEMS,
@@ -367,20 +366,6 @@ describe('the response schemas accept what the handler answers', () => {
       expect(validate(gatewayProblemDocument(problem, 'req-1')), problem.slug).toBe(true);
     }
     expect(doc.components.schemas.GatewayError).toBeUndefined();
-  });
-
-  it("README's status table has exactly the contract's API Gateway rows (scripts/openapi.ts gatewayStatusRows)", () => {
-    const cells = (row: string) =>
-      row
-        .split('|')
-        .slice(1, -1)
-        .map((cell) => cell.trim())
-        .join(' | ');
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const rows = readme
-      .split('\n')
-      .filter((line) => line.startsWith('|') && line.includes('(answered by API Gateway)'));
-    expect(rows.map(cells)).toEqual(gatewayStatusRows().map(cells));
   });
 
   it('builds the same document twice (no timestamps or random order)', () => {
