@@ -12,7 +12,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type ClientConfigClient, ClientConfigError } from '../../clients/index.ts';
+import { routeKeyOfOperation } from '../contract/routes.ts';
 import { METRIC } from '../contract/telemetry.ts';
+
+/** The route the check calls, as its log lines name it (runbooks search for them). */
+const CHECKED_ROUTE = routeKeyOfOperation('getClient');
 
 /** 1 when `GET /client` answered 200 with a valid client, else 0 (the alarm watches its sum). */
 export const SYNTHETIC_SUCCESS_METRIC = METRIC.syntheticSuccess;
@@ -44,8 +48,11 @@ export async function runSyntheticCheck(deps: SyntheticCheckDeps): Promise<Synth
   }
   deps.metrics.addMetric(SYNTHETIC_SUCCESS_METRIC, MetricUnit.Count, result.ok ? 1 : 0);
   deps.metrics.addMetric(SYNTHETIC_LATENCY_METRIC, MetricUnit.Milliseconds, now() - started);
-  if (result.ok) deps.logger.info('synthetic GET /client succeeded');
+  if (result.ok) deps.logger.info(`synthetic ${CHECKED_ROUTE} succeeded`);
   else
-    deps.logger.error('synthetic GET /client failed', { slug: result.slug, status: result.status ?? null });
+    deps.logger.error(`synthetic ${CHECKED_ROUTE} failed`, {
+      slug: result.slug,
+      status: result.status ?? null,
+    });
   return result;
 }
