@@ -25,6 +25,8 @@ import {
   ReplaceSecretsRequestSchema,
 } from '../../functions/client-config/schemas.ts';
 import { GATEWAY_PROBLEMS, gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
+import { RETRY_AFTER_PROBLEMS } from '../../functions/contract/problems.ts';
+import { ROUTES, routeKeyOf, routeOf } from '../../functions/contract/routes.ts';
 import {
   buildOpenApiDocument,
   OPENAPI_PATH,
@@ -366,6 +368,53 @@ describe('the response schemas accept what the handler answers', () => {
       expect(validate(gatewayProblemDocument(problem, 'req-1')), problem.slug).toBe(true);
     }
     expect(doc.components.schemas.GatewayError).toBeUndefined();
+  });
+
+  it("has exactly the route table's operations: path, method, operationId and media types", () => {
+    const operations = Object.entries(doc.paths as Record<string, Record<string, Doc>>).flatMap(
+      ([path, methods]) =>
+        Object.entries(methods).map(([method, op]) => ({
+          key: `${method.toUpperCase()} ${path}`,
+          operationId: op.operationId,
+          media: op.requestBody === undefined ? undefined : Object.keys(op.requestBody.content),
+        })),
+    );
+    expect(operations).toEqual(
+      ROUTES.map((route) => ({
+        key: routeKeyOf(route),
+        operationId: route.operationId,
+        media: 'mediaTypes' in route ? [...route.mediaTypes] : undefined,
+      })),
+    );
+  });
+
+  it("documents GET /client's shared cache: Cache-Control: no-cache asks for Affix, Age and Cache-Control answer", () => {
+    const get = doc.paths[routeOf('getClient').path].get;
+    expect(get.parameters).toEqual([{ $ref: '#/components/parameters/Cache-Control' }]);
+    expect(doc.components.parameters['Cache-Control']).toMatchObject({ in: 'header', example: 'no-cache' });
+    expect(Object.keys(get.responses['200'].headers).sort()).toEqual(['Age', 'Cache-Control', 'ETag']);
+    expect(get.description).toContain('CLIENT_CACHE_MAX_AGE_SECONDS');
+    // Writes answer what they wrote, never a cached view.
+    for (const id of ['updateClient', 'replaceSecrets'] as const) {
+      const route = routeOf(id);
+      const op = doc.paths[route.path][route.method.toLowerCase()];
+      expect(op.responses['200'].headers.Age, id).toBeUndefined();
+      expect(op.responses['200'].headers['Cache-Control']).toEqual({
+        $ref: '#/components/headers/Cache-Control',
+      });
+    }
+  });
+
+  it("describes each problem with the catalogue's when text, and Retry-After where the catalogue says", () => {
+    for (const route of Object.keys(OPERATIONS) as RouteKey[]) {
+      for (const slug of ROUTE_PROBLEMS[route]) {
+        const response = operationOf(route).responses[String(PROBLEMS[slug].status)];
+        expect(response.description).toContain(
+          `\`${slug}\` (${PROBLEMS[slug].title}): ${PROBLEMS[slug].when}`,
+        );
+        if (RETRY_AFTER_PROBLEMS.includes(slug)) expect(response.headers['Retry-After'], slug).toBeDefined();
+      }
+    }
   });
 
   it('builds the same document twice (no timestamps or random order)', () => {
