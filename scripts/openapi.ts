@@ -331,7 +331,7 @@ const OPERATION_DETAILS: Readonly<Record<OperationId, { details: Json; success?:
     details: {
       summary: 'Read the client',
       description:
-        'The current client, every secret masked, with its ETag. Answered from a cache shared by all containers while it is younger than `CLIENT_CACHE_MAX_AGE_SECONDS` (a stage setting; 0 turns it off), else read from Affix; send `Cache-Control: no-cache` to read Affix (which refreshes the cache).',
+        'The current client, every secret masked, with its ETag. Answered from a cache shared by all containers while it is younger than `CLIENT_CACHE_MAX_AGE_SECONDS` (a stage setting, default 30; 0 turns it off), else read from Affix; send `Cache-Control: no-cache` to read Affix (which refreshes the cache). Writes always read Affix and refresh the cache with what they wrote.',
       parameters: [ref('parameters', 'Cache-Control')],
     },
     success: CACHED_CLIENT_ANSWER,
@@ -454,7 +454,7 @@ export function buildOpenApiDocument(): Json {
           in: 'header',
           required: false,
           description:
-            '`no-cache`: read the client from Affix, not from the shared cache (and refresh the cache). Costs one Affix request of its rate budget; anything else is ignored.',
+            '`no-cache` (or `max-age=0`): read the client from Affix, not from the shared cache (and refresh the cache). Costs one Affix request of its rate budget; other directives are ignored.',
           schema: { type: 'string' },
           example: 'no-cache',
         },
@@ -485,18 +485,20 @@ export function buildOpenApiDocument(): Json {
           schema: { type: 'string', const: mediaTypesOf('updateClient').join(', ') },
         },
         'Cache-Control': {
-          description: 'Answers of the function are never cached.',
+          description: `This answer may not be cached (only \`${routeKeyOfOperation('getClient')}\` may answer from the shared cache).`,
           schema: { type: 'string', const: 'no-store' },
         },
         'Client-View-Cache-Control': {
           description:
-            "How long the view may be reused: `max-age=<seconds>`, the shared cache's window (`CLIENT_CACHE_MAX_AGE_SECONDS`) that the view may still be served for; `no-store` when the cache is off.",
+            'While the shared cache is on: `private, max-age=<CLIENT_CACHE_MAX_AGE_SECONDS>` (RFC 9111: with `Age`, the view stays fresh for `max-age - Age` more seconds; `private`: for the authorized caller only, no shared intermediary may keep it). `no-store` when the cache is off (`CLIENT_CACHE_MAX_AGE_SECONDS=0`).',
+          required: true,
           schema: { type: 'string' },
-          example: 'max-age=30',
+          example: 'private, max-age=30',
         },
         Age: {
           description:
-            'Seconds since the view was read from Affix: 0 for a fresh read, up to `CLIENT_CACHE_MAX_AGE_SECONDS` from the shared cache.',
+            'While the shared cache is on: seconds since the view was read from Affix (0 for a fresh read, at most `max-age`).',
+          required: false,
           schema: { type: 'integer', minimum: 0 },
         },
       },
