@@ -14,7 +14,7 @@
  * const secrets = createWebhookSecretsCache({ read: (call) => affix.getClient(call).then((c) => c.client_secret) });
  * const { secrets: list } = await secrets.get(call);
  */
-import type { CallContext } from './affix-client.ts';
+import type { CallContext } from './ports.ts';
 
 export const DEFAULT_WEBHOOK_SECRETS_MAX_AGE_MS = 60_000;
 /**

@@ -10,13 +10,13 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CallContext } from '../../functions/client-config/affix-client.ts';
 import { createDeadline } from '../../functions/client-config/deadline.ts';
 import {
   createDynamoDbWriteLock,
   type DynamoDbWriteLockOptions,
   LEASE_KEY,
 } from '../../functions/client-config/dynamodb-write-lock.ts';
+import type { CallContext } from '../../functions/client-config/ports.ts';
 import { ProblemError } from '../../functions/client-config/problems.ts';
 import { LEASE_MARGIN_MS } from '../../functions/client-config/write-lock.ts';
 import { createStateTable, type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.ts';
