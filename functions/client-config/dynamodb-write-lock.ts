@@ -175,6 +175,7 @@ export function createDynamoDbWriteLock(options: DynamoDbWriteLockOptions): Writ
         call.onLockWait?.(waited());
         // The put may have been applied although we saw no answer: give back what may be ours.
         await release(owner);
+        if (call.signal?.aborted) throw writeAbandoned(waited());
         throw writeLockUnavailable({ reason: 'lock-store-failed', ...describeFailure(error) });
       }
       if (outcome.kind === 'acquired') {
