@@ -15,8 +15,14 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import { type AttemptResult, interpretFailure, interpretResponse, type ReadBody } from './affix-response.ts';
 import { affixRequestBody } from './client-state.ts';
-import { type AffixCredentials, basicAuthorization } from './credentials.ts';
-import type { AffixPort, CallContext, CredentialsProvider, UpstreamExchange } from './ports.ts';
+import { basicAuthorization } from './credentials.ts';
+import type {
+  AffixCredentials,
+  AffixPort,
+  CallContext,
+  CredentialsProvider,
+  UpstreamExchange,
+} from './ports.ts';
 import type { AffixClient, AffixClientUpdate } from './schemas.ts';
 import { backoffDelayMs, isRetryable, outcomeToProblem } from './upstream-outcome.ts';
 

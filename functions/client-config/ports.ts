@@ -12,11 +12,9 @@
  *   replaceClient: (update, call) => affix.replaceClient(update, call),
  * };
  */
-import type { CredentialsProvider } from './credentials.ts';
 import type { Deadline } from './deadline.ts';
+import type { EtagKey } from './etag-key.ts';
 import type { AffixClient, AffixClientUpdate } from './schemas.ts';
-
-export type { AffixCredentials, CredentialsProvider, ProxyCredentials } from './credentials.ts';
 
 /** One HTTP exchange with Affix, reported for audit logs and metrics. */
 export interface UpstreamExchange {
@@ -40,6 +38,27 @@ export interface CallContext {
   invocationRemainingMs?: () => number;
   /** Told how long a write waited for its lease (ms), for the audit line and the metric. */
   onLockWait?: (waitMs: number) => void;
+}
+
+/** The proxy's secrets (SSM in production, cached per container by `credentials.ts`). */
+export interface AffixCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** Everything read in the one SSM call: the Affix credentials and the key our ETags are made with. */
+export interface ProxyCredentials extends AffixCredentials {
+  readonly etagKey: EtagKey;
+}
+
+export interface CredentialsProvider {
+  /** Cached credentials, fetched if absent or expired. */
+  get(): Promise<ProxyCredentials>;
+  /**
+   * Fresh credentials, replacing the cache when the read succeeds (joins a fetch that is already under
+   * way). Rejects when the read fails, and then leaves the cached value as it was.
+   */
+  refresh(): Promise<ProxyCredentials>;
 }
 
 /** Affix's management client API: read the client, and replace it whole (Affix's POST). */

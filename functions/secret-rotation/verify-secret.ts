@@ -4,8 +4,7 @@
  * another secret: a refresh gives the same candidate back).
  */
 import { createAffixHttpClient } from '../client-config/affix-http.ts';
-import type { CredentialsProvider, ProxyCredentials } from '../client-config/credentials.ts';
-import type { CallContext } from '../client-config/ports.ts';
+import type { CallContext, CredentialsProvider, ProxyCredentials } from '../client-config/ports.ts';
 
 export interface VerifySecretOptions {
   baseUrl: string;

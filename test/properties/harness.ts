@@ -11,11 +11,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
 import { createHandler } from '../../functions/client-config/app.ts';
 import { computeEtag } from '../../functions/client-config/client-state.ts';
-import {
-  type CredentialsProvider,
-  createCredentialsCache,
-} from '../../functions/client-config/credentials.ts';
-import type { WriteLock } from '../../functions/client-config/ports.ts';
+import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import type { CredentialsProvider, WriteLock } from '../../functions/client-config/ports.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
 import {
   CLIENT_ID,
