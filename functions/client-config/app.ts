@@ -9,7 +9,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
+import middy, { type MiddyHandlerObject } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -71,7 +71,7 @@ export function createHandler(dependencies: HandlerDependencies) {
   async function routeRequest(
     event: APIGatewayProxyEvent,
     context: ProxyContext,
-    { signal }: { signal: AbortSignal },
+    { signal }: MiddyHandlerObject,
   ): Promise<APIGatewayProxyResult> {
     const state = stateOf(context);
     state.requestedFields = requestedFields(event.body);
