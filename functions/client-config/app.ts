@@ -9,12 +9,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
+import middy, { type MiddyHandlerObject } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { RouteKey } from '../contract/routes.ts';
-import type { CallContext } from './affix-client.ts';
 import type { Config } from './config.ts';
 import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
 import { toPublicClient } from './masking.ts';
@@ -26,21 +25,14 @@ import {
   requestTelemetry,
   stateOf,
 } from './middlewares.ts';
+import type { CallContext, Ports } from './ports.ts';
 import { ProblemError } from './problems.ts';
 import { routeMaxBodyBytes } from './request-rules.ts';
 import { jsonResponse } from './responses.ts';
 import { PatchClientRequestSchema, ReplaceSecretsRequestSchema } from './schemas.ts';
-import {
-  type ClientResult,
-  getClient,
-  type Ports,
-  replaceSecrets,
-  updateClient,
-  verifyWebhook,
-} from './use-cases.ts';
+import { type ClientResult, createUseCases, type UseCaseOptions } from './use-cases.ts';
 import { parseRequestBody } from './validation.ts';
 import { deliveryBytes } from './webhook-body.ts';
-import { createWebhookSecretsCache, type WebhookSecretsCacheOptions } from './webhook-secrets.ts';
 import { SIGNATURE_HEADER } from './webhook-signature.ts';
 
 export interface HandlerDependencies {
@@ -49,7 +41,7 @@ export interface HandlerDependencies {
   logger: Logger;
   metrics: Metrics;
   /** How long the container keeps Affix's secret list for webhook verification (default 60 s). */
-  webhookSecrets?: Pick<WebhookSecretsCacheOptions, 'maxAgeMs' | 'minRefreshIntervalMs' | 'now'>;
+  webhookSecrets?: UseCaseOptions['webhookSecrets'];
 }
 
 /** The field names the PATCH and PUT bodies know (`client_secret` is PUT's; PATCH refuses it). */
@@ -69,15 +61,17 @@ function requestedFields(body: unknown): string[] {
 
 export function createHandler(dependencies: HandlerDependencies) {
   const { config, ports, logger, metrics } = dependencies;
-  // Per container: the list of secrets webhook deliveries may be signed with, from Affix's GET.
-  const webhookSecrets = createWebhookSecretsCache({
-    ...dependencies.webhookSecrets,
-    read: async (call) => (await ports.affix.getClient(call)).client_secret,
-  });
+  // Once per container: the use cases keep per-container state (the webhook secret list).
+  const useCases = createUseCases(
+    ports,
+    dependencies.webhookSecrets === undefined ? {} : { webhookSecrets: dependencies.webhookSecrets },
+  );
 
+  /** `signal` is middy's: it fires at the early-timeout backstop, and then no Affix request starts. */
   async function routeRequest(
     event: APIGatewayProxyEvent,
     context: ProxyContext,
+    { signal }: MiddyHandlerObject,
   ): Promise<APIGatewayProxyResult> {
     const state = stateOf(context);
     state.requestedFields = requestedFields(event.body);
@@ -89,6 +83,7 @@ export function createHandler(dependencies: HandlerDependencies) {
       deadline: createDeadline(
         requestBudgetMs(config.upstreamDeadlineMs, invocationRemainingMs?.(), config.deadlineSafetyMarginMs),
       ),
+      signal,
       exchanges: state.exchanges,
       invocationRemainingMs,
       onLockWait: (waitMs) => {
@@ -99,8 +94,7 @@ export function createHandler(dependencies: HandlerDependencies) {
     // over RouteKey and the compiler flags a route added to the contract without a case here.
     const route = state.route as RouteKey;
     if (route === 'POST /webhooks/verify') {
-      const verification = await verifyWebhook(
-        webhookSecrets,
+      const verification = await useCases.verifyWebhook(
         deliveryBytes(event, routeMaxBodyBytes(route)),
         event.headers?.[SIGNATURE_HEADER],
         call,
@@ -111,22 +105,20 @@ export function createHandler(dependencies: HandlerDependencies) {
     let result: ClientResult;
     switch (route) {
       case 'GET /client':
-        result = await getClient(ports, call);
+        result = await useCases.getClient(call);
         break;
       case 'PATCH /client':
-        result = await updateClient(ports, parseRequestBody(PatchClientRequestSchema, event.body), call, {
+        result = await useCases.patchClient(parseRequestBody(PatchClientRequestSchema, event.body), call, {
           ifMatch,
         });
         break;
       case 'PUT /client/secrets': {
         const body = parseRequestBody(ReplaceSecretsRequestSchema, event.body);
-        result = await replaceSecrets(ports, body.client_secret, call, { ifMatch });
+        result = await useCases.replaceSecrets(body.client_secret, call, { ifMatch });
         break;
       }
     }
     state.changedFields = result.changed;
-    // Affix's current list, read or written anyway: webhook verification in this container uses it.
-    webhookSecrets.prime(result.client.client_secret);
     return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
   }
 

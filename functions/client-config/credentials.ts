@@ -12,27 +12,7 @@
  * const credentials = createCredentialsCache({ load: loadFromSsm, maxAgeMs: 300_000 });
  * const { clientId, clientSecret, etagKey } = await credentials.get();
  */
-import type { EtagKey } from './etag-key.ts';
-
-export interface AffixCredentials {
-  readonly clientId: string;
-  readonly clientSecret: string;
-}
-
-/** Everything read in the one SSM call: the Affix credentials and the key our ETags are made with. */
-export interface ProxyCredentials extends AffixCredentials {
-  readonly etagKey: EtagKey;
-}
-
-export interface CredentialsProvider {
-  /** Cached credentials, fetched if absent or expired. */
-  get(): Promise<ProxyCredentials>;
-  /**
-   * Fresh credentials, replacing the cache when the read succeeds (joins a fetch that is already under
-   * way). Rejects when the read fails, and then leaves the cached value as it was.
-   */
-  refresh(): Promise<ProxyCredentials>;
-}
+import type { AffixCredentials, CredentialsProvider, ProxyCredentials } from './ports.ts';
 
 export interface CredentialsCacheOptions {
   load: () => Promise<ProxyCredentials>;

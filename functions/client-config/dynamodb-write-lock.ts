@@ -13,7 +13,9 @@
  * @example
  * const writeLock = createDynamoDbWriteLock({ client: new DynamoDBClient({}), tableName, leaseMs: 30_000 });
  */
+
 import { randomUUID } from 'node:crypto';
+import { setTimeout as wait } from 'node:timers/promises';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -22,13 +24,13 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { CallContext } from './affix-client.ts';
+import type { CallContext, WriteLock } from './ports.ts';
 import {
   contentionRetryAfterSeconds,
   leaseBackoffMs,
   leaseDurationMs,
-  type WriteLock,
   workReserveMs,
+  writeAbandoned,
   writeContention,
   writeLockUnavailable,
 } from './write-lock.ts';
@@ -55,14 +57,17 @@ export interface DynamoDbWriteLockOptions {
   /** Wall clock (epoch ms): lease expiries are compared across containers. */
   now?: () => number;
   random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The pause between tries; given the call's signal, so it may end early when that fires. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The owner token of each acquisition. */
   token?: () => string;
   /** Default {@link RELEASE_TIMEOUT_MS}. */
   releaseTimeoutMs?: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or as soon as `signal` fires (its only rejection, an AbortError, is the early end). */
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  wait(ms, undefined, { signal }).catch(() => undefined);
 
 type TryOutcome = { kind: 'acquired' } | { kind: 'held'; holderExpiresAtMs: number | undefined };
 
@@ -104,7 +109,8 @@ export function createDynamoDbWriteLock(options: DynamoDbWriteLockOptions): Writ
   async function tryAcquire(owner: string, call: CallContext): Promise<TryOutcome> {
     const at = now();
     const expiresAtMs = at + leaseDurationMs(options.leaseMs, call.invocationRemainingMs?.());
-    const signal = AbortSignal.timeout(Math.max(1, Math.ceil(call.deadline.remainingMs())));
+    const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(call.deadline.remainingMs())));
+    const signal = call.signal === undefined ? timeout : AbortSignal.any([timeout, call.signal]);
     try {
       await client.send(
         new PutItemCommand({
@@ -158,6 +164,10 @@ export function createDynamoDbWriteLock(options: DynamoDbWriteLockOptions): Writ
     const reserve = workReserveMs(call.deadline);
     const waited = () => Math.round(performance.now() - started);
     for (let attempt = 0; ; attempt += 1) {
+      if (call.signal?.aborted) {
+        call.onLockWait?.(waited());
+        throw writeAbandoned(waited());
+      }
       let outcome: TryOutcome;
       try {
         outcome = await tryAcquire(owner, call);
@@ -165,6 +175,7 @@ export function createDynamoDbWriteLock(options: DynamoDbWriteLockOptions): Writ
         call.onLockWait?.(waited());
         // The put may have been applied although we saw no answer: give back what may be ours.
         await release(owner);
+        if (call.signal?.aborted) throw writeAbandoned(waited());
         throw writeLockUnavailable({ reason: 'lock-store-failed', ...describeFailure(error) });
       }
       if (outcome.kind === 'acquired') {
@@ -178,7 +189,7 @@ export function createDynamoDbWriteLock(options: DynamoDbWriteLockOptions): Writ
         call.onLockWait?.(waited());
         throw writeContention(contentionRetryAfterSeconds(holderRemainingMs, options.leaseMs), waited());
       }
-      await sleep(delay);
+      await sleep(delay, call.signal);
     }
   }
 

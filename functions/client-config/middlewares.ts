@@ -9,8 +9,8 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { RESOURCE_PATHS, ROUTES, routeKeyOf } from '../contract/routes.ts';
 import { METRIC } from '../contract/telemetry.ts';
-import type { UpstreamExchange } from './affix-client.ts';
 import type { ClientField } from './client-state.ts';
+import type { UpstreamExchange } from './ports.ts';
 import { ProblemError, type ProblemSlug } from './problems.ts';
 import {
   checkBodySize,

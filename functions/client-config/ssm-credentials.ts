@@ -4,8 +4,8 @@
  * `credentials-unavailable` problem that names no value.
  */
 import { GetParametersCommand, type GetParametersCommandOutput, type SSMClient } from '@aws-sdk/client-ssm';
-import type { ProxyCredentials } from './credentials.ts';
 import { type EtagKey, EtagKeyError, parseEtagKey } from './etag-key.ts';
+import type { ProxyCredentials } from './ports.ts';
 import { ProblemError } from './problems.ts';
 
 export interface SsmCredentialsOptions {

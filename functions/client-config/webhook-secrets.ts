@@ -15,7 +15,7 @@
  * const { secrets: list } = await secrets.get(call);
  */
 import { WEBHOOK_SECRETS_MAX_AGE_SECONDS } from '../contract/limits.ts';
-import type { CallContext } from './affix-client.ts';
+import type { CallContext } from './ports.ts';
 
 export const DEFAULT_WEBHOOK_SECRETS_MAX_AGE_MS = WEBHOOK_SECRETS_MAX_AGE_SECONDS * 1000;
 /**

@@ -1,7 +1,6 @@
 /**
- * The write lock: the port the use cases depend on, and the pure rules of the lease (how long it
- * lasts, how long a writer waits, what a refused writer is told). The DynamoDB adapter is in
- * `dynamodb-write-lock.ts`.
+ * The write lock's pure rules (how long a lease lasts, how long a writer waits, what a refused writer
+ * is told). The port (`WriteLock`) is in `ports.ts`; the DynamoDB adapter in `dynamodb-write-lock.ts`.
  *
  * Affix has no conditional write, and a Lambda container runs one invocation at a time, so two
  * concurrent writes always run in two containers: only a lock outside the containers makes the
@@ -10,22 +9,11 @@
  * @example
  * const result = await ports.writeLock.runExclusive(call, async () => {
  *   const current = await ports.affix.getClient(call);
- *   return ports.affix.updateClient(next(current), call);
+ *   return ports.affix.replaceClient(next(current), call);
  * });
  */
-import type { CallContext } from './affix-client.ts';
 import type { Deadline } from './deadline.ts';
 import { ProblemError } from './problems.ts';
-
-/** The port: runs `work` while this request holds the one write lease, and releases it afterwards. */
-export interface WriteLock {
-  /**
-   * Waits (within the call's deadline) for the lease, runs `work`, and releases the lease whatever
-   * `work` did. Throws `write-contention` when the lease was not had in time and
-   * `write-lock-unavailable` when the lock store failed; `work` does not run in either case.
-   */
-  runExclusive<T>(call: CallContext, work: () => Promise<T>): Promise<T>;
-}
 
 /** Added to the Lambda's remaining time: covers clock skew between containers and the release call. */
 export const LEASE_MARGIN_MS = 2_000;
@@ -87,5 +75,17 @@ export function writeLockUnavailable(cause: Record<string, unknown>): ProblemErr
     'write-lock-unavailable',
     'The write lock could not be taken; nothing was sent to Affix. Retry shortly.',
     { retryAfterSeconds: 1, cause },
+  );
+}
+
+/**
+ * The invocation was given up (middy's early-timeout backstop) while this writer waited: it stops
+ * waiting. The caller has had the backstop's 504 already; this only ends the work.
+ */
+export function writeAbandoned(waitedMs: number): ProblemError {
+  return new ProblemError(
+    'upstream-timeout',
+    'The request ran out of time while waiting for the write lock; nothing was sent to Affix.',
+    { cause: { reason: 'aborted', waitedMs } },
   );
 }

@@ -1,17 +1,13 @@
 /**
- * The rotation job's wiring: SSM, DynamoDB and Affix clients built once, the client-config
- * function's modules reused (Affix HTTP client, SSM credentials loader, DynamoDB write lock). The
+ * The rotation job's wiring: the client-config function's production ports (`wiring.ts`: SSM
+ * credentials, Affix HTTP client, DynamoDB write lock) plus the job's own (the SSM secret store over
+ * the same SSM client, the secret verifier). The
  * Lambda handler, `npm run rotate` and the integration tests all run this same job.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { createAffixHttpClient } from '../client-config/affix-client.ts';
-import { createCredentialsCache } from '../client-config/credentials.ts';
 import { createDeadline } from '../client-config/deadline.ts';
-import { createDynamoDbWriteLock } from '../client-config/dynamodb-write-lock.ts';
 import { logger, MetricUnit, metrics } from '../client-config/observability.ts';
 import { ProblemError } from '../client-config/problems.ts';
-import { createSsmCredentialsLoader } from '../client-config/ssm-credentials.ts';
+import { createProductionPorts } from '../client-config/wiring.ts';
 import { METRIC } from '../contract/telemetry.ts';
 import { loadRotationConfig, type RotationConfig } from './config.ts';
 import { type RotationOutcome, type RotationPorts, RotationStuckError, rotate } from './rotate.ts';
@@ -43,43 +39,20 @@ export function createRotationJob(
 ): RotationJob {
   const config = loadRotationConfig(env);
   if (config.stage !== undefined) metrics.setDefaultDimensions({ stage: config.stage });
-  const ssm = new SSMClient({
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-  });
-  const credentials = createCredentialsCache({
-    load: createSsmCredentialsLoader({
-      client: ssm,
-      clientIdParameter: config.clientIdParameter,
-      clientSecretParameter: config.clientSecretParameter,
-      etagKeyParameter: config.etagKeyParameter,
-    }),
-    maxAgeMs: config.credentialsMaxAgeMs,
-  });
-  const affixOptions = {
-    baseUrl: config.affixBaseUrl,
-    attemptTimeoutMs: config.upstreamAttemptTimeoutMs,
-    maxAttempts: config.upstreamMaxAttempts,
-  };
-  const dynamodb = new DynamoDBClient({
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 },
-  });
+  const { ports: clientPorts, ssm } = createProductionPorts(config);
   const ports = wrap({
-    affix: createAffixHttpClient({ ...affixOptions, credentials }),
-    credentials,
-    writeLock: createDynamoDbWriteLock({
-      client: dynamodb,
-      tableName: config.stateTableName,
-      leaseMs: config.writeLockLeaseMs,
-      logger,
-    }),
+    ...clientPorts,
     secretStore: createSsmSecretStore({
       client: ssm,
       parameterName: config.clientSecretParameter,
       kmsKeyId: config.kmsKeyId,
     }),
-    verifySecret: createSecretVerifier({ ...affixOptions, credentials }),
+    verifySecret: createSecretVerifier({
+      baseUrl: config.affixBaseUrl,
+      credentials: clientPorts.credentials,
+      attemptTimeoutMs: config.upstreamAttemptTimeoutMs,
+      maxAttempts: config.upstreamMaxAttempts,
+    }),
     generateSecret: () => generateSecret(),
     now: () => new Date(),
   });

@@ -4,10 +4,8 @@
  * Affix writes go through the client-config function's `replaceSecrets` (write lock, If-Match, the
  * lock-out guard). Audit events name steps, counts and SSM versions, never a secret.
  */
-import type { AffixPort, CallContext } from '../client-config/affix-client.ts';
-import type { CredentialsProvider } from '../client-config/credentials.ts';
-import { getClient, type Ports, replaceSecrets } from '../client-config/use-cases.ts';
-import type { WriteLock } from '../client-config/write-lock.ts';
+import type { CallContext, Ports } from '../client-config/ports.ts';
+import { createUseCases } from '../client-config/use-cases.ts';
 import { nextStep, type SsmSecretState, type Step } from './rotation-state.ts';
 
 export interface SecretStore {
@@ -17,10 +15,7 @@ export interface SecretStore {
   put(value: string): Promise<void>;
 }
 
-export interface RotationPorts {
-  affix: AffixPort;
-  credentials: CredentialsProvider;
-  writeLock: WriteLock;
+export interface RotationPorts extends Ports {
   secretStore: SecretStore;
   /** Throws unless Affix accepts `secret` (an authenticated GET with it). */
   verifySecret(secret: string, context: CallContext): Promise<void>;
@@ -69,17 +64,13 @@ export async function rotate(
   context: () => CallContext,
   audit: (event: AuditEvent) => void,
 ): Promise<RotationOutcome> {
-  const useCasePorts: Ports = {
-    affix: ports.affix,
-    credentials: ports.credentials,
-    writeLock: ports.writeLock,
-  };
+  const { getClient, replaceSecrets } = createUseCases(ports);
   const steps: Step['kind'][] = [];
   let started = false;
   let changed = false;
   for (let i = 0; i < MAX_STEPS; i += 1) {
     const call = context();
-    const { client, etag } = await getClient(useCasePorts, call);
+    const { client, etag } = await getClient(call);
     const ssm = await ports.secretStore.read();
     // One rotation per run: `force` starts one only if this run has not already moved one along.
     const step = nextStep({
@@ -106,7 +97,7 @@ export async function rotate(
         changed = true;
         const secret = ports.generateSecret();
         // If-Match: a secret list changed by someone else since our read is refused, not overwritten.
-        const result = await replaceSecrets(useCasePorts, [...client.client_secret, secret], call, {
+        const result = await replaceSecrets([...client.client_secret, secret], call, {
           ifMatch: etag,
         });
         audit({ event: 'added', affixSecrets: result.client.client_secret.length });
@@ -125,7 +116,7 @@ export async function rotate(
       case 'retire': {
         changed = true;
         // The lock-out guard inside replaceSecrets reads SSM afresh: `keep` must be what it serves.
-        await replaceSecrets(useCasePorts, [step.keep], call, { ifMatch: etag });
+        await replaceSecrets([step.keep], call, { ifMatch: etag });
         audit({ event: 'retired', removed: step.retiring });
         break;
       }

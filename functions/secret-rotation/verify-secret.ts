@@ -3,8 +3,8 @@
  * client, with credentials fixed to the client id and the candidate (a 401 is not retried with
  * another secret: a refresh gives the same candidate back).
  */
-import { type CallContext, createAffixHttpClient } from '../client-config/affix-client.ts';
-import type { CredentialsProvider, ProxyCredentials } from '../client-config/credentials.ts';
+import { createAffixHttpClient } from '../client-config/affix-http.ts';
+import type { CallContext, CredentialsProvider, ProxyCredentials } from '../client-config/ports.ts';
 
 export interface VerifySecretOptions {
   baseUrl: string;

@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
-import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
+import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
 import { createHandler } from '../../functions/client-config/app.ts';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../functions/client-config/problems.ts';
@@ -235,7 +235,7 @@ async function run(route: RouteKey, scenario: Scenario) {
     config: { upstreamDeadlineMs: scenario.deadlineMs ?? 2_000, deadlineSafetyMarginMs: 100 },
     ports: {
       credentials,
-      affix: setup.affixThrows ? { getClient: boom, updateClient: boom } : http,
+      affix: setup.affixThrows ? { getClient: boom, replaceClient: boom } : http,
       writeLock: setup.lock,
     },
     logger: new Logger({ serviceName: 'affix-webhook-config' }),

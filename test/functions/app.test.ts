@@ -9,13 +9,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
+import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
 import { createHandler } from '../../functions/client-config/app.ts';
 import { computeEtag } from '../../functions/client-config/client-state.ts';
-import { type AffixCredentials, createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import { createDynamoDbWriteLock, LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
+import type { AffixCredentials, WriteLock } from '../../functions/client-config/ports.ts';
 import { ProblemError } from '../../functions/client-config/problems.ts';
-import type { WriteLock } from '../../functions/client-config/write-lock.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.ts';
 import { captureOutput } from '../support/capture.ts';
 import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../support/events.ts';
@@ -93,7 +93,7 @@ function harness(
     affix: options.throwFromAffix
       ? {
           getClient: () => Promise.reject(options.throwFromAffix),
-          updateClient: () => Promise.reject(options.throwFromAffix),
+          replaceClient: () => Promise.reject(options.throwFromAffix),
         }
       : httpClient,
   };

@@ -10,13 +10,13 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CallContext } from '../../functions/client-config/affix-client.ts';
 import { createDeadline } from '../../functions/client-config/deadline.ts';
 import {
   createDynamoDbWriteLock,
   type DynamoDbWriteLockOptions,
   LEASE_KEY,
 } from '../../functions/client-config/dynamodb-write-lock.ts';
+import type { CallContext } from '../../functions/client-config/ports.ts';
 import { ProblemError } from '../../functions/client-config/problems.ts';
 import { LEASE_MARGIN_MS } from '../../functions/client-config/write-lock.ts';
 import { createStateTable, type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.ts';
@@ -300,5 +300,45 @@ describe('the DynamoDB write lease', () => {
       }),
     ).rejects.toBe(failure);
     expect(await leaseItem()).toBeUndefined();
+  });
+});
+
+describe('the call signal', () => {
+  it('ends the wait for a held lease when it fires: no try after it, the work never runs', async () => {
+    await putForeignLease('someone-else', Date.now() + 20_000);
+    const controller = new AbortController();
+    let tries = 0;
+    let triesAtAbort = -1;
+    const counting = lock({
+      // Counts tries by the pauses between them; the default pause is the one that ends at the signal.
+      sleep: (ms, signal) => {
+        tries += 1;
+        return new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      },
+    });
+    setTimeout(() => {
+      triesAtAbort = tries;
+      controller.abort();
+    }, 150);
+    let ran = false;
+    const c = call(10_000, { signal: controller.signal });
+    const started = performance.now();
+    const error = await rejection(
+      counting.runExclusive(c, async () => {
+        ran = true;
+      }),
+    );
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(error.slug).toBe('upstream-timeout');
+    expect(ran).toBe(false);
+    expect(tries).toBe(triesAtAbort);
+    expect(c.waits).toHaveLength(1);
+    expect((await leaseItem())?.owner?.S).toBe('someone-else');
   });
 });

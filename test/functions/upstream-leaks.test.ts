@@ -8,9 +8,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
+import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
 import { createHandler } from '../../functions/client-config/app.ts';
-import { type AffixCredentials, createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import type { AffixCredentials } from '../../functions/client-config/ports.ts';
 import { type AffixSandbox, defaultSandboxClient, startAffixSandbox } from '../../local/affix-sandbox.ts';
 import { captureOutput } from '../support/capture.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';

@@ -8,15 +8,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetParametersCommand, type GetParametersCommandOutput, type SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
+import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
 import { createHandler } from '../../functions/client-config/app.ts';
 import { computeEtag } from '../../functions/client-config/client-state.ts';
-import {
-  type CredentialsProvider,
-  createCredentialsCache,
-} from '../../functions/client-config/credentials.ts';
+import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import type { CredentialsProvider, WriteLock } from '../../functions/client-config/ports.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
-import type { WriteLock } from '../../functions/client-config/write-lock.ts';
 import {
   CLIENT_ID,
   ETAG_KEY,

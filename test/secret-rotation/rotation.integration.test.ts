@@ -61,9 +61,9 @@ function jobCrashingAt(
       },
       affix: {
         getClient: (context) => ports.affix.getClient(context),
-        updateClient: (update, context) => {
+        replaceClient: (update, context) => {
           fail(update.client_secret.length > 1 ? 'affix-add' : 'retire');
-          return ports.affix.updateClient(update, context);
+          return ports.affix.replaceClient(update, context);
         },
       },
       verifySecret: (secret, context) => {

@@ -9,10 +9,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createAffixHttpClient } from '../../functions/client-config/affix-client.ts';
+import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
 import { createHandler, type HandlerDependencies } from '../../functions/client-config/app.ts';
-import type { CredentialsProvider } from '../../functions/client-config/credentials.ts';
-import type { WriteLock } from '../../functions/client-config/write-lock.ts';
+import type { CredentialsProvider, WriteLock } from '../../functions/client-config/ports.ts';
 import { createInMemoryWriteLock } from './in-memory-write-lock.ts';
 
 export interface ChainOverFetchOptions {

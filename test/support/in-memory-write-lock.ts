@@ -3,12 +3,8 @@
  * time, FIFO), which records when it is held and can be told to refuse like the DynamoDB adapter does
  * (`write-contention`, `write-lock-unavailable`). The DynamoDB adapter has its own tests.
  */
-import type { CallContext } from '../../functions/client-config/affix-client.ts';
-import {
-  type WriteLock,
-  writeContention,
-  writeLockUnavailable,
-} from '../../functions/client-config/write-lock.ts';
+import type { CallContext, WriteLock } from '../../functions/client-config/ports.ts';
+import { writeContention, writeLockUnavailable } from '../../functions/client-config/write-lock.ts';
 
 export interface InMemoryWriteLock extends WriteLock {
   /** True while some write holds the lease. */

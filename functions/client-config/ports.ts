@@ -1,0 +1,87 @@
+/**
+ * The ports: what the use cases need from the world, as types only (no AWS, no HTTP). Adapters
+ * (`affix-http.ts`, `dynamodb-write-lock.ts`, `ssm-credentials.ts`) implement them; the use cases,
+ * the rotation job and the tests import them from here, never from an adapter.
+ *
+ * `AffixPort` is a plain object of two async functions, so a decorator (a cache, a back-off, a
+ * metric) wraps it by returning another such object.
+ *
+ * @example
+ * const counted: AffixPort = {
+ *   getClient: (call) => { reads += 1; return affix.getClient(call); },
+ *   replaceClient: (update, call) => affix.replaceClient(update, call),
+ * };
+ */
+import type { Deadline } from './deadline.ts';
+import type { EtagKey } from './etag-key.ts';
+import type { AffixClient, AffixClientUpdate } from './schemas.ts';
+
+/** One HTTP exchange with Affix, reported for audit logs and metrics. */
+export interface UpstreamExchange {
+  method: 'GET' | 'POST';
+  /** The HTTP status, or the kind of failure when there was none. */
+  status: number | 'network-error' | 'timeout';
+  latencyMs: number;
+}
+
+/** What one request (or one rotation step) carries through every port it calls. */
+export interface CallContext {
+  deadline: Deadline;
+  /**
+   * Fires when the invocation is given up (middy's early-timeout backstop): no Affix attempt, backoff
+   * sleep or lease try starts after it, and a running fetch is aborted.
+   */
+  signal?: AbortSignal;
+  /** Filled with every exchange made for this call. */
+  exchanges?: UpstreamExchange[];
+  /** The Lambda invocation's remaining time, when known: a write lease must outlive the invocation. */
+  invocationRemainingMs?: () => number;
+  /** Told how long a write waited for its lease (ms), for the audit line and the metric. */
+  onLockWait?: (waitMs: number) => void;
+}
+
+/** The proxy's secrets (SSM in production, cached per container by `credentials.ts`). */
+export interface AffixCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** Everything read in the one SSM call: the Affix credentials and the key our ETags are made with. */
+export interface ProxyCredentials extends AffixCredentials {
+  readonly etagKey: EtagKey;
+}
+
+export interface CredentialsProvider {
+  /** Cached credentials, fetched if absent or expired. */
+  get(): Promise<ProxyCredentials>;
+  /**
+   * Fresh credentials, replacing the cache when the read succeeds (joins a fetch that is already under
+   * way). Rejects when the read fails, and then leaves the cached value as it was.
+   */
+  refresh(): Promise<ProxyCredentials>;
+}
+
+/** Affix's management client API: read the client, and replace it whole (Affix's POST). */
+export interface AffixPort {
+  getClient(call: CallContext): Promise<AffixClient>;
+  /** Sends the full object: every field not in `update` (but in `update.extra`) is lost at Affix. */
+  replaceClient(update: AffixClientUpdate, call: CallContext): Promise<AffixClient>;
+}
+
+/** Runs `work` while this request holds the one write lease, and releases it afterwards. */
+export interface WriteLock {
+  /**
+   * Waits (within the call's deadline, and until its signal) for the lease, runs `work`, and releases
+   * the lease whatever `work` did. Throws `write-contention` when the lease was not had in time and
+   * `write-lock-unavailable` when the lock store failed; `work` does not run in either case.
+   */
+  runExclusive<T>(call: CallContext, work: () => Promise<T>): Promise<T>;
+}
+
+/** Everything the use cases are built from. */
+export interface Ports {
+  affix: AffixPort;
+  credentials: CredentialsProvider;
+  /** Makes each write exclusive across containers; reads do not take it. */
+  writeLock: WriteLock;
+}
