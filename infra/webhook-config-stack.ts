@@ -415,9 +415,16 @@ export class WebhookConfigStack extends Stack {
         methodOptions: Object.fromEntries(
           ROUTES.map((route) => {
             const throttle = throttles.methods[routeKeyOf(route)];
+            // A method override replaces the stage's settings for it: repeat metrics and logging.
             return [
               methodOptionsKey(route),
-              { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit },
+              {
+                throttlingRateLimit: throttle.rateLimit,
+                throttlingBurstLimit: throttle.burstLimit,
+                metricsEnabled: true,
+                loggingLevel: MethodLoggingLevel.ERROR,
+                dataTraceEnabled: false,
+              },
             ];
           }),
         ),
