@@ -129,7 +129,8 @@ export function bucketFor(requests: number, windowSeconds: number, ceiling: Thro
 
 /** The most requests a bucket lets through in a window: the full burst, then the refill. */
 export function worstCaseRequests(throttle: Throttle, windowSeconds: number): number {
-  return throttle.burstLimit + throttle.rateLimit * windowSeconds;
+  // Rounded to 6 decimals: 0.0133 * 300 must not count as a sliver over 3.99.
+  return Math.round((throttle.burstLimit + throttle.rateLimit * windowSeconds) * 1e6) / 1e6;
 }
 
 /**
