@@ -18,6 +18,9 @@ import {
   ComparisonOperator,
   type IAlarmAction,
   type IMetric,
+  MathExpression,
+  Metric,
+  Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -26,8 +29,73 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { SERVICE_NAME } from './service.ts';
+import { ALARM_PERIOD } from './alarm-period.ts';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './service.ts';
 import type { Stage, StageConfig } from './stages.ts';
+import { BUDGET_ALARM_SHARE } from './throttles.ts';
+
+/** The dimensions `AffixRequests` carries (besides none other): every series has all four. */
+export const AFFIX_REQUESTS_DIMENSIONS = ['method', 'outcome', 'service', 'stage'] as const;
+
+/**
+ * A CloudWatch Metrics Insights query over every `AffixRequests` series of the stage, whatever
+ * its `method` and `outcome` (an outcome is a status or a failure kind: an open set, so a sum of
+ * known combinations would miss a new one, and a math alarm may name at most 10 metrics).
+ * `groupBy` splits it for a graph; without it, one aggregated series an alarm can watch.
+ */
+export function affixRequestsQuery(stage: Stage, groupBy: readonly string[] = []): string {
+  const schema = `SCHEMA("${METRICS_NAMESPACE}", ${AFFIX_REQUESTS_DIMENSIONS.join(', ')})`;
+  const where = `WHERE service = '${SERVICE_NAME}' AND stage = '${stage}'`;
+  const group = groupBy.length > 0 ? ` GROUP BY ${groupBy.join(', ')}` : '';
+  return `SELECT SUM(${METRIC.affixRequests}) FROM ${schema} ${where}${group}`;
+}
+
+/** Affix requests of the stage per alarm period, summed over every method and outcome. */
+export function affixRequestsMetric(stage: Stage, groupBy: readonly string[] = []): MathExpression {
+  return new MathExpression({
+    expression: affixRequestsQuery(stage, groupBy),
+    usingMetrics: {},
+    period: ALARM_PERIOD,
+    label: groupBy.length > 0 ? '' : 'Affix requests',
+  });
+}
+
+/** The budget alarm's threshold: within 20% of the budget, per period (rounded up). */
+export function budgetAlarmThreshold(config: StageConfig): number {
+  const periodShare = ALARM_PERIOD.toSeconds() / config.affixBudget.windowSeconds;
+  return Math.ceil(config.affixBudget.requests * periodShare * BUDGET_ALARM_SHARE);
+}
+
+/** A metric of the function's own (dimensions `service`, `stage`), summed per alarm period. */
+function countMetric(stage: Stage, metricName: string): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME, stage },
+    statistic: Stats.SUM,
+    period: ALARM_PERIOD,
+  });
+}
+
+/**
+ * The Affix budget alarms: `affix-budget` (the proxy's Affix requests within 20% of the budget in 5
+ * minutes) and `outside-change` (any change of the client no write through the proxy explains: a
+ * security event).
+ */
+export function addAffixAlarms(alarms: StageAlarms, stage: Stage, config: StageConfig): void {
+  const threshold = budgetAlarmThreshold(config);
+  alarms.add('affix-budget', {
+    metric: affixRequestsMetric(stage),
+    threshold,
+    description: `The proxy made at least ${threshold} Affix requests in 5 minutes: within ${Math.round((1 - BUDGET_ALARM_SHARE) * 100)}% of Affix's budget of ${config.affixBudget.requests} per ${config.affixBudget.windowSeconds} s; the next requests may get 429.`,
+  });
+  alarms.add('outside-change', {
+    metric: countMetric(stage, METRIC.outsideChange),
+    threshold: 1,
+    description:
+      'The Affix client changed outside the proxy (dashboard, Affix support, or a leaked secret): check webhook_uri first.',
+  });
+}
 
 export interface AlarmProps {
   readonly metric: IMetric;

@@ -2,9 +2,9 @@
  * One CloudWatch dashboard per stage: traffic and answers, latency, Affix, the write lock, the
  * synthetic caller, and the state of every alarm.
  *
- * What exists today is shown; budget use, cache hits and rotation state have no metric yet (the
- * handler emits none and the rotation job is later work): a text widget says so, so nobody looks
- * for them in vain.
+ * Affix's budget is shown as the handler spends it: Affix requests by method and outcome, shared
+ * cache hits and answers from the shared back-off. Rotation state has no widget yet: a text widget
+ * says so, so nobody looks for it in vain.
  *
  * @example
  * createDashboard(this, { stage, api, fn: clientConfig.function, alarms: Object.values(alarms.byId) });
@@ -24,7 +24,9 @@ import type { Construct } from 'constructs';
 import { PROBLEMS } from '../functions/contract/problems.ts';
 import { SYNTHETIC_LATENCY_METRIC, SYNTHETIC_SUCCESS_METRIC } from '../functions/synthetic-caller/check.ts';
 import { ALARM_PERIOD } from './alarm-period.ts';
+import { affixRequestsMetric } from './alarms.ts';
 import {
+  METRIC,
   METRICS_NAMESPACE,
   REQUEST_OUTCOME_METRIC,
   SERVICE_NAME,
@@ -38,7 +40,7 @@ export const OUTCOMES: readonly string[] = ['success', ...Object.keys(PROBLEMS)]
 
 /** What the dashboard cannot show yet, in words. */
 export const MISSING_WIDGETS =
-  '**Not shown yet:** Affix budget use and cache hits (the handler emits no such metric yet), rotation state (the rotation job is later work). See infra/README.md "Dashboard".';
+  '**Not shown yet:** rotation state (see the `rotation-job` alarm). See infra/README.md "Dashboard".';
 
 export function handlerMetric(
   stage: Stage,
@@ -124,6 +126,27 @@ export function createDashboard(
       left: [handlerMetric(stage, SYNTHETIC_SUCCESS_METRIC, Stats.SUM).with({ label: 'successes' })],
       right: [handlerMetric(stage, SYNTHETIC_LATENCY_METRIC, Stats.MAXIMUM).with({ label: 'latency max' })],
       width: 12,
+    }),
+  );
+  dashboard.addWidgets(
+    new GraphWidget({
+      title: 'Affix requests by method and outcome (budget: see the affix-budget alarm)',
+      left: [affixRequestsMetric(stage, ['method', 'outcome'])],
+      stacked: true,
+      width: 8,
+    }),
+    new GraphWidget({
+      title: 'Shared read cache: hits and GETs (ClientCacheHit)',
+      left: [
+        handlerMetric(stage, METRIC.clientCacheHit, Stats.SUM).with({ label: 'hits' }),
+        handlerMetric(stage, METRIC.clientCacheHit, Stats.SAMPLE_COUNT).with({ label: 'GET /client' }),
+      ],
+      width: 8,
+    }),
+    new GraphWidget({
+      title: 'Answered from the shared back-off (RateLimitBackoff)',
+      left: [handlerMetric(stage, METRIC.rateLimitBackoff, Stats.SUM).with({ label: 'back-off answers' })],
+      width: 8,
     }),
   );
   dashboard.addWidgets(

@@ -40,6 +40,8 @@ export interface SecretRotationProps {
   readonly environment: Readonly<Record<string, string>>;
   readonly stateTable: ITable;
   readonly stateTableActions: readonly string[];
+  /** Conditions of the state-table grant (the partition key its items share). */
+  readonly stateTableConditions: Readonly<Record<string, unknown>>;
   /** The GetParameters statements of the client-config function (reading the three parameters). */
   readonly readCredentials: readonly PolicyStatement[];
   readonly parameterArn: (name: string) => string;
@@ -84,6 +86,7 @@ export class SecretRotation extends Construct {
         effect: Effect.ALLOW,
         actions: [...props.stateTableActions],
         resources: [props.stateTable.tableArn],
+        conditions: { ...props.stateTableConditions },
       }),
     ];
     if (props.kmsKeyArn !== undefined) {

@@ -130,6 +130,22 @@ export const StageFileSchema = v.pipe(
         `must be one of CloudWatch's retention values: ${RETENTION_DAYS.join(', ')}`,
       ),
     ),
+    /** `CLIENT_CACHE_MAX_AGE_SECONDS`: age of the shared read cache; 0 turns it off. */
+    clientCacheMaxAgeSeconds: v.optional(
+      v.pipe(
+        v.number(),
+        v.integer('must be a whole number'),
+        v.minValue(0, 'must be at least 0'),
+        v.maxValue(3_600, 'must be at most 3600'),
+      ),
+    ),
+    /** Affix's rate budget for our client_id; leave out for the documented 40 per 300 s. */
+    affixBudget: v.optional(
+      v.strictObject({
+        requests: positiveInteger,
+        windowSeconds: v.pipe(positiveInteger, v.maxValue(3_600, 'must be at most 3600')),
+      }),
+    ),
     credentialsMaxAgeSeconds: v.optional(
       v.pipe(positiveInteger, v.maxValue(86_400, 'must be at most 86400')),
     ),

@@ -19,6 +19,7 @@ import * as v from 'valibot';
 import { ConfigError, loadConfig } from '../functions/client-config/config.ts';
 import type { CallerGroup } from '../functions/contract/routes.ts';
 import { StageFileSchema } from './stage-schema.ts';
+import { AFFIX_BUDGET, type AffixBudget, deriveThrottles, ThrottleBudgetError } from './throttles.ts';
 
 /** Where the stage files live. */
 export const STAGES_DIR = fileURLToPath(new URL('./stages/', import.meta.url));
@@ -77,7 +78,12 @@ export interface StageConfig {
   /** Interface VPC endpoint IDs (`vpce-...`) for `execute-api`: when non-empty the API is PRIVATE. */
   readonly vpcEndpointIds?: readonly string[];
   readonly stateTable: { readonly pointInTimeRecovery: boolean; readonly deletionProtection: boolean };
+  /** The stage-wide API throttle (per method; the write methods get lower ones, `throttles.ts`). */
   readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  /** `CLIENT_CACHE_MAX_AGE_SECONDS`: the shared read cache's age; 0 turns it off. */
+  readonly clientCacheMaxAgeSeconds: number;
+  /** Affix's rate budget for our client_id, from which the method throttles are derived. */
+  readonly affixBudget: AffixBudget;
   readonly logRetention: RetentionDays;
   readonly credentialsMaxAgeSeconds: number;
   readonly upstream: { readonly attemptTimeoutMs: number; readonly deadlineMs: number };
@@ -123,6 +129,8 @@ export function stageDefaults(stage: Stage) {
     },
     stateTable: { pointInTimeRecovery: false, deletionProtection: false },
     throttling: { rateLimit: 5, burstLimit: 10 },
+    clientCacheMaxAgeSeconds: 30,
+    affixBudget: AFFIX_BUDGET,
     logRetention: 30 as RetentionDays,
     credentialsMaxAgeSeconds: 300,
     upstream: { attemptTimeoutMs: 5_000, deadlineMs: 10_000 },
@@ -179,6 +187,7 @@ function toStageConfig(stage: Stage, file: v.InferOutput<typeof StageFileSchema>
     stateTable: file.stateTable ?? defaults.stateTable,
     throttling: file.throttling ?? defaults.throttling,
     upstream: file.upstream ?? defaults.upstream,
+    affixBudget: file.affixBudget ?? defaults.affixBudget,
     logRetention: (logRetentionDays ?? defaults.logRetention) as RetentionDays,
     alarms: { ...defaults.alarms, ...alarms },
   };
@@ -199,6 +208,7 @@ export function handlerConfigProblem(stage: Stage, config: StageConfig): string 
       // The table's name is chosen by CloudFormation; any valid name stands in for it here.
       STATE_TABLE_NAME: 'state-table',
       CREDENTIALS_MAX_AGE_SECONDS: String(config.credentialsMaxAgeSeconds),
+      CLIENT_CACHE_MAX_AGE_SECONDS: String(config.clientCacheMaxAgeSeconds),
       UPSTREAM_ATTEMPT_TIMEOUT_MS: String(config.upstream.attemptTimeoutMs),
       UPSTREAM_DEADLINE_MS: String(config.upstream.deadlineMs),
       POWERTOOLS_LOG_LEVEL: config.logLevel,
@@ -206,6 +216,22 @@ export function handlerConfigProblem(stage: Stage, config: StageConfig): string 
     return undefined;
   } catch (error) {
     if (error instanceof ConfigError) return error.message.replace(/^Invalid configuration: /, '');
+    throw error;
+  }
+}
+
+/** Whether the stage's Affix budget leaves room for the derived throttles; the problem in words. */
+export function throttleProblem(config: StageConfig): string | undefined {
+  try {
+    deriveThrottles({
+      budget: config.affixBudget,
+      clientCacheMaxAgeSeconds: config.clientCacheMaxAgeSeconds,
+      rotationEnabled: config.rotation?.enabled ?? false,
+      stageThrottle: config.throttling,
+    });
+    return undefined;
+  } catch (error) {
+    if (error instanceof ThrottleBudgetError) return error.message;
     throw error;
   }
 }
@@ -242,6 +268,8 @@ export function parseStageConfig(stage: Stage, file: string, text: string): Stag
   const config = toStageConfig(stage, result.output);
   const problem = handlerConfigProblem(stage, config);
   if (problem !== undefined) return fail('(handler configuration)', problem);
+  const throttles = throttleProblem(config);
+  if (throttles !== undefined) return fail('(throttles)', throttles);
   return config;
 }
 
@@ -265,5 +293,7 @@ export function validateStageConfig(stage: Stage, config: StageConfig): StageCon
   const problem = handlerConfigProblem(stage, config);
   if (problem !== undefined)
     throw new StageConfigError(`stage ${stage}: (handler configuration): ${problem}`);
+  const throttles = throttleProblem(config);
+  if (throttles !== undefined) throw new StageConfigError(`stage ${stage}: (throttles): ${throttles}`);
   return config;
 }

@@ -48,10 +48,11 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { ROUTES } from '../functions/contract/routes.ts';
+import { LEASE_KEY } from '../functions/client-config/dynamodb-write-lock.ts';
+import { ROUTES, routeKeyOf } from '../functions/contract/routes.ts';
 import { SYNTHETIC_SUCCESS_METRIC } from '../functions/synthetic-caller/check.ts';
 import { ALARM_PERIOD } from './alarm-period.ts';
-import { StageAlarms } from './alarms.ts';
+import { addAffixAlarms, StageAlarms } from './alarms.ts';
 import { createDashboard, handlerMetric } from './dashboard.ts';
 import { LiveAlias } from './deployment.ts';
 import { functionInvokePolicy } from './function-policy.ts';
@@ -69,6 +70,7 @@ import {
 import { ServiceFunction } from './service-function.ts';
 import { type Stage, type StageConfig, validateStageConfig } from './stages.ts';
 import { SyntheticCaller } from './synthetic-caller.ts';
+import { deriveThrottles, type ThrottlePlan } from './throttles.ts';
 
 export { ALARM_PERIOD };
 
@@ -95,11 +97,44 @@ export { ROUTES };
 export const STATE_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'ttl' } as const;
 
 /**
- * Exactly the item actions the write lock uses (conditional PutItem to take the lease, conditional
- * DeleteItem to give it back, GetItem to learn a holder's expiry where the refusal carries no item):
- * no UpdateItem, query, scan, batch or index access.
+ * Exactly the item actions the function's items need: the write lease (conditional PutItem to take
+ * it, conditional DeleteItem to give it back, GetItem to learn a holder's expiry), and next to it
+ * the shared read cache (`sk=read-cache`), the shared back-off (`sk=rate-limit`) and the last state
+ * seen (`sk=last-seen`), read with GetItem and written with PutItem/UpdateItem/DeleteItem: no
+ * query, scan, batch or index access.
  */
-export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
+export const STATE_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+/**
+ * Every item of ours has this partition key (the lease's), so the grant is limited to it with
+ * `dynamodb:LeadingKeys`: a bug or a stolen role cannot touch items of any other key.
+ */
+export const STATE_TABLE_PARTITION = LEASE_KEY.pk;
+
+/** The condition that limits the state-table actions to {@link STATE_TABLE_PARTITION}. */
+export const STATE_TABLE_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [STATE_TABLE_PARTITION] },
+} as const;
+
+/** The stage's throttles, derived from Affix's budget (`throttles.ts`). */
+export function throttlesFor(config: StageConfig): ThrottlePlan {
+  return deriveThrottles({
+    budget: config.affixBudget,
+    clientCacheMaxAgeSeconds: config.clientCacheMaxAgeSeconds,
+    rotationEnabled: config.rotation?.enabled ?? false,
+    stageThrottle: config.throttling,
+  });
+}
+
+/** CDK's `methodOptions` key of a route: `/client/secrets/PUT`. */
+export function methodOptionsKey(route: { readonly method: string; readonly path: string }): string {
+  return `${route.path}/${route.method}`;
+}
 
 export function stackNameFor(stage: Stage): string {
   return `AffixWebhookConfig-${stage}`;
@@ -122,6 +157,7 @@ export function functionEnvironment(
     ETAG_KEY_PARAMETER: config.parameters.etagKey,
     STATE_TABLE_NAME: stateTableName,
     CREDENTIALS_MAX_AGE_SECONDS: String(config.credentialsMaxAgeSeconds),
+    CLIENT_CACHE_MAX_AGE_SECONDS: String(config.clientCacheMaxAgeSeconds),
     UPSTREAM_ATTEMPT_TIMEOUT_MS: String(config.upstream.attemptTimeoutMs),
     UPSTREAM_DEADLINE_MS: String(config.upstream.deadlineMs),
     POWERTOOLS_LOG_LEVEL: config.logLevel,
@@ -184,6 +220,7 @@ export class WebhookConfigStack extends Stack {
       environment: functionEnvironment(stage, config, this.stateTable.tableName),
       stateTable: this.stateTable,
       stateTableActions: STATE_TABLE_ACTIONS,
+      stateTableConditions: STATE_TABLE_CONDITIONS,
       readCredentials,
       parameterArn: (name) => this.parameterArn(name),
       kmsKeyArn: this.parameterKmsKeyArn(config),
@@ -276,6 +313,7 @@ export class WebhookConfigStack extends Stack {
             effect: Effect.ALLOW,
             actions: [...STATE_TABLE_ACTIONS],
             resources: [this.stateTable.tableArn],
+            conditions: STATE_TABLE_CONDITIONS,
           }),
         ],
       }),
@@ -341,6 +379,7 @@ export class WebhookConfigStack extends Stack {
     const vpcEndpointIds = config.vpcEndpointIds ?? [];
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetention });
     const policy = invokePolicy(callers, vpcEndpointIds);
+    const throttles = throttlesFor(config);
 
     const api = new RestApi(this, 'Api', {
       restApiName: `${SERVICE_NAME}-${stage}`,
@@ -370,8 +409,25 @@ export class WebhookConfigStack extends Stack {
       cloudWatchRole: config.apiGatewayCloudWatchRole,
       deployOptions: {
         stageName: stage,
-        throttlingRateLimit: config.throttling.rateLimit,
-        throttlingBurstLimit: config.throttling.burstLimit,
+        throttlingRateLimit: throttles.stage.rateLimit,
+        throttlingBurstLimit: throttles.stage.burstLimit,
+        // Every route its own throttle, the writes' derived from Affix's budget (infra/README.md).
+        methodOptions: Object.fromEntries(
+          ROUTES.map((route) => {
+            const throttle = throttles.methods[routeKeyOf(route)];
+            // A method override replaces the stage's settings for it: repeat metrics and logging.
+            return [
+              methodOptionsKey(route),
+              {
+                throttlingRateLimit: throttle.rateLimit,
+                throttlingBurstLimit: throttle.burstLimit,
+                metricsEnabled: true,
+                loggingLevel: MethodLoggingLevel.ERROR,
+                dataTraceEnabled: false,
+              },
+            ];
+          }),
+        ),
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: accessLogFormat(),
         metricsEnabled: true,
@@ -543,6 +599,7 @@ export class WebhookConfigStack extends Stack {
         description: `The synthetic GET /client had no success in two ${periodMinutes}-minute periods: credentials, policy, the function or Affix is broken.`,
       });
     }
+    addAffixAlarms(alarms, stage, config);
     // Any failed run (a step refused, a crash, a stuck state) alarms; the client keeps a working secret.
     alarms.add('rotation-job', {
       metric: this.secretRotation.fn.function.metricErrors({ period: ALARM_PERIOD, statistic: Stats.SUM }),

@@ -39,6 +39,8 @@ const ALARM_IDS = [
   'upstream-rate-limited',
   'synthetic-caller',
   'rotation-job',
+  'affix-budget',
+  'outside-change',
 ];
 
 describe('safe deploys', () => {
@@ -250,6 +252,15 @@ describe('alarms that reach someone', () => {
         Statistic: 'Sum',
         Threshold: 3,
       },
+      'outside-change': {
+        Namespace: 'AffixWebhookConfig',
+        MetricName: 'OutsideChange',
+        Dimensions: handler([]),
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+      },
       'synthetic-caller': {
         Namespace: 'AffixWebhookConfig',
         MetricName: 'SyntheticCheckSuccess',
@@ -271,8 +282,49 @@ describe('alarms that reach someone', () => {
     // Every other alarm treats no traffic as fine.
     for (const id of ALARM_IDS.filter((id) => id !== 'synthetic-caller')) {
       expect(alarm(id)?.TreatMissingData, id).toBe('notBreaching');
-      expect(alarm(id)?.Period, id).toBe(300);
+      // The budget alarm's period is its query's.
+      if (id !== 'affix-budget') expect(alarm(id)?.Period, id).toBe(300);
     }
+  });
+
+  it.each([
+    ['basic', basic],
+    ['canary', canary],
+  ])(
+    '%s: affix-budget sums every AffixRequests series of the stage over 5 minutes, >= 80% of 40',
+    (name, { template }) => {
+      const budget = resources(template, 'AWS::CloudWatch::Alarm').find(
+        ([, a]) => a.Properties.AlarmName === `affix-webhook-config-${name}-affix-budget`,
+      )?.[1].Properties;
+      expect(budget).toMatchObject({
+        Threshold: 32,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      // One Metrics Insights query, one aggregated series: whatever method and outcome.
+      expect(budget?.Metrics).toEqual([
+        {
+          Id: 'expr_1',
+          Label: 'Affix requests',
+          Period: 300,
+          ReturnData: true,
+          Expression: `SELECT SUM(AffixRequests) FROM SCHEMA("AffixWebhookConfig", method, outcome, service, stage) WHERE service = 'affix-webhook-config' AND stage = '${name}'`,
+        },
+      ]);
+      expect(budget?.MetricName).toBeUndefined();
+    },
+  );
+
+  it('affix-budget follows a stage budget Affix raised', () => {
+    const { template } = buildStack({
+      config: { ...fixtureStage('basic'), affixBudget: { requests: 400, windowSeconds: 300 } },
+    });
+    const budget = resources(template, 'AWS::CloudWatch::Alarm').find(
+      ([, a]) => a.Properties.AlarmName === 'affix-webhook-config-basic-affix-budget',
+    )?.[1].Properties;
+    expect(budget?.Threshold).toBe(320);
   });
 });
 
@@ -426,6 +478,9 @@ describe('the dashboard', () => {
     ['Affix upstream latency', '"UpstreamLatency"'],
     ['write-lock waits', '"WriteLockWait"'],
     ['the synthetic caller', '"SyntheticCheckSuccess"'],
+    ['Affix requests by method and outcome', 'SELECT SUM(AffixRequests)'],
+    ['shared cache hits', '"ClientCacheHit"'],
+    ['answers from the shared back-off', '"RateLimitBackoff"'],
     ['what is missing, in words', 'Not shown yet'],
   ])('shows %s', (_name, needle) => {
     expect(body).toContain(needle);

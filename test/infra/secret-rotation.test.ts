@@ -63,6 +63,23 @@ describe.each([
     expect(JSON.stringify(template.findResources('AWS::ApiGateway::RestApi'))).not.toContain(roleId(stack));
   });
 
+  it("uses the state table like the proxy: the same four item actions, on the lease's partition key only", () => {
+    const table = roleStatements(template).filter(
+      ({ roles, statement }) =>
+        roles.includes(roleId(stack)) && actionsOf(statement).some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(table).toHaveLength(1);
+    expect(actionsOf(table[0]?.statement as Statement).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(table[0]?.statement.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['affix-client'] },
+    });
+  });
+
   it('runs the rotation handler with its grace and interval', () => {
     const fn =
       template.findResources('AWS::Lambda::Function')[

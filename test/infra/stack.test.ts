@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { GATEWAY_PROBLEMS } from '../../functions/contract/gateway-responses.ts';
 import { estimatedPolicyBytes, InvokePolicyError, invokePolicy } from '../../infra/invoke-policy.ts';
 import { ServiceFunctionError } from '../../infra/service-function.ts';
-import { NO_CALLERS, type StageConfig, StageConfigError } from '../../infra/stages.ts';
-import type { WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
+import { loadStage, NO_CALLERS, type StageConfig, StageConfigError } from '../../infra/stages.ts';
+import { worstCaseAffixRequests } from '../../infra/throttles.ts';
+import { throttlesFor, type WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
 import {
   ACCOUNT,
   BASIC,
@@ -156,6 +157,8 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
       ETAG_KEY_PARAMETER: `/affix/${stage}/etag-key`,
       STATE_TABLE_NAME: refOf(stack.stateTable),
       CREDENTIALS_MAX_AGE_SECONDS: '300',
+      // The fixture canary sets 60; basic leaves it to the default.
+      CLIENT_CACHE_MAX_AGE_SECONDS: prod ? '60' : '30',
       UPSTREAM_ATTEMPT_TIMEOUT_MS: '5000',
       UPSTREAM_DEADLINE_MS: '10000',
       STAGE: stage,
@@ -183,7 +186,7 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
     expect(config.logRetention).toBe(prod ? RetentionDays.ONE_YEAR : RetentionDays.TWO_WEEKS);
   });
 
-  it('reads exactly the three parameters, uses exactly three item actions on the state table, and nothing else beyond its logs', () => {
+  it('reads exactly the three parameters, uses exactly four item actions on the state table, on its one partition key, and nothing else beyond its logs', () => {
     const statements = rolePolicyStatements(template);
     const fnLogGroupId = (
       clientConfigFunction(template, stack).LoggingConfig as { LogGroup: { Ref: string } }
@@ -203,8 +206,10 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
         {
           Sid: 'UseStateTableItems',
           Effect: 'Allow',
-          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           Resource: { 'Fn::GetAtt': [refOf(stack.stateTable).Ref, 'Arn'] },
+          // Only the items of the one partition key (lease, read cache, back-off, last seen).
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['affix-client'] } },
         },
         {
           Effect: 'Allow',
@@ -243,17 +248,26 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
     const apiStage = only(template, 'AWS::ApiGateway::Stage').properties;
     expect(apiStage.StageName).toBe(stage);
     expect(apiStage.TracingEnabled).toBe(false);
+    const logging = { MetricsEnabled: true, LoggingLevel: 'ERROR', DataTraceEnabled: false };
+    const setting = (HttpMethod: string, ResourcePath: string, rate: number, burst: number) => ({
+      HttpMethod,
+      ResourcePath,
+      ThrottlingRateLimit: rate,
+      ThrottlingBurstLimit: burst,
+      ...logging,
+    });
+    const { rateLimit, burstLimit } = config.throttling;
+    // The writes' numbers by hand from infra/README.md "Throttles from Affix's budget": basic (30 s
+    // cache, no rotation) leaves 5 PATCHes per 5 minutes, canary (60 s cache, rotation) 6.
+    const patch = prod ? setting('PATCH', '/~1client', 0.0133, 2) : setting('PATCH', '/~1client', 0.0133, 1);
     expect(apiStage.MethodSettings).toEqual([
-      {
-        HttpMethod: '*',
-        ResourcePath: '/*',
-        ThrottlingRateLimit: config.throttling.rateLimit,
-        ThrottlingBurstLimit: config.throttling.burstLimit,
-        MetricsEnabled: true,
-        LoggingLevel: 'ERROR',
-        DataTraceEnabled: false,
-      },
+      setting('*', '/*', rateLimit, burstLimit),
+      setting('GET', '/~1client', rateLimit, burstLimit),
+      patch,
+      setting('PUT', '/~1client~1secrets', 0.0033, 1),
+      setting('POST', '/~1webhooks~1verify', rateLimit, burstLimit),
     ]);
+    expect([rateLimit, burstLimit]).toEqual(prod ? [20, 40] : [5, 10]);
     const accessLog = apiStage.AccessLogSetting as { Format: string; DestinationArn: unknown };
     const format = JSON.parse(accessLog.Format) as Record<string, string>;
     expect(format).toMatchObject({
@@ -658,8 +672,9 @@ describe('a stack with every option configured', () => {
       {
         Sid: 'UseStateTableItems',
         Effect: 'Allow',
-        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [refOf(stack.stateTable).Ref, 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['affix-client'] } },
       },
     ]);
     // No wildcard at all.
@@ -782,5 +797,46 @@ describe("the API resource policy and API Gateway's 8 KiB limit", () => {
     };
     expect(() => buildStack({ config })).toThrow(InvokePolicyError);
     expect(() => buildStack({ config })).toThrow(/over API Gateway's 8192/);
+  });
+});
+
+describe.each(['dev', 'prod'])('the committed %s stage', (stage) => {
+  const config = loadStage(stage);
+  const { template } = buildStack({ stage, config });
+  const plan = throttlesFor(config);
+
+  it('applies the throttles derived from its budget: the stage default and one per route', () => {
+    const settings = only(template, 'AWS::ApiGateway::Stage').properties.MethodSettings as Array<
+      Record<string, unknown>
+    >;
+    const byPath = (method: string, path: string) =>
+      settings.find((s) => s.HttpMethod === method && s.ResourcePath === `/${path.replaceAll('/', '~1')}`);
+    expect(settings.find((s) => s.HttpMethod === '*')).toMatchObject({
+      ThrottlingRateLimit: config.throttling.rateLimit,
+      ThrottlingBurstLimit: config.throttling.burstLimit,
+    });
+    for (const [key, throttle] of Object.entries(plan.methods)) {
+      const [method = '', path = ''] = key.split(' ');
+      expect(byPath(method, path), key).toMatchObject({
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+        MetricsEnabled: true,
+        LoggingLevel: 'ERROR',
+      });
+    }
+    expect(settings).toHaveLength(1 + Object.keys(plan.methods).length);
+  });
+
+  it('gives PUT /client/secrets the lowest rate of all methods, and keeps the worst case within 80%', () => {
+    const settings = (
+      only(template, 'AWS::ApiGateway::Stage').properties.MethodSettings as Array<Record<string, number>>
+    ).filter((s) => String(s.HttpMethod) !== '*');
+    const put = settings.find((s) => String(s.HttpMethod) === 'PUT');
+    for (const other of settings.filter((s) => String(s.HttpMethod) !== 'PUT')) {
+      expect(put?.ThrottlingRateLimit).toBeLessThan(other.ThrottlingRateLimit as number);
+    }
+    expect(worstCaseAffixRequests(plan, config.affixBudget.windowSeconds)).toBeLessThanOrEqual(
+      Math.floor(config.affixBudget.requests * 0.8),
+    );
   });
 });

@@ -84,7 +84,39 @@ describe('a stage file', () => {
     expect(config.parameterKmsKey).toEqual({ ssmParameter: '/platform/kms/ssm-key-arn' });
   });
 
+  it('defaults the shared read cache to 30 s and the Affix budget to 40 per 300 s; a file may set both', () => {
+    expect(BASIC.clientCacheMaxAgeSeconds).toBe(30);
+    expect(BASIC.affixBudget).toEqual({ requests: 40, windowSeconds: 300 });
+    const config = parseEdited((file) => {
+      file.clientCacheMaxAgeSeconds = 0;
+      file.affixBudget = { requests: 100, windowSeconds: 300 };
+    })();
+    expect(config.clientCacheMaxAgeSeconds).toBe(0);
+    expect(config.affixBudget).toEqual({ requests: 100, windowSeconds: 300 });
+  });
+
   const cases: Array<[string, (file: Json) => void, string]> = [
+    [
+      'a negative cache age',
+      (f) => {
+        f.clientCacheMaxAgeSeconds = -1;
+      },
+      'test/x.json: clientCacheMaxAgeSeconds: must be at least 0',
+    ],
+    [
+      'a misspelt budget field',
+      (f) => {
+        f.affixBudget = { requests: 40, windowSeconds: 300, window: 300 };
+      },
+      'test/x.json: affixBudget.window: is not a known field',
+    ],
+    [
+      'a budget that leaves no room for writes',
+      (f) => {
+        f.clientCacheMaxAgeSeconds = 5;
+      },
+      "test/x.json: (throttles): Affix's budget of 40 requests per 300 s leaves -35 for writes (32 usable - 61 reads - 6 verify - 0 rotation), fewer than 10: raise clientCacheMaxAgeSeconds or affixBudget.requests",
+    ],
     [
       'an http Affix URL (the handler URL rule)',
       (f) => {
