@@ -21,7 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SOURCE_MAP_NODE_OPTIONS } from '../infra/bundling.ts';
-import { localHandlerEnv } from '../local/api-gateway.ts';
+import { localHandlerEnv } from '../local/handler-env.ts';
 import { bundleHandler } from './lib/bundles.ts';
 import { buildDriver } from './lib/child.ts';
 import { type ColdInitSample, measureColdInit } from './lib/cold-init.ts';

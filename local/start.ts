@@ -23,23 +23,21 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { routesForGroup } from '../functions/contract/routes.ts';
+import type { AccessEntry } from './access-log.ts';
 import {
   type AffixSandbox,
   parseSandboxLatency,
   SANDBOX_DEFAULTS,
   startAffixSandbox,
 } from './affix-sandbox.ts';
+import { type LocalApi, type LocalHandler, startLocalApi } from './api-gateway.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
 import {
-  type AccessEntry,
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,
   DEFAULT_ETAG_KEY_PARAMETER,
-  type LocalApi,
-  type LocalHandler,
   localHandlerEnv,
-  startLocalApi,
-} from './api-gateway.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
+} from './handler-env.ts';
 import {
   LOCAL_ACCOUNT_ID,
   LOCAL_SIGNERS,
