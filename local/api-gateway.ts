@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type GatewayResponseType, gatewayProblem } from '../functions/contract/gateway-responses.ts';
-import { type AccessEntry, trackAccess } from './access-log.ts';
+import { type AccessEntry, type AccessFacts, trackAccess } from './access-log.ts';
 import { admit } from './admission.ts';
 import { isProxyResult, sendFunctionError, sendGatewayProblem, writeProxyResult } from './gateway-answers.ts';
 import { LOCAL_SIGNERS, type LocalIdentity, type LocalSigner } from './identities.ts';
@@ -144,9 +144,12 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     });
   const lifecycle = new ServerLifecycle();
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const requestId = randomUUID();
-    const access = trackAccess(req, res, requestId, options.onAccess);
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    access: AccessFacts,
+  ): Promise<void> => {
     const answer = (outcome: string | undefined): void => {
       if (outcome !== undefined) access.outcome = outcome;
     };
@@ -226,10 +229,13 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
 
   const server = createServer((req, res) => {
     res.on('error', () => {});
-    handle(req, res).catch((error: unknown) => {
-      onError('local API failure', error, 'n/a');
-      if (!res.headersSent && !res.destroyed) sendGatewayProblem(res, 'DEFAULT_5XX', randomUUID());
-      else res.destroy();
+    const requestId = randomUUID();
+    const access = trackAccess(req, res, requestId, options.onAccess);
+    handle(req, res, requestId, access).catch((error: unknown) => {
+      onError('local API failure', error, requestId);
+      if (!res.headersSent && !res.destroyed) {
+        access.outcome = sendGatewayProblem(res, 'DEFAULT_5XX', requestId) ?? access.outcome;
+      } else res.destroy();
     });
   });
   const { url, port } = await lifecycle.listen(server, options.port);

@@ -9,9 +9,9 @@ import {
   API_GATEWAY_MAX_BODY_BYTES,
   type LocalApi,
   type LocalApiOptions,
-  localHandlerEnv,
   startLocalApi,
 } from '../../local/api-gateway.ts';
+import { localHandlerEnv } from '../../local/handler-env.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
 

@@ -6,7 +6,8 @@
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBLEM_TYPE_PREFIX } from '../../functions/contract/gateway-responses.ts';
-import { type LocalApi, localHandlerEnv, startLocalApi } from '../../local/api-gateway.ts';
+import { type LocalApi, startLocalApi } from '../../local/api-gateway.ts';
+import { localHandlerEnv } from '../../local/handler-env.ts';
 import {
   createLambdaPool,
   ENVIRONMENT_ID_HEADER,
