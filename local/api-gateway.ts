@@ -27,7 +27,8 @@ import { createLambdaContext } from './lambda-context.ts';
 import { toApiGatewayEvent } from './lambda-event.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 
-// The names this module exported before it was split, for its existing callers.
+// Names this module exported before it was split: every caller here imports their own module now;
+// these keep callers on other branches, written before the split, compiling after a merge.
 export type { AccessEntry } from './access-log.ts';
 export { outcomeOf } from './gateway-answers.ts';
 export {
