@@ -21,7 +21,8 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SOURCE_MAP_NODE_OPTIONS } from '../infra/bundling.ts';
-import { localHandlerEnv } from '../local/api-gateway.ts';
+import { parseIntegerVariable } from '../local/env-integer.ts';
+import { localHandlerEnv } from '../local/handler-env.ts';
 import { bundleHandler } from './lib/bundles.ts';
 import { buildDriver } from './lib/child.ts';
 import { type ColdInitSample, measureColdInit } from './lib/cold-init.ts';
@@ -65,13 +66,7 @@ const WITHOUT_LOCK_ENTRY = 'bench/fixtures/no-lock-handler.ts';
 const HARD_LIMIT_MS = 170_000;
 
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
+  return parseIntegerVariable(name, process.env[name], fallback, min, max);
 }
 
 const RUNS = intFromEnv('BENCH_RUNS', 3, 1, 10);

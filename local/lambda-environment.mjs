@@ -17,7 +17,7 @@ if (port === null) throw new Error('lambda-environment.mjs must run in a worker 
 let handler;
 let createLambdaContext;
 try {
-  ({ createLambdaContext } = await import('./api-gateway.ts'));
+  ({ createLambdaContext } = await import('./lambda-context.ts'));
   const mod = await import(workerData.handlerModule);
   handler = mod.handler;
   if (typeof handler !== 'function') {

@@ -25,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { LocalHandler } from './api-gateway.ts';
+import { parseIntegerVariable } from './env-integer.ts';
 import type { EnvironmentMessage, InvokeMessage } from './lambda-protocol.ts';
 
 /** Lambda's default reserved-concurrency-free local limit. */
@@ -114,14 +115,7 @@ interface Environment {
 }
 
 export function parseConcurrency(raw: string | undefined, name = 'LAMBDA_CONCURRENCY'): number {
-  if (raw === undefined || raw === '') return DEFAULT_LAMBDA_CONCURRENCY;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isInteger(value) || value < 1 || value > MAX_LAMBDA_CONCURRENCY) {
-    throw new Error(
-      `${name} must be an integer between 1 and ${MAX_LAMBDA_CONCURRENCY}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return value;
+  return parseIntegerVariable(name, raw, DEFAULT_LAMBDA_CONCURRENCY, 1, MAX_LAMBDA_CONCURRENCY);
 }
 
 function toModuleUrl(specifier: string): string {

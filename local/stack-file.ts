@@ -10,7 +10,7 @@ import {
   DEFAULT_CLIENT_SECRET_PARAMETER,
   DEFAULT_ETAG_KEY_PARAMETER,
   localHandlerEnv,
-} from './api-gateway.ts';
+} from './handler-env.ts';
 import type { LocalStack } from './start.ts';
 
 export const DEFAULT_STACK_FILE = fileURLToPath(new URL('./.stack.json', import.meta.url));

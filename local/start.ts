@@ -23,23 +23,22 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { routeOf, routesForGroup } from '../functions/contract/routes.ts';
+import type { AccessEntry } from './access-log.ts';
 import {
   type AffixSandbox,
   parseSandboxLatency,
   SANDBOX_DEFAULTS,
   startAffixSandbox,
 } from './affix-sandbox.ts';
+import { type LocalApi, type LocalHandler, startLocalApi } from './api-gateway.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
+import { parseIntegerVariable } from './env-integer.ts';
 import {
-  type AccessEntry,
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,
   DEFAULT_ETAG_KEY_PARAMETER,
-  type LocalApi,
-  type LocalHandler,
   localHandlerEnv,
-  startLocalApi,
-} from './api-gateway.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
+} from './handler-env.ts';
 import {
   LOCAL_ACCOUNT_ID,
   LOCAL_SIGNERS,
@@ -106,13 +105,8 @@ export interface LocalStack {
 /** Variables of this process a handler must never inherit (real credentials of the developer's shell). */
 const NOT_INHERITED = ['AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'];
 
-function parsePort(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`${name} must be an integer between 0 and 65535, got ${JSON.stringify(raw)}`);
-  }
-  return port;
+function parsePort(name: string, raw: string | undefined, fallback: number): number {
+  return parseIntegerVariable(name, raw, fallback, 0, 65_535);
 }
 
 /** The variables `npm start` reads, with their defaults: `--help` prints them, a test checks the list. */

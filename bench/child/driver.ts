@@ -18,8 +18,9 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
-import { createLambdaContext } from '../../local/api-gateway.ts';
-import { apiEvent } from '../../test/support/events.ts';
+import { LOCAL_IDENTITIES } from '../../local/identities.ts';
+import { createLambdaContext } from '../../local/lambda-context.ts';
+import { toApiGatewayEvent } from '../../local/lambda-event.ts';
 import { rotation } from '../lib/interleave.ts';
 import type {
   Command,
@@ -55,10 +56,31 @@ function nextInvocation(route: InvokeRoute): { event: APIGatewayProxyEvent; cont
   invocation += 1;
   const requestId = `bench-${process.pid}-${invocation}`;
   const context = createLambdaContext({ requestId, timeoutMs: LAMBDA_TIMEOUT_MS });
-  if (route === 'GET') return { event: apiEvent({ method: 'GET', path: '/client', requestId }), context };
+  const identity = LOCAL_IDENTITIES.writers.identity;
+  if (route === 'GET') {
+    return {
+      event: toApiGatewayEvent({
+        method: 'GET',
+        url: '/client',
+        headers: {},
+        body: null,
+        identity,
+        requestId,
+      }),
+      context,
+    };
+  }
   // Alternating names: every PATCH changes the client, so it reads and writes.
   const name = route === 'PATCH' ? `Bench name ${invocation % 2 === 0 ? 'A' : 'B'}` : NOOP_NAME;
-  return { event: apiEvent({ method: 'PATCH', path: '/client', body: { name }, requestId }), context };
+  const event = toApiGatewayEvent({
+    method: 'PATCH',
+    url: '/client',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+    identity,
+    requestId,
+  });
+  return { event, context };
 }
 
 function loadedHandler(slot: HandlerSlot = 'deployed'): Handler {

@@ -7,13 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { SANDBOX_DEFAULTS, startAffixSandbox } from '../../local/affix-sandbox.ts';
+import { startLocalDynamoDb } from '../../local/dynamodb.ts';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,
   DEFAULT_ETAG_KEY_PARAMETER,
   localHandlerEnv,
-} from '../../local/api-gateway.ts';
-import { startLocalDynamoDb } from '../../local/dynamodb.ts';
+} from '../../local/handler-env.ts';
 import { startSsmEndpoint } from '../../local/ssm-endpoint.ts';
 import { type HandlerChild, startChild } from './child.ts';
 import { countsBetween, type OperationCounts, startDynamoDbCounter, totalOf } from './dynamodb-counter.ts';

@@ -10,12 +10,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AffixSandbox, SANDBOX_DEFAULTS, startAffixSandbox } from '../../local/affix-sandbox.ts';
-import {
-  DEFAULT_CLIENT_SECRET_PARAMETER,
-  type LocalApi,
-  type LocalHandler,
-  startLocalApi,
-} from '../../local/api-gateway.ts';
+import { type LocalApi, type LocalHandler, startLocalApi } from '../../local/api-gateway.ts';
+import { DEFAULT_CLIENT_SECRET_PARAMETER } from '../../local/handler-env.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { captureOutput } from '../support/capture.ts';
 import { createCaller } from '../support/http-caller.ts';

@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
-import { DEFAULT_CLIENT_SECRET_PARAMETER } from '../../local/api-gateway.ts';
+import { DEFAULT_CLIENT_SECRET_PARAMETER } from '../../local/handler-env.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { captureOutput } from '../support/capture.ts';
 import { createCaller } from '../support/http-caller.ts';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
-import { DEFAULT_CLIENT_SECRET_PARAMETER } from '../../local/api-gateway.ts';
+import { DEFAULT_CLIENT_SECRET_PARAMETER } from '../../local/handler-env.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { captureOutput } from '../support/capture.ts';
 import { signedFetch } from '../support/signed-fetch.ts';

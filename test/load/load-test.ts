@@ -12,16 +12,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
+import { parseIntegerVariable } from '../../local/env-integer.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { findLeaks } from '../support/leaks.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
 
 function setting(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`${name} must be an integer of at least ${min}`);
-  return value;
+  return parseIntegerVariable(name, process.env[name], fallback, min, Number.MAX_SAFE_INTEGER);
 }
 
 const REQUESTS = setting('LOAD_REQUESTS', 2_000, 1);

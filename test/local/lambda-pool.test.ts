@@ -6,7 +6,8 @@
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBLEM_TYPE_PREFIX } from '../../functions/contract/gateway-responses.ts';
-import { type LocalApi, localHandlerEnv, startLocalApi } from '../../local/api-gateway.ts';
+import { type LocalApi, startLocalApi } from '../../local/api-gateway.ts';
+import { localHandlerEnv } from '../../local/handler-env.ts';
 import {
   createLambdaPool,
   ENVIRONMENT_ID_HEADER,
@@ -342,11 +343,12 @@ describe('LAMBDA_CONCURRENCY', () => {
     ['', 4],
     ['1', 1],
     ['8', 8],
+    [' 2', 2], // the function's rule trims
   ])('%j gives %i', (raw, expected) => {
     expect(parseConcurrency(raw)).toBe(expected);
   });
 
-  it.each(['0', '-1', '1.5', 'four', '65', ' 2'])('rejects %j, naming the variable', (raw) => {
+  it.each(['0', '-1', '1.5', 'four', '65', '0x2'])('rejects %j, naming the variable', (raw) => {
     expect(() => parseConcurrency(raw)).toThrow(/LAMBDA_CONCURRENCY/);
   });
 });

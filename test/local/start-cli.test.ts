@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccessEntry } from '../../local/api-gateway.ts';
+import type { AccessEntry } from '../../local/access-log.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import {
   externalAffixFromEnv,

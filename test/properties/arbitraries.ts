@@ -8,7 +8,8 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import fc from 'fast-check';
-import { apiGatewayIdentity } from '../../local/api-gateway.ts';
+import { createLambdaContext } from '../../local/lambda-context.ts';
+import { toApiGatewayEvent } from '../../local/lambda-event.ts';
 import { SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 import type { EchoPart, SsmFault, UpstreamStep } from './fake-upstream.ts';
 
@@ -666,6 +667,7 @@ export const scenario: fc.Arbitrary<Scenario> = fc.record({ request: requestSpec
 
 // ---------------------------------------------------------------- turning specs into events
 
+const TEST_ACCOUNT_ID = '111122223333';
 export const CALLER = 'arn:aws:sts::111122223333:assumed-role/webhook-admin/property-session';
 
 function identityOf(kind: IdentityKind): { userArn: string | null; caller: string | null } | undefined {
@@ -697,45 +699,36 @@ export function buildEvent(spec: RequestSpec, currentEtag: string, requestId: st
           spec.headers.map(([key, value]) => [key, value.replaceAll(CURRENT_ETAG, currentEtag)]),
         );
   const who = identityOf(spec.identity);
-  const requestContext = {
-    accountId: '111122223333',
+  const built = toApiGatewayEvent({
+    method: spec.method,
+    url: '/',
+    headers: headers ?? {},
+    body: spec.body,
+    isBase64Encoded: spec.isBase64Encoded,
+    identity: who === undefined ? null : { ...who, accountId: TEST_ACCOUNT_ID },
+    requestId,
+    stage: 'test',
+    accountId: TEST_ACCOUNT_ID,
     apiId: 'api123',
-    authorizer: null,
-    protocol: 'HTTP/1.1',
+    sourceIp: '10.0.0.1',
+  });
+  // The spec's method, path and resource as generated, not normalized: odd ones are what cases are about.
+  const { identity, ...contextWithoutIdentity } = built.requestContext;
+  const requestContext = {
+    ...contextWithoutIdentity,
     httpMethod: spec.method,
     path: `/test${spec.path}`,
-    stage: 'test',
-    requestId,
-    requestTimeEpoch: Date.now(),
-    resourceId: 'res',
     resourcePath: spec.path,
-    ...(spec.identity === 'no-identity'
-      ? {}
-      : {
-          identity: apiGatewayIdentity({
-            accountId: '111122223333',
-            caller: who?.caller ?? null,
-            sourceIp: '10.0.0.1',
-            userAgent: 'fast-check',
-            userArn: who?.userArn ?? null,
-          }),
-        }),
+    ...(spec.identity === 'no-identity' ? {} : { identity }),
   };
+  const { requestContext: _built, ...withoutContext } = built;
   const event = {
+    ...withoutContext,
     resource: spec.resource === 'same' ? spec.path : spec.resource,
     path: spec.path,
     httpMethod: spec.method,
-    headers,
-    multiValueHeaders:
-      headers === null
-        ? null
-        : Object.fromEntries(Object.entries(headers).map(([key, value]) => [key, [value]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: spec.body,
-    isBase64Encoded: spec.isBase64Encoded,
+    headers: headers === null ? null : built.headers,
+    multiValueHeaders: headers === null ? null : built.multiValueHeaders,
     ...(spec.identity === 'no-request-context' ? {} : { requestContext }),
   };
   // Deliberately looser than the type: API Gateway misconfigurations and tests send such events.
@@ -746,21 +739,13 @@ let contexts = 0;
 
 export function lambdaContextFor(remainingMs: number): Context {
   contexts += 1;
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return createLambdaContext({
+    timeoutMs: remainingMs,
+    requestId: `lambda-${contexts}`,
     functionName: 'affix-webhook-config-property',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:affix-webhook-config-property',
-    memoryLimitInMB: '256',
-    awsRequestId: `lambda-${contexts}`,
-    logGroupName: '/aws/lambda/affix-webhook-config-property',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+    region: 'eu-west-1',
+    accountId: TEST_ACCOUNT_ID,
+  });
 }
 
 /** A plain, valid `GET /client` from an IAM caller; `overrides` change what a case is about. */

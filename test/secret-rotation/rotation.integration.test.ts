@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationJob } from '../../functions/secret-rotation/job.ts';
 import type { RotationPorts } from '../../functions/secret-rotation/rotate.ts';
 import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
-import { DEFAULT_CLIENT_SECRET_PARAMETER, localHandlerEnv } from '../../local/api-gateway.ts';
+import { DEFAULT_CLIENT_SECRET_PARAMETER, localHandlerEnv } from '../../local/handler-env.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import { ENVIRONMENT_ID_HEADER } from '../../local/lambda-pool.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';

@@ -1,8 +1,13 @@
-/** Builders for API Gateway REST (v1) events and Lambda contexts, as API Gateway sends them. */
+/**
+ * Test shorthands over the one event builder and Lambda context of `local/`: a caller with an ARN by
+ * default, a JSON body from a value, the test account and stage.
+ */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { apiGatewayIdentity } from '../../local/api-gateway.ts';
+import { createLambdaContext } from '../../local/lambda-context.ts';
+import { toApiGatewayEvent } from '../../local/lambda-event.ts';
 
 export const CALLER_ARN = 'arn:aws:sts::111122223333:assumed-role/webhook-admin/session';
+const TEST_ACCOUNT_ID = '111122223333';
 
 export interface EventOptions {
   method: string;
@@ -22,68 +27,38 @@ let counter = 0;
 
 export function apiEvent(options: EventOptions): APIGatewayProxyEvent {
   counter += 1;
-  const requestId = options.requestId ?? `req-${counter}`;
   const hasBody = options.rawBody !== undefined || options.body !== undefined;
   const body =
     options.rawBody !== undefined ? options.rawBody : hasBody ? JSON.stringify(options.body) : null;
-  const headers: Record<string, string> = {
-    ...(hasBody && !options.omitContentType ? { 'Content-Type': 'application/json' } : {}),
-    ...options.headers,
-  };
   const identity =
     options.identity === null
-      ? { userArn: null, caller: null }
+      ? null
       : (options.identity ?? { userArn: CALLER_ARN, caller: 'AROAEXAMPLE:session' });
-  return {
-    resource: options.path,
-    path: options.path,
-    httpMethod: options.method,
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, value]) => [k, [value]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
+  return toApiGatewayEvent({
+    method: options.method,
+    url: options.path,
+    headers: {
+      ...(hasBody && !options.omitContentType ? { 'Content-Type': 'application/json' } : {}),
+      ...options.headers,
+    },
     body,
     isBase64Encoded: options.isBase64Encoded ?? false,
-    requestContext: {
-      accountId: '111122223333',
-      apiId: 'api123',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: options.method,
-      path: `/test${options.path}`,
-      stage: 'test',
-      requestId,
-      requestTimeEpoch: Date.now(),
-      resourceId: 'res',
-      resourcePath: options.path,
-      identity: apiGatewayIdentity({
-        accountId: '111122223333',
-        caller: identity.caller,
-        sourceIp: '10.0.0.1',
-        userAgent: 'vitest',
-        userArn: identity.userArn,
-      }),
-    },
-  };
+    identity: identity === null ? null : { ...identity, accountId: TEST_ACCOUNT_ID },
+    requestId: options.requestId ?? `req-${counter}`,
+    stage: 'test',
+    accountId: TEST_ACCOUNT_ID,
+    apiId: 'api123',
+    sourceIp: '10.0.0.1',
+  });
 }
 
 export function lambdaContext(remainingMs = 15_000): Context {
-  const deadline = Date.now() + remainingMs;
   counter += 1;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return createLambdaContext({
+    timeoutMs: remainingMs,
+    requestId: `lambda-req-${counter}`,
     functionName: 'affix-webhook-config-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:affix-webhook-config-test',
-    memoryLimitInMB: '256',
-    awsRequestId: `lambda-req-${counter}`,
-    logGroupName: '/aws/lambda/affix-webhook-config-test',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+    region: 'eu-west-1',
+    accountId: TEST_ACCOUNT_ID,
+  });
 }

@@ -17,7 +17,7 @@ import {
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,
   DEFAULT_ETAG_KEY_PARAMETER,
-} from '../../local/api-gateway.ts';
+} from '../../local/handler-env.ts';
 import { type SsmEndpoint, startSsmEndpoint } from '../../local/ssm-endpoint.ts';
 import { apiEvent, type EventOptions, lambdaContext } from './events.ts';
 import { createInMemoryWriteLock } from './in-memory-write-lock.ts';

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { createLambdaContext } from '../../local/lambda-context.ts';
+
+describe('createLambdaContext', () => {
+  it('counts the remaining time down from the timeout', async () => {
+    const context = createLambdaContext({ requestId: 'abc', timeoutMs: 5_000, functionName: 'fn' });
+    const first = context.getRemainingTimeInMillis();
+    expect(first).toBeLessThanOrEqual(5_000);
+    expect(first).toBeGreaterThan(4_000);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(first - 50);
+    expect(context.awsRequestId).toBe('abc');
+    expect(context.functionName).toBe('fn');
+    expect(context.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:fn');
+    expect(createLambdaContext({ requestId: 'x', timeoutMs: 0 }).getRemainingTimeInMillis()).toBe(0);
+  });
+
+  it('gives every invocation its own request id unless told, and takes the region and account', () => {
+    const a = createLambdaContext({ timeoutMs: 1_000 });
+    const b = createLambdaContext({ timeoutMs: 1_000, region: 'eu-west-1', accountId: '111122223333' });
+    expect(a.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.awsRequestId).not.toBe(b.awsRequestId);
+    expect(b.invokedFunctionArn).toBe(
+      'arn:aws:lambda:eu-west-1:111122223333:function:affix-webhook-config-local',
+    );
+    expect(() => a.succeed('x')).toThrow(/not supported locally/);
+  });
+});
