@@ -11,8 +11,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonKeepingNumbers } from '../../functions/client-config/exact-json.ts';
 import type { SsmEndpoint } from '../../local/ssm-endpoint.ts';
+import { CLIENT_ID, ETAG_KEY_BASE64, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { captureOutput } from '../support/capture.ts';
-import { CLIENT_ID, ETAG_KEY_BASE64, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 import { type ProxyContainer, proxyContainer, startProxySsm } from '../support/proxy-container.ts';
 
 const output = captureOutput();

@@ -17,6 +17,7 @@ import {
 } from '../../functions/client-config/credentials.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
 import type { WriteLock } from '../../functions/client-config/write-lock.ts';
+import { createAffixSandbox, type InProcessAffixSandbox } from '../../local/affix-sandbox.ts';
 import {
   CLIENT_ID,
   ETAG_KEY,
@@ -25,10 +26,16 @@ import {
   parsedClient,
   SECRET_A,
   SECRET_B,
-} from '../support/fake-affix-fetch.ts';
+} from '../support/affix-fixtures.ts';
 import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
-import { buildEvent, lambdaContextFor, plainRequest, type Scenario } from './arbitraries.ts';
-import { createFakeUpstream, type FakeUpstream, type SsmFault } from './fake-upstream.ts';
+import {
+  buildEvent,
+  lambdaContextFor,
+  plainRequest,
+  type Scenario,
+  type SsmFault,
+  type UpstreamStep,
+} from './arbitraries.ts';
 
 export const PARAMETERS = {
   clientIdParameter: '/affix/property/client-id',
@@ -110,7 +117,7 @@ function ssmClientFor(state: SsmState): SSMClient {
 }
 
 export interface Run {
-  upstream: FakeUpstream;
+  upstream: InProcessAffixSandbox;
   ssm: SsmState;
   /** Every secret in play: SSM's, Affix's, and whatever the request or Affix brought in. */
   secrets(): string[];
@@ -127,7 +134,7 @@ export interface Instruments {
 }
 
 function container(
-  upstream: FakeUpstream,
+  upstream: InProcessAffixSandbox,
   credentials: CredentialsProvider,
   timing: Timing,
   instruments: Instruments,
@@ -158,6 +165,15 @@ function credentialsCache(ssm: SsmState): CredentialsProvider {
   });
 }
 
+/** Queues `steps` for the next requests of `method`, in order. */
+export function script(
+  upstream: InProcessAffixSandbox,
+  method: 'GET' | 'POST',
+  steps: readonly UpstreamStep[],
+) {
+  for (const step of steps) upstream.injectFault(step, { method });
+}
+
 let runs = 0;
 
 export function prepareRun(scenario: Scenario, instruments: Instruments, timing: Timing = RELAXED): Run {
@@ -174,9 +190,9 @@ export function prepareRun(scenario: Scenario, instruments: Instruments, timing:
     : both
       ? [SECRET_A, SECRET_B]
       : [SECRET_A];
-  const upstream = createFakeUpstream(client);
-  upstream.script('GET', scenario.upstream.get);
-  upstream.script('POST', scenario.upstream.post);
+  const upstream = createAffixSandbox({ client });
+  script(upstream, 'GET', scenario.upstream.get);
+  script(upstream, 'POST', scenario.upstream.post);
   const ssm: SsmState = {
     secret: stale ? SECRET_B : SECRET_A,
     stale: stale ? SECRET_A : undefined,
@@ -193,7 +209,7 @@ export function prepareRun(scenario: Scenario, instruments: Instruments, timing:
   const warm = container(upstream, credentials, RELAXED, instruments);
   const seen = new Set<string>([SECRET_A, SECRET_B, ...scenario.request.secrets]);
   for (const step of [...scenario.upstream.get, ...scenario.upstream.post]) {
-    if (step.kind === 'other-client') seen.add(step.extraSecret);
+    if (step.kind === 'other-client' && step.extraSecret !== undefined) seen.add(step.extraSecret);
   }
   const plainGet = (id: string) => buildEvent(plainRequest(), '', id);
   return {
