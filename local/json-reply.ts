@@ -9,7 +9,11 @@
 import type { ServerResponse } from 'node:http';
 
 function jsonPayload(body: unknown, headers: Record<string, string>) {
-  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  return jsonTextPayload(JSON.stringify(body), headers);
+}
+
+function jsonTextPayload(text: string, headers: Record<string, string>) {
+  const payload = Buffer.from(text, 'utf8');
   return {
     payload,
     headers: { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers },
@@ -29,6 +33,15 @@ export function sendJson(
 }
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  const reply = jsonPayload(body, headers);
+  return jsonTextResponse(status, JSON.stringify(body), headers);
+}
+
+/** A JSON text as is (the sandbox keeps unmodelled fields' text byte for byte). */
+export function jsonTextResponse(
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): Response {
+  const reply = jsonTextPayload(text, headers);
   return new Response(reply.payload, { status, headers: reply.headers });
 }

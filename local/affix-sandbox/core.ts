@@ -5,7 +5,7 @@
  * fault), `GET /_sandbox/stats`, `POST /_sandbox/faults`, and webhook delivery (`/_sandbox/webhooks`).
  */
 import * as v from 'valibot';
-import { jsonResponse } from '../json-reply.ts';
+import { jsonResponse, jsonTextResponse } from '../json-reply.ts';
 import { deliverWebhook, MAX_DELIVERY_BYTES, WEBHOOK_DELIVERY_PATH } from '../webhook-delivery.ts';
 import { answerFault, type SandboxFault, SandboxNetworkError } from './faults.ts';
 import { type ListeningSandbox, type SandboxIncoming, serveSandbox } from './http.ts';
@@ -14,8 +14,10 @@ import {
   type AffixClientState,
   CLIENT_PATH,
   checkExtraFields,
+  clientText,
   copyClient,
   defaultSandboxClient,
+  extraFieldTexts,
   isAuthorized,
   parseBasicAuth,
   pickExtraFields,
@@ -32,6 +34,8 @@ export interface SandboxRequest {
   authorized: boolean;
   /** The parsed JSON request body (POST only, when it parsed). */
   body?: unknown;
+  /** The request body's text as sent (POST only, when it parsed). */
+  bodyText?: string;
   at: number;
 }
 
@@ -58,6 +62,11 @@ export interface AffixSandboxOptions {
   latencyMs?: number;
   /** Fields of the client the proxy does not model (see `state.ts`). JSON values only. */
   extraFields?: Record<string, unknown>;
+  /**
+   * The whole client as JSON text, instead of `client` and `extraFields`: its unmodelled members keep
+   * their text byte for byte (big or precise numbers, `-0`, escapes), as every answer shows them.
+   */
+  clientText?: string;
   /** Affix's rate limits (`rate-limiter.ts`): off by default; `{}` for the documented numbers. */
   rateLimits?: false | Partial<RateLimitsConfig>;
   /** The clock of the limiter and the request log (default `Date.now`). */
@@ -77,6 +86,10 @@ export interface InProcessAffixSandbox {
   readonly extraFields: Record<string, unknown>;
   /** Replaces the unmodelled fields; their names join the sandbox's schema for good. */
   setExtraFields(fields: Record<string, unknown>): void;
+  /** The client as a GET answers it now: JSON text, unmodelled members as they were sent. */
+  readonly clientText: string;
+  /** Replaces the client with this JSON text (see the `clientText` option). */
+  setClientText(text: string): void;
   /** Log of requests to the client path, oldest first. Never holds the Authorization value. */
   readonly requests: readonly SandboxRequest[];
   resetRequests(): void;
@@ -110,8 +123,21 @@ interface QueuedFault {
 export function createAffixSandbox(options: AffixSandboxOptions = {}): InProcessAffixSandbox {
   let client = copyClient(options.client ?? defaultSandboxClient());
   let extras = checkExtraFields(options.extraFields ?? {});
-  const extraSchema = new Set(Object.keys(extras));
-  const view = (): Record<string, unknown> => ({ ...copyClient(client), ...structuredClone(extras) });
+  const extraSchema = new Set(extras.keys());
+  const loadText = (text: string): void => {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    const result = validateClientRequest(parsed);
+    if (!result.ok || typeof parsed.client_id !== 'string') {
+      throw new RangeError(`not an Affix client: ${result.ok ? 'client_id must be a string' : result.error}`);
+    }
+    client = { client_id: parsed.client_id, ...result.value };
+    if (!Object.hasOwn(parsed, 'webhook_uri')) delete client.webhook_uri;
+    extras = extraFieldTexts(text);
+    for (const name of extras.keys()) extraSchema.add(name);
+  };
+  if (options.clientText !== undefined) loadText(options.clientText);
+  const viewText = (override: Partial<AffixClientState> = {}): string =>
+    clientText({ ...client, ...override }, extras);
   const latencyMs = options.latencyMs ?? 0;
   const clock = options.clock ?? Date.now;
   const limiter =
@@ -166,7 +192,7 @@ export function createAffixSandbox(options: AffixSandboxOptions = {}): InProcess
         code: 'incorrect_username_or_password',
       });
     }
-    if (incoming.method === 'GET') return jsonResponse(200, view());
+    if (incoming.method === 'GET') return jsonTextResponse(200, viewText());
     if (incoming.bodyBytes > MAX_REQUEST_BYTES)
       return jsonResponse(413, { message: 'Request body too large' });
     const contentType = (incoming.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
@@ -182,8 +208,8 @@ export function createAffixSandbox(options: AffixSandboxOptions = {}): InProcess
     const result = validateClientRequest(parsed.json);
     if (!result.ok) return jsonResponse(400, { message: 'Bad Request', validation_error: result.error });
     client = { client_id: client.client_id, ...result.value };
-    extras = pickExtraFields(parsed.json as Record<string, unknown>, extraSchema);
-    return jsonResponse(200, view());
+    extras = pickExtraFields(incoming.body.toString('utf8'), extraSchema);
+    return jsonTextResponse(200, viewText());
   };
 
   const clientPath = async (incoming: SandboxIncoming, path: string): Promise<Response> => {
@@ -204,6 +230,7 @@ export function createAffixSandbox(options: AffixSandboxOptions = {}): InProcess
       try {
         parsed.json = JSON.parse(bodyText);
         entry.body = parsed.json;
+        entry.bodyText = bodyText;
       } catch (error) {
         parsed.jsonError = `malformed JSON: ${(error as Error).message}`;
       }
@@ -238,7 +265,7 @@ export function createAffixSandbox(options: AffixSandboxOptions = {}): InProcess
     if (fault === undefined) return answerClient(incoming, parsed);
     return answerFault(fault, {
       client: copyClient(client),
-      view,
+      viewText,
       authorization,
       bodyText,
       signal: AbortSignal.any([incoming.signal, closing.signal]),
@@ -338,11 +365,21 @@ export function createAffixSandbox(options: AffixSandboxOptions = {}): InProcess
       client = copyClient(state);
     },
     get extraFields() {
-      return structuredClone(extras);
+      const fields: Record<string, unknown> = {};
+      for (const [name, text] of extras) {
+        Object.defineProperty(fields, name, { value: JSON.parse(text), enumerable: true, writable: true });
+      }
+      return fields;
     },
     setExtraFields(fields) {
       extras = checkExtraFields(fields);
-      for (const name of Object.keys(extras)) extraSchema.add(name);
+      for (const name of extras.keys()) extraSchema.add(name);
+    },
+    get clientText() {
+      return viewText();
+    },
+    setClientText(text) {
+      loadText(text);
     },
     get requests() {
       return requests;

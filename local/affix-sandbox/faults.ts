@@ -4,7 +4,7 @@
  * {@link SandboxNetworkError} (in-process: a rejected fetch; over HTTP: a reset socket). Hangs wait for
  * the request's signal, as a server that never answers leaves the caller to give up.
  */
-import { jsonResponse } from '../json-reply.ts';
+import { jsonResponse, jsonTextResponse } from '../json-reply.ts';
 import { type AffixClientState, defaultStatusBody, isAuthorized } from './state.ts';
 
 /** What an `echo-400` repeats of the request: Affix's 400 messages quote what they got. */
@@ -48,8 +48,8 @@ export class SandboxNetworkError extends Error {
 
 export interface FaultContext {
   client: AffixClientState;
-  /** The client as a GET shows it now. */
-  view(): Record<string, unknown>;
+  /** The client's JSON text as a GET shows it now (with `override` applied). */
+  viewText(override?: Partial<AffixClientState>): string;
   authorization: string | null;
   bodyText: string;
   /** Aborts when the caller gives up or the sandbox closes. */
@@ -107,7 +107,7 @@ export async function answerFault(fault: SandboxFault, ctx: FaultContext): Promi
     case 'hang-before-headers':
       return new Promise<Response>((_, reject) => onAbort(ctx.signal, () => reject(ctx.signal.reason)));
     case 'hang-mid-body': {
-      const payload = encoder.encode(JSON.stringify(ctx.view()));
+      const payload = encoder.encode(ctx.viewText());
       const signal = ctx.signal;
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
@@ -151,12 +151,13 @@ export async function answerFault(fault: SandboxFault, ctx: FaultContext): Promi
     case 'other-client': {
       // Someone else's change, but Affix still checks our credentials.
       if (!isAuthorized(ctx.authorization, ctx.client)) return ctx.answerNormally();
-      const view = ctx.view();
-      return jsonResponse(200, {
-        ...view,
-        name: fault.name ?? `${ctx.client.name} (changed elsewhere)`,
-        client_secret: [...ctx.client.client_secret, ...(fault.extraSecret ? [fault.extraSecret] : [])],
-      });
+      return jsonTextResponse(
+        200,
+        ctx.viewText({
+          name: fault.name ?? `${ctx.client.name} (changed elsewhere)`,
+          client_secret: [...ctx.client.client_secret, ...(fault.extraSecret ? [fault.extraSecret] : [])],
+        }),
+      );
     }
     case 'delay':
       await ctx.sleep(fault.ms);

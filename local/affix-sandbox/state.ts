@@ -7,6 +7,8 @@
  * the sandbox's schema from then on: GET returns them, and because POST replaces the whole client, a
  * POST that sends them back keeps them (whatever value it sends), and a POST that leaves one out
  * erases it, as a replace-everything server does. Keys outside the schema are ignored (dropped).
+ * They are kept as JSON text (`jsonMembers` finds each value's span), so a value comes back byte for
+ * byte as it was seeded or POSTed: `1e400`, `12345678901234567890123`, `-0`, `1.50`, escapes.
  */
 
 export const CLIENT_PATH = '/2023-03-01/management/client';
@@ -127,21 +129,100 @@ const MODELLED_FIELDS: ReadonlySet<string> = new Set([
   'webhook_uri',
 ]);
 
-export function checkExtraFields(fields: Record<string, unknown>): Record<string, unknown> {
-  for (const name of Object.keys(fields)) {
+/** Unmodelled fields as the sandbox keeps them: name -> the value's JSON text, in order. */
+export type ExtraFieldTexts = Map<string, string>;
+
+export function checkExtraFields(fields: Record<string, unknown>): ExtraFieldTexts {
+  const texts: ExtraFieldTexts = new Map();
+  for (const [name, value] of Object.entries(fields)) {
     if (MODELLED_FIELDS.has(name)) throw new RangeError(`${name} is a modelled field, not an extra one`);
+    texts.set(name, JSON.stringify(value));
   }
-  return structuredClone(fields);
+  return texts;
 }
 
-/** What a whole-object POST leaves of the schema's extra fields: those it sent, as it sent them. */
-export function pickExtraFields(
-  body: Record<string, unknown>,
-  schema: ReadonlySet<string>,
-): Record<string, unknown> {
-  const kept: Record<string, unknown> = {};
-  for (const name of schema) if (Object.hasOwn(body, name)) kept[name] = structuredClone(body[name]);
+/** The unmodelled members of a client's JSON text, their value text kept byte for byte. */
+export function extraFieldTexts(text: string): ExtraFieldTexts {
+  const texts: ExtraFieldTexts = new Map();
+  for (const [name, value] of jsonMembers(text) ?? []) if (!MODELLED_FIELDS.has(name)) texts.set(name, value);
+  return texts;
+}
+
+/**
+ * What a whole-object POST leaves of the schema's extra fields: those it sent, as it sent them
+ * (their JSON text, in the order it sent them).
+ */
+export function pickExtraFields(bodyText: string, schema: ReadonlySet<string>): ExtraFieldTexts {
+  const kept: ExtraFieldTexts = new Map();
+  for (const [name, value] of jsonMembers(bodyText) ?? []) if (schema.has(name)) kept.set(name, value);
   return kept;
+}
+
+/** The client's JSON text: the modelled fields, then the unmodelled ones as their own text. */
+export function clientText(client: AffixClientState, extras: ExtraFieldTexts): string {
+  const modelled = JSON.stringify(copyClient(client));
+  if (extras.size === 0) return modelled;
+  const members = [...extras].map(([name, value]) => `${JSON.stringify(name)}:${value}`);
+  return `${modelled.slice(0, -1)},${members.join(',')}}`;
+}
+
+const WHITESPACE = new Set([' ', '\t', '\n', '\r']);
+
+/**
+ * The members of a JSON object text as `[name, value text]`, or undefined when the text is not an
+ * object. The text must be valid JSON (check with `JSON.parse` first): this only finds the spans.
+ */
+export function jsonMembers(text: string): [string, string][] | undefined {
+  let at = 0;
+  const skipSpace = (): void => {
+    while (at < text.length && WHITESPACE.has(text.charAt(at))) at += 1;
+  };
+  const skipString = (): void => {
+    at += 1;
+    while (at < text.length && text.charAt(at) !== '"') at += text.charAt(at) === '\\' ? 2 : 1;
+    at += 1;
+  };
+  const skipValue = (): void => {
+    const first = text.charAt(at);
+    if (first === '"') return skipString();
+    if (first === '{' || first === '[') {
+      let depth = 0;
+      do {
+        const char = text.charAt(at);
+        if (char === '"') {
+          skipString();
+          continue;
+        }
+        if (char === '{' || char === '[') depth += 1;
+        else if (char === '}' || char === ']') depth -= 1;
+        at += 1;
+      } while (depth > 0 && at < text.length);
+      return;
+    }
+    while (at < text.length && !',}]'.includes(text.charAt(at)) && !WHITESPACE.has(text.charAt(at))) at += 1;
+  };
+  skipSpace();
+  if (text.charAt(at) !== '{') return undefined;
+  at += 1;
+  skipSpace();
+  const members: [string, string][] = [];
+  if (text.charAt(at) === '}') return members;
+  while (at < text.length) {
+    skipSpace();
+    const keyStart = at;
+    skipString();
+    const name = JSON.parse(text.slice(keyStart, at)) as string;
+    skipSpace();
+    at += 1; // the colon
+    skipSpace();
+    const valueStart = at;
+    skipValue();
+    members.push([name, text.slice(valueStart, at)]);
+    skipSpace();
+    if (text.charAt(at) !== ',') break;
+    at += 1;
+  }
+  return members;
 }
 
 /** Affix's documented error bodies per status (what an injected status answers unless told). */

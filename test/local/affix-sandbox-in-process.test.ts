@@ -205,6 +205,27 @@ describe('the in-process sandbox', () => {
     await expect(response.text()).rejects.toThrow('terminated');
   });
 
+  it('keeps unmodelled members as JSON text: a POST sends them back, the GET shows them byte for byte', async () => {
+    const members =
+      '"ratio":1.50,"huge":1e400,"id":12345678901234567890123,"z":-0,"s":"a\\u0000\\"b","o":{"k":[1.0, {}]}';
+    const sandbox = createAffixSandbox({
+      clientText: `{ "client_id":"${SANDBOX_DEFAULTS.clientId}","client_secret":["${SANDBOX_DEFAULTS.clientSecret[0]}"],"name":"N","redirect_uris":[],${members} }`,
+    });
+    expect(sandbox.clientText).toBe(
+      `{"client_id":"${SANDBOX_DEFAULTS.clientId}","client_secret":["${SANDBOX_DEFAULTS.clientSecret[0]}"],"name":"N","redirect_uris":[],${members}}`,
+    );
+    const posted = '"huge":1E+400,"ratio":1.5000,"unknown":true';
+    const res = await sandbox.fetch(`https://affix.test${CLIENT_PATH}`, {
+      method: 'POST',
+      headers: { authorization: AUTH, 'content-type': 'application/json' },
+      body: `{"client_secret":["${SANDBOX_DEFAULTS.clientSecret[0]}"],"name":"M","redirect_uris":[],${posted}}`,
+    });
+    // Replace semantics: the schema's members it sent, as it sent them, in its order; `unknown` dropped.
+    expect(await res.text()).toBe(
+      `{"client_id":"${SANDBOX_DEFAULTS.clientId}","client_secret":["${SANDBOX_DEFAULTS.clientSecret[0]}"],"name":"M","redirect_uris":[],"webhook_uri":null,"huge":1E+400,"ratio":1.5000}`,
+    );
+  });
+
   it('close() ends hangs that have no signal', async () => {
     const sandbox = createAffixSandbox();
     sandbox.injectFault({ kind: 'hang-before-headers' });
