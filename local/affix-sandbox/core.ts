@@ -405,8 +405,9 @@ export function createAffixSandbox(options: AffixSandboxOptions = {}): InProcess
       return listening;
     },
     async close() {
-      if (!closing.signal.aborted) closing.abort(new Error('sandbox closed'));
+      // Sockets first, so an HTTP hang ends as a closed connection, not as an answer.
       await Promise.all(listeners.splice(0).map((listening) => listening.close()));
+      if (!closing.signal.aborted) closing.abort(new Error('sandbox closed'));
     },
   };
 }
