@@ -184,7 +184,10 @@ export function jsonMembers(text: string): [string, string][] | undefined {
   };
   const skipValue = (): void => {
     const first = text.charAt(at);
-    if (first === '"') return skipString();
+    if (first === '"') {
+      skipString();
+      return;
+    }
     if (first === '{' || first === '[') {
       let depth = 0;
       do {
