@@ -10,6 +10,8 @@
  *   ephemeral).
  * - `LAMBDA_CONCURRENCY` (default 4, 1-64): most execution environments at once; past it requests wait.
  * - `AFFIX_SANDBOX_LATENCY_MS` (default 0; 50 is a realistic Affix round trip): delay per sandbox answer.
+ * - `AFFIX_SANDBOX_RATE_LIMITS` (`on` by default, or `off`): the sandbox enforces Affix's documented
+ *   rate limits (40/min per IP, 40/5 min per client_id).
  * - `AFFIX_BASE_URL` + `AFFIX_CLIENT_ID` + `AFFIX_CLIENT_SECRET` (all three): use that Affix API
  *   instead of the sandbox; the credentials go into the local SSM endpoint only and are never printed.
  * - `LOCAL_HANDLER_MODULE`: load another handler module (path or file URL), e.g. a fake in tests.
@@ -26,8 +28,11 @@ import { routeOf, routesForGroup } from '../functions/contract/routes.ts';
 import type { AccessEntry } from './access-log.ts';
 import {
   type AffixSandbox,
+  FAULTS_PATH,
   parseSandboxLatency,
+  parseSandboxRateLimits,
   SANDBOX_DEFAULTS,
+  STATS_PATH,
   startAffixSandbox,
 } from './affix-sandbox.ts';
 import { type LocalApi, type LocalHandler, startLocalApi } from './api-gateway.ts';
@@ -80,6 +85,8 @@ export interface LocalStackOptions {
   warmEnvironments?: number;
   /** Sandbox answer delay (default 0). */
   sandboxLatencyMs?: number;
+  /** Whether the sandbox enforces Affix's rate limits (default false; `npm start` turns them on). */
+  sandboxRateLimits?: boolean;
   /** Extra variables for the handler, over the local defaults (e.g. a test's short timeouts). */
   handlerEnv?: Record<string, string>;
   /** Each answered request (see `startLocalApi`). */
@@ -99,6 +106,8 @@ export interface LocalStack {
   /** The execution environments, when the handler runs in a pool. */
   pool: LambdaPool | undefined;
   sandboxLatencyMs: number;
+  /** Whether the sandbox enforces Affix's rate limits (false with an external Affix). */
+  sandboxRateLimits: boolean;
   close(): Promise<void>;
 }
 
@@ -117,6 +126,7 @@ export const START_VARIABLES: readonly (readonly [name: string, meaning: string]
   ['DYNAMODB_PORT', 'local DynamoDB (dynalite) port (default 0 = any free port)'],
   ['LAMBDA_CONCURRENCY', 'most isolated execution environments at once (default 4, 1-64)'],
   ['AFFIX_SANDBOX_LATENCY_MS', 'delay per sandbox answer in ms (default 0; 50 is realistic)'],
+  ['AFFIX_SANDBOX_RATE_LIMITS', "on (default): the sandbox enforces Affix's rate limits; off: it does not"],
   ['AFFIX_BASE_URL', 'use this Affix API instead of the sandbox (with the next two; default unset)'],
   ['AFFIX_CLIENT_ID', 'its client id (only with AFFIX_BASE_URL and AFFIX_CLIENT_SECRET)'],
   ['AFFIX_CLIENT_SECRET', 'its client secret: into local SSM only, never printed'],
@@ -263,7 +273,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     } else {
       const sandboxPort = options.sandboxPort ?? 0;
       sandbox = await onPort('AFFIX_SANDBOX_PORT', sandboxPort, () =>
-        startAffixSandbox({ port: sandboxPort, latencyMs: options.sandboxLatencyMs }),
+        startAffixSandbox({
+          port: sandboxPort,
+          latencyMs: options.sandboxLatencyMs,
+          rateLimits: options.sandboxRateLimits === true ? {} : false,
+        }),
       );
       started.push(sandbox);
       affixBaseUrl = sandbox.url;
@@ -340,6 +354,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(api);
 
     const sandboxLatencyMs = sandbox ? (options.sandboxLatencyMs ?? 0) : 0;
+    const sandboxRateLimits = sandbox !== undefined && options.sandboxRateLimits === true;
     return {
       apiUrl: api.url,
       sandbox,
@@ -349,6 +364,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clientId,
       pool,
       sandboxLatencyMs,
+      sandboxRateLimits,
       close: closeAll,
     };
   } catch (error) {
@@ -372,6 +388,20 @@ export function describeLocalStack(stack: LocalStack): string {
     ? `${stack.affixBaseUrl}  (in-memory sandbox, client_id ${stack.clientId})`
     : `${stack.affixBaseUrl}  (external Affix API, client_id ${stack.clientId}; secret only in local SSM)`;
   const latency = stack.sandbox ? `, ${stack.sandboxLatencyMs} ms latency (AFFIX_SANDBOX_LATENCY_MS)` : '';
+  const limits = stack.sandbox
+    ? stack.sandboxRateLimits
+      ? "Affix's rate limits on: 40/min per IP, 40/5 min per client_id (AFFIX_SANDBOX_RATE_LIMITS=off to lift)"
+      : "Affix's rate limits off (AFFIX_SANDBOX_RATE_LIMITS)"
+    : undefined;
+  const sandboxLines = stack.sandbox
+    ? [
+        '',
+        'The sandbox: requests that reached Affix (and how many the rate limiter refused), and a fault for',
+        'the next requests (status, Retry-After in seconds, how many):',
+        `  curl -s ${stack.affixBaseUrl}${STATS_PATH}`,
+        `  curl -s ${stack.affixBaseUrl}${FAULTS_PATH} -d '{"status":429,"retryAfter":60,"count":1}'`,
+      ]
+    : [];
   const lambda = stack.pool
     ? `up to ${stack.pool.concurrency} isolated environments (LAMBDA_CONCURRENCY), one invocation each`
     : 'in this process (one module instance)';
@@ -391,6 +421,7 @@ export function describeLocalStack(stack: LocalStack): string {
   return [
     'affix-webhook-config: local stack',
     `  Affix API      ${affix}${latency}`,
+    ...(limits === undefined ? [] : [`               ${limits}`]),
     `  SSM endpoint   ${stack.ssm.url}  (${DEFAULT_CLIENT_ID_PARAMETER} String, ${DEFAULT_CLIENT_SECRET_PARAMETER} and ${DEFAULT_ETAG_KEY_PARAMETER} SecureString)`,
     `  DynamoDB       ${stack.dynamodb.url}  (dynalite, table ${stack.dynamodb.tableName}: the write lease)`,
     `  Lambda         ${lambda}`,
@@ -416,6 +447,7 @@ export function describeLocalStack(stack: LocalStack): string {
     `  ${etag}`,
     `  ${curlAs(signer('rotators'))} -si -X ${routeOf('replaceSecrets').method} ${api}${routeOf('replaceSecrets').path} \\`,
     `    -H 'content-type: application/json' -H "if-match: $ETAG" -d '{"client_secret":["${current}","sandbox-secret-bbbbbbbbbbbbbbbb"]}'`,
+    ...sandboxLines,
     '',
   ].join('\n');
 }
@@ -437,6 +469,7 @@ async function main(argv: readonly string[]): Promise<void> {
     handlerModule: env.LOCAL_HANDLER_MODULE || undefined,
     concurrency: parseConcurrency(env.LAMBDA_CONCURRENCY),
     sandboxLatencyMs: parseSandboxLatency(env.AFFIX_SANDBOX_LATENCY_MS),
+    sandboxRateLimits: parseSandboxRateLimits(env.AFFIX_SANDBOX_RATE_LIMITS),
     onAccess: (entry) => process.stdout.write(`${formatAccessLine(entry)}\n`),
     onOutput: args.rawLogs
       ? (line) => process.stdout.write(`${line}\n`)

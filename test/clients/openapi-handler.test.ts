@@ -16,18 +16,15 @@ import { createCredentialsCache } from '../../functions/client-config/credential
 import { PROBLEM_TYPE_PREFIX } from '../../functions/client-config/problems.ts';
 import type { RouteKey } from '../../functions/client-config/request-rules.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
+import {
+  createAffixSandbox,
+  type InProcessAffixSandbox,
+  type SandboxFault,
+} from '../../local/affix-sandbox.ts';
 import { OPENAPI_PATH, ROUTE_PROBLEMS } from '../../scripts/openapi.ts';
+import { CLIENT_ID, ETAG_KEY_BASE64, initialClient, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { captureOutput } from '../support/capture.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';
-import {
-  CLIENT_ID,
-  createFakeAffix,
-  ETAG_KEY_BASE64,
-  type FakeAffix,
-  json,
-  SECRET_A,
-  SECRET_B,
-} from '../support/fake-affix-fetch.ts';
 import { createInMemoryWriteLock, type InMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 
 captureOutput();
@@ -36,7 +33,7 @@ captureOutput();
 const doc: any = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8'));
 
 interface Setup {
-  affix: FakeAffix;
+  affix: InProcessAffixSandbox;
   lock: InMemoryWriteLock;
   ssmFails: boolean;
   affixThrows: boolean;
@@ -78,11 +75,11 @@ const VALID_REQUEST: Record<RouteKey, EventOptions> = {
   },
 };
 
-const hang = (request: Request) =>
-  new Promise<Response>((_, reject) => {
-    request.signal.addEventListener('abort', () => reject(request.signal.reason));
-  });
-const refused = () => new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+/** The next GETs get `fault`, `times` times. */
+const onGet =
+  (fault: SandboxFault, times = 1) =>
+  (s: Setup) =>
+    s.affix.injectFault(fault, { method: 'GET', times });
 
 const SCENARIOS: Scenario[] = [
   { name: 'success', routes: ALL },
@@ -94,32 +91,32 @@ const SCENARIOS: Scenario[] = [
       s.affixThrows = true;
     },
   },
-  { name: 'Affix 400', routes: ALL, setup: (s) => s.affix.scriptFor('GET', json(400, { message: 'no' })) },
-  { name: 'Affix 409', routes: ALL, setup: (s) => s.affix.scriptFor('GET', json(409, {})) },
+  { name: 'Affix 400', routes: ALL, setup: onGet({ kind: 'status', status: 400, body: { message: 'no' } }) },
+  { name: 'Affix 409', routes: ALL, setup: onGet({ kind: 'status', status: 409, body: {} }) },
   {
     name: 'Affix 429 with a long Retry-After',
     routes: ALL,
-    setup: (s) => s.affix.scriptFor('GET', json(429, {}, { 'retry-after': '3600' })),
+    setup: onGet({ kind: 'status', status: 429, body: {}, retryAfter: '3600' }),
   },
   {
     name: 'Affix 401 twice',
     routes: ALL,
-    setup: (s) => s.affix.scriptFor('GET', json(401, {}), json(401, {})),
+    setup: onGet({ kind: 'status', status: 401, body: {} }, 2),
   },
   {
     name: 'Affix 500 on every attempt',
     routes: ALL,
-    setup: (s) => s.affix.scriptFor('GET', json(500, {}), json(500, {}), json(500, {})),
+    setup: onGet({ kind: 'status', status: 500, body: {} }, 3),
   },
   {
     name: 'Affix 200 that is not JSON',
     routes: ALL,
-    setup: (s) => s.affix.scriptFor('GET', new Response('<html>', { status: 200 })),
+    setup: onGet({ kind: 'non-json', text: '<html>' }),
   },
   {
     name: 'Affix unreachable',
     routes: ALL,
-    setup: (s) => s.affix.scriptFor('GET', refused(), refused(), refused()),
+    setup: onGet({ kind: 'network', code: 'ECONNREFUSED' }, 3),
   },
   {
     name: 'SSM failing',
@@ -132,7 +129,7 @@ const SCENARIOS: Scenario[] = [
     name: 'Affix hanging past the deadline',
     routes: ALL,
     deadlineMs: 150,
-    setup: (s) => s.affix.scriptFor('GET', hang, hang, hang, hang),
+    setup: onGet({ kind: 'hang-before-headers' }, 4),
   },
   { name: 'an invalid body', routes: WRITES, request: { body: { name: '' }, rawBody: undefined } },
   { name: 'malformed JSON', routes: WRITES, request: { rawBody: '{"name":' } },
@@ -195,7 +192,7 @@ const SCENARIOS: Scenario[] = [
 
 async function run(route: RouteKey, scenario: Scenario) {
   const setup: Setup = {
-    affix: createFakeAffix(),
+    affix: createAffixSandbox({ client: initialClient() }),
     lock: createInMemoryWriteLock(),
     ssmFails: false,
     affixThrows: false,

@@ -16,26 +16,33 @@ import { createCredentialsCache } from '../../functions/client-config/credential
 import { createDynamoDbWriteLock, LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
 import type { AffixCredentials, WriteLock } from '../../functions/client-config/ports.ts';
 import { ProblemError } from '../../functions/client-config/problems.ts';
+import {
+  createAffixSandbox,
+  type InProcessAffixSandbox,
+  type SandboxFault,
+} from '../../local/affix-sandbox.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.ts';
-import { captureOutput } from '../support/capture.ts';
-import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../support/events.ts';
 import {
   CLIENT_ID,
-  createFakeAffix,
   ETAG_KEY,
-  type FakeAffix,
-  json,
+  initialClient,
   parsedClient,
   SECRET_A,
   SECRET_B,
-} from '../support/fake-affix-fetch.ts';
+} from '../support/affix-fixtures.ts';
+import { captureOutput } from '../support/capture.ts';
+import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../support/events.ts';
 import { createInMemoryWriteLock, type InMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 
 const output = captureOutput();
 const responses: APIGatewayProxyResult[] = [];
 
 interface Harness {
-  affix: FakeAffix;
+  affix: InProcessAffixSandbox;
+  /** The fetch the Affix client uses (default: the sandbox's); a test may wrap it. */
+  affixFetch: typeof fetch;
+  /** Queues `fault` for the next `times` requests (of `method`, default both). */
+  fault(fault: SandboxFault, times?: number, method?: 'GET' | 'POST'): void;
   lock: InMemoryWriteLock;
   /** For every Affix request, in order: its method and whether the write lease was held. */
   leaseDuring: { method: string; held: boolean }[];
@@ -56,12 +63,12 @@ function harness(
     writeLock?: WriteLock;
   } = {},
 ): Harness {
-  const affix = createFakeAffix();
+  const affix = createAffixSandbox({ client: initialClient() });
   const lock = createInMemoryWriteLock();
   const leaseDuring: { method: string; held: boolean }[] = [];
   const recordingFetch: typeof fetch = (input, init) => {
     leaseDuring.push({ method: init?.method ?? 'GET', held: lock.held });
-    return affix.fetch(input, init);
+    return built.affixFetch(input, init);
   };
   const ssm = {
     credentials: { clientId: CLIENT_ID, clientSecret: SECRET_A } as AffixCredentials,
@@ -110,8 +117,10 @@ function harness(
       defaultDimensions: { stage: 'test' },
     }),
   });
-  return {
+  const built: Harness = {
     affix,
+    affixFetch: affix.fetch,
+    fault: (fault, times = 1, method) => affix.injectFault(fault, { times, ...(method ? { method } : {}) }),
     lock,
     leaseDuring,
     ssm,
@@ -122,6 +131,7 @@ function harness(
       return { ...result, json: JSON.parse(result.body) as Record<string, unknown> };
     },
   };
+  return built;
 }
 
 const GET = { method: 'GET', path: '/client' };
@@ -156,7 +166,7 @@ function expectProblem(
 describe('GET /client', () => {
   it('returns the client with every secret masked and a strong ETag over the full client', async () => {
     const h = harness();
-    h.affix.client.client_secret = [SECRET_A, SECRET_B];
+    h.affix.setClient({ ...h.affix.client, client_secret: [SECRET_A, SECRET_B] });
     const result = await h.invoke(GET);
     expect(result.statusCode).toBe(200);
     expect(result.headers?.['content-type']).toBe('application/json; charset=utf-8');
@@ -175,7 +185,7 @@ describe('GET /client', () => {
   it('shows a missing webhook_uri as null', async () => {
     const h = harness();
     const { webhook_uri: _dropped, ...withoutWebhook } = h.affix.client;
-    h.affix.client = withoutWebhook as typeof h.affix.client;
+    h.affix.setClient(withoutWebhook);
     const result = await h.invoke(GET);
     expect(result.json.webhook_uri).toBeNull();
   });
@@ -198,7 +208,7 @@ describe('PATCH /client', () => {
     const result = await h.invoke(patch({ webhook_uri: 'https://hooks.example.com/v2' }));
     expect(result.statusCode).toBe(200);
     expect(result.json.webhook_uri).toBe('https://hooks.example.com/v2');
-    const post = h.affix.calls.find((call) => call.method === 'POST');
+    const post = h.affix.requests.find((call) => call.method === 'POST');
     expect(post?.body).toEqual({
       name: before.name,
       webhook_uri: 'https://hooks.example.com/v2',
@@ -226,7 +236,7 @@ describe('PATCH /client', () => {
     const h = harness();
     const result = await h.invoke(patch({ name: 'Test App' }));
     expect(result.statusCode).toBe(200);
-    expect(h.affix.calls.map((call) => call.method)).toEqual(['GET']);
+    expect(h.affix.requests.map((call) => call.method)).toEqual(['GET']);
   });
 
   it('applies the change when If-Match carries the current ETag', async () => {
@@ -242,7 +252,7 @@ describe('PATCH /client', () => {
     const h = harness();
     const result = await h.invoke(patch({ name: 'Renamed' }, { 'If-Match': '"stale-etag-value"' }));
     expectProblem(result, 412, 'precondition-failed');
-    expect(h.affix.calls.map((call) => call.method)).toEqual(['GET']);
+    expect(h.affix.requests.map((call) => call.method)).toEqual(['GET']);
     expect(h.affix.client.name).toBe('Test App');
   });
 
@@ -254,7 +264,7 @@ describe('PATCH /client', () => {
     expectProblem(result, 400, 'validation-failed');
     const pointers = (result.json.errors as { pointer: string }[]).map((error) => error.pointer).sort();
     expect(pointers).toEqual(['/extra', '/name', '/redirect_uris', '/webhook_uri']);
-    expect(h.affix.calls).toHaveLength(0);
+    expect(h.affix.requests).toHaveLength(0);
   });
 
   it('answers 400 pointing to the secrets route when client_secret is patched', async () => {
@@ -359,7 +369,7 @@ describe('PUT /client/secrets', () => {
     const h = harness();
     const result = await h.invoke(putSecrets([SECRET_B]));
     expectProblem(result, 409, 'would-lock-out');
-    expect(h.affix.calls.map((call) => call.method)).toEqual(['GET']);
+    expect(h.affix.requests.map((call) => call.method)).toEqual(['GET']);
     expect(h.affix.client.client_secret).toEqual([SECRET_A]);
   });
 
@@ -387,7 +397,7 @@ describe('PUT /client/secrets', () => {
     ]) {
       expectProblem(await h.invoke(putSecrets(list)), 400, 'validation-failed');
     }
-    expect(h.affix.calls).toHaveLength(0);
+    expect(h.affix.requests).toHaveLength(0);
   });
 
   it('answers 412 on a stale If-Match', async () => {
@@ -404,7 +414,7 @@ describe('routing and identity', () => {
   it('answers 403 when API Gateway passed no IAM caller', async () => {
     const h = harness();
     expectProblem(await h.invoke({ ...GET, identity: null }), 403, 'forbidden');
-    expect(h.affix.calls).toHaveLength(0);
+    expect(h.affix.requests).toHaveLength(0);
   });
 
   it('accepts a caller given only as identity.caller', async () => {
@@ -427,13 +437,22 @@ describe('routing and identity', () => {
 describe('upstream outcomes', () => {
   it('maps an Affix 400 to 422: its words when they hold no secret, else only the fields it named', async () => {
     const h = harness();
-    h.affix.scriptFor('POST', json(400, { message: 'bad name', validation_error: 'name\u0000 too long' }));
+    h.fault(
+      { kind: 'status', status: 400, body: { message: 'bad name', validation_error: 'name\u0000 too long' } },
+      1,
+      'POST',
+    );
     const plain = await h.invoke(patch({ name: 'Other' }));
     expectProblem(plain, 422, 'upstream-rejected');
     expect(plain.json.detail).toBe('Affix rejected the change: bad name: name  too long');
-    h.affix.scriptFor(
+    h.fault(
+      {
+        kind: 'status',
+        status: 400,
+        body: { message: `bad secret ${SECRET_A}`, validation_error: 'name\u0000 too long' },
+      },
+      1,
       'POST',
-      json(400, { message: `bad secret ${SECRET_A}`, validation_error: 'name\u0000 too long' }),
     );
     const result = await h.invoke(patch({ name: 'Another' }));
     expectProblem(result, 422, 'upstream-rejected');
@@ -444,7 +463,7 @@ describe('upstream outcomes', () => {
 
   it('reloads credentials once on 401 and succeeds with the rotated secret', async () => {
     const h = harness();
-    h.affix.client.client_secret = [SECRET_B];
+    h.affix.setClient({ ...h.affix.client, client_secret: [SECRET_B] });
     // SSM already holds the new secret, but the cache still has the old one.
     await h.invoke(GET).catch(() => undefined);
     h.ssm.credentials = { clientId: CLIENT_ID, clientSecret: SECRET_B };
@@ -455,88 +474,80 @@ describe('upstream outcomes', () => {
 
   it('answers 502 upstream-auth-failed when Affix still says 401 after one refresh', async () => {
     const h = harness();
-    h.affix.client.client_secret = [SECRET_B];
+    h.affix.setClient({ ...h.affix.client, client_secret: [SECRET_B] });
     const result = await h.invoke(GET);
     expectProblem(result, 502, 'upstream-auth-failed');
     expect(h.loads()).toBe(2);
-    expect(h.affix.calls).toHaveLength(2);
+    expect(h.affix.requests).toHaveLength(2);
   });
 
   it('maps an Affix 409 to 409 upstream-conflict', async () => {
     const h = harness();
-    h.affix.scriptFor('POST', json(409, { error: 'conflict' }));
+    h.fault({ kind: 'status', status: 409, body: { error: 'conflict' } }, 1, 'POST');
     expectProblem(await h.invoke(patch({ name: 'Other' })), 409, 'upstream-conflict');
   });
 
   it('retries 429 with a short Retry-After and succeeds', async () => {
     const h = harness();
-    h.affix.script(json(429, { message: 'slow down' }, { 'retry-after': '0' }));
+    h.fault({ kind: 'status', status: 429, body: { message: 'slow down' }, retryAfter: '0' });
     expect((await h.invoke(GET)).statusCode).toBe(200);
-    expect(h.affix.calls).toHaveLength(2);
+    expect(h.affix.requests).toHaveLength(2);
   });
 
   it('answers 429 at once, passing Retry-After on, when it is longer than the deadline', async () => {
     const h = harness();
-    h.affix.script(json(429, { message: 'slow down' }, { 'retry-after': '120' }));
+    h.fault({ kind: 'status', status: 429, body: { message: 'slow down' }, retryAfter: '120' });
     const result = await h.invoke(GET);
     expectProblem(result, 429, 'upstream-rate-limited');
     expect(result.headers?.['retry-after']).toBe('120');
-    expect(h.affix.calls).toHaveLength(1);
+    expect(h.affix.requests).toHaveLength(1);
   });
 
   it('answers 429 after three rate-limited attempts', async () => {
     const h = harness();
-    const limited = () => json(429, { message: 'slow down' }, { 'retry-after': '0' });
-    h.affix.script(limited, limited, limited);
+    h.fault({ kind: 'status', status: 429, body: { message: 'slow down' }, retryAfter: '0' }, 3);
     const result = await h.invoke(GET);
     expectProblem(result, 429, 'upstream-rate-limited');
     expect(result.headers?.['retry-after']).toBe('0');
-    expect(h.affix.calls).toHaveLength(3);
+    expect(h.affix.requests).toHaveLength(3);
   });
 
   it('retries a 500 and returns the 200 that follows', async () => {
     const h = harness();
-    h.affix.script(json(500, { message: 'oops' }));
+    h.fault({ kind: 'status', status: 500, body: { message: 'oops' } });
     expect((await h.invoke(GET)).statusCode).toBe(200);
-    expect(h.affix.calls).toHaveLength(2);
+    expect(h.affix.requests).toHaveLength(2);
   });
 
   it('answers 502 upstream-error after three 5xx, and for an unknown status', async () => {
     const h = harness();
-    const failing = () => json(503, { message: 'down' });
-    h.affix.script(failing, failing, failing);
+    h.fault({ kind: 'status', status: 503, body: { message: 'down' }, headers: {} }, 3);
     expectProblem(await h.invoke(GET), 502, 'upstream-error');
-    expect(h.affix.calls).toHaveLength(3);
-    h.affix.script(json(404, { message: 'no' }));
+    expect(h.affix.requests).toHaveLength(3);
+    h.fault({ kind: 'status', status: 404, body: { message: 'no' } });
     expectProblem(await h.invoke(GET), 502, 'upstream-error');
   });
 
   it('answers 502 upstream-bad-response for a 200 that is not JSON, has the wrong shape, or is too large', async () => {
     const h = harness();
-    h.affix.script(
-      new Response('<html>oops</html>', { status: 200, headers: { 'content-type': 'text/html' } }),
-    );
+    h.fault({ kind: 'non-json', text: '<html>oops</html>' });
     expectProblem(await h.invoke(GET), 502, 'upstream-bad-response');
-    h.affix.script(json(200, { client_id: 1, name: 'x' }));
+    h.fault({ kind: 'wrong-shape', value: { client_id: 1, name: 'x' } });
     expectProblem(await h.invoke(GET), 502, 'upstream-bad-response');
-    h.affix.script(new Response(`{"name":"${'x'.repeat(1024 * 1024 + 10)}"}`, { status: 200 }));
+    h.fault({ kind: 'huge-body', bytes: 1024 * 1024 + 21 });
     expectProblem(await h.invoke(GET), 502, 'upstream-bad-response');
   });
 
   it('answers 502 upstream-unreachable after three connection failures', async () => {
     const h = harness();
-    const refused = () =>
-      Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }));
-    h.affix.script(refused, refused, refused);
+    h.fault({ kind: 'network', code: 'ECONNREFUSED' }, 3);
     expectProblem(await h.invoke(GET), 502, 'upstream-unreachable');
-    expect(h.affix.calls).toHaveLength(3);
+    expect(h.affix.requests).toHaveLength(3);
   });
 
   it('answers 504 upstream-timeout when Affix hangs past the deadline', async () => {
     const h = harness({ deadlineMs: 300, attemptTimeoutMs: 200 });
-    const hang = (_request: Request, signal: AbortSignal | undefined) =>
-      new Promise<Response>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
-    h.affix.script(hang, hang, hang);
+    h.fault({ kind: 'hang-before-headers' }, 3);
     const started = performance.now();
     const result = await h.invoke(GET);
     expectProblem(result, 504, 'upstream-timeout');
@@ -548,14 +559,14 @@ describe('upstream outcomes', () => {
     const h = harness({ deadlineMs: 10_000, attemptTimeoutMs: 5_000, safetyMarginMs: 500 });
     let abortedAfterMs: number | undefined;
     const started = performance.now();
-    const hang = (_request: Request, signal: AbortSignal | undefined) =>
-      new Promise<Response>((_, reject) =>
-        signal?.addEventListener('abort', () => {
-          abortedAfterMs = performance.now() - started;
-          reject(signal.reason);
-        }),
-      );
-    h.affix.script(hang);
+    h.fault({ kind: 'hang-before-headers' });
+    h.affixFetch = (input, init) => {
+      const signal = init?.signal;
+      signal?.addEventListener('abort', () => {
+        abortedAfterMs = performance.now() - started;
+      });
+      return h.affix.fetch(input, init);
+    };
     const result = await h.invoke(GET, 1_500);
     const elapsed = performance.now() - started;
     expectProblem(result, 504, 'upstream-timeout');
@@ -579,7 +590,7 @@ describe('upstream outcomes', () => {
     h.ssm.gate = undefined;
     resume();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(h.affix.calls.map((call) => call.method)).toEqual(['GET', 'GET']);
+    expect(h.affix.requests.map((call) => call.method)).toEqual(['GET', 'GET']);
     expect(h.affix.client.client_secret).toEqual([SECRET_A]);
     expect(h.lock.events).toEqual(['acquire', 'release']);
   });
@@ -628,7 +639,7 @@ describe('the write lock', () => {
       const result = await h.invoke(request);
       expectProblem(result, 503, 'write-contention');
       expect(result.headers?.['retry-after']).toBe('7');
-      expect(h.affix.calls).toEqual([]);
+      expect(h.affix.requests).toEqual([]);
     },
   );
 
@@ -638,7 +649,7 @@ describe('the write lock', () => {
     const result = await h.invoke(patch({ name: 'Blocked' }));
     expectProblem(result, 503, 'write-lock-unavailable');
     expect(result.headers?.['retry-after']).toBe('1');
-    expect(h.affix.calls).toEqual([]);
+    expect(h.affix.requests).toEqual([]);
   });
 
   it('releases the lease when the write fails: 412, Affix errors, the lock-out guard, unexpected errors', async () => {
@@ -648,8 +659,7 @@ describe('the write lock', () => {
       412,
       'precondition-failed',
     );
-    const failing = () => json(503, { message: 'down' });
-    h.affix.scriptFor('POST', failing, failing, failing);
+    h.fault({ kind: 'status', status: 503, body: { message: 'down' }, headers: {} }, 3, 'POST');
     expectProblem(await h.invoke(patch({ name: 'Affix down' })), 502, 'upstream-error');
     expectProblem(await h.invoke(putSecrets([SECRET_B])), 409, 'would-lock-out');
     expect(h.lock.events).toEqual(['acquire', 'release', 'acquire', 'release', 'acquire', 'release']);
@@ -684,7 +694,7 @@ describe('the write lock', () => {
       const h = harness({ writeLock: dynamoLock() });
       const owners: (string | undefined)[] = [];
       const inner = h.affix.fetch;
-      h.affix.fetch = async (input, init) => {
+      h.affixFetch = async (input, init) => {
         owners.push((await leaseItem())?.owner?.S);
         return inner(input, init);
       };
@@ -711,7 +721,7 @@ describe('the write lock', () => {
       const result = await h.invoke(patch({ name: 'Refused' }));
       expectProblem(result, 503, 'write-contention');
       expect(result.headers?.['retry-after']).toBe('5');
-      expect(h.affix.calls).toEqual([]);
+      expect(h.affix.requests).toEqual([]);
       expect((await leaseItem())?.owner?.S).toBe('other-container');
       await engine.client().send(
         new DeleteItemCommand({
@@ -731,7 +741,7 @@ describe('the write lock', () => {
         if (init?.method === 'POST') await new Promise((resolve) => setTimeout(resolve, 30));
         return shared(input, init);
       };
-      for (const container of containers) container.affix.fetch = slowPosts;
+      for (const container of containers) container.affixFetch = slowPosts;
       const etag = (await first.invoke(GET)).headers?.etag as string;
       const results = await Promise.all(
         containers.map((container, i) =>
@@ -742,7 +752,7 @@ describe('the write lock', () => {
       for (const loser of results.filter((result) => result.statusCode !== 200)) {
         expectProblem(loser, 412, 'precondition-failed');
       }
-      expect(first.affix.calls.filter((call) => call.method === 'POST')).toHaveLength(1);
+      expect(first.affix.requests.filter((call) => call.method === 'POST')).toHaveLength(1);
     });
   });
 });
@@ -775,7 +785,7 @@ describe('observability', () => {
 
   it('audits failed writes too, and emits the outcome metric per request', async () => {
     const h = harness();
-    h.affix.client.client_secret = [SECRET_B];
+    h.affix.setClient({ ...h.affix.client, client_secret: [SECRET_B] });
     await h.invoke(putSecrets([SECRET_A, SECRET_B]));
     const lines = linesOfThisTest();
     const audit = lines.find((line) => line.message === 'audit')?.audit as Record<string, unknown>;

@@ -8,7 +8,7 @@ import {
   toUpdate,
 } from '../../functions/client-config/client-state.ts';
 import { maskSecret, toPublicClient } from '../../functions/client-config/masking.ts';
-import { ETAG_KEY, initialClient, parsedClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
+import { ETAG_KEY, initialClient, parsedClient, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 
 describe('computeEtag', () => {
   it('is a quoted strong validator that is stable across key order, extras included', () => {

@@ -6,15 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import { ProblemError } from '../../functions/client-config/problems.ts';
+import { createAffixSandbox } from '../../local/affix-sandbox.ts';
+import { CLIENT_ID, ETAG_KEY, initialClient, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { captureOutput } from '../support/capture.ts';
 import { chainOverFetch } from '../support/chain-over-fetch.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';
-import { CLIENT_ID, createFakeAffix, ETAG_KEY, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 
 captureOutput();
 
 function harness() {
-  const affix = createFakeAffix();
+  const affix = createAffixSandbox({ client: initialClient() });
   const ssm = { down: false, loads: 0 };
   const credentials = createCredentialsCache({
     maxAgeMs: 300_000,
@@ -50,7 +51,7 @@ describe('refresh() during an SSM outage', () => {
     const refused = await h.invoke(put([SECRET_A, SECRET_B]));
     expect(refused.status).toBe(503);
     expect(refused.json.type).toBe('urn:affix-webhook-config:problem:credentials-unavailable');
-    expect(h.affix.calls.filter((call) => call.method === 'POST')).toHaveLength(0);
+    expect(h.affix.requests.filter((call) => call.method === 'POST')).toHaveLength(0);
     const loads = h.ssm.loads;
     for (let i = 0; i < 3; i += 1) expect((await h.invoke(GET)).status).toBe(200);
     expect(h.ssm.loads).toBe(loads);

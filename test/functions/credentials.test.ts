@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { basicAuthorization, createCredentialsCache } from '../../functions/client-config/credentials.ts';
-import { ETAG_KEY } from '../support/fake-affix-fetch.ts';
+import { ETAG_KEY } from '../support/affix-fixtures.ts';
 
 function loader() {
   let calls = 0;

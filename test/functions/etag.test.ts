@@ -10,15 +10,10 @@ import { createHash, createHmac, getHashes, randomBytes } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../functions/client-config/exact-json.ts';
+import { type AffixClientState, createAffixSandbox } from '../../local/affix-sandbox.ts';
 import type { SsmEndpoint } from '../../local/ssm-endpoint.ts';
+import { CLIENT_ID, initialClient, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { captureOutput } from '../support/capture.ts';
-import {
-  CLIENT_ID,
-  createFakeAffix,
-  initialClient,
-  SECRET_A,
-  SECRET_B,
-} from '../support/fake-affix-fetch.ts';
 import { type ProxyContainer, proxyContainer, startProxySsm } from '../support/proxy-container.ts';
 
 const output = captureOutput();
@@ -28,6 +23,13 @@ const KEY_2 = randomBytes(32).toString('base64');
 const GET = { method: 'GET', path: '/client' } as const;
 
 const endpoints: SsmEndpoint[] = [];
+
+/** A sandbox holding `json`: the modelled fields as its client, every other key as an unmodelled field. */
+function sandboxOf(json: Record<string, unknown> = initialClient()) {
+  const { client_id, client_secret, name, redirect_uris, webhook_uri, ...extraFields } = json;
+  const client = { client_id, client_secret, name, redirect_uris, webhook_uri } as AffixClientState;
+  return createAffixSandbox({ client, extraFields });
+}
 const containers: ProxyContainer[] = [];
 let ssmKey1: SsmEndpoint;
 let ssmKey2: SsmEndpoint;
@@ -132,7 +134,7 @@ function recovers(etag: string, answer: Record<string, unknown>, secrets: string
 
 describe('a keyed ETag', () => {
   it('cannot be reproduced by any unkeyed construction of the GET answer and the true secret', async () => {
-    const affix = createFakeAffix({ ...initialClient(), client_secret: [SECRET_A, SECRET_B] });
+    const affix = sandboxOf({ ...initialClient(), client_secret: [SECRET_A, SECRET_B] });
     const result = await container(ssmKey1, affix.fetch).invoke(GET);
     const etag = etagOf(result);
     const answer = JSON.parse(result.body) as Record<string, unknown>;
@@ -163,7 +165,7 @@ describe('a keyed ETag', () => {
 
   it('is the same from two separately built containers with the same key, whatever the key order', async () => {
     const extras = { tier: { level: 3, flags: ['a', 'b'] }, count: 7, note: null };
-    const affix = createFakeAffix({ ...initialClient(), ...extras });
+    const affix = sandboxOf({ ...initialClient(), ...extras });
     const first = etagOf(await container(ssmKey1, affix.fetch).invoke(GET));
     // The same client as another Affix node might serialize it: every object's keys reversed.
     const reversed = (value: unknown): unknown =>
@@ -176,13 +178,15 @@ describe('a keyed ETag', () => {
                 .map(([k, v]) => [k, reversed(v)]),
             )
           : value;
-    const mirrored = createFakeAffix(reversed(affix.client) as typeof affix.client);
+    const mirrored = sandboxOf(
+      reversed({ ...affix.client, ...affix.extraFields }) as Record<string, unknown>,
+    );
     const second = etagOf(await container(ssmKey1, mirrored.fetch).invoke(GET));
     expect(second).toBe(first);
   });
 
   it('differs under another key, and an ETag made under the old key gets 412 once, then a re-GET works', async () => {
-    const affix = createFakeAffix();
+    const affix = sandboxOf();
     const underKey1 = etagOf(await container(ssmKey1, affix.fetch).invoke(GET));
     const rotated = container(ssmKey2, affix.fetch);
     const underKey2 = etagOf(await rotated.invoke(GET));
@@ -197,7 +201,7 @@ describe('a keyed ETag', () => {
       });
     const stale = await change(underKey1);
     expect(stale.statusCode).toBe(412);
-    expect(affix.calls.filter((call) => call.method === 'POST')).toHaveLength(0);
+    expect(affix.requests.filter((call) => call.method === 'POST')).toHaveLength(0);
     const fresh = await change(etagOf(await rotated.invoke(GET)));
     expect(fresh.statusCode).toBe(200);
   });
@@ -226,7 +230,7 @@ describe('a keyed ETag', () => {
     const seen = new Map<string, string>();
     const answers = new Map<string, string>();
     for (const [label, client] of Object.entries(variants)) {
-      const affix = createFakeAffix(client as ReturnType<typeof initialClient>);
+      const affix = sandboxOf(client);
       // The lookalike is a real secret at Affix, so the proxy must authenticate with it.
       const ssm =
         label === 'secretLookalike' || label === 'clientId'
@@ -253,7 +257,7 @@ describe('a keyed ETag', () => {
     const weak = Buffer.alloc(31, 0x41).toString('base64');
     const ssm = await startProxySsm({ clientId: CLIENT_ID, clientSecret: SECRET_A, etagKey: weak });
     endpoints.push(ssm);
-    const affix = createFakeAffix();
+    const affix = sandboxOf();
     const result = await container(ssm, affix.fetch).invoke(GET);
     expect(result.statusCode).toBe(503);
     expect(JSON.parse(result.body)).toMatchObject({

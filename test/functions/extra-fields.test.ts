@@ -4,47 +4,35 @@
  * endpoint, real Affix HTTP client, middy), any sequence of PATCHes and PUTs must leave them exactly
  * as they were at Affix, and never show them.
  *
- * The Affix stand-in here keeps its state as JSON text and stores the POST body's text as is, so what
- * the proxy sends is what the next GET returns, byte for byte: nothing is normalized on our behalf.
+ * The sandbox keeps unmodelled members as JSON text and stores a POST body's members' text as is, so
+ * what the proxy sends is what the next GET returns, byte for byte: nothing is normalized on our behalf.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonKeepingNumbers } from '../../functions/client-config/exact-json.ts';
+import { createAffixSandbox } from '../../local/affix-sandbox.ts';
 import type { SsmEndpoint } from '../../local/ssm-endpoint.ts';
+import { CLIENT_ID, ETAG_KEY_BASE64, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { captureOutput } from '../support/capture.ts';
-import { CLIENT_ID, ETAG_KEY_BASE64, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 import { type ProxyContainer, proxyContainer, startProxySsm } from '../support/proxy-container.ts';
 
 const output = captureOutput();
 const MODELLED = ['client_id', 'client_secret', 'name', 'redirect_uris', 'webhook_uri'];
 
-/** An Affix whose state is JSON text: a POST's body text becomes the state, with `client_id` first. */
+/** The sandbox holding this client text; `state` is what a GET answers, `posts` the POST bodies' texts. */
 function textAffix(initial: string) {
-  const affix = {
-    state: initial,
-    posts: [] as string[],
-    fetch: (async (input, init) => {
-      const request = new Request(input, init);
-      const current = JSON.parse(affix.state) as { client_id: string; client_secret: string[] };
-      const authorized = current.client_secret.some(
-        (secret) =>
-          request.headers.get('authorization') ===
-          `Basic ${Buffer.from(`${current.client_id}:${secret}`).toString('base64')}`,
+  const sandbox = createAffixSandbox({ clientText: initial });
+  return {
+    fetch: sandbox.fetch,
+    get state() {
+      return sandbox.clientText;
+    },
+    get posts() {
+      return sandbox.requests.flatMap((request) =>
+        request.method === 'POST' ? [request.bodyText ?? ''] : [],
       );
-      if (!authorized)
-        return Response.json({ error: 'authentication_error', message: 'no' }, { status: 401 });
-      if (request.method === 'POST') {
-        const body = await request.text();
-        affix.posts.push(body);
-        if (!body.startsWith('{') || Object.hasOwn(JSON.parse(body), 'client_id')) {
-          return Response.json({ message: 'client_id is read-only' }, { status: 400 });
-        }
-        affix.state = `{"client_id":${JSON.stringify(current.client_id)}${body === '{}' ? '' : ','}${body.slice(1)}`;
-      }
-      return new Response(affix.state, { status: 200, headers: { 'content-type': 'application/json' } });
-    }) as typeof fetch,
+    },
   };
-  return affix;
 }
 
 /** The unmodelled fields of a client text, as JSON with number text kept (key order as parsed). */

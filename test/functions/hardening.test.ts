@@ -8,16 +8,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import { MAX_REQUEST_BODY_BYTES } from '../../functions/client-config/request-rules.ts';
 import { exceedsJsonDepth, MAX_FIELD_ERRORS } from '../../functions/client-config/validation.ts';
+import { createAffixSandbox } from '../../local/affix-sandbox.ts';
+import { CLIENT_ID, ETAG_KEY, initialClient, SECRET_A } from '../support/affix-fixtures.ts';
 import { captureOutput } from '../support/capture.ts';
 import { chainOverFetch } from '../support/chain-over-fetch.ts';
 import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../support/events.ts';
-import { CLIENT_ID, createFakeAffix, ETAG_KEY, SECRET_A } from '../support/fake-affix-fetch.ts';
 import { findLeaks } from '../support/leaks.ts';
 
 const output = captureOutput();
 
 function harness() {
-  const affix = createFakeAffix();
+  const affix = createAffixSandbox({ client: initialClient() });
   const credentials = createCredentialsCache({
     maxAgeMs: 300_000,
     load: async () => ({ clientId: CLIENT_ID, clientSecret: SECRET_A, etagKey: ETAG_KEY }),
@@ -157,7 +158,7 @@ describe('every refused write leaves one audit line, never with values', () => {
       expect(result.audits).toHaveLength(1);
       expect(result.audits[0]).toMatchObject({ status, ...audit });
       expect(result.rawLines.filter((line) => line.includes(CANARY))).toEqual([]);
-      expect(h.affix.calls).toHaveLength(0);
+      expect(h.affix.requests).toHaveLength(0);
     });
   }
 
@@ -257,7 +258,7 @@ describe('name: code points, and something visible', () => {
     const result = await rename(h, name);
     expect(result.statusCode).toBe(400);
     expect(result.json.errors).toEqual([{ pointer: '/name', detail }]);
-    expect(h.affix.calls).toHaveLength(0);
+    expect(h.affix.requests).toHaveLength(0);
   });
 });
 
@@ -277,7 +278,7 @@ describe('deeply nested JSON', () => {
       expect(result.json.type).toBe('urn:affix-webhook-config:problem:json-too-deep');
       expect(result.json.detail).toBe('The request body nests arrays or objects deeper than 32 levels.');
     }
-    expect(h.affix.calls).toHaveLength(0);
+    expect(h.affix.requests).toHaveLength(0);
   });
 
   it('also when the body is Base64-encoded', async () => {

@@ -2,7 +2,7 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
-import { ETAG_KEY, ETAG_KEY_BASE64 } from '../support/fake-affix-fetch.ts';
+import { ETAG_KEY, ETAG_KEY_BASE64 } from '../support/affix-fixtures.ts';
 
 const ssmMock = mockClient(SSMClient);
 afterEach(() => ssmMock.reset());

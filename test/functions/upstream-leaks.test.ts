@@ -12,10 +12,15 @@ import { createAffixHttpClient } from '../../functions/client-config/affix-http.
 import { createHandler } from '../../functions/client-config/app.ts';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import type { AffixCredentials } from '../../functions/client-config/ports.ts';
-import { type AffixSandbox, defaultSandboxClient, startAffixSandbox } from '../../local/affix-sandbox.ts';
+import {
+  type AffixSandbox,
+  createAffixSandbox,
+  defaultSandboxClient,
+  startAffixSandbox,
+} from '../../local/affix-sandbox.ts';
+import { CLIENT_ID, ETAG_KEY, initialClient } from '../support/affix-fixtures.ts';
 import { captureOutput } from '../support/capture.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';
-import { CLIENT_ID, createFakeAffix, ETAG_KEY, json } from '../support/fake-affix-fetch.ts';
 import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 import { findLeaks, type LeakCase, leakCorpus } from '../support/leaks.ts';
 
@@ -95,9 +100,10 @@ describe('Affix 400 messages through the real chain (in-memory fetch)', () => {
       const cases = leakCorpus(scenario.leaked, CLIENT_ID);
       const leaks: string[] = [];
       for (const leakCase of cases) {
-        const affix = createFakeAffix();
-        affix.client.client_secret = [...scenario.before];
-        affix.scriptFor(scenario.method, json(400, leakCase.body));
+        const affix = createAffixSandbox({
+          client: { ...initialClient(), client_secret: [...scenario.before] },
+        });
+        affix.injectFault({ kind: 'status', status: 400, body: leakCase.body }, { method: scenario.method });
         const handler = handlerFor(affix.fetch, 'https://affix.test', {
           clientId: CLIENT_ID,
           clientSecret: OURS,
@@ -121,8 +127,7 @@ describe('Affix 400 messages through the real chain (in-memory fetch)', () => {
   }
 
   it('a GET knows the secrets of the client this container read last', async () => {
-    const affix = createFakeAffix();
-    affix.client.client_secret = [OURS, OTHER];
+    const affix = createAffixSandbox({ client: { ...initialClient(), client_secret: [OURS, OTHER] } });
     const handler = handlerFor(affix.fetch, 'https://affix.test', {
       clientId: CLIENT_ID,
       clientSecret: OURS,
@@ -130,9 +135,13 @@ describe('Affix 400 messages through the real chain (in-memory fetch)', () => {
     expect((await handler(apiEvent({ method: 'GET', path: '/client' }), lambdaContext())).statusCode).toBe(
       200,
     );
-    affix.scriptFor(
-      'GET',
-      json(400, { message: `unknown secret ${Buffer.from(OTHER).toString('base64url')}` }),
+    affix.injectFault(
+      {
+        kind: 'status',
+        status: 400,
+        body: { message: `unknown secret ${Buffer.from(OTHER).toString('base64url')}` },
+      },
+      { method: 'GET' },
     );
     const result = await handler(apiEvent({ method: 'GET', path: '/client' }), lambdaContext());
     expect(findLeaks([result.body], [OTHER], CLIENT_ID)).toEqual([]);
@@ -140,11 +149,14 @@ describe('Affix 400 messages through the real chain (in-memory fetch)', () => {
   });
 
   it('passes an ordinary Affix message on', async () => {
-    const affix = createFakeAffix();
-    affix.client.client_secret = [OURS];
-    affix.scriptFor(
-      'POST',
-      json(400, { message: 'Bad Request', validation_error: 'redirect_uris: too many' }),
+    const affix = createAffixSandbox({ client: { ...initialClient(), client_secret: [OURS] } });
+    affix.injectFault(
+      {
+        kind: 'status',
+        status: 400,
+        body: { message: 'Bad Request', validation_error: 'redirect_uris: too many' },
+      },
+      { method: 'POST' },
     );
     const handler = handlerFor(affix.fetch, 'https://affix.test', {
       clientId: CLIENT_ID,

@@ -11,7 +11,7 @@ import {
   MAX_UPSTREAM_TEXT_LENGTH,
   type UpstreamMessage,
 } from '../../functions/client-config/upstream-text.ts';
-import { CLIENT_ID, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
+import { CLIENT_ID, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { findLeaks, leakCorpus } from '../support/leaks.ts';
 
 /** Secrets that stress the encodings: punctuation-heavy, quotes and slashes, minimum and maximum length. */

@@ -15,10 +15,11 @@ import {
   signatureOf,
 } from '../../functions/client-config/webhook-signature.ts';
 import { WEBHOOK_MAX_BODY_BYTES } from '../../functions/contract/routes.ts';
+import { createAffixSandbox } from '../../local/affix-sandbox.ts';
+import { CLIENT_ID, ETAG_KEY, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { captureOutput } from '../support/capture.ts';
 import { chainOverFetch } from '../support/chain-over-fetch.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../support/events.ts';
-import { CLIENT_ID, createFakeAffix, ETAG_KEY, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 import { findLeaks } from '../support/leaks.ts';
 
@@ -30,12 +31,14 @@ const hex = (body: string | Uint8Array, secret: string) =>
 const masked = (secret: string) => `****${secret.slice(-4)}`;
 
 function harness(secrets: string[] = [SECRET_A], lockMode: 'broken' | 'free' = 'broken') {
-  const affix = createFakeAffix({
-    client_id: CLIENT_ID,
-    client_secret: secrets,
-    name: 'Test App',
-    redirect_uris: ['https://app.example.com/callback'],
-    webhook_uri: 'https://hooks.example.com/affix',
+  const affix = createAffixSandbox({
+    client: {
+      client_id: CLIENT_ID,
+      client_secret: secrets,
+      name: 'Test App',
+      redirect_uris: ['https://app.example.com/callback'],
+      webhook_uri: 'https://hooks.example.com/affix',
+    },
   });
   const lock = createInMemoryWriteLock();
   // Broken by default, so writes would fail: verification must not take the write lock.
@@ -54,7 +57,7 @@ function harness(secrets: string[] = [SECRET_A], lockMode: 'broken' | 'free' = '
   return {
     affix,
     lock,
-    gets: () => affix.calls.filter((call) => call.method === 'GET').length,
+    gets: () => affix.requests.filter((call) => call.method === 'GET').length,
     advance: (ms: number) => {
       clock += ms;
     },
@@ -201,7 +204,7 @@ describe('POST /webhooks/verify', () => {
   it('a secret added since the list was cached is found by one fresh read before refusing', async () => {
     const h = harness();
     await h.verify(DELIVERY, hex(DELIVERY, SECRET_A));
-    h.affix.client = { ...h.affix.client, client_secret: [SECRET_A, SECRET_B] };
+    h.affix.setClient({ ...h.affix.client, client_secret: [SECRET_A, SECRET_B] });
     h.advance(20_000);
     const result = await h.verify(DELIVERY, hex(DELIVERY, SECRET_B));
     expect(result.json).toEqual({ valid: true, secret: masked(SECRET_B) });
@@ -247,14 +250,14 @@ describe('POST /webhooks/verify', () => {
     // The proxy authenticates with SECRET_B (the first); SECRET_A is rotated out.
     const h = harness([SECRET_B, SECRET_A]);
     expect((await h.verify(DELIVERY, hex(DELIVERY, SECRET_A))).statusCode).toBe(200);
-    h.affix.client = { ...h.affix.client, client_secret: [SECRET_B] };
+    h.affix.setClient({ ...h.affix.client, client_secret: [SECRET_B] });
     h.advance(61_000);
     expect((await h.verify(DELIVERY, hex(DELIVERY, SECRET_A))).statusCode).toBe(422);
   });
 
   it('Affix failing is its problem, not a mismatch', async () => {
     const h = harness();
-    h.affix.scriptFor('GET', new Response('down', { status: 503 }));
+    h.affix.injectFault({ kind: 'status', status: 503, body: 'down', headers: {} }, { method: 'GET' });
     const result = await h.verify(DELIVERY, hex(DELIVERY, SECRET_A));
     expect(result.statusCode).toBe(502);
   });

@@ -289,9 +289,44 @@ describe('local/start.ts as a child process', () => {
     expect(await stack.exited).toBe(0);
   });
 
+  it("enforces Affix's rate limits by default (AFFIX_SANDBOX_RATE_LIMITS=off lifts them) and prints the stats and faults curls", async () => {
+    for (const [setting, expected] of [
+      [undefined, 429],
+      ['off', 200],
+    ] as const) {
+      const stack = await startStack({
+        LOCAL_HANDLER_MODULE: fakeHandler,
+        ...(setting === undefined ? {} : { AFFIX_SANDBOX_RATE_LIMITS: setting }),
+      });
+      const { atLoad } = await callFake(stack.apiUrl);
+      const base = atLoad.AFFIX_BASE_URL as string;
+      expect(stack.output()).toContain(`curl -s ${base}/_sandbox/stats`);
+      expect(stack.output()).toContain(
+        `curl -s ${base}/_sandbox/faults -d '{"status":429,"retryAfter":60,"count":1}'`,
+      );
+      expect(stack.output()).toContain(
+        setting === 'off' ? 'rate limits off' : 'rate limits on: 40/min per IP',
+      );
+      const get = () =>
+        fetch(`${base}${CLIENT_PATH}`, {
+          headers: {
+            authorization: basicAuthHeader(SANDBOX_DEFAULTS.clientId, SANDBOX_DEFAULTS.clientSecret[0]),
+          },
+        });
+      for (let i = 0; i < 40; i += 1) expect((await get()).status).toBe(200);
+      const last = await get();
+      expect(last.status).toBe(expected);
+      const stats = await (await fetch(`${base}/_sandbox/stats`)).json();
+      expect(stats).toEqual({ requests: { GET: 41, POST: 0 }, rateLimited: expected === 429 ? 1 : 0 });
+      stack.child.kill('SIGTERM');
+      expect(await stack.exited).toBe(0);
+    }
+  });
+
   it.each([
     ['LAMBDA_CONCURRENCY', '0'],
     ['AFFIX_SANDBOX_LATENCY_MS', 'slow'],
+    ['AFFIX_SANDBOX_RATE_LIMITS', 'maybe'],
   ])('exits 1 naming %s when it is %j', async (name, value) => {
     await expect(startStack({ LOCAL_HANDLER_MODULE: fakeHandler, [name]: value })).rejects.toThrow(
       new RegExp(`exited with 1 before ready:[\\s\\S]*${name} must be`),

@@ -8,10 +8,40 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import fc from 'fast-check';
+import type { EchoPart, SandboxFault } from '../../local/affix-sandbox.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
 import { toApiGatewayEvent } from '../../local/lambda-event.ts';
-import { SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
-import type { EchoPart, SsmFault, UpstreamStep } from './fake-upstream.ts';
+import { SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
+
+/** One scripted Affix answer: a fault of the sandbox (`local/affix-sandbox/faults.ts`). */
+export type UpstreamStep = SandboxFault;
+
+/** What the in-memory SSM of the harness answers before the parameter values. */
+export type SsmFault =
+  | 'ThrottlingException'
+  | 'AccessDeniedException'
+  | 'KMSAccessDeniedException'
+  | 'InternalServerError'
+  | 'AbortError'
+  | 'missing-secret'
+  | 'missing-both'
+  | 'empty-secret';
+
+/** Larger than the proxy reads from Affix (1 MiB). */
+export const HUGE_BYTES = 1024 * 1024 + 16;
+
+/**
+ * A status answer; without a Retry-After none is sent (the sandbox would add `Retry-After: 1` to a
+ * 429 or 503), and without a text the body is `{"message":"status <n>"}`.
+ */
+function statusStep(status: number, retryAfter: string | undefined, text: string | undefined): UpstreamStep {
+  return {
+    kind: 'status',
+    status,
+    body: text ?? JSON.stringify({ message: `status ${status}` }),
+    ...(retryAfter === undefined ? { headers: {} } : { retryAfter }),
+  };
+}
 
 export const CURRENT_ETAG = '<current-etag>';
 
@@ -545,24 +575,25 @@ const echoPart = fc.constantFrom<EchoPart>(
 export const upstreamStep: fc.Arbitrary<UpstreamStep> = fc.oneof(
   {
     weight: 6,
-    arbitrary: fc.record({
-      kind: fc.constant('status' as const),
-      status: fc.constantFrom(500, 502, 503, 504, 429, 429, 400, 401, 403, 404, 409, 418, 301),
-      retryAfter: fc.option(
-        fc.constantFrom(
-          '0',
-          '1',
-          '120',
-          '-3',
-          'soon',
-          'Wed, 21 Oct 2015 07:28:00 GMT',
-          ' 0 ',
-          '99999999999999999999999',
+    arbitrary: fc
+      .record({
+        status: fc.constantFrom(500, 502, 503, 504, 429, 429, 400, 401, 403, 404, 409, 418, 301),
+        retryAfter: fc.option(
+          fc.constantFrom(
+            '0',
+            '1',
+            '120',
+            '-3',
+            'soon',
+            'Wed, 21 Oct 2015 07:28:00 GMT',
+            ' 0 ',
+            '99999999999999999999999',
+          ),
+          { nil: undefined },
         ),
-        { nil: undefined },
-      ),
-      text: fc.option(fc.oneof(fc.json({ maxDepth: 2 }), fc.string({ maxLength: 40 })), { nil: undefined }),
-    }),
+        text: fc.option(fc.oneof(fc.json({ maxDepth: 2 }), fc.string({ maxLength: 40 })), { nil: undefined }),
+      })
+      .map(({ status, retryAfter, text }) => statusStep(status, retryAfter, text)),
   },
   {
     weight: 3,
@@ -579,7 +610,7 @@ export const upstreamStep: fc.Arbitrary<UpstreamStep> = fc.oneof(
       code: fc.constantFrom('ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'ENOTFOUND', 'CERT_HAS_EXPIRED'),
     }),
   },
-  { weight: 1, arbitrary: fc.constant({ kind: 'hang' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'hang-before-headers' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'hang-mid-body' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'body-error' as const }) },
   {
@@ -593,7 +624,12 @@ export const upstreamStep: fc.Arbitrary<UpstreamStep> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant('wrong-shape' as const), value: fc.jsonValue({ maxDepth: 2 }) }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('huge' as const), declared: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .boolean()
+      .map((declared): UpstreamStep => ({ kind: 'huge-body', bytes: HUGE_BYTES, contentLength: declared })),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -604,11 +640,7 @@ export const upstreamStep: fc.Arbitrary<UpstreamStep> = fc.oneof(
   },
 );
 
-const status = (code: number, retryAfter?: string): UpstreamStep => ({
-  kind: 'status',
-  status: code,
-  retryAfter,
-});
+const status = (code: number, retryAfter?: string): UpstreamStep => statusStep(code, retryAfter, undefined);
 const times = (step: UpstreamStep, count: number): UpstreamStep[] =>
   Array.from({ length: count }, () => step);
 
@@ -619,7 +651,7 @@ const upstreamPreset = fc.constantFrom<{ get: UpstreamStep[]; post: UpstreamStep
   { get: [status(429, '120')], post: [] },
   { get: [], post: times(status(429, '0'), 3) },
   { get: times({ kind: 'network', code: 'ECONNREFUSED' }, 3), post: [] },
-  { get: times({ kind: 'hang' }, 3), post: [] },
+  { get: times({ kind: 'hang-before-headers' }, 3), post: [] },
   { get: [], post: times(status(503), 3) },
 );
 

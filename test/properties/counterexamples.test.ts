@@ -9,9 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
 import { createHandler } from '../../functions/client-config/app.ts';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import { createAffixSandbox } from '../../local/affix-sandbox.ts';
+import { CLIENT_ID, ETAG_KEY, initialClient, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { documentedAnswer, toAnswer } from '../support/answers.ts';
 import { captureOutput } from '../support/capture.ts';
-import { CLIENT_ID, ETAG_KEY, initialClient, SECRET_A, SECRET_B } from '../support/fake-affix-fetch.ts';
 import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
 import { findLeaks } from '../support/leaks.ts';
 import {
@@ -20,8 +21,8 @@ import {
   plainRequest,
   type RequestSpec,
   type Scenario,
+  type UpstreamStep,
 } from './arbitraries.ts';
-import { createFakeUpstream, type UpstreamStep } from './fake-upstream.ts';
 import { type Instruments, prepareRun } from './harness.ts';
 
 const output = captureOutput();
@@ -124,7 +125,7 @@ describe('Retry-After passed on from Affix', () => {
     const answer = toAnswer(await run.invoke());
     expect(documentedAnswer(answer)).toMatchObject({ kind: 'problem', slug: 'upstream-rate-limited' });
     expect(answer.headers['retry-after']).toBeUndefined();
-    expect(run.upstream.calls).toHaveLength(3);
+    expect(run.upstream.requests).toHaveLength(3);
   });
 });
 
@@ -134,7 +135,7 @@ describe('the lock-out guard', () => {
   // remove the new secret and lock out every container that reads SSM afterwards.
   it('never lets a write remove the secret SSM holds, even when the cache still holds the old one', async () => {
     const ssm = { secret: SECRET_A };
-    const upstream = createFakeUpstream(initialClient());
+    const upstream = createAffixSandbox({ client: initialClient() });
     const container = () => {
       const credentials = createCredentialsCache({
         load: async () => ({ clientId: CLIENT_ID, clientSecret: ssm.secret, etagKey: ETAG_KEY }),

@@ -17,9 +17,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PROBLEMS } from '../../functions/client-config/problems.ts';
 import { resolveRoute } from '../../functions/client-config/request-rules.ts';
 import { routeDefinition } from '../../functions/contract/routes.ts';
+import { CLIENT_ID, initialClient, SECRET_A } from '../support/affix-fixtures.ts';
 import { documentedAnswer, toAnswer } from '../support/answers.ts';
 import { captureOutput } from '../support/capture.ts';
-import { CLIENT_ID, initialClient, SECRET_A } from '../support/fake-affix-fetch.ts';
 import { findLeaks } from '../support/leaks.ts';
 import {
   acceptedJsonContentType,
@@ -177,17 +177,17 @@ async function runScenario(s: Scenario): Promise<void> {
   }
   if (BEFORE_UPSTREAM.has(answer.status)) {
     // Refused input never reaches Affix, nor SSM.
-    expect(run.upstream.calls).toHaveLength(0);
+    expect(run.upstream.requests).toHaveLength(0);
     expect(run.ssm.loads).toBe(0);
   }
   if (documented.kind === 'problem' && ['precondition-failed', 'would-lock-out'].includes(documented.slug)) {
-    expect(run.upstream.calls.filter((call) => call.method === 'POST')).toHaveLength(0);
+    expect(run.upstream.requests.filter((call) => call.method === 'POST')).toHaveLength(0);
   }
   expect(Object.getOwnPropertyNames(Object.prototype).sort().join()).toBe(PROTOTYPE_KEYS);
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 
   // Recovery: with the faults gone, the same container and a new one both answer 200.
-  run.upstream.clear();
+  run.upstream.clearFaults();
   run.ssm.faults.length = 0;
   const warm = checkAnswer(await invokeSafely(run.get, 'warm GET'), 'warm GET');
   expect(warm.answer.status, `warm GET after ${answer.status}: ${warm.answer.body}`).toBe(200);
@@ -346,7 +346,7 @@ describe('the handler under arbitrary input and upstream behaviour', () => {
             },
             instruments,
           );
-          run.upstream.client = client;
+          run.upstream.setClient(client);
           const result = await invokeSafely(run.invoke, 'echo');
           generatedCases += 1;
           const { answer, documented } = checkAnswer(result, 'echo');

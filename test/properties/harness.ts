@@ -14,6 +14,7 @@ import { computeEtag } from '../../functions/client-config/client-state.ts';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
 import type { CredentialsProvider, WriteLock } from '../../functions/client-config/ports.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
+import { createAffixSandbox, type InProcessAffixSandbox } from '../../local/affix-sandbox.ts';
 import {
   CLIENT_ID,
   ETAG_KEY,
@@ -22,10 +23,16 @@ import {
   parsedClient,
   SECRET_A,
   SECRET_B,
-} from '../support/fake-affix-fetch.ts';
+} from '../support/affix-fixtures.ts';
 import { createInMemoryWriteLock } from '../support/in-memory-write-lock.ts';
-import { buildEvent, lambdaContextFor, plainRequest, type Scenario } from './arbitraries.ts';
-import { createFakeUpstream, type FakeUpstream, type SsmFault } from './fake-upstream.ts';
+import {
+  buildEvent,
+  lambdaContextFor,
+  plainRequest,
+  type Scenario,
+  type SsmFault,
+  type UpstreamStep,
+} from './arbitraries.ts';
 
 export const PARAMETERS = {
   clientIdParameter: '/affix/property/client-id',
@@ -107,7 +114,7 @@ function ssmClientFor(state: SsmState): SSMClient {
 }
 
 export interface Run {
-  upstream: FakeUpstream;
+  upstream: InProcessAffixSandbox;
   ssm: SsmState;
   /** Every secret in play: SSM's, Affix's, and whatever the request or Affix brought in. */
   secrets(): string[];
@@ -124,7 +131,7 @@ export interface Instruments {
 }
 
 function container(
-  upstream: FakeUpstream,
+  upstream: InProcessAffixSandbox,
   credentials: CredentialsProvider,
   timing: Timing,
   instruments: Instruments,
@@ -155,6 +162,15 @@ function credentialsCache(ssm: SsmState): CredentialsProvider {
   });
 }
 
+/** Queues `steps` for the next requests of `method`, in order. */
+export function script(
+  upstream: InProcessAffixSandbox,
+  method: 'GET' | 'POST',
+  steps: readonly UpstreamStep[],
+) {
+  for (const step of steps) upstream.injectFault(step, { method });
+}
+
 let runs = 0;
 
 export function prepareRun(scenario: Scenario, instruments: Instruments, timing: Timing = RELAXED): Run {
@@ -171,9 +187,9 @@ export function prepareRun(scenario: Scenario, instruments: Instruments, timing:
     : both
       ? [SECRET_A, SECRET_B]
       : [SECRET_A];
-  const upstream = createFakeUpstream(client);
-  upstream.script('GET', scenario.upstream.get);
-  upstream.script('POST', scenario.upstream.post);
+  const upstream = createAffixSandbox({ client });
+  script(upstream, 'GET', scenario.upstream.get);
+  script(upstream, 'POST', scenario.upstream.post);
   const ssm: SsmState = {
     secret: stale ? SECRET_B : SECRET_A,
     stale: stale ? SECRET_A : undefined,
@@ -190,7 +206,7 @@ export function prepareRun(scenario: Scenario, instruments: Instruments, timing:
   const warm = container(upstream, credentials, RELAXED, instruments);
   const seen = new Set<string>([SECRET_A, SECRET_B, ...scenario.request.secrets]);
   for (const step of [...scenario.upstream.get, ...scenario.upstream.post]) {
-    if (step.kind === 'other-client') seen.add(step.extraSecret);
+    if (step.kind === 'other-client' && step.extraSecret !== undefined) seen.add(step.extraSecret);
   }
   const plainGet = (id: string) => buildEvent(plainRequest(), '', id);
   return {

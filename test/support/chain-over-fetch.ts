@@ -4,7 +4,10 @@
  * one is given. Logger and Metrics are built at each call, so a test that sets Powertools variables
  * first sees them applied.
  *
+ * The `fetch` is normally the in-process Affix sandbox's (`createAffixSandbox().fetch`, the one fake).
+ *
  * @example
+ * const affix = createAffixSandbox({ client: initialClient() });
  * const handler = chainOverFetch({ credentials, fetch: affix.fetch });
  */
 import { Logger } from '@aws-lambda-powertools/logger';
