@@ -18,7 +18,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as v from 'valibot';
 import { ConfigError, loadConfig } from '../functions/client-config/config.ts';
 import type { CallerGroup } from '../functions/contract/routes.ts';
-import { StageFileSchema } from './stage-schema.ts';
+import { affixBaseUrlProblem, StageFileSchema } from './stage-schema.ts';
 
 /** Where the stage files live. */
 export const STAGES_DIR = fileURLToPath(new URL('./stages/', import.meta.url));
@@ -257,7 +257,7 @@ export function loadStage(stage: Stage, dir: string = STAGES_DIR): StageConfig {
 
 /**
  * The checks a configuration built in code (not read from a file) must pass too: the handler's own
- * rules on the environment the stack gives it.
+ * rules on the environment the stack gives it, and the stage files' https-only Affix base URL.
  *
  * @throws StageConfigError naming the stage and the problem, in one line
  */
@@ -265,5 +265,8 @@ export function validateStageConfig(stage: Stage, config: StageConfig): StageCon
   const problem = handlerConfigProblem(stage, config);
   if (problem !== undefined)
     throw new StageConfigError(`stage ${stage}: (handler configuration): ${problem}`);
+  // The handler allows http:// on loopback hosts (npm start); a deployed stage never does.
+  const urlProblem = affixBaseUrlProblem(config.affixBaseUrl);
+  if (urlProblem !== undefined) throw new StageConfigError(`stage ${stage}: affixBaseUrl: ${urlProblem}`);
   return config;
 }
