@@ -1,11 +1,12 @@
 /**
  * A fresh, empty npm project that installs the packed client the way a caller would (`npm ci` of a lock
- * file naming the tarball), with no network: the lock lists exactly the client's declared dependencies
- * and their own, at the versions and integrity hashes of this repository's lock file, so npm takes every
+ * file naming the tarball), with no network: the lock lists exactly the dependencies the client's
+ * package.json declares and their own, at the versions and integrity hashes of this repository's lock, so npm takes every
  * tarball from the local cache (`npm ci` of this repository put them there). A dependency the client
  * uses but does not declare is therefore missing in the consumer, as it would be for a real caller.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 interface LockEntry {
   version?: string;
@@ -65,14 +66,15 @@ export interface ConsumerFiles {
  */
 export function consumerProject(
   repoLockPath: string,
+  /** The workspace folder, relative to the repository (its lock key), e.g. `clients`. */
   workspace: string,
   packageName: string,
   tarball: string,
   devDependencies: readonly string[],
 ): ConsumerFiles {
   const { packages } = JSON.parse(readFileSync(repoLockPath, 'utf8')) as Lock;
-  const client = packages[workspace];
-  if (client?.version === undefined) throw new Error(`no workspace ${workspace} in the lock`);
+  const manifestPath = join(dirname(repoLockPath), workspace, 'package.json');
+  const client = JSON.parse(readFileSync(manifestPath, 'utf8')) as LockEntry;
   const dev = Object.fromEntries(
     devDependencies.map((name) => [name, packages[`node_modules/${name}`]?.version ?? '']),
   );
@@ -90,7 +92,7 @@ export function consumerProject(
     packages: {
       '': { name: 'consumer', dependencies: manifest.dependencies, devDependencies: dev },
       [`node_modules/${packageName}`]: {
-        version: client.version,
+        version: client.version ?? '0.0.0',
         resolved: `file:${tarball}`,
         dependencies: client.dependencies ?? {},
       },
