@@ -18,15 +18,16 @@ import { gzipSync } from 'node:zlib';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { AwsV4Signer } from 'aws4fetch';
 import * as v from 'valibot';
-import type {
-  PatchClientRequest,
-  PublicClient,
-  ReplaceSecretsRequest,
-} from '../functions/client-config/schemas.ts';
-import { isLoopbackHost } from '../functions/client-config/urls.ts';
 import { SIGNATURE_HEADER as WEBHOOK_SIGNATURE_HEADER } from '../functions/contract/headers.ts';
+import { checkUrl, URL_RULE_MESSAGES } from '../functions/contract/urls.ts';
 import { ClientConfigError, clientError, errorFromResponse } from './errors.ts';
-import { PublicClientSchema, WebhookVerificationSchema } from './schemas.ts';
+import {
+  type PatchClientRequest,
+  type PublicClient,
+  PublicClientSchema,
+  type ReplaceSecretsRequest,
+  WebhookVerificationSchema,
+} from './schemas.ts';
 
 /** AWS credentials as the SDK's providers return them (`AwsCredentialIdentity`). */
 export interface AwsCredentials {
@@ -107,20 +108,16 @@ function validTimeout(name: string, value: number | undefined): number | undefin
   return value;
 }
 
-/** The stage URL without a trailing slash; https://, or http:// only on this machine (npm start). */
+/**
+ * The stage URL without a trailing slash, under the contract's URL rule (the one the function and the
+ * stage files use): https://, or http:// only on the literal loopback hosts (npm start); no
+ * credentials, query or fragment; written the way URL parsers read it.
+ */
 function parseBaseUrl(baseUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new TypeError('baseUrl must be an absolute URL');
-  }
-  const allowed = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
-  if (!allowed) throw new TypeError('baseUrl must use https:// (http:// only for localhost or 127.0.0.1)');
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new TypeError('baseUrl must not contain credentials, a query or a fragment');
-  }
-  return url.href.replace(/\/+$/, '');
+  if (typeof baseUrl !== 'string') throw new TypeError('baseUrl must be an absolute URL');
+  const result = checkUrl(baseUrl, { allowLoopbackHttp: true });
+  if (!result.ok) throw new TypeError(`baseUrl ${URL_RULE_MESSAGES[result.reason]}`);
+  return result.url.replace(/\/+$/, '');
 }
 
 /**

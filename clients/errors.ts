@@ -18,15 +18,15 @@
  * }
  */
 import * as v from 'valibot';
+import { GATEWAY_PROBLEMS, type GatewayProblemSlug } from '../functions/contract/gateway-responses.ts';
 import {
   type FieldError,
   PROBLEM_TYPE_PREFIX,
   PROBLEMS,
   type ProblemSlug,
-} from '../functions/client-config/problems.ts';
-import { parseRetryAfter } from '../functions/client-config/upstream-outcome.ts';
-import { boundedText } from '../functions/client-config/upstream-text.ts';
-import { GATEWAY_PROBLEMS, type GatewayProblemSlug } from '../functions/contract/gateway-responses.ts';
+} from '../functions/contract/problems.ts';
+import { parseRetryAfter } from '../functions/contract/retry-after.ts';
+import { boundedText } from '../functions/contract/text.ts';
 import { GatewayMessageSchema, ProblemDocumentSchema } from './schemas.ts';
 
 export const CLIENT_ERROR_TYPE_PREFIX = 'urn:affix-webhook-config:client:';

@@ -2,18 +2,13 @@
  * The typed client of the affix-webhook-config API: see clients/README.md.
  *
  * @example
- * import { createClientConfigClient } from '../clients/index.ts';
+ * import { createClientConfigClient } from '@affix-webhook-config/client';
  * const api = createClientConfigClient({ baseUrl: process.env.CLIENT_CONFIG_URL, region: 'eu-west-1' });
  * const { client, etag } = await api.getClient();
  */
-export type { FieldError, ProblemSlug } from '../functions/client-config/problems.ts';
-export { PROBLEM_TYPE_PREFIX, PROBLEMS } from '../functions/client-config/problems.ts';
-export type {
-  PatchClientRequest,
-  PublicClient,
-  ReplaceSecretsRequest,
-} from '../functions/client-config/schemas.ts';
 export { GATEWAY_PROBLEMS } from '../functions/contract/gateway-responses.ts';
+export type { FieldError, ProblemSlug } from '../functions/contract/problems.ts';
+export { PROBLEM_TYPE_PREFIX, PROBLEMS } from '../functions/contract/problems.ts';
 export {
   type AwsCredentials,
   type AwsCredentialsProvider,
@@ -36,3 +31,4 @@ export {
   type GatewayProblemSlug,
   RETRYABLE_SLUGS,
 } from './errors.ts';
+export type { PatchClientRequest, PublicClient, ReplaceSecretsRequest } from './schemas.ts';

@@ -1,8 +1,9 @@
 /**
- * valibot schemas for what our API answers. The typed client validates every answer with them and the
- * OpenAPI generator converts them, so both describe the same shapes. The request schemas are the
- * handler's own (`functions/client-config/schemas.ts`); `test/clients/schemas.test.ts` proves that the
- * types inferred here equal the handler's `PublicClient` and `ProblemDocument`.
+ * valibot schemas for what our API answers, and the types of what a caller sends. The typed client
+ * validates every answer with them and the OpenAPI generator converts them, so both describe the same
+ * shapes. The request rules themselves are the handler's (`functions/client-config/schemas.ts`, not part
+ * of this package); `test/clients/schemas.test.ts` proves that the types here equal the handler's
+ * `PublicClient`, `ProblemDocument` and request types.
  *
  * @example
  * const result = v.safeParse(PublicClientSchema, await response.json());
@@ -26,6 +27,22 @@ export const PublicClientSchema = v.pipe(
   }),
   v.description('The Affix API client as this API shows it: every secret masked.'),
 );
+
+export type PublicClient = v.InferOutput<typeof PublicClientSchema>;
+
+/** Body of `PATCH /client` (JSON merge patch): at least one field; `webhook_uri: null` turns webhooks off. */
+export interface PatchClientRequest {
+  name?: string;
+  webhook_uri?: string | null;
+  redirect_uris?: string[];
+  /** Never here: secrets change only through `PUT /client/secrets` (`replaceSecrets`). */
+  client_secret?: never;
+}
+
+/** Body of `PUT /client/secrets`. */
+export interface ReplaceSecretsRequest {
+  client_secret: string[];
+}
 
 /** `POST /webhooks/verify`'s 200 answer: a mismatch is a problem, so `valid` is always `true`. */
 export const WebhookVerificationSchema = v.pipe(

@@ -2,7 +2,7 @@
  * The schema of one stage file (`infra/stages/<stage>.json`), in valibot.
  *
  * Field rules the handler already has are reused rather than written again: the Affix base URL goes
- * through the handler's URL rule (`functions/client-config/urls.ts`), and the whole handler-facing
+ * through the contract's URL rule (`functions/contract/urls.ts`), and the whole handler-facing
  * part (parameter names, timeouts, cache age, log level) is checked by the handler's own
  * `loadConfig` on the environment the stack will give it (see `stages.ts`). What only the
  * infrastructure knows (principals, alarms, deployment) is checked here.
@@ -11,8 +11,8 @@
  * const result = v.safeParse(StageFileSchema, JSON.parse(text));
  */
 import * as v from 'valibot';
-import { checkUrl, URL_RULE_MESSAGES } from '../functions/client-config/urls.ts';
 import { CALLER_GROUPS } from '../functions/contract/routes.ts';
+import { checkUrl, URL_RULE_MESSAGES } from '../functions/contract/urls.ts';
 
 /** The retention values CloudWatch Logs accepts, in days. */
 export const RETENTION_DAYS = [
@@ -42,14 +42,22 @@ const positiveInteger = v.pipe(
 );
 const fraction = v.pipe(v.number(), v.gtValue(0, 'must be above 0'), v.maxValue(1, 'must be at most 1'));
 
-/** The handler's URL rule for its Affix base URL (https, canonical, no query), and no trailing slash. */
+/**
+ * Why a stage's Affix base URL is refused (the contract's URL rule, https only: a deployed stage never
+ * talks to a loopback host), or undefined. For stage files and for configurations built in code.
+ */
+export function affixBaseUrlProblem(value: string): string | undefined {
+  const result = checkUrl(value);
+  if (!result.ok) return URL_RULE_MESSAGES[result.reason];
+  return value.endsWith('/') ? 'must not end with /' : undefined;
+}
+
 const affixBaseUrl = v.pipe(
   v.string(),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
-    const result = checkUrl(dataset.value);
-    if (!result.ok) addIssue({ message: URL_RULE_MESSAGES[result.reason] });
-    else if (dataset.value.endsWith('/')) addIssue({ message: 'must not end with /' });
+    const problem = affixBaseUrlProblem(dataset.value);
+    if (problem !== undefined) addIssue({ message: problem });
   }),
 );
 

@@ -18,7 +18,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as v from 'valibot';
 import { ConfigError, loadConfig } from '../functions/client-config/config.ts';
 import type { CallerGroup } from '../functions/contract/routes.ts';
-import { StageFileSchema } from './stage-schema.ts';
+import { affixBaseUrlProblem, StageFileSchema } from './stage-schema.ts';
 import { AFFIX_BUDGET, type AffixBudget, deriveThrottles, ThrottleBudgetError } from './throttles.ts';
 
 /** Where the stage files live. */
@@ -285,7 +285,7 @@ export function loadStage(stage: Stage, dir: string = STAGES_DIR): StageConfig {
 
 /**
  * The checks a configuration built in code (not read from a file) must pass too: the handler's own
- * rules on the environment the stack gives it.
+ * rules on the environment the stack gives it, and the stage files' https-only Affix base URL.
  *
  * @throws StageConfigError naming the stage and the problem, in one line
  */
@@ -293,6 +293,9 @@ export function validateStageConfig(stage: Stage, config: StageConfig): StageCon
   const problem = handlerConfigProblem(stage, config);
   if (problem !== undefined)
     throw new StageConfigError(`stage ${stage}: (handler configuration): ${problem}`);
+  // The handler allows http:// on loopback hosts (npm start); a deployed stage never does.
+  const urlProblem = affixBaseUrlProblem(config.affixBaseUrl);
+  if (urlProblem !== undefined) throw new StageConfigError(`stage ${stage}: affixBaseUrl: ${urlProblem}`);
   const throttles = throttleProblem(config);
   if (throttles !== undefined) throw new StageConfigError(`stage ${stage}: (throttles): ${throttles}`);
   return config;

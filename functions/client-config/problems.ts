@@ -9,16 +9,10 @@
  */
 
 import { PROBLEM_TYPE_PREFIX } from '../contract/gateway-responses.ts';
-import { PROBLEMS, type ProblemSlug } from '../contract/problems.ts';
+import { type FieldError, PROBLEMS, type ProblemSlug } from '../contract/problems.ts';
 
-export { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug };
-
-/** One entry of the `errors` extension member of a validation problem. */
-export interface FieldError {
-  /** JSON Pointer (RFC 6901) into the request body; `''` is the body itself. */
-  pointer: string;
-  detail: string;
-}
+export { type FieldError, PROBLEMS, type ProblemSlug } from '../contract/problems.ts';
+export { PROBLEM_TYPE_PREFIX };
 
 export interface ProblemOptions {
   errors?: FieldError[];

@@ -15,10 +15,12 @@
  */
 import { SECRET_RUN_LENGTH } from '../contract/limits.ts';
 
+import { boundedText } from '../contract/text.ts';
+
+export { boundedText, MAX_UPSTREAM_TEXT_LENGTH } from '../contract/text.ts';
+
 /** The length of the runs compared: long enough to keep ordinary words apart from random secrets. */
 export const RUN_LENGTH = SECRET_RUN_LENGTH;
-/** At most this many characters (code points) of Affix's words are passed on. */
-export const MAX_UPSTREAM_TEXT_LENGTH = 500;
 /** The field names a withheld message is searched for; nothing else of it is passed on. */
 export const FLAGGABLE_FIELDS = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'] as const;
 export type FlaggableField = (typeof FLAGGABLE_FIELDS)[number];
@@ -40,20 +42,6 @@ export type UpstreamTextView =
   | { kind: 'words'; text: string }
   | { kind: 'withheld'; fields: readonly FlaggableField[] }
   | { kind: 'none' };
-
-// Control characters become a space; format characters (zero-width, bidi controls) go.
-const CONTROL_CHARACTERS = /\p{Cc}+/gu;
-const INVISIBLE_CHARACTERS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]+/gu;
-
-/**
- * Text from outside made plain: no control or invisible characters, trimmed, at most `maxLength` code
- * points. No secret handling: for text known to hold none (such as API Gateway's own messages).
- */
-export function boundedText(text: string, maxLength = MAX_UPSTREAM_TEXT_LENGTH): string {
-  const cleaned = text.replace(CONTROL_CHARACTERS, ' ').replace(INVISIBLE_CHARACTERS, '').trim();
-  const codePoints = [...cleaned];
-  return codePoints.length > maxLength ? `${codePoints.slice(0, maxLength).join('')}…` : cleaned;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Reading text the ways a secret could be hidden in it.

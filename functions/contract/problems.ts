@@ -11,6 +11,8 @@
  * PROBLEMS['write-contention'].status; // 503
  * routeProblems('GET /client').includes('write-contention'); // false: reads take no write lease
  */
+export { PROBLEM_TYPE_PREFIX } from './gateway-responses.ts';
+
 import { SIGNATURE_HEADER } from './headers.ts';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -210,6 +212,13 @@ export const PROBLEMS = {
 } as const satisfies Record<string, ProblemDefinition>;
 
 export type ProblemSlug = keyof typeof PROBLEMS;
+
+/** One entry of the `errors` extension member of a validation problem. */
+export interface FieldError {
+  /** JSON Pointer (RFC 6901) into the request body; `''` is the body itself. */
+  pointer: string;
+  detail: string;
+}
 
 /** Every slug, in catalogue order. */
 export const PROBLEM_SLUGS = Object.keys(PROBLEMS) as ProblemSlug[];

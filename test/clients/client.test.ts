@@ -230,7 +230,7 @@ describe('what the client sends', () => {
     expect(() => api({ baseUrl: 'not a url' })).toThrow(TypeError);
     expect(() => api({ baseUrl: 'http://api.example.com/prod' })).toThrow(/https/);
     expect(() => api({ baseUrl: 'https://api.example.com/prod?stage=x' })).toThrow(/query/);
-    expect(() => api({ baseUrl: 'https://user:pw@api.example.com/prod' })).toThrow(/credentials/);
+    expect(() => api({ baseUrl: 'https://user:pw@api.example.com/prod' })).toThrow(/user:password@/);
     expect(() => api({ region: ' ' })).toThrow(/region/);
     expect(() => api({ timeoutMs: 0 })).toThrow(/timeoutMs/);
     expect(() => api({ timeoutMs: Number.NaN })).toThrow(/timeoutMs/);
