@@ -7,6 +7,7 @@
  * validated with valibot. Every failure leaves as a `ProblemError`.
  */
 import * as v from 'valibot';
+import type { BudgetNotes } from './budget-notes.ts';
 import { affixRequestBody } from './client-state.ts';
 import { type AffixCredentials, basicAuthorization, type CredentialsProvider } from './credentials.ts';
 import type { Deadline } from './deadline.ts';
@@ -40,6 +41,8 @@ export interface CallContext {
   invocationRemainingMs?: () => number;
   /** Told how long a write waited for its lease (ms), for the audit line and the metric. */
   onLockWait?: (waitMs: number) => void;
+  /** Filled by the read cache and the shared back-off: where the answer came from. */
+  budget?: BudgetNotes;
 }
 
 /** The port the use cases depend on. */

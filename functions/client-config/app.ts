@@ -15,6 +15,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { RouteKey } from '../contract/routes.ts';
 import type { CallContext } from './affix-client.ts';
+import { type ClientReads, UNCACHED_READS } from './client-reads.ts';
 import type { Config } from './config.ts';
 import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
 import { toPublicClient } from './masking.ts';
@@ -27,6 +28,7 @@ import {
   stateOf,
 } from './middlewares.ts';
 import { ProblemError } from './problems.ts';
+import { requestsNoCache } from './read-cache.ts';
 import { routeMaxBodyBytes } from './request-rules.ts';
 import { jsonResponse } from './responses.ts';
 import { PatchClientRequestSchema, ReplaceSecretsRequestSchema } from './schemas.ts';
@@ -48,6 +50,8 @@ export interface HandlerDependencies {
   ports: Ports;
   logger: Logger;
   metrics: Metrics;
+  /** `GET /client` through the shared read cache (`client-reads.ts`); default: every GET reads Affix. */
+  reads?: ClientReads;
   /** How long the container keeps Affix's secret list for webhook verification (default 60 s). */
   webhookSecrets?: Pick<WebhookSecretsCacheOptions, 'maxAgeMs' | 'minRefreshIntervalMs' | 'now'>;
 }
@@ -69,6 +73,7 @@ function requestedFields(body: unknown): string[] {
 
 export function createHandler(dependencies: HandlerDependencies) {
   const { config, ports, logger, metrics } = dependencies;
+  const reads = dependencies.reads ?? UNCACHED_READS;
   // Per container: the list of secrets webhook deliveries may be signed with, from Affix's GET.
   const webhookSecrets = createWebhookSecretsCache({
     ...dependencies.webhookSecrets,
@@ -90,6 +95,7 @@ export function createHandler(dependencies: HandlerDependencies) {
         requestBudgetMs(config.upstreamDeadlineMs, invocationRemainingMs?.(), config.deadlineSafetyMarginMs),
       ),
       exchanges: state.exchanges,
+      budget: state.budget,
       invocationRemainingMs,
       onLockWait: (waitMs) => {
         state.lockWaitMs = waitMs;
@@ -107,12 +113,17 @@ export function createHandler(dependencies: HandlerDependencies) {
       );
       return jsonResponse(200, verification);
     }
+    if (route === 'GET /client') {
+      const read = await reads.read(call, (readCall) => getClient(ports, readCall), {
+        noCache: requestsNoCache(event.headers?.['cache-control']),
+      });
+      // Affix's current list, when it was read: webhook verification in this container uses it.
+      if (read.affixClient !== undefined) webhookSecrets.prime(read.affixClient.client_secret);
+      return jsonResponse(200, read.client, { etag: read.etag, ...read.headers });
+    }
     const ifMatch = event.headers?.['if-match'];
     let result: ClientResult;
     switch (route) {
-      case 'GET /client':
-        result = await getClient(ports, call);
-        break;
       case 'PATCH /client':
         result = await updateClient(ports, parseRequestBody(PatchClientRequestSchema, event.body), call, {
           ifMatch,
@@ -125,6 +136,8 @@ export function createHandler(dependencies: HandlerDependencies) {
       }
     }
     state.changedFields = result.changed;
+    // Every write read Affix (and maybe POSTed): the cache takes its result, as of now.
+    await reads.remember(result, Date.now());
     // Affix's current list, read or written anyway: webhook verification in this container uses it.
     webhookSecrets.prime(result.client.client_secret);
     return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });

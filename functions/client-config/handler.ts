@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createAffixHttpClient } from './affix-client.ts';
 import { createHandler } from './app.ts';
+import { createBudgetPorts } from './budget.ts';
 import { loadConfig } from './config.ts';
 import { createCredentialsCache } from './credentials.ts';
 import { createDynamoDbWriteLock } from './dynamodb-write-lock.ts';
@@ -32,7 +33,7 @@ const credentials = createCredentialsCache({
   maxAgeMs: config.credentialsMaxAgeMs,
 });
 
-const affix = createAffixHttpClient({
+const affixHttp = createAffixHttpClient({
   baseUrl: config.affixBaseUrl,
   credentials,
   attemptTimeoutMs: config.upstreamAttemptTimeoutMs,
@@ -53,4 +54,21 @@ const writeLock = createDynamoDbWriteLock({
   logger,
 });
 
-export const handler = createHandler({ config, ports: { affix, credentials, writeLock }, logger, metrics });
+// The shared read cache, the shared back-off after a 429 and the outside-change watch (budget.ts).
+const budget = createBudgetPorts({
+  affix: affixHttp,
+  credentials,
+  client: dynamodb,
+  tableName: config.stateTableName,
+  cacheMaxAgeSeconds: config.clientCacheMaxAgeSeconds,
+  logger,
+  metrics,
+});
+
+export const handler = createHandler({
+  config,
+  ports: { affix: budget.affix, credentials, writeLock },
+  reads: budget.reads,
+  logger,
+  metrics,
+});
