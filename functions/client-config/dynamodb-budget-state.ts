@@ -35,7 +35,7 @@ import { type CachedView, READ_CACHE_SK, type ReadCacheStore } from './read-cach
 import type { PublicClient } from './schemas.ts';
 
 /** Bookkeeping must not hold an answer back for long. */
-export const BUDGET_STATE_TIMEOUT_MS = 500;
+export const BUDGET_STATE_TIMEOUT_MS = 1_000;
 /** How long DynamoDB keeps an item nobody touched (the `ttl` attribute); the items are small. */
 const ITEM_TTL_SECONDS = 7 * 24 * 3_600;
 

@@ -56,10 +56,13 @@ export function withSharedBackoff(affix: AffixPort, options: SharedBackoffOption
   const now = options.now ?? Date.now;
   // The latest instant this container knows: while it lasts, not even the table is asked.
   let knownNotBefore: number | undefined;
+  // A call asks the table once: a write's POST follows its GET within milliseconds.
+  const checkedCalls = new WeakSet<CallContext>();
 
   async function checkBackoff(context: CallContext): Promise<void> {
     let remaining = remainingSeconds(knownNotBefore, now());
-    if (remaining === 0) {
+    if (remaining === 0 && !checkedCalls.has(context)) {
+      checkedCalls.add(context);
       try {
         const shared = await options.store.notBefore();
         if (shared !== undefined && (knownNotBefore === undefined || shared > knownNotBefore)) {
