@@ -92,9 +92,9 @@ describe('outside-change rules', () => {
     ]);
     // Order of list items counts.
     const two = ['https://a.example.com/', 'https://b.example.com/'];
-    expect(differingFields(digests({ redirect_uris: two }), digests({ redirect_uris: [...two].reverse() }))).toEqual(
-      ['redirect_uris'],
-    );
+    expect(
+      differingFields(digests({ redirect_uris: two }), digests({ redirect_uris: [...two].reverse() })),
+    ).toEqual(['redirect_uris']);
   });
 
   it('holds no value: digests are keyed and neither a secret nor a URL appears in them', () => {

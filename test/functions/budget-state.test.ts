@@ -181,7 +181,9 @@ describe('shared read cache', () => {
       return { client: read, etag: computeEtag(read, etagKey) };
     };
     const notes = Array.from({ length: 10 }, (): BudgetNotes => ({}));
-    const answers = await Promise.all(notes.map((budget) => reads.read(call(budget), load, { noCache: false })));
+    const answers = await Promise.all(
+      notes.map((budget) => reads.read(call(budget), load, { noCache: false })),
+    );
     expect(sandbox.requests).toHaveLength(1);
     expect(new Set(answers.map((answer) => answer.etag)).size).toBe(1);
     // A second container on the same table: a hit, with Age and max-age.

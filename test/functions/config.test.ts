@@ -30,7 +30,9 @@ describe('loadConfig', () => {
 
   it('reads CLIENT_CACHE_MAX_AGE_SECONDS with the integer rule: 0 turns the cache off', () => {
     expect(loadConfig({ ...valid, CLIENT_CACHE_MAX_AGE_SECONDS: '0' }).clientCacheMaxAgeSeconds).toBe(0);
-    expect(loadConfig({ ...valid, CLIENT_CACHE_MAX_AGE_SECONDS: ' 120 ' }).clientCacheMaxAgeSeconds).toBe(120);
+    expect(loadConfig({ ...valid, CLIENT_CACHE_MAX_AGE_SECONDS: ' 120 ' }).clientCacheMaxAgeSeconds).toBe(
+      120,
+    );
     expect(() => loadConfig({ ...valid, CLIENT_CACHE_MAX_AGE_SECONDS: '-1' })).toThrow(
       /CLIENT_CACHE_MAX_AGE_SECONDS must be a whole number/,
     );
