@@ -358,6 +358,16 @@ const CLIENT_ANSWER: Json = {
   content: { 'application/json': { schema: ref('schemas', 'PublicClient') } },
 };
 
+/** `GET /client`: answered from the shared read cache while it is fresh (README, "Read cache"). */
+const GET_CLIENT_ANSWER: Json = {
+  ...CLIENT_ANSWER,
+  headers: {
+    ETag: ref('headers', 'ETag'),
+    'Cache-Control': ref('headers', 'Client-Cache-Control'),
+    Age: ref('headers', 'Age'),
+  },
+};
+
 function operation(route: RouteKey, details: Json, success: Json = CLIENT_ANSWER): Json {
   return {
     ...details,
@@ -439,11 +449,26 @@ export function buildOpenApiDocument(): Json {
     security: [{ sigv4: [] }],
     paths: {
       '/client': {
-        get: operation('GET /client', {
-          operationId: 'getClient',
-          summary: 'Read the client',
-          description: 'The current client, every secret masked, with its ETag.',
-        }),
+        get: operation(
+          'GET /client',
+          {
+            operationId: 'getClient',
+            summary: 'Read the client',
+            description:
+              'The current client, every secret masked, with its ETag. Answered from the shared read cache while it is younger than `CLIENT_CACHE_MAX_AGE_SECONDS` (`Cache-Control: private, max-age=<window>` and `Age`); `Cache-Control: no-cache` reads Affix.',
+            parameters: [
+              {
+                name: 'Cache-Control',
+                in: 'header',
+                required: false,
+                description: '`no-cache` (or `max-age=0`): read Affix now, and refresh the shared cache.',
+                schema: { type: 'string' },
+                example: 'no-cache',
+              },
+            ],
+          },
+          GET_CLIENT_ANSWER,
+        ),
         patch: operation('PATCH /client', {
           operationId: 'updateClient',
           summary: 'Change name, webhook_uri or redirect_uris',
@@ -543,6 +568,16 @@ export function buildOpenApiDocument(): Json {
         'Cache-Control': {
           description: 'Answers of the function are never cached.',
           schema: { type: 'string', const: 'no-store' },
+        },
+        'Client-Cache-Control': {
+          description:
+            '`private, max-age=<CLIENT_CACHE_MAX_AGE_SECONDS>` while the shared read cache is on (no shared cache may keep it; the view is fresh for `max-age - Age` more seconds); `no-store` when it is off.',
+          schema: { type: 'string', pattern: '^(no-store|private, max-age=\\d+)$' },
+        },
+        Age: {
+          description:
+            'Seconds since Affix was read for this view (0 when read now); absent when the cache is off.',
+          schema: { type: 'integer', minimum: 0 },
         },
       },
       schemas: componentSchemas(),

@@ -71,10 +71,21 @@ describe('rate budget across execution environments', () => {
   it('a no-cache GET costs exactly one Affix GET and answers Age 0', async () => {
     const run = stackOf();
     run.sandbox.resetRequests();
+    const from = output.lines.length;
     const result = await run.caller.call('GET', '/client', undefined, NO_CACHE);
     expect(result.status).toBe(200);
     expect(result.headers.age).toBe('0');
     expect(run.sandbox.requests.map((request) => request.method)).toEqual(['GET']);
+    // Visible budget: one AffixRequests count (method, outcome) and a cache miss.
+    await vi.waitFor(() => {
+      const lines = output.json(from);
+      expect(lines.filter((line) => line[METRIC.affixRequests] === 1)).toEqual([
+        expect.objectContaining({ method: 'GET', outcome: '200' }),
+      ]);
+      expect(lines.filter((line) => line[METRIC.clientCacheHit] !== undefined)).toEqual([
+        expect.objectContaining({ [METRIC.clientCacheHit]: 0 }),
+      ]);
+    });
   });
 
   it('a write refreshes the cache, and a PATCH right after a write sees it (no stale merge)', async () => {
