@@ -22,16 +22,19 @@ import {
 import { withOutsideChangeWatch } from './outside-change.ts';
 import { withSharedBackoff } from './rate-limit-backoff.ts';
 
-export interface BudgetPortsOptions {
+export interface BudgetAffixOptions {
   affix: AffixPort;
   credentials: Pick<CredentialsProvider, 'get'>;
   client: DynamoDBClient;
   tableName: string;
-  /** `CLIENT_CACHE_MAX_AGE_SECONDS`; 0 turns the read cache off (back-off and watch stay on). */
-  cacheMaxAgeSeconds: number;
   logger: Pick<Logger, 'warn'>;
   metrics: Metrics;
   now?: () => number;
+}
+
+export interface BudgetPortsOptions extends BudgetAffixOptions {
+  /** `CLIENT_CACHE_MAX_AGE_SECONDS`; 0 turns the read cache off (back-off and watch stay on). */
+  cacheMaxAgeSeconds: number;
 }
 
 /** What may be logged of a store failure: names and statuses, never a message (it can echo values). */
@@ -41,15 +44,21 @@ function describeFailure(error: unknown): Record<string, unknown> {
   return { error: error.name, ...(typeof status === 'number' ? { status } : {}) };
 }
 
-export function createBudgetPorts(options: BudgetPortsOptions): { affix: AffixPort; reads: ClientReads } {
+function storeFailureLogger(logger: Pick<Logger, 'warn'>) {
+  return (item: string) => (operation: string, error: unknown) => {
+    logger.warn('budget state unavailable', { budgetState: { item, operation, ...describeFailure(error) } });
+  };
+}
+
+/**
+ * The Affix port every reader and writer of the client uses (the function and the rotation job): the
+ * outside-change watch next to Affix, the shared back-off around it.
+ */
+export function createBudgetAffix(options: BudgetAffixOptions): AffixPort {
   const store = { client: options.client, tableName: options.tableName, now: options.now };
   // One instance per container, publishing each metric with only the default dimensions.
   const single = options.metrics.singleMetric();
-  const storeFailed = (item: string) => (operation: string, error: unknown) => {
-    options.logger.warn('budget state unavailable', {
-      budgetState: { item, operation, ...describeFailure(error) },
-    });
-  };
+  const storeFailed = storeFailureLogger(options.logger);
   const watched = withOutsideChangeWatch(options.affix, {
     store: createDynamoDbLastSeenStore(store),
     credentials: options.credentials,
@@ -61,13 +70,23 @@ export function createBudgetPorts(options: BudgetPortsOptions): { affix: AffixPo
       single.addMetric(METRIC.outsideChange, MetricUnit.Count, 1);
     },
   });
-  const affix = withSharedBackoff(watched, {
+  return withSharedBackoff(watched, {
     store: createDynamoDbBackoffStore(store),
     now: options.now,
     onStoreFailure: storeFailed('rate-limit'),
   });
+}
+
+/** The function's budget ports: {@link createBudgetAffix}, and the shared read cache of `GET /client`. */
+export function createBudgetPorts(options: BudgetPortsOptions): { affix: AffixPort; reads: ClientReads } {
+  const single = options.metrics.singleMetric();
+  const storeFailed = storeFailureLogger(options.logger);
   const reads = createClientReads({
-    store: createDynamoDbReadCache(store),
+    store: createDynamoDbReadCache({
+      client: options.client,
+      tableName: options.tableName,
+      now: options.now,
+    }),
     maxAgeSeconds: options.cacheMaxAgeSeconds,
     now: options.now,
     onStoreFailure: (operation, error) => {
@@ -75,5 +94,5 @@ export function createBudgetPorts(options: BudgetPortsOptions): { affix: AffixPo
       single.addMetric(METRIC.clientCacheFailure, MetricUnit.Count, 1);
     },
   });
-  return { affix, reads };
+  return { affix: createBudgetAffix(options), reads };
 }

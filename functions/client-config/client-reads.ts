@@ -124,6 +124,8 @@ export function createClientReads(options: ClientReadsOptions): ClientReads {
         }
       } else shared = inFlight;
       const { result, readAtMs } = await shared;
+      // Also when this request joined another's read: the answer came from Affix just now.
+      if (call.budget !== undefined) call.budget.answeredFrom = 'affix';
       return {
         client: toPublicClient(result.client),
         etag: result.etag,

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createAffixHttpClient } from '../client-config/affix-client.ts';
+import { createBudgetAffix } from '../client-config/budget.ts';
 import { createCredentialsCache } from '../client-config/credentials.ts';
 import { createDeadline } from '../client-config/deadline.ts';
 import { createDynamoDbWriteLock } from '../client-config/dynamodb-write-lock.ts';
@@ -66,7 +67,16 @@ export function createRotationJob(
     requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 },
   });
   const ports = wrap({
-    affix: createAffixHttpClient({ ...affixOptions, credentials }),
+    // Through the shared back-off and the outside-change watch: a rotation is a write of ours, never
+    // reported as an outside change, and it spends no request while Affix rate-limits us.
+    affix: createBudgetAffix({
+      affix: createAffixHttpClient({ ...affixOptions, credentials }),
+      credentials,
+      client: dynamodb,
+      tableName: config.stateTableName,
+      logger,
+      metrics,
+    }),
     credentials,
     writeLock: createDynamoDbWriteLock({
       client: dynamodb,
