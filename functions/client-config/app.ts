@@ -14,6 +14,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { RouteKey } from '../contract/routes.ts';
+import { type ClientReads, UNCACHED_READS } from './client-reads.ts';
 import type { Config } from './config.ts';
 import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
 import { toPublicClient } from './masking.ts';
@@ -27,6 +28,7 @@ import {
 } from './middlewares.ts';
 import type { CallContext, Ports } from './ports.ts';
 import { ProblemError } from './problems.ts';
+import { requestsNoCache } from './read-cache.ts';
 import { routeMaxBodyBytes } from './request-rules.ts';
 import { jsonResponse } from './responses.ts';
 import { PatchClientRequestSchema, ReplaceSecretsRequestSchema } from './schemas.ts';
@@ -40,6 +42,8 @@ export interface HandlerDependencies {
   ports: Ports;
   logger: Logger;
   metrics: Metrics;
+  /** `GET /client` through the shared read cache (`client-reads.ts`); default: every GET reads Affix. */
+  reads?: ClientReads;
   /** How long the container keeps Affix's secret list for webhook verification (default 60 s). */
   webhookSecrets?: UseCaseOptions['webhookSecrets'];
 }
@@ -66,6 +70,7 @@ export function createHandler(dependencies: HandlerDependencies) {
     ports,
     dependencies.webhookSecrets === undefined ? {} : { webhookSecrets: dependencies.webhookSecrets },
   );
+  const reads = dependencies.reads ?? UNCACHED_READS;
 
   /** `signal` is middy's: it fires at the early-timeout backstop, and then no Affix request starts. */
   async function routeRequest(
@@ -85,6 +90,7 @@ export function createHandler(dependencies: HandlerDependencies) {
       ),
       signal,
       exchanges: state.exchanges,
+      budget: state.budget,
       invocationRemainingMs,
       onLockWait: (waitMs) => {
         state.lockWaitMs = waitMs;
@@ -101,12 +107,16 @@ export function createHandler(dependencies: HandlerDependencies) {
       );
       return jsonResponse(200, verification);
     }
+    if (route === 'GET /client') {
+      // A miss reads through the use case, which also refreshes this container's webhook secret list.
+      const read = await reads.read(call, (readCall) => useCases.getClient(readCall), {
+        noCache: requestsNoCache(event.headers?.['cache-control']),
+      });
+      return jsonResponse(200, read.client, { etag: read.etag, ...read.headers });
+    }
     const ifMatch = event.headers?.['if-match'];
     let result: ClientResult;
     switch (route) {
-      case 'GET /client':
-        result = await useCases.getClient(call);
-        break;
       case 'PATCH /client':
         result = await useCases.patchClient(parseRequestBody(PatchClientRequestSchema, event.body), call, {
           ifMatch,
@@ -119,6 +129,8 @@ export function createHandler(dependencies: HandlerDependencies) {
       }
     }
     state.changedFields = result.changed;
+    // Every write read Affix (and maybe POSTed): the cache takes its result, as of now.
+    await reads.remember(result, Date.now());
     return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
   }
 

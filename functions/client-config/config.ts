@@ -91,6 +91,7 @@ const EnvEntries = {
   ),
   STATE_TABLE_NAME: dynamoDbTableName('STATE_TABLE_NAME'),
   WRITE_LOCK_LEASE_SECONDS: integerFromEnv('WRITE_LOCK_LEASE_SECONDS', DEFAULT_LEASE_SECONDS, 1, 900),
+  CLIENT_CACHE_MAX_AGE_SECONDS: integerFromEnv('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 0, 3_600),
   STAGE: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(64, 'STAGE is too long'))),
 };
 
@@ -129,6 +130,8 @@ export interface Config {
   readonly stateTableName: string;
   /** The configured write lease; every lease also outlives its invocation (see `write-lock.ts`). */
   readonly writeLockLeaseMs: number;
+  /** The shared read cache's window for `GET /client`; 0 turns the cache off. */
+  readonly clientCacheMaxAgeSeconds: number;
   readonly stage: string | undefined;
 }
 
@@ -157,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     deadlineSafetyMarginMs: parsed.DEADLINE_SAFETY_MARGIN_MS,
     stateTableName: parsed.STATE_TABLE_NAME,
     writeLockLeaseMs: parsed.WRITE_LOCK_LEASE_SECONDS * 1_000,
+    clientCacheMaxAgeSeconds: parsed.CLIENT_CACHE_MAX_AGE_SECONDS,
     stage: parsed.STAGE === '' ? undefined : parsed.STAGE,
   };
 }

@@ -11,6 +11,6 @@ const config = loadConfig(process.env);
 // Stages sharing an account keep their metrics (and the alarms on them) apart.
 if (config.stage !== undefined) metrics.setDefaultDimensions({ stage: config.stage });
 
-const { ports } = createProductionPorts(config);
+const { ports, reads } = createProductionPorts(config);
 
-export const handler = createHandler({ config, ports, logger, metrics });
+export const handler = createHandler({ config, ports, reads, logger, metrics });

@@ -9,6 +9,8 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { RESOURCE_PATHS, ROUTES, routeKeyOf } from '../contract/routes.ts';
 import { METRIC } from '../contract/telemetry.ts';
+import type { BudgetNotes } from './budget-notes.ts';
+import { answeredFrom, createBudgetTelemetry } from './budget-telemetry.ts';
 import type { ClientField } from './client-state.ts';
 import type { UpstreamExchange } from './ports.ts';
 import { ProblemError, type ProblemSlug } from './problems.ts';
@@ -41,6 +43,8 @@ export interface RequestState {
   exchanges: UpstreamExchange[];
   /** How long a write waited for the write lease (ms); unset for reads. */
   lockWaitMs?: number;
+  /** Where the answer came from (cache, back-off, Affix), for the budget metrics and the audit line. */
+  budget: BudgetNotes;
   outcome?: ProblemSlug | 'success';
 }
 
@@ -90,6 +94,7 @@ export function requestGuard(): ProxyMiddleware {
         requestedFields: [],
         changedFields: [],
         exchanges: [],
+        budget: {},
       };
       context.state = state;
       const method = String(event.httpMethod ?? '').toUpperCase();
@@ -204,6 +209,7 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
   // Built once per container: singleMetric() constructs a whole Metrics (Console, env parsing) per call.
   // A single-metric instance publishes on every addMetric and keeps only its default dimensions.
   const latencyMetrics = options.metrics.singleMetric();
+  const budgetTelemetry = createBudgetTelemetry(options.metrics);
   const record = (request: ProxyRequest) => {
     const { state } = request.context;
     const outcome = state?.outcome ?? (request.response?.statusCode === 200 ? 'success' : 'internal');
@@ -217,7 +223,10 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
     if (state.lockWaitMs !== undefined) {
       latencyMetrics.addMetric(METRIC.writeLockWait, MetricUnit.Milliseconds, state.lockWaitMs);
     }
-    if (isWriteAttempt(state)) {
+    budgetTelemetry.record(state);
+    const from = answeredFrom(state.budget, state.exchanges);
+    // Every write attempt, and every request the shared back-off answered (no Affix call made).
+    if (isWriteAttempt(state) || from === 'backoff') {
       const last = state.exchanges.at(-1);
       // Names and statuses only, never values: a refused write (403, 404, 405 included) is audited too.
       options.logger.info('audit', {
@@ -234,6 +243,7 @@ export function requestTelemetry(options: { logger: Logger; metrics: Metrics }):
           upstreamCalls: state.exchanges,
           upstreamLatencyMs: Math.round(upstreamLatencyMs * 10) / 10,
           lockWaitMs: state.lockWaitMs ?? null,
+          answeredFrom: from,
         },
       });
     }

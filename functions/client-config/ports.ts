@@ -12,6 +12,7 @@
  *   replaceClient: (update, call) => affix.replaceClient(update, call),
  * };
  */
+import type { BudgetNotes } from './budget-notes.ts';
 import type { Deadline } from './deadline.ts';
 import type { EtagKey } from './etag-key.ts';
 import type { AffixClient, AffixClientUpdate } from './schemas.ts';
@@ -38,6 +39,8 @@ export interface CallContext {
   invocationRemainingMs?: () => number;
   /** Told how long a write waited for its lease (ms), for the audit line and the metric. */
   onLockWait?: (waitMs: number) => void;
+  /** Filled by the read cache and the shared back-off: where the answer came from. */
+  budget?: BudgetNotes;
 }
 
 /** The proxy's secrets (SSM in production, cached per container by `credentials.ts`). */

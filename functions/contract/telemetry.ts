@@ -25,6 +25,8 @@ export const METRIC = {
   affixRequests: 'AffixRequests',
   /** Count, once per `GET /client`: 1 when answered from the shared cache, 0 when Affix was read. */
   clientCacheHit: 'ClientCacheHit',
+  /** Count, once per failed read or write of the shared read cache (the request read Affix instead). */
+  clientCacheFailure: 'ClientCacheFailure',
   /** Count, once per request answered from the shared back-off after an Affix 429 (no Affix call made). */
   rateLimitBackoff: 'RateLimitBackoff',
   /** Count, once per Affix read that found a change no write through the proxy explains. */

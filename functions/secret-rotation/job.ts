@@ -1,6 +1,7 @@
 /**
  * The rotation job's wiring: the client-config function's production ports (`wiring.ts`: SSM
- * credentials, Affix HTTP client, DynamoDB write lock) plus the job's own (the SSM secret store over
+ * credentials, Affix HTTP client behind the shared back-off and the outside-change watch, DynamoDB
+ * write lock) plus the job's own (the SSM secret store over
  * the same SSM client, the secret verifier). The
  * Lambda handler, `npm run rotate` and the integration tests all run this same job.
  */
@@ -41,6 +42,8 @@ export function createRotationJob(
   if (config.stage !== undefined) metrics.setDefaultDimensions({ stage: config.stage });
   const { ports: clientPorts, ssm } = createProductionPorts(config);
   const ports = wrap({
+    // Through the shared back-off and the outside-change watch (wiring.ts): a rotation is a write of
+    // ours, never reported as an outside change, and it spends no request while Affix rate-limits us.
     ...clientPorts,
     secretStore: createSsmSecretStore({
       client: ssm,

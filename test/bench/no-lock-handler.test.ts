@@ -52,7 +52,10 @@ describe('the entry without the write lock', () => {
     const changedReal = real.replace('createProductionPorts(config)', 'createProductionPorts({ ...config })');
     expect(changedReal).not.toBe(real);
     expect(benchAsReal(withoutLock)).not.toEqual(wiringStatements(changedReal, []));
-    const changedBench = withoutLock.replace('const { ports }', 'const extra = 1;\nconst { ports }');
+    const changedBench = withoutLock.replace(
+      'const { ports, reads }',
+      'const extra = 1;\nconst { ports, reads }',
+    );
     expect(benchAsReal(changedBench)).not.toEqual(wiringStatements(real, []));
   });
 });

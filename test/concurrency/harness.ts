@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { type AffixClientState, SANDBOX_DEFAULTS, type SandboxRequest } from '../../local/affix-sandbox.ts';
 import type { LambdaPool } from '../../local/lambda-pool.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
-import { captureOutput } from '../support/capture.ts';
+import { captureOutput, type OutputCapture } from '../support/capture.ts';
 import { type Called, createCaller } from '../support/http-caller.ts';
 import { findLeaks } from '../support/leaks.ts';
 
@@ -168,8 +168,8 @@ export function useConcurrencyStacks(
   count: number,
   options: Parameters<typeof startConcurrencyStack>[0],
   secrets: string[] = [],
+  output: OutputCapture = captureOutput(),
 ): () => ConcurrencyStack[] {
-  const output = captureOutput();
   const running: ConcurrencyStack[] = [];
   beforeAll(async () => {
     // One at a time: each warms its environments, and the machine has two cores.
@@ -192,12 +192,13 @@ export function useConcurrencyStacks(
   };
 }
 
-/** One stack for a suite (see {@link useConcurrencyStacks}). */
+/** One stack for a suite (see {@link useConcurrencyStacks}); pass `output` to read its log lines too. */
 export function useConcurrencyStack(
   options: Parameters<typeof startConcurrencyStack>[0],
   secrets: string[] = [],
+  output?: OutputCapture,
 ): () => ConcurrencyStack {
-  const stacks = useConcurrencyStacks(1, options, secrets);
+  const stacks = useConcurrencyStacks(1, options, secrets, output);
   return () => {
     const [run] = stacks();
     if (run === undefined) throw new Error('the stack is not running');

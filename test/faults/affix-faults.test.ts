@@ -55,6 +55,8 @@ beforeAll(async () => {
   stack = await startLocalStack({
     port: 0,
     external: { baseUrl: sandbox.url, clientId: SANDBOX_DEFAULTS.clientId, clientSecret: CURRENT_SECRET },
+    // Every GET must reach Affix to meet its fault: no shared read cache here (test/concurrency/rate-budget).
+    handlerEnv: { CLIENT_CACHE_MAX_AGE_SECONDS: '0' },
   });
 });
 
@@ -177,13 +179,20 @@ describe('Affix answers with an error status', () => {
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
   });
 
-  it('429 with a long Retry-After: 429 at once, Retry-After passed on', async () => {
-    sandbox.injectFault({ kind: 'status', status: 429, headers: { 'retry-after': '120' } });
+  it('429 with a long Retry-After: 429 at once, Retry-After passed on; the shared back-off answers until it ends', async () => {
+    // 3 s: longer than our 2 s deadline, so not waited for; short enough to see the back-off end.
+    sandbox.injectFault({ kind: 'status', status: 429, headers: { 'retry-after': '3' } });
     const result = await call('GET', '/client');
     expectProblem(result, 429, 'upstream-rate-limited');
-    expect(result.headers['retry-after']).toBe('120');
+    expect(result.headers['retry-after']).toBe('3');
     expect(methods()).toEqual(['GET']);
-    expect(result.elapsedMs).toBeLessThan(1_000); // not the 120 s, nor our 2 s deadline
+    expect(result.elapsedMs).toBeLessThan(1_000); // not the 3 s, nor our 2 s deadline
+    sandbox.resetRequests();
+    const backedOff = await call('GET', '/client');
+    expectProblem(backedOff, 429, 'upstream-rate-limited');
+    expect(Number(backedOff.headers['retry-after'])).toBeLessThanOrEqual(3);
+    expect(methods()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
     await expectRecovery();
   });
 });

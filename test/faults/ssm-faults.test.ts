@@ -29,7 +29,8 @@ let lastLoad = 0;
 const { call, expectProblem, answers } = createCaller(() => stack.apiUrl);
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0 });
+  // Every GET must need the credentials: no shared read cache here (it answers without them).
+  stack = await startLocalStack({ port: 0, handlerEnv: { CLIENT_CACHE_MAX_AGE_SECONDS: '0' } });
 });
 
 afterAll(async () => {

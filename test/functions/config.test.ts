@@ -23,8 +23,22 @@ describe('loadConfig', () => {
       deadlineSafetyMarginMs: 1_000,
       stateTableName: 'affix-webhook-config-dev-state',
       writeLockLeaseMs: 30_000,
+      clientCacheMaxAgeSeconds: 30,
       stage: undefined,
     });
+  });
+
+  it('reads CLIENT_CACHE_MAX_AGE_SECONDS with the integer rule: 0 turns the cache off', () => {
+    expect(loadConfig({ ...valid, CLIENT_CACHE_MAX_AGE_SECONDS: '0' }).clientCacheMaxAgeSeconds).toBe(0);
+    expect(loadConfig({ ...valid, CLIENT_CACHE_MAX_AGE_SECONDS: ' 120 ' }).clientCacheMaxAgeSeconds).toBe(
+      120,
+    );
+    expect(() => loadConfig({ ...valid, CLIENT_CACHE_MAX_AGE_SECONDS: '-1' })).toThrow(
+      /CLIENT_CACHE_MAX_AGE_SECONDS must be a whole number/,
+    );
+    expect(() => loadConfig({ ...valid, CLIENT_CACHE_MAX_AGE_SECONDS: '3601' })).toThrow(
+      /CLIENT_CACHE_MAX_AGE_SECONDS must be at most 3600/,
+    );
   });
 
   it('reads every override', () => {

@@ -100,7 +100,8 @@ describe('the proxy over real HTTP', () => {
     stack.ssm.setParameter(DEFAULT_CLIENT_SECRET_PARAMETER, THIRD, 'SecureString');
     stack.ssm.resetRequests();
     sandbox.resetRequests();
-    const afterRotation = await call('GET', '/client');
+    // no-cache: the shared read cache holds the last PUT's view; this read must reach Affix.
+    const afterRotation = await call('GET', '/client', undefined, { 'cache-control': 'no-cache' });
     expect(afterRotation.status).toBe(200);
     expect(sandbox.requests.map((request) => request.authorized)).toEqual([false, true]); // 401, then retried
     expect(stack.ssm.requestCount).toBe(1); // one refresh

@@ -26,7 +26,8 @@ const first = {
 };
 
 async function currentEtag(): Promise<string> {
-  const read = await first.call('GET', '/client');
+  // no-cache: the tests set the client at Affix directly, behind the shared read cache.
+  const read = await first.call('GET', '/client', undefined, { 'cache-control': 'no-cache' });
   expect(read.status).toBe(200);
   return read.headers.etag ?? '';
 }
@@ -73,7 +74,8 @@ describe('If-Match across execution environments', () => {
     const writer = async (i: number) => {
       const mine = `https://writer-${i}.example.com/callback`;
       for (let attempt = 0; attempt < 100; attempt += 1) {
-        const read = await first.call('GET', '/client');
+        // no-cache: re-reading after a 412, as README says (the cache may lag a concurrent write briefly).
+        const read = await first.call('GET', '/client', undefined, { 'cache-control': 'no-cache' });
         const doc = documentedAnswer(read);
         if (doc.kind !== 'success') throw new Error('read failed');
         const uris = doc.client.redirect_uris as string[];
