@@ -13,7 +13,7 @@
  * process.env.STATE_TABLE_NAME = dynamodb.tableName;
  * ```
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ServerLifecycle } from './loopback-server.ts';
 
@@ -50,6 +50,9 @@ export async function createStateTable(client: DynamoDBClient, tableName: string
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  // dynalite answers CreateTable while the table is still CREATING (ResourceNotFoundException to item
+  // calls until it is ACTIVE): wait for ACTIVE. The waiter's first check is immediate.
+  await waitUntilTableExists({ client, minDelay: 1, maxDelay: 1, maxWaitTime: 10 }, { TableName: tableName });
 }
 
 export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Promise<LocalDynamoDb> {

@@ -33,7 +33,7 @@ describe('the entry without the write lock', () => {
     const lock = statements.filter((statement) => statement.includes('writeLock'));
     expect(lock).toEqual([
       'const writeLock: WriteLock = { runExclusive: (_call, work) => work() };',
-      `const { ports } = ${LOCK_OVERRIDE};`,
+      `const { ports, reads } = ${LOCK_OVERRIDE};`,
     ]);
   });
 
