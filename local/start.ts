@@ -228,10 +228,19 @@ export function summarizeOutput(line: string, environmentId: string): string | u
     return `[${environmentId}] ${line}`;
   }
   if (entry === null || typeof entry !== 'object') return `[${environmentId}] ${line}`;
-  const { level, message, _aws } = entry as { level?: unknown; message?: unknown; _aws?: unknown };
+  const { level, message, _aws, outsideChange } = entry as {
+    level?: unknown;
+    message?: unknown;
+    _aws?: unknown;
+    outsideChange?: { fields?: unknown };
+  };
   if (_aws !== undefined) return undefined;
   if (typeof level === 'string' && ['WARN', 'ERROR', 'CRITICAL'].includes(level.toUpperCase())) {
-    return `[${environmentId}] ${level.toUpperCase()} ${typeof message === 'string' ? message : ''}`;
+    // An outside change names its fields (names only, never values): the one thing to act on.
+    const fields = Array.isArray(outsideChange?.fields)
+      ? ` (${outsideChange.fields.filter((field) => typeof field === 'string').join(', ')})`
+      : '';
+    return `[${environmentId}] ${level.toUpperCase()} ${typeof message === 'string' ? message : ''}${fields}`;
   }
   return undefined;
 }
@@ -423,7 +432,7 @@ export function describeLocalStack(stack: LocalStack): string {
     `  Affix API      ${affix}${latency}`,
     ...(limits === undefined ? [] : [`               ${limits}`]),
     `  SSM endpoint   ${stack.ssm.url}  (${DEFAULT_CLIENT_ID_PARAMETER} String, ${DEFAULT_CLIENT_SECRET_PARAMETER} and ${DEFAULT_ETAG_KEY_PARAMETER} SecureString)`,
-    `  DynamoDB       ${stack.dynamodb.url}  (dynalite, table ${stack.dynamodb.tableName}: the write lease)`,
+    `  DynamoDB       ${stack.dynamodb.url}  (dynalite, table ${stack.dynamodb.tableName}: the write lease, the shared read cache, the back-off, the last-seen state)`,
     `  Lambda         ${lambda}`,
     `  local API      ${api}  (API Gateway REST v1 proxy events, stage "local")`,
     '',

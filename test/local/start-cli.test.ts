@@ -243,6 +243,12 @@ describe('the access log', () => {
       '[env-2] ERROR boom',
     );
     expect(summarizeOutput('(node) a warning', 'env-1')).toBe('[env-1] (node) a warning');
+    expect(
+      summarizeOutput(
+        '{"level":"WARN","message":"outside change","outsideChange":{"fields":["webhook_uri","name"]}}',
+        'env-3',
+      ),
+    ).toBe('[env-3] WARN outside change (webhook_uri, name)');
   });
 
   it('npm start prints the access line for a GET, and the raw JSON only with --raw-logs', async () => {
