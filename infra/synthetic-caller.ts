@@ -18,12 +18,13 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { routeKeyOf, routeOf } from '../functions/contract/routes.ts';
 import { SYNTHETIC_CALLER_ENTRY, SYNTHETIC_CALLER_TIMEOUT, SYNTHETIC_CLIENT_TIMEOUT } from './service.ts';
 import { ServiceFunction } from './service-function.ts';
 import type { CallerPrincipals, Stage } from './stages.ts';
 
 /** The one route the synthetic caller calls. */
-export const SYNTHETIC_ROUTE = { method: 'GET', path: '/client' } as const;
+export const SYNTHETIC_ROUTE = routeOf('getClient');
 
 export interface SyntheticCallerProps {
   readonly stage: Stage;
@@ -41,7 +42,7 @@ export class SyntheticCaller extends Construct {
     this.stage = props.stage;
     this.fn = new ServiceFunction(this, 'Function', {
       entry: SYNTHETIC_CALLER_ENTRY,
-      description: `Synthetic GET /client through the API, every ${props.rateMinutes} min (${props.stage})`,
+      description: `Synthetic ${routeKeyOf(SYNTHETIC_ROUTE)} through the API, every ${props.rateMinutes} min (${props.stage})`,
       environment: {
         STAGE: props.stage,
         SYNTHETIC_TIMEOUT_MS: String(SYNTHETIC_CLIENT_TIMEOUT.toMilliseconds()),
