@@ -22,11 +22,14 @@ const ROUTE_TABLE = 'functions/contract/routes.ts';
 const CATALOGUE = 'functions/contract/problems.ts';
 const ALLOWED_ROUTE_SPELLINGS: ReadonlySet<string> = new Set([]);
 
+/** Build output (the client package's `dist/`, left by its pack test) and dependencies are not source. */
+const NOT_SOURCE = new Set(['dist', 'node_modules', 'cdk.out']);
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
+    if (statSync(path).isDirectory()) return NOT_SOURCE.has(name) ? [] : sourceFiles(path);
+    return path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : [];
   });
 }
 
