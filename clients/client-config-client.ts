@@ -19,6 +19,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { AwsV4Signer } from 'aws4fetch';
 import * as v from 'valibot';
 import { SIGNATURE_HEADER as WEBHOOK_SIGNATURE_HEADER } from '../functions/contract/headers.ts';
+import { type HttpMethod, type OperationId, routeOf } from '../functions/contract/routes.ts';
 import { checkUrl, URL_RULE_MESSAGES } from '../functions/contract/urls.ts';
 import { ClientConfigError, clientError, errorFromResponse } from './errors.ts';
 import {
@@ -285,8 +286,7 @@ export function createClientConfigClient(options: ClientConfigClientOptions): Cl
   });
 
   async function call<T>(
-    method: 'GET' | 'PATCH' | 'PUT' | 'POST',
-    path: string,
+    { method, path }: { method: HttpMethod; path: string },
     body: RequestBody | undefined,
     callOptions: WriteOptions & { headers?: Record<string, string> },
     parse: (status: number, headers: Headers, text: string) => T,
@@ -336,14 +336,24 @@ export function createClientConfigClient(options: ClientConfigClientOptions): Cl
     }
   }
 
+  // Method and path of each call from the contract's route table, by operation id.
+  const route = (operationId: OperationId) => {
+    const { method, path } = routeOf(operationId);
+    return { method, path };
+  };
+
   return {
-    getClient: (callOptions = {}) => call('GET', '/client', undefined, callOptions, successResult),
+    getClient: (callOptions = {}) => call(route('getClient'), undefined, callOptions, successResult),
     updateClient: (patch, callOptions = {}) =>
-      call('PATCH', '/client', jsonBody(patch, 'application/merge-patch+json'), callOptions, successResult),
+      call(
+        route('updateClient'),
+        jsonBody(patch, 'application/merge-patch+json'),
+        callOptions,
+        successResult,
+      ),
     replaceSecrets: (secrets, callOptions = {}) =>
       call(
-        'PUT',
-        '/client/secrets',
+        route('replaceSecrets'),
         jsonBody({ client_secret: secrets }, 'application/json'),
         callOptions,
         successResult,
@@ -351,8 +361,7 @@ export function createClientConfigClient(options: ClientConfigClientOptions): Cl
     verifyWebhook: (body, signature, callOptions = {}) => {
       const { headers, ...request } = deliveryRequest(body);
       return call(
-        'POST',
-        '/webhooks/verify',
+        route('verifyWebhook'),
         request,
         { ...callOptions, headers: { ...headers, [WEBHOOK_SIGNATURE_HEADER]: signature } },
         verificationResult,

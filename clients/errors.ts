@@ -21,9 +21,11 @@ import * as v from 'valibot';
 import { GATEWAY_PROBLEMS, type GatewayProblemSlug } from '../functions/contract/gateway-responses.ts';
 import {
   type FieldError,
+  PROBLEM_SLUGS,
   PROBLEM_TYPE_PREFIX,
   PROBLEMS,
   type ProblemSlug,
+  problemDefinition,
 } from '../functions/contract/problems.ts';
 import { parseRetryAfter } from '../functions/contract/retry-after.ts';
 import { boundedText } from '../functions/contract/text.ts';
@@ -37,7 +39,7 @@ export const CLIENT_ERRORS = {
     title:
       'API Gateway refused the request: missing or invalid signature, expired credentials, or IAM denied',
   },
-  'gateway-throttled': { title: 'API Gateway is throttling requests' },
+  'gateway-throttled': { title: 'API Gateway is throttling requests', retryable: true },
   'gateway-error': { title: 'The API answered with an error but without a problem document' },
   'unknown-problem': { title: 'The API answered with a problem type this client does not know' },
   'invalid-response': { title: 'The API answered with a success this client cannot use' },
@@ -45,22 +47,27 @@ export const CLIENT_ERRORS = {
   timeout: { title: 'The API did not answer within the timeout' },
   aborted: { title: 'The caller aborted the request' },
   'aws-credentials-unavailable': { title: 'No AWS credentials to sign the request with' },
-} as const satisfies Record<string, { title: string }>;
+} as const satisfies Record<string, { title: string; retryable?: boolean }>;
 
 export type ClientErrorSlug = keyof typeof CLIENT_ERRORS;
 export type { GatewayProblemSlug };
 export type ClientConfigErrorSlug = ProblemSlug | GatewayProblemSlug | ClientErrorSlug;
 
 /**
- * Failures worth trying again later, with backoff (honouring `retryAfterSeconds`): throttling by API
- * Gateway and rate limiting by Affix. The client itself never retries; authentication and
- * authorization failures (`missing-signature`, `invalid-signature`, `expired-credentials`,
- * `access-denied`) are never retryable: the same request fails the same way.
+ * Failures worth trying again later, with backoff (honouring `retryAfterSeconds`), derived from the
+ * catalogues: the function's problems answered with `Retry-After` (`functions/contract/problems.ts`:
+ * Affix's rate limit, the write lease), API Gateway's marked `retryable` (throttling) and ours marked
+ * so. The client itself never retries; authentication and authorization failures
+ * (`missing-signature`, `invalid-signature`, `expired-credentials`, `access-denied`) are never
+ * retryable: the same request fails the same way.
  */
 export const RETRYABLE_SLUGS: ReadonlySet<ClientConfigErrorSlug> = new Set<ClientConfigErrorSlug>([
-  'throttled',
-  'upstream-rate-limited',
-  'gateway-throttled',
+  ...PROBLEM_SLUGS.filter((slug) => problemDefinition(slug).retryAfter === true),
+  // GATEWAY_PROBLEMS is typed with `slug: string`; its slugs are GatewayProblemSlug by construction.
+  ...GATEWAY_PROBLEMS.filter((problem) => problem.retryable === true).map(
+    (problem) => problem.slug as GatewayProblemSlug,
+  ),
+  ...(Object.keys(CLIENT_ERRORS) as ClientErrorSlug[]).filter((slug) => 'retryable' in CLIENT_ERRORS[slug]),
 ]);
 
 export interface ClientConfigErrorInit {

@@ -6,6 +6,8 @@
  * const api = createClientConfigClient({ baseUrl: process.env.CLIENT_CONFIG_URL, region: 'eu-west-1' });
  * const { client, etag } = await api.getClient();
  */
+// The problem slugs, statuses and when texts: the catalogues in `functions/contract/problems.ts` (the
+// function's) and `functions/contract/gateway-responses.ts` (API Gateway's), shipped in this package.
 export { GATEWAY_PROBLEMS } from '../functions/contract/gateway-responses.ts';
 export type { FieldError, ProblemSlug } from '../functions/contract/problems.ts';
 export { PROBLEM_TYPE_PREFIX, PROBLEMS } from '../functions/contract/problems.ts';

@@ -22,6 +22,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { PROBLEMS } from '../functions/contract/problems.ts';
+import { routeKeyOfOperation } from '../functions/contract/routes.ts';
 import { SYNTHETIC_LATENCY_METRIC, SYNTHETIC_SUCCESS_METRIC } from '../functions/synthetic-caller/check.ts';
 import { ALARM_PERIOD } from './alarm-period.ts';
 import { affixRequestsMetric } from './alarms.ts';
@@ -139,7 +140,9 @@ export function createDashboard(
       title: 'Shared read cache: hits and GETs (ClientCacheHit)',
       left: [
         handlerMetric(stage, METRIC.clientCacheHit, Stats.SUM).with({ label: 'hits' }),
-        handlerMetric(stage, METRIC.clientCacheHit, Stats.SAMPLE_COUNT).with({ label: 'GET /client' }),
+        handlerMetric(stage, METRIC.clientCacheHit, Stats.SAMPLE_COUNT).with({
+          label: routeKeyOfOperation('getClient'),
+        }),
       ],
       width: 8,
     }),

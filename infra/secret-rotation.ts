@@ -12,10 +12,11 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { schedulerInvokeRole } from './scheduler-role.ts';
 import { API_GATEWAY_INTEGRATION_LIMIT } from './service.ts';
 import { ServiceFunction } from './service-function.ts';
 import type { Stage, StageConfig } from './stages.ts';
@@ -108,24 +109,12 @@ export class SecretRotation extends Construct {
     this.fn.role.attachInlinePolicy(new Policy(this, 'RotateSecret', { statements }));
 
     if (settings.enabled) {
-      const schedulerRole = new Role(this, 'SchedulerRole', {
-        assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-        }),
-        description: `Lets EventBridge Scheduler run the secret rotation of ${props.stage}`,
+      const schedulerRole = schedulerInvokeRole(this, {
+        fn: this.fn.function,
+        job: `the secret rotation of ${props.stage}`,
+        policyId: 'InvokeSecretRotation',
+        sid: 'InvokeTheSecretRotation',
       });
-      schedulerRole.attachInlinePolicy(
-        new Policy(this, 'InvokeSecretRotation', {
-          statements: [
-            new PolicyStatement({
-              sid: 'InvokeTheSecretRotation',
-              effect: Effect.ALLOW,
-              actions: ['lambda:InvokeFunction'],
-              resources: [this.fn.function.functionArn],
-            }),
-          ],
-        }),
-      );
       this.schedule = new Schedule(this, 'Schedule', {
         description: `Daily check of the ${props.stage} Affix secret: rotates it every ${settings.intervalDays} days`,
         schedule: ScheduleExpression.rate(Duration.days(1)),

@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
+import type { ProblemSlug } from '../functions/contract/problems.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/contract/telemetry.ts';
 
 export { METRIC, METRICS_NAMESPACE, SERVICE_NAME };
@@ -15,7 +16,7 @@ export { METRIC, METRICS_NAMESPACE, SERVICE_NAME };
 export const REQUEST_OUTCOME_METRIC = METRIC.requestOutcome;
 
 /** The `outcome` the handler reports when Affix rejects our client credentials. */
-export const UPSTREAM_AUTH_FAILED_OUTCOME = 'upstream-auth-failed';
+export const UPSTREAM_AUTH_FAILED_OUTCOME = 'upstream-auth-failed' satisfies ProblemSlug;
 
 /** Repository root, from this file's location (so nothing depends on the working directory). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -42,7 +43,7 @@ export const API_GATEWAY_INTEGRATION_LIMIT = Duration.seconds(28);
 export const CLIENT_CONFIG_TIMEOUT = Duration.seconds(15);
 
 /** The `outcome` the handler reports when Affix rate-limits us. */
-export const UPSTREAM_RATE_LIMITED_OUTCOME = 'upstream-rate-limited';
+export const UPSTREAM_RATE_LIMITED_OUTCOME = 'upstream-rate-limited' satisfies ProblemSlug;
 
 /** Latency metrics the handler emits (dimensions `service`, `stage`). */
 export const UPSTREAM_LATENCY_METRIC = METRIC.upstreamLatency;

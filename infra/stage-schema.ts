@@ -35,11 +35,10 @@ const parameterName = v.pipe(
   v.string(),
   v.regex(PARAMETER_NAME, 'must be an SSM parameter name starting with / (such as /affix/dev/client-id)'),
 );
-const positiveInteger = v.pipe(
-  v.number(),
-  v.integer('must be a whole number'),
-  v.minValue(1, 'must be at least 1'),
-);
+/** A whole number from `min` (the stage files' one integer rule; a maximum is piped on where there is one). */
+const integerFrom = (min: number) =>
+  v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(min, `must be at least ${min}`));
+const positiveInteger = integerFrom(1);
 const fraction = v.pipe(v.number(), v.gtValue(0, 'must be above 0'), v.maxValue(1, 'must be at most 1'));
 
 /**
@@ -139,14 +138,7 @@ export const StageFileSchema = v.pipe(
       ),
     ),
     /** `CLIENT_CACHE_MAX_AGE_SECONDS`: age of the shared read cache; 0 turns it off. */
-    clientCacheMaxAgeSeconds: v.optional(
-      v.pipe(
-        v.number(),
-        v.integer('must be a whole number'),
-        v.minValue(0, 'must be at least 0'),
-        v.maxValue(3_600, 'must be at most 3600'),
-      ),
-    ),
+    clientCacheMaxAgeSeconds: v.optional(v.pipe(integerFrom(0), v.maxValue(3_600, 'must be at most 3600'))),
     /** Affix's rate budget for our client_id; leave out for the documented 40 per 300 s. */
     affixBudget: v.optional(
       v.strictObject({
@@ -188,12 +180,7 @@ export const StageFileSchema = v.pipe(
         enabled: v.boolean(),
         intervalDays: v.optional(v.pipe(positiveInteger, v.maxValue(365, 'must be at most 365'))),
         graceSeconds: v.optional(
-          v.pipe(
-            v.number(),
-            v.integer('must be a whole number'),
-            v.minValue(0, 'must be at least 0'),
-            v.maxValue(2_592_000, 'must be at most 2592000 (30 days)'),
-          ),
+          v.pipe(integerFrom(0), v.maxValue(2_592_000, 'must be at most 2592000 (30 days)')),
         ),
       }),
     ),

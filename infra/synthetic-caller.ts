@@ -13,17 +13,19 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { routeKeyOf, routeOf } from '../functions/contract/routes.ts';
+import { schedulerInvokeRole } from './scheduler-role.ts';
 import { SYNTHETIC_CALLER_ENTRY, SYNTHETIC_CALLER_TIMEOUT, SYNTHETIC_CLIENT_TIMEOUT } from './service.ts';
 import { ServiceFunction } from './service-function.ts';
 import type { CallerPrincipals, Stage } from './stages.ts';
 
 /** The one route the synthetic caller calls. */
-export const SYNTHETIC_ROUTE = { method: 'GET', path: '/client' } as const;
+export const SYNTHETIC_ROUTE = routeOf('getClient');
 
 export interface SyntheticCallerProps {
   readonly stage: Stage;
@@ -41,7 +43,7 @@ export class SyntheticCaller extends Construct {
     this.stage = props.stage;
     this.fn = new ServiceFunction(this, 'Function', {
       entry: SYNTHETIC_CALLER_ENTRY,
-      description: `Synthetic GET /client through the API, every ${props.rateMinutes} min (${props.stage})`,
+      description: `Synthetic ${routeKeyOf(SYNTHETIC_ROUTE)} through the API, every ${props.rateMinutes} min (${props.stage})`,
       environment: {
         STAGE: props.stage,
         SYNTHETIC_TIMEOUT_MS: String(SYNTHETIC_CLIENT_TIMEOUT.toMilliseconds()),
@@ -53,25 +55,12 @@ export class SyntheticCaller extends Construct {
     });
     // Our own scheduler role, invoking exactly this function (the target's default grant adds
     // `<function>:*`, every version and alias, which the schedule does not need).
-    const stack = Stack.of(this);
-    const schedulerRole = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-      description: `Lets EventBridge Scheduler run the synthetic caller of ${props.stage}`,
+    const schedulerRole = schedulerInvokeRole(this, {
+      fn: this.fn.function,
+      job: `the synthetic caller of ${props.stage}`,
+      policyId: 'InvokeSyntheticCaller',
+      sid: 'InvokeTheSyntheticCaller',
     });
-    schedulerRole.attachInlinePolicy(
-      new Policy(this, 'InvokeSyntheticCaller', {
-        statements: [
-          new PolicyStatement({
-            sid: 'InvokeTheSyntheticCaller',
-            effect: Effect.ALLOW,
-            actions: ['lambda:InvokeFunction'],
-            resources: [this.fn.function.functionArn],
-          }),
-        ],
-      }),
-    );
     this.schedule = new Schedule(this, 'Schedule', {
       description: `Runs the synthetic caller of ${props.stage}`,
       schedule: ScheduleExpression.rate(Duration.minutes(props.rateMinutes)),

@@ -22,9 +22,9 @@
  * @example
  * const plan = deriveThrottles({ budget: AFFIX_BUDGET, clientCacheMaxAgeSeconds: 30,
  *   rotationEnabled: true, stageThrottle: { rateLimit: 20, burstLimit: 40 } });
- * plan.methods['PUT /client/secrets']; // { rateLimit: 0.0033, burstLimit: 1 }
+ * plan.methods.replaceSecrets; // { rateLimit: 0.0033, burstLimit: 1 }
  */
-import type { RouteKey } from '../functions/contract/routes.ts';
+import type { OperationId } from '../functions/contract/routes.ts';
 
 /** A number of Affix requests allowed per window of seconds. */
 export interface AffixBudget {
@@ -91,8 +91,8 @@ export interface BudgetSplit {
 export interface ThrottlePlan {
   /** The stage-wide default, applied to each method that has no throttle of its own. */
   readonly stage: Throttle;
-  /** One throttle per route. */
-  readonly methods: Readonly<Record<RouteKey, Throttle>>;
+  /** One throttle per route, by its operation id. */
+  readonly methods: Readonly<Record<OperationId, Throttle>>;
   readonly split: BudgetSplit;
 }
 
@@ -168,11 +168,11 @@ export function deriveThrottles(inputs: ThrottleInputs): ThrottlePlan {
   return {
     stage: stageThrottle,
     methods: {
-      'GET /client': read,
-      'PATCH /client': write,
-      'PUT /client/secrets': putSecrets,
+      getClient: read,
+      updateClient: write,
+      replaceSecrets: putSecrets,
       // Bounded by its per-container secret cache, not by its rate.
-      'POST /webhooks/verify': stageThrottle,
+      verifyWebhook: stageThrottle,
     },
     split: {
       usable,
@@ -194,9 +194,9 @@ export function deriveThrottles(inputs: ThrottleInputs): ThrottlePlan {
 export function worstCaseAffixRequests(plan: ThrottlePlan, windowSeconds: number): number {
   const { split, methods } = plan;
   const reads =
-    split.uncachedReads > 0 ? worstCaseRequests(methods['GET /client'], windowSeconds) : split.readRefills;
+    split.uncachedReads > 0 ? worstCaseRequests(methods.getClient, windowSeconds) : split.readRefills;
   const writes =
-    worstCaseRequests(methods['PATCH /client'], windowSeconds) +
-    worstCaseRequests(methods['PUT /client/secrets'], windowSeconds);
+    worstCaseRequests(methods.updateClient, windowSeconds) +
+    worstCaseRequests(methods.replaceSecrets, windowSeconds);
   return reads + split.verifyRefills + split.rotation + writes * WRITE_COST;
 }

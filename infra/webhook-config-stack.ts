@@ -69,7 +69,7 @@ import {
 } from './service.ts';
 import { ServiceFunction } from './service-function.ts';
 import { type Stage, type StageConfig, validateStageConfig } from './stages.ts';
-import { SyntheticCaller } from './synthetic-caller.ts';
+import { SYNTHETIC_ROUTE, SyntheticCaller } from './synthetic-caller.ts';
 import { deriveThrottles, type ThrottlePlan } from './throttles.ts';
 
 export { ALARM_PERIOD };
@@ -414,7 +414,7 @@ export class WebhookConfigStack extends Stack {
         // Every route its own throttle, the writes' derived from Affix's budget (infra/README.md).
         methodOptions: Object.fromEntries(
           ROUTES.map((route) => {
-            const throttle = throttles.methods[routeKeyOf(route)];
+            const throttle = throttles.methods[route.operationId];
             // A method override replaces the stage's settings for it: repeat metrics and logging.
             return [
               methodOptionsKey(route),
@@ -596,7 +596,7 @@ export class WebhookConfigStack extends Stack {
         evaluationPeriods: 2,
         // No data means the caller did not run or could not report: as bad as a failure.
         treatMissingData: TreatMissingData.BREACHING,
-        description: `The synthetic GET /client had no success in two ${periodMinutes}-minute periods: credentials, policy, the function or Affix is broken.`,
+        description: `The synthetic ${routeKeyOf(SYNTHETIC_ROUTE)} had no success in two ${periodMinutes}-minute periods: credentials, policy, the function or Affix is broken.`,
       });
     }
     addAffixAlarms(alarms, stage, config);

@@ -23,6 +23,7 @@ import {
   createAffixSandbox,
   type InProcessAffixSandbox,
 } from './affix-sandbox/core.ts';
+import { parseIntegerVariable } from './env-integer.ts';
 import { WEBHOOK_DELIVERY_PATH } from './webhook-delivery.ts';
 
 export {
@@ -65,16 +66,9 @@ export interface AffixSandbox extends InProcessAffixSandbox {
 /** The largest `AFFIX_SANDBOX_LATENCY_MS` accepted (API Gateway gives up after 29 s anyway). */
 export const MAX_SANDBOX_LATENCY_MS = 10_000;
 
-/** Parses `AFFIX_SANDBOX_LATENCY_MS`: an integer number of milliseconds, default 0. */
+/** Parses `AFFIX_SANDBOX_LATENCY_MS`: an integer number of milliseconds, default 0 (the one integer rule). */
 export function parseSandboxLatency(raw: string | undefined, name = 'AFFIX_SANDBOX_LATENCY_MS'): number {
-  if (raw === undefined || raw === '') return 0;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value > MAX_SANDBOX_LATENCY_MS) {
-    throw new Error(
-      `${name} must be an integer between 0 and ${MAX_SANDBOX_LATENCY_MS}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return value;
+  return parseIntegerVariable(name, raw, 0, 0, MAX_SANDBOX_LATENCY_MS);
 }
 
 /** Parses `AFFIX_SANDBOX_RATE_LIMITS`: `on` (default, Affix's documented limits) or `off`. */

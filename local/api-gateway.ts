@@ -27,26 +27,6 @@ import { createLambdaContext } from './lambda-context.ts';
 import { toApiGatewayEvent } from './lambda-event.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 
-// Names this module exported before it was split: every caller here imports their own module now;
-// these keep callers on other branches, written before the split, compiling after a merge.
-export type { AccessEntry } from './access-log.ts';
-export { outcomeOf } from './gateway-answers.ts';
-export {
-  DEFAULT_CLIENT_ID_PARAMETER,
-  DEFAULT_CLIENT_SECRET_PARAMETER,
-  DEFAULT_ETAG_KEY_PARAMETER,
-  type LocalHandlerEnvOptions,
-  localHandlerEnv,
-} from './handler-env.ts';
-export { LOCAL_ACCOUNT_ID, type LocalIdentity } from './identities.ts';
-export { createLambdaContext, type LambdaContextOptions } from './lambda-context.ts';
-export {
-  type ApiGatewayEventInput,
-  apiGatewayIdentity,
-  resourceOf,
-  toApiGatewayEvent,
-} from './lambda-event.ts';
-
 /** API Gateway's maximum payload size (10 MB). */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** API Gateway REST API's maximum integration timeout. */

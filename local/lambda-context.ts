@@ -28,17 +28,13 @@ export interface LambdaContextOptions {
   accountId?: string;
 }
 
-function pad(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
 /** A Lambda `Context` whose `getRemainingTimeInMillis()` counts down from `timeoutMs`. */
 export function createLambdaContext(opts: LambdaContextOptions): Context {
   const functionName = opts.functionName ?? DEFAULT_FUNCTION_NAME;
   const region = opts.region ?? 'us-east-1';
   const deadline = Date.now() + opts.timeoutMs;
-  const now = new Date();
-  const day = `${now.getUTCFullYear()}/${pad(now.getUTCMonth() + 1)}/${pad(now.getUTCDate())}`;
+  // Lambda's log stream prefix: the UTC day as `2025/01/02`.
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
   // The callback API is gone from Node.js runtimes' async handlers: fail loudly if code reaches for it.
   const unsupported = (name: string) => (): never => {
     throw new Error(`context.${name}() is not supported locally: return a promise from the handler`);

@@ -8,7 +8,7 @@
  * // curl -X POST 'http://127.0.0.1:<sandbox>/_sandbox/webhooks?secret=1' -d '{"added":[],"removed":[],"updated":[]}'
  */
 import { createHmac } from 'node:crypto';
-import { isLoopbackHost } from '../functions/client-config/urls.ts';
+import { isLoopbackHost } from '../functions/contract/urls.ts';
 
 export const WEBHOOK_DELIVERY_PATH = '/_sandbox/webhooks';
 /** A delivery as large as the proxy's verify route accepts, and a little more (to test its 413). */

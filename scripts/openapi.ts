@@ -41,7 +41,6 @@ import {
   SecretListSchema,
   WebhookUriSchema,
 } from '../functions/client-config/schemas.ts';
-import { LOOPBACK_HOSTS } from '../functions/client-config/urls.ts';
 import {
   GATEWAY_PROBLEMS,
   type GatewayProblem,
@@ -67,6 +66,7 @@ import {
   routeKeyOfOperation,
   routeOf,
 } from '../functions/contract/routes.ts';
+import { LOOPBACK_HOSTS } from '../functions/contract/urls.ts';
 import { README_PATH, replaceStatusTable } from './status-table.ts';
 
 export const OPENAPI_PATH = fileURLToPath(new URL('../openapi.json', import.meta.url));

@@ -13,7 +13,7 @@ import middy, { type MiddyHandlerObject } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { RouteKey } from '../contract/routes.ts';
+import { type OperationId, operationIdOf, type RouteKey } from '../contract/routes.ts';
 import { type ClientReads, UNCACHED_READS } from './client-reads.ts';
 import type { Config } from './config.ts';
 import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
@@ -22,6 +22,7 @@ import {
   jsonRoutesOnly,
   type ProxyContext,
   problemResponder,
+  type RequestState,
   requestGuard,
   requestTelemetry,
   stateOf,
@@ -63,6 +64,14 @@ function requestedFields(body: unknown): string[] {
   return KNOWN_BODY_FIELDS.filter((field) => Object.hasOwn(body, field));
 }
 
+/** What an operation's handler gets: the event, the call's deadline and signal, the request's state. */
+interface OperationRequest {
+  event: APIGatewayProxyEvent;
+  call: CallContext;
+  state: RequestState;
+  route: RouteKey;
+}
+
 export function createHandler(dependencies: HandlerDependencies) {
   const { config, ports, logger, metrics } = dependencies;
   // Once per container: the use cases keep per-container state (the webhook secret list).
@@ -96,43 +105,52 @@ export function createHandler(dependencies: HandlerDependencies) {
         state.lockWaitMs = waitMs;
       },
     };
-    // requestGuard has set the route (it answers not-found otherwise), so the switch below is exhaustive
-    // over RouteKey and the compiler flags a route added to the contract without a case here.
+    // requestGuard has set the route (it answers not-found otherwise).
     const route = state.route as RouteKey;
-    if (route === 'POST /webhooks/verify') {
+    return operations[operationIdOf(route)]({ event, call, state, route });
+  }
+
+  /** A write's answer: the changed fields for the audit line, the cache told, the secrets masked. */
+  async function written(result: ClientResult, state: RequestState): Promise<APIGatewayProxyResult> {
+    state.changedFields = result.changed;
+    // Every write read Affix (and maybe POSTed): the cache takes its result, as of now.
+    await reads.remember(result, Date.now());
+    return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
+  }
+
+  // One handler per operation id of the route table: the compiler flags a route added to the contract
+  // without its handler here, and no route is spelled outside the table.
+  const operations: Record<OperationId, (request: OperationRequest) => Promise<APIGatewayProxyResult>> = {
+    getClient: async ({ event, call }) => {
+      // A miss reads through the use case, which also refreshes this container's webhook secret list.
+      const read = await reads.read(call, (readCall) => useCases.getClient(readCall), {
+        noCache: requestsNoCache(event.headers?.['cache-control']),
+      });
+      return jsonResponse(200, read.client, { etag: read.etag, ...read.headers });
+    },
+    updateClient: async ({ event, call, state }) =>
+      written(
+        await useCases.patchClient(parseRequestBody(PatchClientRequestSchema, event.body), call, {
+          ifMatch: event.headers?.['if-match'],
+        }),
+        state,
+      ),
+    replaceSecrets: async ({ event, call, state }) => {
+      const body = parseRequestBody(ReplaceSecretsRequestSchema, event.body);
+      return written(
+        await useCases.replaceSecrets(body.client_secret, call, { ifMatch: event.headers?.['if-match'] }),
+        state,
+      );
+    },
+    verifyWebhook: async ({ event, call, route }) => {
       const verification = await useCases.verifyWebhook(
         deliveryBytes(event, routeMaxBodyBytes(route)),
         event.headers?.[SIGNATURE_HEADER],
         call,
       );
       return jsonResponse(200, verification);
-    }
-    if (route === 'GET /client') {
-      // A miss reads through the use case, which also refreshes this container's webhook secret list.
-      const read = await reads.read(call, (readCall) => useCases.getClient(readCall), {
-        noCache: requestsNoCache(event.headers?.['cache-control']),
-      });
-      return jsonResponse(200, read.client, { etag: read.etag, ...read.headers });
-    }
-    const ifMatch = event.headers?.['if-match'];
-    let result: ClientResult;
-    switch (route) {
-      case 'PATCH /client':
-        result = await useCases.patchClient(parseRequestBody(PatchClientRequestSchema, event.body), call, {
-          ifMatch,
-        });
-        break;
-      case 'PUT /client/secrets': {
-        const body = parseRequestBody(ReplaceSecretsRequestSchema, event.body);
-        result = await useCases.replaceSecrets(body.client_secret, call, { ifMatch });
-        break;
-      }
-    }
-    state.changedFields = result.changed;
-    // Every write read Affix (and maybe POSTed): the cache takes its result, as of now.
-    await reads.remember(result, Date.now());
-    return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
-  }
+    },
+  };
 
   // requestGuard has checked the media type (case-insensitive, whitespace around `;` allowed); the
   // parser's own stricter pattern would leave such a body unparsed and answer validation-failed.

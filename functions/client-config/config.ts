@@ -9,7 +9,7 @@
  * config.upstreamDeadlineMs; // 10000 unless UPSTREAM_DEADLINE_MS says otherwise
  */
 import * as v from 'valibot';
-import { checkUrl, URL_RULE_MESSAGES } from './urls.ts';
+import { checkUrl, URL_RULE_MESSAGES } from '../contract/urls.ts';
 import { DEFAULT_LEASE_SECONDS } from './write-lock.ts';
 
 /** API Gateway REST integrations give up after 29 s; our own deadline must end well before that. */

@@ -13,6 +13,7 @@
  * const { clientId, clientSecret, etagKey } = await credentials.get();
  */
 import type { AffixCredentials, CredentialsProvider, ProxyCredentials } from './ports.ts';
+import { singleFlight } from './single-flight.ts';
 
 export interface CredentialsCacheOptions {
   load: () => Promise<ProxyCredentials>;
@@ -23,24 +24,17 @@ export interface CredentialsCacheOptions {
 export function createCredentialsCache(options: CredentialsCacheOptions): CredentialsProvider {
   const now = options.now ?? Date.now;
   let cached: { value: ProxyCredentials; expiresAt: number } | undefined;
-  let inFlight: Promise<ProxyCredentials> | undefined;
+  const flight = singleFlight<ProxyCredentials>();
 
-  const fetchShared = (): Promise<ProxyCredentials> => {
-    if (inFlight !== undefined) return inFlight;
-    const pending = options
-      .load()
-      .then((value) => {
+  const fetchShared = (): Promise<ProxyCredentials> =>
+    flight.run(() =>
+      options.load().then((value) => {
         // Counted from when the value arrived: a slow load (SDK retries) must not leave a value that is
         // already expired for the rest of the request that waited for it.
         cached = { value, expiresAt: now() + options.maxAgeMs };
         return value;
-      })
-      .finally(() => {
-        inFlight = undefined;
-      });
-    inFlight = pending;
-    return pending;
-  };
+      }),
+    );
 
   return {
     get() {

@@ -54,13 +54,25 @@ function numberOf(value: AttributeValue | undefined): number | undefined {
   return Number.isFinite(parsed) ? parsed : undefined;
 }
 
-function common(options: DynamoDbBudgetStateOptions) {
+/** What every store of one item (`sk`) needs: its key, a consistent read of it, timeouts and `ttl`. */
+function common(options: DynamoDbBudgetStateOptions, sk: string) {
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? BUDGET_STATE_TIMEOUT_MS;
+  const Key = keyOf(sk);
+  /** Per call: a fresh timeout signal. */
+  const within = () => ({ abortSignal: AbortSignal.timeout(timeoutMs) });
   return {
     client: options.client,
-    /** Per call: a fresh timeout signal. */
-    within: () => ({ abortSignal: AbortSignal.timeout(timeoutMs) }),
+    Key,
+    within,
+    /** The item as it is now (strongly consistent: another container may just have written it). */
+    getItem: async (): Promise<Record<string, AttributeValue> | undefined> =>
+      (
+        await options.client.send(
+          new GetItemCommand({ TableName: options.tableName, Key, ConsistentRead: true }),
+          within(),
+        )
+      ).Item,
     ttl: (atMs: number) => ({ N: String(Math.ceil(atMs / 1_000) + ITEM_TTL_SECONDS) }),
     now,
   };
@@ -78,17 +90,13 @@ async function conditional(put: Promise<unknown>): Promise<boolean> {
 }
 
 export function createDynamoDbReadCache(options: DynamoDbBudgetStateOptions): ReadCacheStore {
-  const { client, within, ttl } = common(options);
-  const Key = keyOf(READ_CACHE_SK);
+  const { client, Key, within, getItem, ttl } = common(options, READ_CACHE_SK);
   return {
     async get() {
-      const read = await client.send(
-        new GetItemCommand({ TableName: options.tableName, Key, ConsistentRead: true }),
-        within(),
-      );
-      const readAtMs = numberOf(read.Item?.readAtMs);
-      const view = read.Item?.view?.S;
-      const etag = read.Item?.etag?.S;
+      const item = await getItem();
+      const readAtMs = numberOf(item?.readAtMs);
+      const view = item?.view?.S;
+      const etag = item?.etag?.S;
       if (readAtMs === undefined || view === undefined || etag === undefined) return undefined;
       return { client: JSON.parse(view) as PublicClient, etag, readAtMs } satisfies CachedView;
     },
@@ -116,15 +124,11 @@ export function createDynamoDbReadCache(options: DynamoDbBudgetStateOptions): Re
 }
 
 export function createDynamoDbBackoffStore(options: DynamoDbBudgetStateOptions): BackoffStore {
-  const { client, within, ttl } = common(options);
-  const Key = keyOf(RATE_LIMIT_SK);
+  const { client, Key, within, getItem, ttl } = common(options, RATE_LIMIT_SK);
   return {
     async notBefore() {
-      const read = await client.send(
-        new GetItemCommand({ TableName: options.tableName, Key, ConsistentRead: true }),
-        within(),
-      );
-      return numberOf(read.Item?.notBeforeMs);
+      const item = await getItem();
+      return numberOf(item?.notBeforeMs);
     },
     async extend(notBeforeMs) {
       await conditional(
@@ -156,22 +160,18 @@ function mapToDigests(value: AttributeValue | undefined): FieldDigests | undefin
 }
 
 export function createDynamoDbLastSeenStore(options: DynamoDbBudgetStateOptions): LastSeenStore {
-  const { client, within, ttl, now } = common(options);
-  const Key = keyOf(LAST_SEEN_SK);
+  const { client, Key, within, getItem, ttl, now } = common(options, LAST_SEEN_SK);
   return {
     async get() {
-      const read = await client.send(
-        new GetItemCommand({ TableName: options.tableName, Key, ConsistentRead: true }),
-        within(),
-      );
-      const fields = mapToDigests(read.Item?.fields);
-      if (read.Item === undefined || fields === undefined) return undefined;
+      const item = await getItem();
+      const fields = mapToDigests(item?.fields);
+      if (item === undefined || fields === undefined) return undefined;
       return {
         fields,
-        version: numberOf(read.Item.version) ?? 0,
-        pending: mapToDigests(read.Item.pending),
-        replaced: mapToDigests(read.Item.replaced),
-        changedAtMs: numberOf(read.Item.changedAtMs),
+        version: numberOf(item.version) ?? 0,
+        pending: mapToDigests(item.pending),
+        replaced: mapToDigests(item.replaced),
+        changedAtMs: numberOf(item.changedAtMs),
       } satisfies LastSeen;
     },
     putObserved(fields, expectedVersion) {

@@ -10,7 +10,7 @@
  */
 import * as v from 'valibot';
 import { routeKeyOfOperation } from '../contract/routes.ts';
-import { canonicalUrl, checkUrl, URL_RULE_MESSAGES, type UrlRuleOptions } from './urls.ts';
+import { canonicalUrl, checkUrl, URL_RULE_MESSAGES, type UrlRuleOptions } from '../contract/urls.ts';
 
 export const LIMITS = {
   nameMaxLength: 200,

@@ -16,6 +16,7 @@
  */
 import { WEBHOOK_SECRETS_MAX_AGE_SECONDS } from '../contract/limits.ts';
 import type { CallContext } from './ports.ts';
+import { singleFlight } from './single-flight.ts';
 
 export const DEFAULT_WEBHOOK_SECRETS_MAX_AGE_MS = WEBHOOK_SECRETS_MAX_AGE_SECONDS * 1000;
 /**
@@ -51,22 +52,15 @@ export function createWebhookSecretsCache(options: WebhookSecretsCacheOptions): 
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_WEBHOOK_SECRETS_MAX_AGE_MS;
   const minRefreshMs = options.minRefreshIntervalMs ?? DEFAULT_WEBHOOK_SECRETS_MIN_REFRESH_MS;
   let cached: SecretList | undefined;
-  let inFlight: Promise<SecretList> | undefined;
+  const flight = singleFlight<SecretList>();
 
-  const readShared = (call: CallContext): Promise<SecretList> => {
-    if (inFlight !== undefined) return inFlight;
-    const pending = options
-      .read(call)
-      .then((secrets) => {
+  const readShared = (call: CallContext): Promise<SecretList> =>
+    flight.run(() =>
+      options.read(call).then((secrets) => {
         cached = { secrets: [...secrets], readAt: now() };
         return cached;
-      })
-      .finally(() => {
-        inFlight = undefined;
-      });
-    inFlight = pending;
-    return pending;
-  };
+      }),
+    );
 
   return {
     get(call) {
@@ -79,7 +73,7 @@ export function createWebhookSecretsCache(options: WebhookSecretsCacheOptions): 
     async refreshAfterMismatch(call, seen) {
       // Another request may have refreshed meanwhile: use its list without reading again.
       if (cached !== undefined && cached.readAt > seen.readAt) return cached;
-      if (inFlight !== undefined) return inFlight;
+      if (flight.pending !== undefined) return flight.pending;
       if (now() - seen.readAt < minRefreshMs) return undefined;
       return readShared(call);
     },

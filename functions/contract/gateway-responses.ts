@@ -40,6 +40,8 @@ export interface GatewayProblem {
   readonly detail: string;
   /** When it happens, for the README's status table and the OpenAPI document. */
   readonly when: string;
+  /** Trying again later, with backoff, can succeed (the typed client's `retryable`). */
+  readonly retryable?: boolean;
 }
 
 const GATEWAY_PROBLEM_ENTRIES = [
@@ -100,6 +102,7 @@ const GATEWAY_PROBLEM_ENTRIES = [
     title: 'Too many requests',
     detail: 'The stage or method throttle refused the request: retry with backoff.',
     when: 'the stage or method throttle (rate or burst) refused the request',
+    retryable: true,
   },
   {
     responseType: 'QUOTA_EXCEEDED',

@@ -106,6 +106,12 @@ export function routeOf(operationId: OperationId): RouteDefinition {
   return route;
 }
 
+/** The operation id of a route key: how the handler dispatches without spelling a route. */
+export function operationIdOf(key: RouteKey): OperationId {
+  // The table's entries are typed `RouteDefinition` in the map; each one's id is one of OperationId.
+  return routeDefinition(key).operationId as OperationId;
+}
+
 /** The route key (`'GET /client'`) of an operation id. */
 export function routeKeyOfOperation(operationId: OperationId): RouteKey {
   return routeKeyOf(routeOf(operationId));

@@ -20,6 +20,7 @@ import { toPublicClient } from '../../functions/client-config/masking.ts';
 import { ProblemError, type ProblemOptions } from '../../functions/client-config/problems.ts';
 import { jsonResponse, problemResponse } from '../../functions/client-config/responses.ts';
 import { gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
+import { PROBLEM_SLUGS, problemDefinition } from '../../functions/contract/problems.ts';
 import { failure } from './support/failure.ts';
 import {
   type Answer,
@@ -332,11 +333,23 @@ describe("API Gateway's own answers as problem documents (the Gateway Responses)
     },
   );
 
-  it('authentication and authorization failures are never retryable; throttling and Affix rate limits are', () => {
+  it('authentication and authorization failures are never retryable; throttling, Affix rate limits and the write lease are', () => {
     for (const slug of ['missing-signature', 'invalid-signature', 'expired-credentials', 'access-denied']) {
       expect(RETRYABLE_SLUGS.has(slug as ClientConfigErrorSlug)).toBe(false);
     }
-    expect([...RETRYABLE_SLUGS].sort()).toEqual(['gateway-throttled', 'throttled', 'upstream-rate-limited']);
+    expect([...RETRYABLE_SLUGS].sort()).toEqual([
+      'gateway-throttled',
+      'throttled',
+      'upstream-rate-limited',
+      'write-contention',
+      'write-lock-unavailable',
+    ]);
+  });
+
+  it('a problem answered with Retry-After in the catalogue is retryable (derived, not a second list)', () => {
+    for (const slug of PROBLEM_SLUGS) {
+      expect(RETRYABLE_SLUGS.has(slug), slug).toBe(problemDefinition(slug).retryAfter === true);
+    }
   });
 });
 

@@ -1,12 +1,13 @@
 /**
  * Grep-ability (issue 11): a route's method and path are spelled in the route table only, and the
- * problem catalogue's fields (status, when text) only in the contract. Checked over the code this
- * part owns (scripts/, functions/, local/); comments do not count, test files are not scanned.
+ * problem catalogue's fields (status, when text) only in the contract. Checked over every part's code
+ * (scripts/, functions/, local/, clients/, infra/; bench/ and test/load/ are the load bench's);
+ * comments do not count, test files are not scanned.
  *
- * Known remainders, each owned by another part (listed so this test fails when one is added, and so
- * it is plain what is left): the handler's route dispatch in `functions/client-config/app.ts`
- * (typed `RouteKey` cases, checked by tsc against the table). A path written into a URL
- * (`${api}/client`) counts; a path inside a longer one (`/2023-03-01/management/client`) does not.
+ * No file is allowed a spelling: the handler dispatches by operation id, the client, the CDK stack,
+ * the throttles and the synthetic caller take routes from the table (`routeOf`, `routeKeyOf`). A path
+ * written into a URL (`${api}/client`) counts; a path inside a longer one
+ * (`/2023-03-01/management/client`) does not.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -16,16 +17,19 @@ import { PROBLEM_SLUGS, PROBLEMS } from '../../functions/contract/problems.ts';
 import { ROUTES, routeKeyOf } from '../../functions/contract/routes.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCANNED = ['scripts', 'functions', 'local'];
+const SCANNED = ['scripts', 'functions', 'local', 'clients', 'infra'];
 const ROUTE_TABLE = 'functions/contract/routes.ts';
 const CATALOGUE = 'functions/contract/problems.ts';
-const ALLOWED_ROUTE_SPELLINGS: ReadonlySet<string> = new Set(['functions/client-config/app.ts']);
+const ALLOWED_ROUTE_SPELLINGS: ReadonlySet<string> = new Set([]);
+
+/** Build output (the client package's `dist/`, left by its pack test) and dependencies are not source. */
+const NOT_SOURCE = new Set(['dist', 'node_modules', 'cdk.out']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
+    if (statSync(path).isDirectory()) return NOT_SOURCE.has(name) ? [] : sourceFiles(path);
+    return path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : [];
   });
 }
 

@@ -7,6 +7,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_PROBLEMS } from '../../functions/contract/gateway-responses.ts';
+import { type OperationId, routeOf } from '../../functions/contract/routes.ts';
 import { estimatedPolicyBytes, InvokePolicyError, invokePolicy } from '../../infra/invoke-policy.ts';
 import { ServiceFunctionError } from '../../infra/service-function.ts';
 import { loadStage, NO_CALLERS, type StageConfig, StageConfigError } from '../../infra/stages.ts';
@@ -815,9 +816,9 @@ describe.each(['dev', 'prod'])('the committed %s stage', (stage) => {
       ThrottlingRateLimit: config.throttling.rateLimit,
       ThrottlingBurstLimit: config.throttling.burstLimit,
     });
-    for (const [key, throttle] of Object.entries(plan.methods)) {
-      const [method = '', path = ''] = key.split(' ');
-      expect(byPath(method, path), key).toMatchObject({
+    for (const [operationId, throttle] of Object.entries(plan.methods)) {
+      const { method, path } = routeOf(operationId as OperationId);
+      expect(byPath(method, path), operationId).toMatchObject({
         ThrottlingRateLimit: throttle.rateLimit,
         ThrottlingBurstLimit: throttle.burstLimit,
         MetricsEnabled: true,

@@ -36,31 +36,31 @@ describe('deriveThrottles', () => {
     });
     expect(plan.stage).toEqual({ rateLimit: 5, burstLimit: 10 });
     expect(plan.methods).toEqual({
-      'GET /client': { rateLimit: 5, burstLimit: 10 },
-      'PATCH /client': { rateLimit: 0.0133, burstLimit: 1 },
-      'PUT /client/secrets': { rateLimit: 0.0033, burstLimit: 1 },
-      'POST /webhooks/verify': { rateLimit: 5, burstLimit: 10 },
+      getClient: { rateLimit: 5, burstLimit: 10 },
+      updateClient: { rateLimit: 0.0133, burstLimit: 1 },
+      replaceSecrets: { rateLimit: 0.0033, burstLimit: 1 },
+      verifyWebhook: { rateLimit: 5, burstLimit: 10 },
     });
   });
 
   it('with rotation on (prod): 4 requests reserved for the job, 3 PATCHes left', () => {
     const plan = deriveThrottles({ ...DEFAULTS, rotationEnabled: true });
     expect(plan.split).toMatchObject({ rotation: 4, writes: 11, patchWrites: 3 });
-    expect(plan.methods['PATCH /client']).toEqual({ rateLimit: 0.0066, burstLimit: 1 });
-    expect(plan.methods['PUT /client/secrets']).toEqual({ rateLimit: 0.0033, burstLimit: 1 });
+    expect(plan.methods.updateClient).toEqual({ rateLimit: 0.0066, burstLimit: 1 });
+    expect(plan.methods.replaceSecrets).toEqual({ rateLimit: 0.0033, burstLimit: 1 });
   });
 
   it('with the cache off: GET /client gets its own allowance, and PATCH keeps 5', () => {
     const plan = deriveThrottles({ ...DEFAULTS, clientCacheMaxAgeSeconds: 0 });
     expect(plan.split).toMatchObject({ readRefills: 0, uncachedReads: 10, writes: 16, patchWrites: 6 });
-    expect(plan.methods['GET /client']).toEqual({ rateLimit: 0.0233, burstLimit: 3 });
+    expect(plan.methods.getClient).toEqual({ rateLimit: 0.0233, burstLimit: 3 });
   });
 
   it('a larger budget (Affix raised our limit) gives more writes', () => {
     const plan = deriveThrottles({ ...DEFAULTS, budget: { requests: 400, windowSeconds: 300 } });
     expect(plan.split.patchWrites).toBe(149);
     // The burst is capped by the stage's 10; the rate is (149 - 10) / 300.
-    expect(plan.methods['PATCH /client']).toEqual({ rateLimit: 0.4633, burstLimit: 10 });
+    expect(plan.methods.updateClient).toEqual({ rateLimit: 0.4633, burstLimit: 10 });
   });
 
   it('never lets a method through faster than the stage throttle', () => {
@@ -69,7 +69,7 @@ describe('deriveThrottles', () => {
       budget: { requests: 4000, windowSeconds: 300 },
       stageThrottle: { rateLimit: 2, burstLimit: 4 },
     });
-    expect(plan.methods['PATCH /client']).toEqual({ rateLimit: 2, burstLimit: 4 });
+    expect(plan.methods.updateClient).toEqual({ rateLimit: 2, burstLimit: 4 });
   });
 
   it('refuses a budget that leaves fewer than 2 secret changes and 3 PATCHes, in numbers', () => {
@@ -109,9 +109,9 @@ describe('deriveThrottles', () => {
             return;
           }
           expect(worstCaseAffixRequests(plan, windowSeconds)).toBeLessThanOrEqual(plan.split.usable);
-          const put = plan.methods['PUT /client/secrets'];
+          const put = plan.methods.replaceSecrets;
           for (const [key, other] of Object.entries(plan.methods)) {
-            if (key === 'PUT /client/secrets') continue;
+            if (key === 'replaceSecrets') continue;
             expect(put.rateLimit, key).toBeLessThanOrEqual(other.rateLimit);
             expect(put.burstLimit, key).toBeLessThanOrEqual(other.burstLimit);
           }
