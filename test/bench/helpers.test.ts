@@ -155,6 +155,7 @@ function measured(
   overrides: {
     addedRawBytes?: number;
     ssmBurst?: number[];
+    ssmWarm?: number[];
     heapGrowthMb?: number;
     dynamoDbPerPatch?: number[];
     dynamoDbPerGet?: number[];
@@ -230,7 +231,10 @@ function measured(
       importRatio: 70 / 60,
     },
     warm: { GET: latency, PATCH: latency },
-    ssm: { overWarmInvocations: countResult([1]), burst: countResult(overrides.ssmBurst ?? [1]) },
+    ssm: {
+      overWarmInvocations: countResult(overrides.ssmWarm ?? [1]),
+      burst: countResult(overrides.ssmBurst ?? [1]),
+    },
     upstream: {
       perPatch: countResult([2]),
       perNoopPatch: countResult([1]),
@@ -287,6 +291,12 @@ describe('target checks', () => {
     expect(verdicts(measured())['DynamoDB requests per PATCH']).toBe(true);
     expect(verdicts(measured({ dynamoDbPerPatch: [7, 8] }))['DynamoDB requests per PATCH']).toBe(false);
     expect(verdicts(measured({ dynamoDbPerGet: [2] }))['DynamoDB requests per GET']).toBe(false);
+  });
+
+  it('allows no credential load over warm cache hits, and never two', () => {
+    const figure = 'SSM requests over 1,000 warm invocations';
+    expect(verdicts(measured({ ssmWarm: [0, 1, 0] }))[figure]).toBe(true);
+    expect(verdicts(measured({ ssmWarm: [1, 2, 1] }))[figure]).toBe(false);
   });
 
   it('lets at most one of the warm GETs reach Affix in every run (one cache window)', () => {
