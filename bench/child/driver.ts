@@ -15,8 +15,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
+import { READ_CACHE_SK } from '../../functions/client-config/read-cache.ts';
+import { routeOf } from '../../functions/contract/routes.ts';
 import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
@@ -36,6 +39,8 @@ type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGat
 
 const LAMBDA_TIMEOUT_MS = 15_000;
 const NOOP_NAME = 'Bench constant name';
+const GET_CLIENT = routeOf('getClient');
+const UPDATE_CLIENT = routeOf('updateClient');
 
 const affixUrl = `${process.env.AFFIX_BASE_URL}${CLIENT_PATH}`;
 const authorization = basicAuthHeader(SANDBOX_DEFAULTS.clientId, SANDBOX_DEFAULTS.clientSecret[0]);
@@ -60,8 +65,8 @@ function nextInvocation(route: InvokeRoute): { event: APIGatewayProxyEvent; cont
   if (route === 'GET') {
     return {
       event: toApiGatewayEvent({
-        method: 'GET',
-        url: '/client',
+        method: GET_CLIENT.method,
+        url: GET_CLIENT.path,
         headers: {},
         body: null,
         identity,
@@ -71,10 +76,15 @@ function nextInvocation(route: InvokeRoute): { event: APIGatewayProxyEvent; cont
     };
   }
   // Alternating names: every PATCH changes the client, so it reads and writes.
-  const name = route === 'PATCH' ? `Bench name ${invocation % 2 === 0 ? 'A' : 'B'}` : NOOP_NAME;
+  const name =
+    route === 'PATCH'
+      ? `Bench name ${invocation % 2 === 0 ? 'A' : 'B'}`
+      : route === 'PATCH-new'
+        ? `Bench mix ${invocation}`
+        : NOOP_NAME;
   const event = toApiGatewayEvent({
-    method: 'PATCH',
-    url: '/client',
+    method: UPDATE_CLIENT.method,
+    url: UPDATE_CLIENT.path,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name }),
     identity,
@@ -200,6 +210,53 @@ async function overhead(command: Extract<Command, { op: 'overhead' }>): Promise<
   return { id: command.id, op: 'overhead', handlerMs, floorMs, statuses, floorStatuses };
 }
 
+/** The read-cache item, as the handler's adapter keys it (`dynamodb-budget-state.ts`). */
+const cacheKey = { pk: { S: LEASE_KEY.pk }, sk: { S: READ_CACHE_SK } };
+
+/** The cache read itself: the one `GetItem` a cache hit needs, with nothing around it. */
+async function floorCacheRead(statuses: StatusCounts): Promise<void> {
+  const read = await dynamodb.send(
+    new GetItemCommand({ TableName: process.env.STATE_TABLE_NAME, Key: cacheKey, ConsistentRead: true }),
+  );
+  tally(statuses, read.Item === undefined ? 404 : 200);
+}
+
+/** GETs answered from the shared cache, paired with the bare read of the item, alternating which goes first. */
+async function cacheHit(command: Extract<Command, { op: 'cacheHit' }>): Promise<Reply> {
+  const run = loadedHandler();
+  const samples = { handlerMs: [] as number[], floorMs: [] as number[] };
+  const counts = { statuses: {} as StatusCounts, floorStatuses: {} as StatusCounts };
+  const timeHandler = async (statuses: StatusCounts): Promise<number> => {
+    const { event, context } = nextInvocation('GET');
+    const started = performance.now();
+    const result = await run(event, context);
+    const elapsed = performance.now() - started;
+    tally(statuses, result.statusCode);
+    return elapsed;
+  };
+  const timeFloor = async (statuses: StatusCounts): Promise<number> => {
+    const started = performance.now();
+    await floorCacheRead(statuses);
+    return performance.now() - started;
+  };
+  const ignored: StatusCounts = {};
+  for (let i = 0; i < command.warmup; i += 1) {
+    await timeHandler(ignored);
+    await timeFloor(ignored);
+  }
+  const deadline = performance.now() + command.budgetMs;
+  for (let i = 0; i < command.iterations && performance.now() < deadline; i += 1) {
+    if (i % 2 === 0) {
+      samples.handlerMs.push(await timeHandler(counts.statuses));
+      samples.floorMs.push(await timeFloor(counts.floorStatuses));
+    } else {
+      samples.floorMs.push(await timeFloor(counts.floorStatuses));
+      samples.handlerMs.push(await timeHandler(counts.statuses));
+    }
+  }
+  return { id: command.id, op: 'cacheHit', ...samples, ...counts };
+}
+
 type LockContender = 'locked' | 'unlocked' | 'floor';
 const LOCK_CONTENDERS: readonly LockContender[] = ['locked', 'unlocked', 'floor'];
 
@@ -285,11 +342,11 @@ async function execute(command: Command): Promise<Reply> {
       const statuses: StatusCounts = {};
       const started = performance.now();
       const routes = command.routes;
-      const routeOf = (i: number): InvokeRoute => routes[i % routes.length] as InvokeRoute;
+      const routeAt = (i: number): InvokeRoute => routes[i % routes.length] as InvokeRoute;
       if (command.parallel) {
-        await Promise.all(Array.from({ length: command.count }, (_, i) => invokeOnce(routeOf(i), statuses)));
+        await Promise.all(Array.from({ length: command.count }, (_, i) => invokeOnce(routeAt(i), statuses)));
       } else {
-        for (let i = 0; i < command.count; i += 1) await invokeOnce(routeOf(i), statuses);
+        for (let i = 0; i < command.count; i += 1) await invokeOnce(routeAt(i), statuses);
       }
       return { id: command.id, op: 'invoke', statuses, elapsedMs: performance.now() - started };
     }
@@ -297,6 +354,11 @@ async function execute(command: Command): Promise<Reply> {
       return overhead(command);
     case 'lockCost':
       return lockCost(command);
+    case 'cacheHit':
+      return cacheHit(command);
+    case 'dropCache':
+      await dynamodb.send(new DeleteItemCommand({ TableName: process.env.STATE_TABLE_NAME, Key: cacheKey }));
+      return { id: command.id, op: 'dropCache' };
     case 'memory':
       return { id: command.id, op: 'memory', ...(await memory()) };
   }

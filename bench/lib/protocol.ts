@@ -4,8 +4,12 @@
  * stand-ins' request counts between commands without racing the child.
  */
 
-/** `PATCH` changes the name every time (read + write); `PATCH-noop` sets the name it already has. */
-export type InvokeRoute = 'GET' | 'PATCH' | 'PATCH-noop';
+/**
+ * `PATCH` toggles the name between two values by invocation number (read + write when it alternates);
+ * `PATCH-noop` sets the name it already has; `PATCH-new` sets a name never set before (always read +
+ * write, wherever it falls in a mix).
+ */
+export type InvokeRoute = 'GET' | 'PATCH' | 'PATCH-noop' | 'PATCH-new';
 /** Routes whose warm overhead is measured against the direct-fetch floor. */
 export type OverheadRoute = 'GET' | 'PATCH';
 /**
@@ -20,6 +24,10 @@ export type Command =
   | { id: number; op: 'overhead'; route: OverheadRoute; warmup: number; iterations: number; budgetMs: number }
   /** Changing PATCHes with the lease, without it, and the direct-fetch floor, interleaved in triplets. */
   | { id: number; op: 'lockCost'; warmup: number; iterations: number; budgetMs: number }
+  /** Cache-hit GETs paired with the bare DynamoDB read of the cache item they are answered from. */
+  | { id: number; op: 'cacheHit'; warmup: number; iterations: number; budgetMs: number }
+  /** Deletes the read-cache item, so the next GET starts a cache window (as after a cold table). */
+  | { id: number; op: 'dropCache' }
   | { id: number; op: 'memory' };
 
 export type CommandOp = Command['op'];
@@ -63,6 +71,17 @@ export type Reply =
       unlockedStatuses: StatusCounts;
       floorStatuses: StatusCounts;
     }
+  | {
+      id: number;
+      op: 'cacheHit';
+      /** GET from the shared cache; the floor is a `GetItem` of the cache item (`ConsistentRead`, as the adapter). */
+      handlerMs: number[];
+      floorMs: number[];
+      statuses: StatusCounts;
+      /** `200` per floor read that found the item, `404` per one that did not. */
+      floorStatuses: StatusCounts;
+    }
+  | { id: number; op: 'dropCache' }
   | ({ id: number; op: 'memory' } & MemorySnapshot)
   | { id: number; op: 'error'; message: string };
 

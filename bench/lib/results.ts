@@ -6,7 +6,7 @@ import type { Contributor } from './bundles.ts';
 import type { ColdInitSample } from './cold-init.ts';
 import type { MemorySnapshot, OverheadRoute } from './protocol.ts';
 import { quantile, round, roundSummary, type Summary, summarize } from './stats.ts';
-import type { DynamoDbTrafficRun, LatencySamples, LockCostSamples } from './warm.ts';
+import type { BudgetRun, DynamoDbTrafficRun, LatencySamples, LockCostSamples, MixedRun } from './warm.ts';
 
 export interface BundleSizes {
   rawBytes: number;
@@ -142,6 +142,23 @@ export interface MemoryResult {
   affixConnections: CountResult;
 }
 
+/** Affix requests per 1,000 mixed requests in one environment (issue 12), per run and over the runs. */
+export interface MixedBudgetResult {
+  perRun: (MixedRun & { perThousand: number; readsPerThousand: number; writesPerThousand: number })[];
+  perThousand: CountResult;
+  readsPerThousand: CountResult;
+  writesPerThousand: CountResult;
+  /** Every run: reads at most one per cache window, writes exactly 2 per changing PATCH. */
+  readsWithinTarget: boolean;
+  writesOnTarget: boolean;
+}
+
+export interface BudgetResult {
+  mixed: MixedBudgetResult;
+  /** GET from the shared cache (handler) against the bare `GetItem` of the cache item (floor). */
+  cacheHit: RouteLatencyResult;
+}
+
 /** One target of issue #5, checked. */
 export interface TargetCheck {
   figure: string;
@@ -152,7 +169,7 @@ export interface TargetCheck {
 }
 
 export interface Results {
-  schemaVersion: 2;
+  schemaVersion: 3;
   generatedAt: string;
   durationMs: number;
   git: { commit: string | null; dirty: boolean | null };
@@ -174,6 +191,12 @@ export interface Results {
     burstSize: number;
     memoryWarmup: number;
     memoryInvocations: number;
+    budget: {
+      cacheWindowSeconds: number;
+      mixedInvocations: number;
+      mixedPattern: string;
+      cacheHit: { warmup: number; iterations: number };
+    };
     childStdout: string;
   };
   bundle: BundleResult;
@@ -184,6 +207,7 @@ export interface Results {
   lockCost: LockCostResult;
   dynamodb: DynamoDbTrafficResult;
   memory: MemoryResult;
+  budget: BudgetResult;
   targets: TargetCheck[];
 }
 
@@ -289,6 +313,29 @@ export function dynamoDbTraffic(runs: readonly DynamoDbTrafficRun[]): DynamoDbTr
         countResult(runs.map((run) => run.patchOperations[operation] ?? 0)),
       ]),
     ),
+  };
+}
+
+export function budgetResult(runs: readonly BudgetRun[]): BudgetResult {
+  const perThousand = (n: number, of: number) => (n * 1_000) / of;
+  const perRun = runs.map(({ mixed }) => ({
+    ...mixed,
+    perThousand: round(perThousand(mixed.affixGet + mixed.affixPost, mixed.invocations), 3),
+    readsPerThousand: round(perThousand(mixed.readRequests, mixed.invocations), 3),
+    writesPerThousand: round(perThousand(mixed.writeRequests, mixed.invocations), 3),
+  }));
+  return {
+    mixed: {
+      perRun,
+      perThousand: countResult(perRun.map((run) => run.perThousand)),
+      readsPerThousand: countResult(perRun.map((run) => run.readsPerThousand)),
+      writesPerThousand: countResult(perRun.map((run) => run.writesPerThousand)),
+      readsWithinTarget: perRun.every((run) => run.readRequests <= run.windows),
+      writesOnTarget: perRun.every(
+        (run) => run.affixPost === run.changingPatches && run.writeRequests === 2 * run.changingPatches,
+      ),
+    },
+    cacheHit: routeLatency(runs.map((run) => run.cacheHit)),
   };
 }
 

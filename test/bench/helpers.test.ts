@@ -7,6 +7,7 @@ import { contributorOf, contributorsFrom } from '../../bench/lib/bundles.ts';
 import { buildRows, KIB, type Measured, MIB, TARGETS, table } from '../../bench/lib/report.ts';
 import {
   addedContributors,
+  budgetResult,
   countResult,
   dynamoDbTraffic,
   latencyRun,
@@ -16,6 +17,7 @@ import {
   routeLatency,
 } from '../../bench/lib/results.ts';
 import { EmptySampleError, quantile, summarize } from '../../bench/lib/stats.ts';
+import type { MixedRun } from '../../bench/lib/warm.ts';
 
 describe('quantiles', () => {
   it('interpolates between order statistics', () => {
@@ -136,13 +138,30 @@ const snapshot = (rssMb: number, heapMb: number) => ({
   heapSpacesAfterGcBytes: { old_space: heapMb * MIB },
 });
 
+/** 990 GETs and 10 changing PATCHes in 5 s: one cache window, one read, 20 write requests. */
+const mixedRun = (): MixedRun => ({
+  invocations: 1_000,
+  gets: 990,
+  changingPatches: 10,
+  elapsedMs: 5_000,
+  affixGet: 11,
+  affixPost: 10,
+  readRequests: 1,
+  writeRequests: 20,
+  windows: 1,
+});
+
 function measured(
   overrides: {
     addedRawBytes?: number;
     ssmBurst?: number[];
+    ssmWarm?: number[];
     heapGrowthMb?: number;
     dynamoDbPerPatch?: number[];
     dynamoDbPerGet?: number[];
+    affixPerGet?: number[];
+    mixed?: Partial<MixedRun>;
+    cacheHit?: { handlerMs: number[]; floorMs: number[] };
   } = {},
 ) {
   const addedRawBytes = overrides.addedRawBytes ?? 50 * KIB;
@@ -152,7 +171,7 @@ function measured(
   };
   const latency = routeLatency([{ handlerMs: [1.2], floorMs: [1] }]);
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     generatedAt: '2026-01-01T00:00:00.000Z',
     durationMs: 1,
     git: { commit: null, dirty: null },
@@ -174,6 +193,12 @@ function measured(
       burstSize: 100,
       memoryWarmup: 1,
       memoryInvocations: 1,
+      budget: {
+        cacheWindowSeconds: 30,
+        mixedInvocations: 1_000,
+        mixedPattern: '99 × GET, 1 × PATCH',
+        cacheHit: { warmup: 0, iterations: 1 },
+      },
       childStdout: '/dev/null',
     },
     bundle: {
@@ -206,17 +231,30 @@ function measured(
       importRatio: 70 / 60,
     },
     warm: { GET: latency, PATCH: latency },
-    ssm: { overWarmInvocations: countResult([1]), burst: countResult(overrides.ssmBurst ?? [1]) },
-    upstream: { perPatch: countResult([2]), perNoopPatch: countResult([1]), perGet: countResult([1]) },
+    ssm: {
+      overWarmInvocations: countResult(overrides.ssmWarm ?? [1]),
+      burst: countResult(overrides.ssmBurst ?? [1]),
+    },
+    upstream: {
+      perPatch: countResult([2]),
+      perNoopPatch: countResult([1]),
+      perGet: countResult(overrides.affixPerGet ?? [0.001]),
+    },
     lockCost: lockCost([{ lockedMs: [2.2], unlockedMs: [1.2], floorMs: [1] }]),
     dynamodb: dynamoDbTraffic(
-      (overrides.dynamoDbPerPatch ?? [2]).map((perPatch, index) => ({
+      (overrides.dynamoDbPerPatch ?? [TARGETS.dynamoDbPerPatch]).map((perPatch, index) => ({
         perPatch,
-        perNoopPatch: 2,
-        perGet: overrides.dynamoDbPerGet?.[index] ?? 0,
+        perNoopPatch: TARGETS.dynamoDbPerNoopPatch,
+        perGet: overrides.dynamoDbPerGet?.[index] ?? 1,
         patchOperations: { PutItem: 1, DeleteItem: perPatch - 1 },
       })),
     ),
+    budget: budgetResult([
+      {
+        mixed: { ...mixedRun(), ...overrides.mixed },
+        cacheHit: overrides.cacheHit ?? { handlerMs: [1.2], floorMs: [1] },
+      },
+    ]),
     memory: memoryResult(1, 1, [
       {
         afterWarmup: snapshot(100, 10),
@@ -233,7 +271,7 @@ describe('target checks', () => {
 
   it('checks every target of the issue and marks each row met or missed', () => {
     const { rows, checks } = buildRows(measured());
-    expect(checks).toHaveLength(15);
+    expect(checks).toHaveLength(19);
     expect(checks.every((check) => check.met)).toBe(true);
     expect(rows.filter((row) => row.status !== '')).toHaveLength(checks.length);
   });
@@ -245,14 +283,57 @@ describe('target checks', () => {
   });
 
   it('wants a request count in every run, not only in the median', () => {
-    const figure = 'SSM requests, burst of 100 concurrent first invocations';
+    const figure = 'SSM requests, burst of 100 concurrent first invocations (read cache off)';
     expect(verdicts(measured({ ssmBurst: [1, 2, 1] }))[figure]).toBe(false);
   });
 
-  it('wants exactly the put and the delete of the lease per PATCH, and no DynamoDB request per GET', () => {
+  it('wants exactly the lease and budget requests per PATCH, and only the cache read per GET', () => {
     expect(verdicts(measured())['DynamoDB requests per PATCH']).toBe(true);
-    expect(verdicts(measured({ dynamoDbPerPatch: [2, 3] }))['DynamoDB requests per PATCH']).toBe(false);
-    expect(verdicts(measured({ dynamoDbPerGet: [1] }))['DynamoDB requests per GET']).toBe(false);
+    expect(verdicts(measured({ dynamoDbPerPatch: [7, 8] }))['DynamoDB requests per PATCH']).toBe(false);
+    expect(verdicts(measured({ dynamoDbPerGet: [2] }))['DynamoDB requests per GET']).toBe(false);
+  });
+
+  it('allows no credential load over warm cache hits, and never two', () => {
+    const figure = 'SSM requests over 1,000 warm invocations';
+    expect(verdicts(measured({ ssmWarm: [0, 1, 0] }))[figure]).toBe(true);
+    expect(verdicts(measured({ ssmWarm: [1, 2, 1] }))[figure]).toBe(false);
+  });
+
+  it('lets at most one of the warm GETs reach Affix in every run (one cache window)', () => {
+    const figure = 'Affix requests over 1,000 warm GETs (one cache window)';
+    expect(verdicts(measured({ affixPerGet: [0, 0.001] }))[figure]).toBe(true);
+    expect(verdicts(measured({ affixPerGet: [0.001, 0.002] }))[figure]).toBe(false);
+  });
+
+  it('judges the mix: reads at most one per cache window, writes exactly 2 per changing PATCH', () => {
+    const label =
+      'Affix requests per 1,000 mixed requests (990 GET, 10 changing PATCH; one environment, 30 s cache)';
+    const ok = verdicts(measured());
+    expect([ok[`${label}: reads`], ok[`${label}: writes`]]).toEqual([true, true]);
+    const row = buildRows(measured()).rows.find((entry) => entry.figure === label);
+    expect(row?.median).toBe('21 (GET 11, POST 10 per run)');
+    // Two reads in one window: the cache did not hold.
+    const reread = verdicts(measured({ mixed: { affixGet: 12, readRequests: 2 } }));
+    expect(reread[`${label}: reads`]).toBe(false);
+    // Two windows allow two reads.
+    expect(
+      verdicts(measured({ mixed: { affixGet: 12, readRequests: 2, elapsedMs: 31_000, windows: 2 } }))[
+        `${label}: reads`
+      ],
+    ).toBe(true);
+    // A changing PATCH that cost three requests (a retried POST).
+    const retried = verdicts(measured({ mixed: { affixPost: 11, writeRequests: 21 } }));
+    expect(retried[`${label}: writes`]).toBe(false);
+  });
+
+  it('judges the cache hit on what it adds over the cache read itself', () => {
+    const figure = 'GET /client cache hit p50: added over the cache read';
+    expect(verdicts(measured({ cacheHit: { handlerMs: [1.9], floorMs: [1] } }))[figure]).toBe(true);
+    expect(verdicts(measured({ cacheHit: { handlerMs: [2.1], floorMs: [1] } }))[figure]).toBe(false);
+    const row = buildRows(measured()).rows.find((entry) =>
+      entry.figure.startsWith('GET /client cache hit p50: handler vs'),
+    );
+    expect(row?.median).toBe('1.20 ms vs 1.00 ms (×1.20)');
   });
 
   it('reports the lock cost and the lock bundle delta as figures, never as a target', () => {
@@ -263,7 +344,7 @@ describe('target checks', () => {
     expect(lockRow?.median).toBe('1.00 ms');
     expect(checks.some((check) => check.figure.includes('write lock'))).toBe(false);
     const patchRow = rows.find((row) => row.figure === 'DynamoDB requests per PATCH');
-    expect(patchRow?.median).toBe('2 (DeleteItem 1, PutItem 1)');
+    expect(patchRow?.median).toBe('7 (DeleteItem 6, PutItem 1)');
   });
 
   it('bounds the live heap growth', () => {
