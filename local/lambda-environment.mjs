@@ -3,13 +3,18 @@
  * handler module itself, so configuration, clients and caches are its own, exactly as in a Lambda
  * container, then runs the invocations the pool sends, one at a time.
  *
- * Plain `.mjs` because a worker cannot start from TypeScript: it registers tsx in this thread first,
- * then imports the `.ts` modules. Messages: see `lambda-protocol.ts`.
+ * Plain `.mjs` because a worker cannot start from TypeScript. A TypeScript handler module needs tsx,
+ * registered in this thread first; a bundled one (the deployed artifact, see `handler-bundle.ts`) does
+ * not, and then the environment starts without it (tsx's start-up is most of an environment's CPU).
+ * `lambda-context.ts` is plain erasable TypeScript, which Node 22 loads itself either way.
+ * Messages: see `lambda-protocol.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
+if (/\.[cm]?tsx?([?#].*)?$/.test(String(workerData.handlerModule))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 
 const port = parentPort;
 if (port === null) throw new Error('lambda-environment.mjs must run in a worker thread');

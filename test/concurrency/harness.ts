@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { type AffixClientState, SANDBOX_DEFAULTS, type SandboxRequest } from '../../local/affix-sandbox.ts';
+import { bundledHandlerModule } from '../../local/handler-bundle.ts';
 import type { LambdaPool } from '../../local/lambda-pool.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { captureOutput, type OutputCapture } from '../support/capture.ts';
@@ -49,6 +50,9 @@ export async function startConcurrencyStack(options: {
   if (options.leaseSeconds !== undefined) handlerEnv[LEASE_SECONDS_VARIABLE] = String(options.leaseSeconds);
   const stack = await startLocalStack({
     port: 0,
+    // The deployed artifact, not the TypeScript sources: what production runs, and an environment
+    // that needs no tsx starts on a fraction of the CPU (these suites start dozens of them).
+    handlerModule: await bundledHandlerModule(),
     concurrency: options.environments,
     warmEnvironments: options.environments,
     sandboxLatencyMs: SANDBOX_LATENCY_MS,

@@ -1,0 +1,32 @@
+/**
+ * The client-config handler as Lambda runs it: bundled with the deployment's own esbuild options
+ * (`infra/esbuild-options.ts`), once per process, into a temporary folder removed at exit. A pool
+ * environment given this bundle starts without tsx (see `lambda-environment.mjs`), which is most of
+ * an environment's start-up CPU, and what the suites exercise is the artifact that is deployed.
+ *
+ * @example
+ * await startLocalStack({ concurrency: 4, handlerModule: await bundledHandlerModule() });
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { BUNDLE_FILE_NAME, esbuildOptionsFor } from '../infra/esbuild-options.ts';
+
+const HANDLER_ENTRY = fileURLToPath(new URL('../functions/client-config/handler.ts', import.meta.url));
+
+let bundled: Promise<string> | undefined;
+
+/** The file URL of the bundled handler (built on the first call; later calls share it). */
+export function bundledHandlerModule(): Promise<string> {
+  bundled ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'handler-bundle-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const outfile = join(dir, BUNDLE_FILE_NAME);
+    const result = await build(esbuildOptionsFor(HANDLER_ENTRY, outfile));
+    if (result.errors.length > 0) throw new Error(`bundling ${HANDLER_ENTRY} failed`);
+    return pathToFileURL(outfile).href;
+  })();
+  return bundled;
+}
