@@ -14,32 +14,18 @@
  */
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import {
-  BUNDLE_FILE_NAME,
   ESBUILD_TARGET,
   ESM_REQUIRE_BANNER,
   EXTERNAL_MODULES,
-  esbuildOptionsFor,
   MAIN_FIELDS,
   METAFILE,
   MINIFY,
   SOURCE_MAP,
-  SOURCE_MAP_NODE_OPTIONS,
   SOURCES_CONTENT,
 } from './esbuild-options.ts';
 
-export {
-  BUNDLE_FILE_NAME,
-  ESBUILD_TARGET,
-  ESM_REQUIRE_BANNER,
-  EXTERNAL_MODULES,
-  esbuildOptionsFor,
-  MAIN_FIELDS,
-  METAFILE,
-  MINIFY,
-  SOURCE_MAP,
-  SOURCE_MAP_NODE_OPTIONS,
-  SOURCES_CONTENT,
-};
+// The esbuild side stays importable from here, where the bundling of the functions is decided.
+export * from './esbuild-options.ts';
 
 /** Bundling options for `NodejsFunction`: local esbuild only, never Docker. */
 export const nodejsBundling: BundlingOptions = {

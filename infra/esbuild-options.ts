@@ -6,7 +6,7 @@
  *
  * @example
  * import { build } from 'esbuild';
- * await build(esbuildOptionsFor('functions/client-config/handler.ts', '/tmp/bundle/index.mjs'));
+ * await build(esbuildOptionsFor('functions/client-config/handler.ts', join(tmpdir(), 'bundle', 'index.mjs')));
  */
 import type { BuildOptions } from 'esbuild';
 
