@@ -6,7 +6,13 @@
  * must hold in every run.
  */
 import type { OverheadRoute } from './protocol.ts';
-import { type CountResult, countResult, type Results, type TargetCheck } from './results.ts';
+import {
+  type CountResult,
+  countResult,
+  type Results,
+  type RouteLatencyResult,
+  type TargetCheck,
+} from './results.ts';
 import type { Summary } from './stats.ts';
 
 export const KIB = 1024;
@@ -108,24 +114,44 @@ function latencyRows(route: OverheadRoute, results: Measured, checks: TargetChec
   // With the read cache on (as deployed), a warm GET is a cache hit: this compares it with the Affix
   // fetch it saves; the cache-hit rows compare it with its own DynamoDB read.
   const label = route === 'GET' ? 'GET /client (cache hit)' : 'PATCH /client (lease + read + write)';
-  const figures = results.warm[route].overRuns;
-  const pairs = Math.min(...results.warm[route].perRun.map((run) => run.iterations));
+  return pairedLatencyRows(
+    results.warm[route],
+    (quantileName, pairs) =>
+      `${label} ${quantileName}: handler vs ${route === 'GET' ? 'direct Affix fetch' : 'the same DynamoDB and Affix requests made directly'}${quantileName === 'p50' ? ` (${pairs} pairs/run)` : ''}`,
+    (quantileName) => `${label} ${quantileName}: added by the handler`,
+    checks,
+  );
+}
+
+/**
+ * The p50 and p99 rows of a paired measurement (the handler against its floor, in the same run): the
+ * two side by side with their ratio, then the time the handler adds, checked against its target.
+ */
+function pairedLatencyRows(
+  result: RouteLatencyResult,
+  pairedFigure: (quantileName: 'p50' | 'p99', pairs: number) => string,
+  addedFigure: (quantileName: 'p50' | 'p99') => string,
+  checks: TargetCheck[],
+): Row[] {
+  const figures = result.overRuns;
+  const pairs = Math.min(...result.perRun.map((run) => run.iterations));
   const rows: Row[] = [];
   for (const quantileName of ['p50', 'p99'] as const) {
-    const handler = quantileName === 'p50' ? figures.handlerP50 : figures.handlerP99;
-    const floor = quantileName === 'p50' ? figures.floorP50 : figures.floorP99;
-    const ratio = quantileName === 'p50' ? figures.ratioP50 : figures.ratioP99;
-    const added = quantileName === 'p50' ? figures.addedP50 : figures.addedP99;
-    const limit = quantileName === 'p50' ? TARGETS.addedP50Ms : TARGETS.addedP99Ms;
+    const p50 = quantileName === 'p50';
+    const handler = p50 ? figures.handlerP50 : figures.handlerP99;
+    const floor = p50 ? figures.floorP50 : figures.floorP99;
+    const ratio = p50 ? figures.ratioP50 : figures.ratioP99;
+    const added = p50 ? figures.addedP50 : figures.addedP99;
+    const limit = p50 ? TARGETS.addedP50Ms : TARGETS.addedP99Ms;
     rows.push({
-      figure: `${label} ${quantileName}: handler vs ${route === 'GET' ? 'direct Affix fetch' : 'the same DynamoDB and Affix requests made directly'}${quantileName === 'p50' ? ` (${pairs} pairs/run)` : ''}`,
+      figure: pairedFigure(quantileName, pairs),
       median: `${ms(handler.median)} vs ${ms(floor.median)} (×${ratio.median.toFixed(2)})`,
       spread: `${minMax(handler, (v) => v.toFixed(2))} vs ${minMax(floor, (v) => v.toFixed(2))}`,
       target: '',
       status: '',
     });
     const met = added.median <= limit;
-    const figure = `${label} ${quantileName}: added by the handler`;
+    const figure = addedFigure(quantileName);
     checks.push({ figure, target: `≤ ${ms(limit, 0)}`, value: ms(added.median), met });
     rows.push({
       figure,
@@ -184,33 +210,15 @@ function budgetRows(results: Measured, checks: TargetCheck[]): Row[] {
       status: status(mixed.writesOnTarget),
     },
   ];
-  const figures = cacheHit.overRuns;
-  const pairs = Math.min(...cacheHit.perRun.map((run) => run.iterations));
-  for (const quantileName of ['p50', 'p99'] as const) {
-    const p50 = quantileName === 'p50';
-    const handler = p50 ? figures.handlerP50 : figures.handlerP99;
-    const floor = p50 ? figures.floorP50 : figures.floorP99;
-    const ratio = p50 ? figures.ratioP50 : figures.ratioP99;
-    const added = p50 ? figures.addedP50 : figures.addedP99;
-    const limit = p50 ? TARGETS.addedP50Ms : TARGETS.addedP99Ms;
-    rows.push({
-      figure: `GET /client cache hit ${quantileName}: handler vs the cache item's bare GetItem${p50 ? ` (${pairs} pairs/run)` : ''}`,
-      median: `${ms(handler.median)} vs ${ms(floor.median)} (×${ratio.median.toFixed(2)})`,
-      spread: `${minMax(handler, (v) => v.toFixed(2))} vs ${minMax(floor, (v) => v.toFixed(2))}`,
-      target: '',
-      status: '',
-    });
-    const met = added.median <= limit;
-    const figure = `GET /client cache hit ${quantileName}: added over the cache read`;
-    checks.push({ figure, target: `≤ ${ms(limit, 0)}`, value: ms(added.median), met });
-    rows.push({
-      figure,
-      median: ms(added.median),
-      spread: minMax(added, (v) => ms(v)),
-      target: `≤ ${ms(limit, 0)}`,
-      status: status(met),
-    });
-  }
+  rows.push(
+    ...pairedLatencyRows(
+      cacheHit,
+      (quantileName, pairs) =>
+        `GET /client cache hit ${quantileName}: handler vs the cache item's bare GetItem${quantileName === 'p50' ? ` (${pairs} pairs/run)` : ''}`,
+      (quantileName) => `GET /client cache hit ${quantileName}: added over the cache read`,
+      checks,
+    ),
+  );
   return rows;
 }
 
