@@ -114,8 +114,15 @@ function validTimeout(name: string, value: number | undefined): number | undefin
  * stage files use): https://, or http:// only on the literal loopback hosts (npm start); no
  * credentials, query or fragment; written the way URL parsers read it.
  */
-function parseBaseUrl(baseUrl: string): string {
-  if (typeof baseUrl !== 'string') throw new TypeError('baseUrl must be an absolute URL');
+function parseBaseUrl(baseUrl: string | undefined): string {
+  const example =
+    'the API stage URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod (npm start: http://127.0.0.1:3000)';
+  if (baseUrl === undefined || (baseUrl as unknown) === null)
+    throw new TypeError(`baseUrl is missing: pass ${example}`);
+  if (typeof baseUrl !== 'string') throw new TypeError(`baseUrl must be a string: ${example}`);
+  if (baseUrl.trim() === '') {
+    throw new TypeError(`baseUrl is empty (an unset environment variable?): pass ${example}`);
+  }
   const result = checkUrl(baseUrl, { allowLoopbackHttp: true });
   if (!result.ok) throw new TypeError(`baseUrl ${URL_RULE_MESSAGES[result.reason]}`);
   return result.url.replace(/\/+$/, '');
@@ -247,6 +254,11 @@ function toClientConfigError(error: unknown, signal: AbortSignal, timeout: Abort
   );
 }
 
+/** Where credentials come from, for the error that says none were found (names only, never a value). */
+const CREDENTIALS_HELP =
+  'in a Lambda its role provides them; elsewhere set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE, ' +
+  "or pass `credentials`; against npm start e.g. { accessKeyId: 'local-reader', secretAccessKey: 'local-reader-secret' }";
+
 /** Creates the client. Throws a `TypeError` at once for a bad `baseUrl`, `region` or `timeoutMs`. */
 export function createClientConfigClient(options: ClientConfigClientOptions): ClientConfigClient {
   const baseUrl = parseBaseUrl(options.baseUrl);
@@ -269,12 +281,23 @@ export function createClientConfigClient(options: ClientConfigClientOptions): Cl
       resolved = await abortable(provider(), signal);
     } catch (error) {
       if (signal.aborted) throw error;
-      throw clientError('aws-credentials-unavailable', 'The AWS credential provider failed.', {
-        cause: error,
-      });
+      throw clientError(
+        'aws-credentials-unavailable',
+        credentials === undefined
+          ? `No AWS credentials found by the default chain (${CREDENTIALS_HELP}).`
+          : 'The credentials provider passed as `credentials` failed (its error is the cause).',
+        { cause: error },
+      );
     }
-    if (!resolved?.accessKeyId || !resolved.secretAccessKey) {
-      throw clientError('aws-credentials-unavailable', 'The AWS credentials have no access key or secret.');
+    const missing = [
+      ...(resolved?.accessKeyId ? [] : ['accessKeyId']),
+      ...(resolved?.secretAccessKey ? [] : ['secretAccessKey']),
+    ];
+    if (missing.length > 0) {
+      throw clientError(
+        'aws-credentials-unavailable',
+        `The AWS credentials have no ${missing.join(' and no ')} (${CREDENTIALS_HELP}).`,
+      );
     }
     return resolved;
   }

@@ -1,9 +1,11 @@
 /**
- * The running local stack's whereabouts, written by `npm start` to a gitignored file so that
- * `npm run rotate` (and other tools) find it without any environment. URLs, the table name and the
- * parameter names only: never a secret.
+ * Where each running local stack is: `npm start` writes one file per process
+ * (`local/.stacks/<pid>.json`, gitignored) and removes it when it stops, so two stacks never overwrite
+ * each other's file and `npm run rotate` finds the right one (the only one running, or the one named by
+ * `--stack <file>` or `--port <port>`). URLs, the table name and the parameter names only: never a secret.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
@@ -13,11 +15,21 @@ import {
 } from './handler-env.ts';
 import type { LocalStack } from './start.ts';
 
-export const DEFAULT_STACK_FILE = fileURLToPath(new URL('./.stack.json', import.meta.url));
+/** The default folder of the stack files; `LOCAL_STACKS_DIR` moves it (tests use a temporary one). */
+export const DEFAULT_STACKS_DIR = fileURLToPath(new URL('./.stacks/', import.meta.url));
+
+export function stacksDir(env: Record<string, string | undefined>): string {
+  const dir = env.LOCAL_STACKS_DIR;
+  return dir === undefined || dir === '' ? DEFAULT_STACKS_DIR : dir;
+}
 
 export interface StackFile {
+  /** The process that serves this stack (`npm start`'s node process). */
+  pid: number;
   apiUrl: string;
   affixBaseUrl: string;
+  /** The built-in webhook receiver's URL, when it runs. */
+  webhookReceiverUrl: string | null;
   ssmUrl: string;
   dynamodbUrl: string;
   stateTableName: string;
@@ -26,10 +38,12 @@ export interface StackFile {
   etagKeyParameter: string;
 }
 
-export function describeForFile(stack: LocalStack): StackFile {
+export function describeForFile(stack: LocalStack, pid: number = process.pid): StackFile {
   return {
+    pid,
     apiUrl: stack.apiUrl,
     affixBaseUrl: stack.affixBaseUrl,
+    webhookReceiverUrl: stack.webhookReceiver?.url ?? null,
     ssmUrl: stack.ssm.url,
     dynamodbUrl: stack.dynamodb.url,
     stateTableName: stack.dynamodb.tableName,
@@ -39,22 +53,145 @@ export function describeForFile(stack: LocalStack): StackFile {
   };
 }
 
-export async function writeStackFile(stack: LocalStack, path = DEFAULT_STACK_FILE): Promise<void> {
-  await writeFile(path, `${JSON.stringify(describeForFile(stack), null, 2)}\n`, { mode: 0o600 });
+export function stackFilePath(dir: string, pid: number = process.pid): string {
+  return join(dir, `${pid}.json`);
 }
 
-export async function removeStackFile(path = DEFAULT_STACK_FILE): Promise<void> {
+/** Writes the stack file at `path` (its folder created if needed), by default `<dir>/<this pid>.json`. */
+export async function writeStackFile(
+  stack: LocalStack,
+  path: string,
+  pid: number = process.pid,
+): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, `${JSON.stringify(describeForFile(stack, pid), null, 2)}\n`, { mode: 0o600 });
+}
+
+export async function removeStackFile(path: string): Promise<void> {
   await rm(path, { force: true });
 }
 
-export async function readStackFile(path = DEFAULT_STACK_FILE): Promise<StackFile> {
+/** Whether a process with this id runs (signal 0 checks without signalling; EPERM: it runs as another user). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function parseStackFile(text: string, path: string): StackFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${path} is not a stack file (not JSON)`);
+  }
+  const file = parsed as Partial<StackFile> | null;
+  if (
+    file === null ||
+    typeof file !== 'object' ||
+    typeof file.apiUrl !== 'string' ||
+    typeof file.ssmUrl !== 'string'
+  ) {
+    throw new Error(`${path} is not a stack file (no apiUrl or ssmUrl)`);
+  }
+  return file as StackFile;
+}
+
+export async function readStackFile(path: string): Promise<StackFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new Error(`no running local stack found (${path} is missing): start one with npm start`);
+    throw new Error(`no stack file at ${path}: start a stack with npm start`);
   }
-  return JSON.parse(text) as StackFile;
+  return parseStackFile(text, path);
+}
+
+export interface RunningStack {
+  path: string;
+  file: StackFile;
+}
+
+/** The stack files in `dir` whose process still runs (files left by a killed stack are skipped). */
+export async function listRunningStacks(
+  dir: string,
+  isAlive: (pid: number) => boolean = processIsAlive,
+): Promise<RunningStack[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const running: RunningStack[] = [];
+  for (const name of names.filter((entry) => /^\d+\.json$/.test(entry)).sort()) {
+    const path = join(dir, name);
+    try {
+      const file = await readStackFile(path);
+      if (isAlive(file.pid)) running.push({ path, file });
+    } catch {
+      // Removed while listing, or not ours: not a running stack.
+    }
+  }
+  return running;
+}
+
+/** Removes the files of stacks whose process is gone (a stack killed with SIGKILL leaves its file). */
+export async function removeStaleStackFiles(
+  dir: string,
+  isAlive: (pid: number) => boolean = processIsAlive,
+): Promise<void> {
+  const running = new Set((await listRunningStacks(dir, isAlive)).map((stack) => stack.path));
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((entry) => /^\d+\.json$/.test(entry))) {
+    const path = join(dir, name);
+    if (!running.has(path)) await removeStackFile(path);
+  }
+}
+
+function portOf(url: string | null): number | undefined {
+  if (url === null) return undefined;
+  try {
+    return Number(new URL(url).port);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The one stack `stacks` leaves to pick: the one listening on `port` (its API, sandbox, receiver, SSM
+ * or DynamoDB port), else the only one. None or several: an error that says what to do.
+ */
+export function chooseStack(stacks: readonly RunningStack[], dir: string, port?: number): RunningStack {
+  const candidates =
+    port === undefined
+      ? stacks
+      : stacks.filter(({ file }) =>
+          [file.apiUrl, file.affixBaseUrl, file.webhookReceiverUrl, file.ssmUrl, file.dynamodbUrl]
+            .map(portOf)
+            .includes(port),
+        );
+  const [only, ...others] = candidates;
+  if (only !== undefined && others.length === 0) return only;
+  if (only === undefined) {
+    throw new Error(
+      port === undefined
+        ? `no running local stack found in ${dir}: start one with npm start`
+        : `no running local stack listens on port ${port} (stack files in ${dir})`,
+    );
+  }
+  const listed = candidates.map(({ path, file }) => `  ${path}  (API ${file.apiUrl})`).join('\n');
+  throw new Error(
+    `${candidates.length} local stacks are running; name one with --stack <file> or --port <API port>:\n${listed}`,
+  );
 }
 
 /** The environment a function needs to run against that stack (local SDK endpoints and fake keys). */

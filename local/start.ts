@@ -14,18 +14,21 @@
  *   rate limits (40/min per IP, 40/5 min per client_id).
  * - `AFFIX_BASE_URL` + `AFFIX_CLIENT_ID` + `AFFIX_CLIENT_SECRET` (all three): use that Affix API
  *   instead of the sandbox; the credentials go into the local SSM endpoint only and are never printed.
+ * - `WEBHOOK_RECEIVER_PORT` (default ephemeral): the built-in webhook receiver (`webhook-receiver.ts`).
+ * - `LOCAL_STACKS_DIR` (default `local/.stacks`): where the stack file `<pid>.json` goes.
  * - `LOCAL_HANDLER_MODULE`: load another handler module (path or file URL), e.g. a fake in tests.
  * - `LOCAL_RAW_LOGS=1` (or `--raw-logs`): also print the handler's raw Powertools JSON and EMF lines.
  *
  * Prints one access-log line per request (method, route, status, latency, outcome, caller), and a line
- * containing `ready` (and the API URL) once it listens; SIGINT/SIGTERM close everything. `--help`
- * prints {@link USAGE} and starts nothing.
+ * containing `ready` (and the API URL) once it listens; SIGINT/SIGTERM close every server and remove
+ * the stack file. `--help` prints {@link USAGE} and starts nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { routeOf, routesForGroup } from '../functions/contract/routes.ts';
 import type { AccessEntry } from './access-log.ts';
+import type { SandboxRateLimited } from './affix-sandbox/core.ts';
 import {
   type AffixSandbox,
   FAULTS_PATH,
@@ -34,6 +37,7 @@ import {
   SANDBOX_DEFAULTS,
   STATS_PATH,
   startAffixSandbox,
+  WEBHOOK_DELIVERY_PATH,
 } from './affix-sandbox.ts';
 import { type LocalApi, type LocalHandler, startLocalApi } from './api-gateway.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
@@ -53,7 +57,19 @@ import {
 } from './identities.ts';
 import { createLambdaPool, type LambdaPool, parseConcurrency } from './lambda-pool.ts';
 import { type SsmEndpoint, startSsmEndpoint } from './ssm-endpoint.ts';
-import { removeStackFile, writeStackFile } from './stack-file.ts';
+import {
+  removeStackFile,
+  removeStaleStackFiles,
+  stackFilePath,
+  stacksDir,
+  writeStackFile,
+} from './stack-file.ts';
+import {
+  formatVerdict,
+  startWebhookReceiver,
+  type WebhookReceiver,
+  type WebhookVerdict,
+} from './webhook-receiver.ts';
 
 const DEFAULT_HANDLER_MODULE = new URL('../functions/client-config/handler.ts', import.meta.url).href;
 
@@ -87,6 +103,12 @@ export interface LocalStackOptions {
   sandboxLatencyMs?: number;
   /** Whether the sandbox enforces Affix's rate limits (default false; `npm start` turns them on). */
   sandboxRateLimits?: boolean;
+  /** Each request the sandbox's rate limiter refuses. */
+  onSandboxRateLimited?: (refusal: SandboxRateLimited) => void;
+  /** Host the webhook receiver on this port (0: any free port); undefined: no receiver. */
+  webhookReceiverPort?: number;
+  /** Each delivery the receiver verified. */
+  onWebhookVerdict?: (verdict: WebhookVerdict) => void;
   /** Extra variables for the handler, over the local defaults (e.g. a test's short timeouts). */
   handlerEnv?: Record<string, string>;
   /** Each answered request (see `startLocalApi`). */
@@ -108,6 +130,8 @@ export interface LocalStack {
   sandboxLatencyMs: number;
   /** Whether the sandbox enforces Affix's rate limits (false with an external Affix). */
   sandboxRateLimits: boolean;
+  /** The built-in webhook receiver, when asked for. */
+  webhookReceiver: WebhookReceiver | undefined;
   close(): Promise<void>;
 }
 
@@ -130,6 +154,8 @@ export const START_VARIABLES: readonly (readonly [name: string, meaning: string]
   ['AFFIX_BASE_URL', 'use this Affix API instead of the sandbox (with the next two; default unset)'],
   ['AFFIX_CLIENT_ID', 'its client id (only with AFFIX_BASE_URL and AFFIX_CLIENT_SECRET)'],
   ['AFFIX_CLIENT_SECRET', 'its client secret: into local SSM only, never printed'],
+  ['WEBHOOK_RECEIVER_PORT', 'built-in webhook receiver port (default 0 = any free port)'],
+  ['LOCAL_STACKS_DIR', 'folder of the stack files npm run rotate reads (default local/.stacks)'],
   ['LOCAL_HANDLER_MODULE', 'handler module to run (default functions/client-config/handler.ts)'],
   ['LOCAL_RAW_LOGS', '1: also print the raw Powertools JSON and EMF lines (default unset)'],
 ];
@@ -142,7 +168,7 @@ export const USAGE = [
   'line per request: method, route, status, latency, outcome, caller, environment, request id.',
   '',
   'Options:',
-  '  --raw-logs   also print the handler raw Powertools JSON and EMF lines (same as LOCAL_RAW_LOGS=1)',
+  "  --raw-logs   also print the handler's raw Powertools JSON and EMF lines (same as LOCAL_RAW_LOGS=1)",
   '  --help, -h   print this and exit',
   '',
   'Environment:',
@@ -209,11 +235,28 @@ async function onPort<T>(variable: string, port: number, start: () => Promise<T>
   }
 }
 
-/** One access-log line: names, numbers and ids only (never a body, a header value or a secret). */
-export function formatAccessLine(entry: AccessEntry): string {
+/** How to lift the sandbox's limits: what a 429 line names, since a newcomer's 429 is usually theirs. */
+export const LIFT_RATE_LIMITS =
+  "AFFIX_SANDBOX_RATE_LIMITS=off npm start lifts the sandbox's Affix rate limits";
+
+/**
+ * One access-log line: names, numbers and ids only (never a body, a header value or a secret). An
+ * `upstream-rate-limited` answer while the sandbox enforces Affix's limits says how to lift them.
+ */
+export function formatAccessLine(entry: AccessEntry, options: { sandboxRateLimits?: boolean } = {}): string {
   const target = entry.route ?? `${entry.method} ${entry.path.slice(0, 100)}`;
   const where = entry.environmentId ? ` ${entry.environmentId}` : '';
-  return `${target} ${entry.status} ${Math.round(entry.latencyMs)}ms ${entry.outcome} ${entry.caller ?? '-'}${where} ${entry.requestId}`;
+  const hint =
+    options.sandboxRateLimits === true && entry.outcome === 'upstream-rate-limited'
+      ? ` (${LIFT_RATE_LIMITS})`
+      : '';
+  return `${target} ${entry.status} ${Math.round(entry.latencyMs)}ms ${entry.outcome} ${entry.caller ?? '-'}${where} ${entry.requestId}${hint}`;
+}
+
+/** The line for a request the sandbox's rate limiter refused. */
+export function formatSandboxRateLimited(refusal: SandboxRateLimited): string {
+  const limit = refusal.limit === 'ip' ? '40 a minute per IP' : '40 every 5 minutes per client_id';
+  return `[affix-sandbox] ${refusal.method} ${refusal.path} 429 Retry-After ${refusal.retryAfterSeconds}s: over Affix's limit of ${limit}; ${LIFT_RATE_LIMITS}`;
 }
 
 /**
@@ -286,6 +329,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           port: sandboxPort,
           latencyMs: options.sandboxLatencyMs,
           rateLimits: options.sandboxRateLimits === true ? {} : false,
+          onRateLimited: options.onSandboxRateLimited,
         }),
       );
       started.push(sandbox);
@@ -362,6 +406,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     started.push(api);
 
+    let webhookReceiver: WebhookReceiver | undefined;
+    if (options.webhookReceiverPort !== undefined) {
+      const receiverPort = options.webhookReceiverPort;
+      webhookReceiver = await onPort('WEBHOOK_RECEIVER_PORT', receiverPort, () =>
+        startWebhookReceiver({ apiUrl: api.url, port: receiverPort, onVerdict: options.onWebhookVerdict }),
+      );
+      started.push(webhookReceiver);
+    }
+
     const sandboxLatencyMs = sandbox ? (options.sandboxLatencyMs ?? 0) : 0;
     const sandboxRateLimits = sandbox !== undefined && options.sandboxRateLimits === true;
     return {
@@ -374,6 +427,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pool,
       sandboxLatencyMs,
       sandboxRateLimits,
+      webhookReceiver,
       close: closeAll,
     };
   } catch (error) {
@@ -399,9 +453,12 @@ export function describeLocalStack(stack: LocalStack): string {
   const latency = stack.sandbox ? `, ${stack.sandboxLatencyMs} ms latency (AFFIX_SANDBOX_LATENCY_MS)` : '';
   const limits = stack.sandbox
     ? stack.sandboxRateLimits
-      ? "Affix's rate limits on: 40/min per IP, 40/5 min per client_id (AFFIX_SANDBOX_RATE_LIMITS=off to lift)"
-      : "Affix's rate limits off (AFFIX_SANDBOX_RATE_LIMITS)"
-    : undefined;
+      ? [
+          "Affix's rate limits on: 40/min per IP, 40/5 min per client_id, as Affix enforces them (a PATCH spends 2).",
+          'Over them the sandbox answers 429 and the proxy backs off. AFFIX_SANDBOX_RATE_LIMITS=off npm start lifts them.',
+        ]
+      : ["Affix's rate limits off (AFFIX_SANDBOX_RATE_LIMITS=off)"]
+    : [];
   const sandboxLines = stack.sandbox
     ? [
         '',
@@ -422,6 +479,18 @@ export function describeLocalStack(stack: LocalStack): string {
   };
   const reader = curlAs(signer('readers'));
   const etag = `ETAG=$(${reader} -s -o /dev/null -D - ${api}${routeOf('getClient').path} | tr -d '\\r' | awk 'tolower($1)=="etag:" {print $2}')`;
+  const webhookLines =
+    stack.sandbox && stack.webhookReceiver
+      ? [
+          '',
+          'A signed webhook, end to end: point webhook_uri at the receiver (the sandbox delivers https:// loopback',
+          'URLs over plain HTTP), then let the sandbox send a delivery; the receiver prints the verdict:',
+          `  ${etag}`,
+          `  ${curlAs(signer('writers'))} -si -X ${routeOf('updateClient').method} ${api}${routeOf('updateClient').path} \\`,
+          `    -H 'content-type: application/json' -H "if-match: $ETAG" -d '{"webhook_uri":"${receiverWebhookUri(stack.webhookReceiver)}"}'`,
+          `  curl -s -X POST ${stack.affixBaseUrl}${WEBHOOK_DELIVERY_PATH} -d '{"added":[{"id":"e-1"}],"removed":[],"updated":[]}'`,
+        ]
+      : [];
   const width = Math.max(...LOCAL_SIGNERS.map((s) => s.accessKeyId.length + s.secretAccessKey.length + 1));
   const identities = LOCAL_SIGNERS.map((s) => {
     const routes = routesForGroup(s.group);
@@ -430,14 +499,20 @@ export function describeLocalStack(stack: LocalStack): string {
   return [
     'affix-webhook-config: local stack',
     `  Affix API      ${affix}${latency}`,
-    ...(limits === undefined ? [] : [`               ${limits}`]),
+    ...limits.map((line) => `                 ${line}`),
     `  SSM endpoint   ${stack.ssm.url}  (${DEFAULT_CLIENT_ID_PARAMETER} String, ${DEFAULT_CLIENT_SECRET_PARAMETER} and ${DEFAULT_ETAG_KEY_PARAMETER} SecureString)`,
     `  DynamoDB       ${stack.dynamodb.url}  (dynalite, table ${stack.dynamodb.tableName}: the write lease, the shared read cache, the back-off, the last-seen state)`,
     `  Lambda         ${lambda}`,
     `  local API      ${api}  (API Gateway REST v1 proxy events, stage "local")`,
+    ...(stack.webhookReceiver
+      ? [
+          `  webhooks       ${stack.webhookReceiver.url}  (receiver: verifies each delivery with POST /webhooks/verify as local-verifier)`,
+        ]
+      : []),
     '',
     `Every request must be signed with SigV4 (service ${LOCAL_SIGNING_SERVICE}, region ${LOCAL_SIGNING_REGION}), as the`,
-    'deployed API wants; unsigned, badly signed or not-allowed requests get the same 403 problem. The local',
+    'deployed API wants. Unsigned, badly signed, expired or not-allowed requests get a 403 problem whose',
+    'slug says which: missing-signature, invalid-signature, expired-credentials or access-denied. The local',
     'identities (access key id:secret, group, routes it may call; the caller ARN is',
     `arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/<access key id>/local):`,
     ...identities,
@@ -457,8 +532,30 @@ export function describeLocalStack(stack: LocalStack): string {
     `  ${curlAs(signer('rotators'))} -si -X ${routeOf('replaceSecrets').method} ${api}${routeOf('replaceSecrets').path} \\`,
     `    -H 'content-type: application/json' -H "if-match: $ETAG" -d '{"client_secret":["${current}","sandbox-secret-bbbbbbbbbbbbbbbb"]}'`,
     ...sandboxLines,
+    ...webhookLines,
+    '',
+    'The examples in README.md and docs/local.md use these variables:',
+    `  ${exportLine(stack)}`,
     '',
   ].join('\n');
+}
+
+/**
+ * The receiver as a `webhook_uri` the proxy accepts: https:// (its only scheme); the sandbox delivers
+ * to a loopback https:// URL over plain HTTP, where the receiver listens.
+ */
+export function receiverWebhookUri(receiver: WebhookReceiver): string {
+  return receiver.url.replace(/^http:/, 'https:');
+}
+
+/** `export API=... SANDBOX=... WEBHOOK_URI=...`: what the documented examples expect in the shell. */
+export function exportLine(stack: LocalStack): string {
+  const variables = [
+    `API=${stack.apiUrl}`,
+    ...(stack.sandbox ? [`SANDBOX=${stack.affixBaseUrl}`] : []),
+    ...(stack.webhookReceiver ? [`WEBHOOK_URI=${receiverWebhookUri(stack.webhookReceiver)}`] : []),
+  ];
+  return `export ${variables.join(' ')}`;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -469,6 +566,9 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const external = externalAffixFromEnv(env);
+  const sandboxRateLimits = external === undefined && parseSandboxRateLimits(env.AFFIX_SANDBOX_RATE_LIMITS);
+  const dir = stacksDir(env);
+  const stackFile = stackFilePath(dir);
   const stack = await startLocalStack({
     port: parsePort('PORT', env.PORT, 3000),
     sandboxPort: parsePort('AFFIX_SANDBOX_PORT', env.AFFIX_SANDBOX_PORT, 0),
@@ -478,8 +578,11 @@ async function main(argv: readonly string[]): Promise<void> {
     handlerModule: env.LOCAL_HANDLER_MODULE || undefined,
     concurrency: parseConcurrency(env.LAMBDA_CONCURRENCY),
     sandboxLatencyMs: parseSandboxLatency(env.AFFIX_SANDBOX_LATENCY_MS),
-    sandboxRateLimits: parseSandboxRateLimits(env.AFFIX_SANDBOX_RATE_LIMITS),
-    onAccess: (entry) => process.stdout.write(`${formatAccessLine(entry)}\n`),
+    sandboxRateLimits,
+    webhookReceiverPort: parsePort('WEBHOOK_RECEIVER_PORT', env.WEBHOOK_RECEIVER_PORT, 0),
+    onAccess: (entry) => process.stdout.write(`${formatAccessLine(entry, { sandboxRateLimits })}\n`),
+    onSandboxRateLimited: (refusal) => process.stdout.write(`${formatSandboxRateLimited(refusal)}\n`),
+    onWebhookVerdict: (verdict) => process.stdout.write(`${formatVerdict(verdict)}\n`),
     onOutput: args.rawLogs
       ? (line) => process.stdout.write(`${line}\n`)
       : (line, environmentId) => {
@@ -498,7 +601,7 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${signal}: shutting down\n`);
     const force = setTimeout(() => process.exit(1), 5_000);
     force.unref();
-    Promise.allSettled([removeStackFile(), stack.close()]).then(
+    Promise.allSettled([removeStackFile(stackFile), stack.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -506,8 +609,9 @@ async function main(argv: readonly string[]): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  // For `npm run rotate` and other tools: where this stack runs (no secret in it).
-  await writeStackFile(stack);
+  // For `npm run rotate` and other tools: where this stack runs (no secret in it), one file per stack.
+  await removeStaleStackFiles(dir);
+  await writeStackFile(stack, stackFile);
   process.stdout.write(describeLocalStack(stack));
   process.stdout.write(`\nlocal API ready on ${stack.apiUrl} (Ctrl-C to stop)\n`);
 }

@@ -2,7 +2,7 @@
  * The Affix sandbox's webhook delivery (`POST /_sandbox/webhooks`): sends a payload to the client's
  * `webhook_uri` signed as Affix signs (`x-affix-api-signature`: hex HMAC-SHA256 of the exact bytes with
  * a client secret), so a receiver can be tested end to end on one machine. Only loopback targets: the
- * sandbox never sends anything off this machine.
+ * sandbox never sends anything off this machine, and sends over plain HTTP whatever the scheme.
  *
  * @example
  * // curl -X POST 'http://127.0.0.1:<sandbox>/_sandbox/webhooks?secret=1' -d '{"added":[],"removed":[],"updated":[]}'
@@ -53,7 +53,10 @@ function loopbackTarget(uri: string | null): URL | undefined {
     return undefined;
   }
   const scheme = url.protocol === 'http:' || url.protocol === 'https:';
-  return scheme && isLoopbackHost(url.hostname) ? url : undefined;
+  if (!scheme || !isLoopbackHost(url.hostname)) return undefined;
+  // The proxy accepts only https:// webhook URIs; on this machine the delivery goes over plain HTTP
+  // (no certificate for 127.0.0.1), so `https://127.0.0.1:<port>/...` reaches a local receiver.
+  return new URL(`http://${url.host}${url.pathname}${url.search}`);
 }
 
 export function signDelivery(body: Uint8Array, secret: string): string {

@@ -46,6 +46,15 @@ export interface SandboxStats {
   rateLimited: number;
 }
 
+/** A request the sandbox's rate limiter refused with 429. */
+export interface SandboxRateLimited {
+  method: string;
+  path: string;
+  /** Which limit: per IP address or per `client_id`. */
+  limit: 'ip' | 'client_id';
+  retryAfterSeconds: number;
+}
+
 export interface InjectFaultOptions {
   /** How many matching requests get this fault (default 1). */
   times?: number;
@@ -69,6 +78,11 @@ export interface AffixSandboxOptions {
   clientText?: string;
   /** Affix's rate limits (`rate-limiter.ts`): off by default; `{}` for the documented numbers. */
   rateLimits?: false | Partial<RateLimitsConfig>;
+  /**
+   * Each request the rate limiter refuses (`npm start` prints a line naming `AFFIX_SANDBOX_RATE_LIMITS`,
+   * since a newcomer's 429 is most often the sandbox's limit, not the proxy).
+   */
+  onRateLimited?: (refusal: SandboxRateLimited) => void;
   /** The clock of the limiter and the request log (default `Date.now`). */
   clock?: () => number;
   /** The caller's IP as the in-process `fetch` reports it to the limiter (default 127.0.0.1). */
@@ -247,6 +261,12 @@ export function createAffixSandbox(options: AffixSandboxOptions = {}): InProcess
     });
     if (decision !== undefined && !decision.admitted) {
       stats.rateLimited += 1;
+      options.onRateLimited?.({
+        method,
+        path,
+        limit: decision.limit,
+        retryAfterSeconds: decision.retryAfterSeconds,
+      });
       await sleep(latencyMs);
       return jsonResponse(
         429,
