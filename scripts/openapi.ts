@@ -1,6 +1,6 @@
 /**
- * `npm run openapi`: writes `openapi.json` (OpenAPI 3.1) for our routes, and README.md's status table
- * (`scripts/status-table.ts`).
+ * `npm run openapi`: writes `openapi.json` (OpenAPI 3.1) for our routes, and the status tables of
+ * docs/api.md and README.md (`scripts/status-table.ts`).
  *
  * Everything comes from somewhere else: operations (method, path, operationId, media types) from the
  * contract's route table, problem responses and their "when" texts from the contract's catalogue
@@ -8,8 +8,8 @@
  * from `gateway-responses.ts`, bodies from the handler's valibot schemas (`@valibot/to-json-schema`,
  * JSON Schema 2020-12), responses from the client's (`clients/schemas.ts`). Only prose and examples
  * are written here (keyed by operationId). `test/clients/openapi.test.ts` fails when the committed
- * file differs from what this script builds, `test/contract/readme-status-table.test.ts` when the
- * README's table does.
+ * file differs from what this script builds, `test/contract/readme-status-table.test.ts` when a
+ * status table does.
  *
  * valibot actions that JSON Schema cannot express (`trim`, `check`) are converted with
  * {@link ACTION_SUPPLEMENTS}: hand-written keywords for exactly those action objects. Any other
@@ -67,7 +67,7 @@ import {
   routeOf,
 } from '../functions/contract/routes.ts';
 import { LOOPBACK_HOSTS } from '../functions/contract/urls.ts';
-import { README_PATH, replaceStatusTable } from './status-table.ts';
+import { README_PATH, STATUS_TABLE_PATH, writeStatusTables } from './status-table.ts';
 
 export const OPENAPI_PATH = fileURLToPath(new URL('../openapi.json', import.meta.url));
 
@@ -517,6 +517,6 @@ const invokedDirectly =
 if (invokedDirectly) {
   writeFileSync(OPENAPI_PATH, renderOpenApiJson());
   process.stdout.write(`wrote ${OPENAPI_PATH}\n`);
-  writeFileSync(README_PATH, replaceStatusTable(readFileSync(README_PATH, 'utf8')));
-  process.stdout.write(`wrote the status table in ${README_PATH}\n`);
+  writeStatusTables();
+  process.stdout.write(`wrote the status tables in ${STATUS_TABLE_PATH} and ${README_PATH}\n`);
 }

@@ -1,21 +1,27 @@
 /**
- * README.md's status table is what the catalogue generates (`npm run openapi` rewrites it), and the
- * generator puts every problem of the contract in it, in the README's layout.
+ * docs/api.md's status table and README.md's summary of it are what the catalogue generates (`npm run
+ * openapi` rewrites both), and the generator puts every problem of the contract in them.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_PROBLEMS } from '../../functions/contract/gateway-responses.ts';
 import { PROBLEM_SLUGS, PROBLEMS } from '../../functions/contract/problems.ts';
 import {
+  currentStatusSummary,
   currentStatusTable,
   README_PATH,
+  renderStatusSummary,
   renderStatusTable,
+  replaceStatusSummary,
   replaceStatusTable,
+  STATUS_SUMMARY_END,
   STATUS_TABLE_END,
+  STATUS_TABLE_PATH,
   STATUS_TABLE_START,
 } from '../../scripts/status-table.ts';
 
-const readme = readFileSync(README_PATH, 'utf8');
+const readme = readFileSync(STATUS_TABLE_PATH, 'utf8');
+const frontPage = readFileSync(README_PATH, 'utf8');
 
 /** A Markdown row's cells, trimmed. */
 const cells = (row: string) =>
@@ -24,9 +30,9 @@ const cells = (row: string) =>
     .slice(1, -1)
     .map((cell) => cell.trim());
 
-describe("README's status table", () => {
+describe("docs/api.md's status table", () => {
   it('is what `npm run openapi` generates from the catalogue (run it after changing a problem)', () => {
-    expect(currentStatusTable(readme), 'README.md status table is stale: run `npm run openapi`').toBe(
+    expect(currentStatusTable(readme), 'docs/api.md status table is stale: run `npm run openapi`').toBe(
       renderStatusTable(),
     );
     expect(replaceStatusTable(readme)).toBe(readme);
@@ -68,8 +74,37 @@ describe("README's status table", () => {
     expect(currentStatusTable(edited)).not.toBe(renderStatusTable());
   });
 
-  it('refuses to rewrite a README without its markers', () => {
+  it('refuses to rewrite a document without its markers', () => {
     expect(() => replaceStatusTable(readme.replace(STATUS_TABLE_START, ''))).toThrow(/markers/);
     expect(() => replaceStatusTable(readme.replace(STATUS_TABLE_END, ''))).toThrow(/markers/);
+    expect(() => replaceStatusSummary(frontPage.replace(STATUS_SUMMARY_END, ''))).toThrow(/markers/);
+  });
+});
+
+describe("README.md's status summary", () => {
+  it('is what `npm run openapi` generates (run it after changing a problem)', () => {
+    expect(currentStatusSummary(frontPage), 'README.md status summary is stale: run `npm run openapi`').toBe(
+      renderStatusSummary(),
+    );
+    expect(replaceStatusSummary(frontPage)).toBe(frontPage);
+  });
+
+  it('names every slug once, under its status, the function and API Gateway apart', () => {
+    const rows = renderStatusSummary().split('\n').slice(2).map(cells);
+    const slugsIn = (cell: string | undefined) =>
+      (cell ?? '')
+        .split(', ')
+        .filter((slug) => slug !== '-')
+        .map((slug) => slug.replaceAll('`', ''));
+    const functionSlugs = rows.flatMap((row) => slugsIn(row[1]));
+    const gatewaySlugs = rows.flatMap((row) => slugsIn(row[2]));
+    expect(functionSlugs.sort()).toEqual([...PROBLEM_SLUGS].sort());
+    expect(gatewaySlugs.sort()).toEqual(GATEWAY_PROBLEMS.map((problem) => problem.slug).sort());
+    for (const row of rows) {
+      for (const slug of slugsIn(row[1]))
+        expect(row[0]).toBe(String(PROBLEMS[slug as keyof typeof PROBLEMS].status));
+    }
+    expect(rows.map((row) => row[0])).toEqual([...new Set(rows.map((row) => row[0]))]);
+    expect(rows.at(-1)?.[0]).toBe('its own');
   });
 });
