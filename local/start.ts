@@ -26,7 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { routeOf, routesForGroup } from '../functions/contract/routes.ts';
+import { routeKeyOf, routeOf, routesForGroup } from '../functions/contract/routes.ts';
 import type { AccessEntry } from './access-log.ts';
 import type { SandboxRateLimited } from './affix-sandbox/core.ts';
 import {
@@ -506,7 +506,7 @@ export function describeLocalStack(stack: LocalStack): string {
     `  local API      ${api}  (API Gateway REST v1 proxy events, stage "local")`,
     ...(stack.webhookReceiver
       ? [
-          `  webhooks       ${stack.webhookReceiver.url}  (receiver: verifies each delivery with POST /webhooks/verify as local-verifier)`,
+          `  webhooks       ${stack.webhookReceiver.url}  (receiver: verifies each delivery with ${routeKeyOf(routeOf('verifyWebhook'))} as local-verifier)`,
         ]
       : []),
     '',

@@ -13,10 +13,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createClientConfigClient } from '../clients/client-config-client.ts';
 import { ClientConfigError } from '../clients/errors.ts';
 import { SIGNATURE_HEADER } from '../functions/contract/headers.ts';
+import { routeKeyOf, routeOf } from '../functions/contract/routes.ts';
 import { LOCAL_IDENTITIES, LOCAL_SIGNING_REGION, type LocalSigner } from './identities.ts';
 import { sendJson } from './json-reply.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 import { MAX_DELIVERY_BYTES } from './webhook-delivery.ts';
+
+/** `POST /webhooks/verify`, from the route table. */
+const VERIFY_ROUTE = routeKeyOf(routeOf('verifyWebhook'));
 
 /** The path deliveries go to. */
 export const WEBHOOK_RECEIVER_PATH = '/webhooks';
@@ -52,7 +56,7 @@ export interface WebhookReceiver {
 /** The verdict line `npm start` prints for a delivery. */
 export function formatVerdict(verdict: WebhookVerdict): string {
   const detail = verdict.secret === undefined ? '' : ` (signed with ${verdict.secret})`;
-  return `webhook delivery ${verdict.bytes} bytes -> POST /webhooks/verify ${verdict.status} ${verdict.outcome}${detail}`;
+  return `webhook delivery ${verdict.bytes} bytes -> ${VERIFY_ROUTE} ${verdict.status} ${verdict.outcome}${detail}`;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
