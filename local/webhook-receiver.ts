@@ -10,7 +10,7 @@
  * // PATCH webhook_uri to receiver.url through the proxy, then POST <sandbox>/_sandbox/webhooks
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createClientConfigClient } from '../clients/client-config-client.ts';
+import type { ClientConfigClient } from '../clients/client-config-client.ts';
 import { ClientConfigError } from '../clients/errors.ts';
 import { SIGNATURE_HEADER } from '../functions/contract/headers.ts';
 import { routeKeyOf, routeOf } from '../functions/contract/routes.ts';
@@ -72,16 +72,24 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
   const signer = options.signer ?? LOCAL_IDENTITIES.verifiers;
-  const api = createClientConfigClient({
-    baseUrl: options.apiUrl,
-    region: LOCAL_SIGNING_REGION,
-    credentials: { accessKeyId: signer.accessKeyId, secretAccessKey: signer.secretAccessKey },
-  });
+  // Loaded on the first delivery: the client's AWS credential chain takes seconds to import, which
+  // every `npm start` would otherwise pay before its banner.
+  let client: Promise<ClientConfigClient> | undefined;
+  const api = (): Promise<ClientConfigClient> => {
+    client ??= import('../clients/client-config-client.ts').then(({ createClientConfigClient }) =>
+      createClientConfigClient({
+        baseUrl: options.apiUrl,
+        region: LOCAL_SIGNING_REGION,
+        credentials: { accessKeyId: signer.accessKeyId, secretAccessKey: signer.secretAccessKey },
+      }),
+    );
+    return client;
+  };
   const lifecycle = new ServerLifecycle();
 
   const verify = async (body: Buffer, signature: string): Promise<WebhookVerdict> => {
     try {
-      const verified = await api.verifyWebhook(new Uint8Array(body), signature);
+      const verified = await (await api()).verifyWebhook(new Uint8Array(body), signature);
       return { status: 200, outcome: 'valid', secret: verified.secret, bytes: body.length };
     } catch (error) {
       if (!(error instanceof ClientConfigError)) throw error;
