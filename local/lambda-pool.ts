@@ -1,11 +1,16 @@
 /**
  * Lambda's concurrency model, locally: a pool of isolated execution environments (worker threads),
  * each importing the handler module itself (own configuration, own SSM/DynamoDB/Affix clients, own
- * caches), each running one invocation at a time and reused warm. A request that finds every
- * environment busy cold-starts a new one and runs in it, up to `concurrency`; past it, requests wait
- * in FIFO order for the next free environment (Lambda would throttle with 429; locally we queue so
- * load tests need no retries). An invocation that outlives the
- * function timeout kills its environment, as Lambda does; a crashed environment is replaced on demand.
+ * caches), each running one invocation at a time and reused warm. An invocation that finds no idle
+ * environment cold-starts a new one and runs in it, up to `concurrency`; past it the invocation is
+ * refused at once with {@link TooManyRequestsException}, as Lambda refuses a synchronous invoke at its
+ * concurrency limit: nothing is queued, so nothing runs after its caller has been answered.
+ *
+ * Limits, as in Lambda: init (loading the handler module) has its own limit, `initTimeoutMs`; the
+ * function timeout is measured from dispatch, when the environment starts running the invocation, not
+ * from the request's arrival. An invocation past the function timeout, or one its caller gave up on
+ * (the `signal` passed to the pool), kills its environment, so its writes stop with it; a crashed
+ * environment is replaced on demand. See docs/local-concurrency.md.
  *
  * The pool is a {@link LocalHandler}, so it plugs into `startLocalApi({ handler: pool })`. Each answer
  * carries `x-local-environment-id` (which environment served it), so tests can tell containers apart.
@@ -26,9 +31,15 @@ import { Worker } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { LocalHandler } from './api-gateway.ts';
 import { parseIntegerVariable } from './env-integer.ts';
-import type { EnvironmentMessage, InvokeMessage } from './lambda-protocol.ts';
+import {
+  DEFAULT_FUNCTION_TIMEOUT_MS,
+  type EnvironmentMessage,
+  type InvokeMessage,
+  LAMBDA_INIT_TIMEOUT_MS,
+  TooManyRequestsException,
+} from './lambda-protocol.ts';
 
-/** Lambda's default reserved-concurrency-free local limit. */
+/** The local default limit of environments alive at once (`LAMBDA_CONCURRENCY`). */
 export const DEFAULT_LAMBDA_CONCURRENCY = 4;
 export const MAX_LAMBDA_CONCURRENCY = 64;
 /** The response header naming the environment that served an invocation. */
@@ -44,10 +55,18 @@ export interface LambdaPoolOptions {
    * never shared with this process or between environments.
    */
   env: Record<string, string>;
-  /** Most environments alive at once (default {@link DEFAULT_LAMBDA_CONCURRENCY}). */
+  /** Most environments alive at once (default {@link DEFAULT_LAMBDA_CONCURRENCY}); past it invokes are refused. */
   concurrency?: number;
-  /** Function timeout: an invocation running longer kills its environment (default 10 s). */
+  /**
+   * Function timeout, from dispatch: an invocation running longer kills its environment (default
+   * {@link DEFAULT_FUNCTION_TIMEOUT_MS}, the deployed value).
+   */
   timeoutMs?: number;
+  /**
+   * Init limit: an environment whose handler module has not loaded by then is discarded and the
+   * invocation waiting for it fails (default {@link LAMBDA_INIT_TIMEOUT_MS}, Lambda's).
+   */
+  initTimeoutMs?: number;
   functionName?: string;
   memoryLimitInMB?: number;
   /**
@@ -69,6 +88,7 @@ export interface EnvironmentInfo {
 
 export interface LambdaPool extends LocalHandler {
   readonly concurrency: number;
+  readonly isolated: true;
   /** The live environments, oldest first. */
   environments(): EnvironmentInfo[];
   /**
@@ -78,7 +98,7 @@ export interface LambdaPool extends LocalHandler {
   warm(count?: number): Promise<void>;
   /** Terminates one environment as a crash would: its in-flight invocation fails. */
   kill(id: string): Promise<void>;
-  /** Terminates every environment; queued and in-flight invocations fail. */
+  /** Terminates every environment; in-flight invocations fail. */
   close(): Promise<void>;
 }
 
@@ -86,7 +106,14 @@ export interface LambdaPool extends LocalHandler {
 export class LambdaInvocationError extends Error {
   constructor(
     message: string,
-    readonly kind: 'timeout' | 'environment-exited' | 'init-failed' | 'handler-error' | 'pool-closed',
+    readonly kind:
+      | 'timeout'
+      | 'init-timeout'
+      | 'environment-exited'
+      | 'init-failed'
+      | 'handler-error'
+      | 'aborted'
+      | 'pool-closed',
     options?: ErrorOptions,
   ) {
     super(message, options);
@@ -110,7 +137,7 @@ interface Environment {
   exited: Promise<void>;
   /** Settles when the handler module has loaded, or failed to. */
   ready: Promise<void>;
-  /** The request whose arrival cold-started this environment: it runs here once init is done. */
+  /** The invocation whose arrival cold-started this environment (or found it starting): it runs here once init is done. */
   reserved: Invocation | undefined;
 }
 
@@ -129,17 +156,19 @@ function tagged(result: unknown, id: string): APIGatewayProxyResult {
   return { ...proxy, headers: { ...(proxy.headers ?? {}), [ENVIRONMENT_ID_HEADER]: id } };
 }
 
+const seconds = (ms: number): string => (ms / 1000).toFixed(2);
+
 export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   const concurrency = options.concurrency ?? DEFAULT_LAMBDA_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_LAMBDA_CONCURRENCY) {
     throw new RangeError(`concurrency must be an integer between 1 and ${MAX_LAMBDA_CONCURRENCY}`);
   }
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
+  const initTimeoutMs = options.initTimeoutMs ?? LAMBDA_INIT_TIMEOUT_MS;
   const handlerModule = toModuleUrl(options.handlerModule);
   // One snapshot for every environment; each worker gets its own copy of it.
   const env: Record<string, string> = { ...options.env };
   const environments = new Map<string, Environment>();
-  const queue: Invocation[] = [];
   let nextId = 1;
   let closed = false;
 
@@ -152,22 +181,26 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     else current.invocation.resolve(tagged(outcome.result, environment.id));
   };
 
+  /** Forgets the environment and fails what it runs or waits to run; the caller terminates the worker. */
   const remove = (environment: Environment, error: LambdaInvocationError): void => {
     if (!environments.delete(environment.id)) return;
     finish(environment, { error });
     environment.reserved?.reject(error);
     environment.reserved = undefined;
-    pump();
+  };
+
+  /** Lambda stops an environment whose invocation timed out or was given up: its work stops with it. */
+  const discard = (environment: Environment, error: LambdaInvocationError): void => {
+    remove(environment, error);
+    void environment.worker.terminate();
   };
 
   const dispatch = (environment: Environment, invocation: Invocation): void => {
     environment.state = 'busy';
     environment.invocations += 1;
+    // The function timeout starts here, at dispatch: init is not part of it.
     const timer = setTimeout(() => {
-      // Lambda stops the environment at the timeout; the next request gets a fresh one.
-      const seconds = (timeoutMs / 1000).toFixed(2);
-      remove(environment, new LambdaInvocationError(`Task timed out after ${seconds} seconds`, 'timeout'));
-      void environment.worker.terminate();
+      discard(environment, new LambdaInvocationError(`Task timed out after ${seconds(timeoutMs)} seconds`, 'timeout'));
     }, timeoutMs);
     environment.current = { invocation, timer };
     const message: InvokeMessage = {
@@ -217,41 +250,45 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       reserved,
     };
     environments.set(id, environment);
+    const initTimer = setTimeout(() => {
+      const error = new LambdaInvocationError(
+        `init timed out after ${seconds(initTimeoutMs)} seconds`,
+        'init-timeout',
+      );
+      settleReady(error);
+      discard(environment, error);
+    }, initTimeoutMs);
 
     worker.on('message', (message: EnvironmentMessage) => {
       switch (message.type) {
         case 'ready': {
+          clearTimeout(initTimer);
+          if (!environments.has(id)) return;
           environment.state = 'idle';
           settleReady();
           const reservedInvocation = environment.reserved;
           environment.reserved = undefined;
           if (reservedInvocation) dispatch(environment, reservedInvocation);
-          else pump();
           return;
         }
         case 'init-error': {
           // Lambda reports an init failure to the invocation that triggered it, then discards the environment.
+          clearTimeout(initTimer);
           const error = new LambdaInvocationError(`init failed: ${message.message}`, 'init-failed');
           settleReady(error);
-          environments.delete(id);
-          environment.reserved?.reject(error);
-          environment.reserved = undefined;
-          void worker.terminate();
-          pump();
+          discard(environment, error);
           return;
         }
         case 'result':
           finish(environment, { result: message.result });
-          environment.state = 'idle';
-          pump();
+          if (environments.has(id)) environment.state = 'idle';
           return;
         case 'error':
           // The handler threw: the invocation fails, the environment stays warm (as in Lambda).
           finish(environment, {
             error: new LambdaInvocationError(`${message.name}: ${message.message}`, 'handler-error'),
           });
-          environment.state = 'idle';
-          pump();
+          if (environments.has(id)) environment.state = 'idle';
           return;
         default: {
           const exhaustive: never = message;
@@ -266,6 +303,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       );
     });
     worker.on('exit', (code) => {
+      clearTimeout(initTimer);
       const error = new LambdaInvocationError(`environment ${id} exited (${code})`, 'environment-exited');
       settleReady(error);
       remove(environment, error);
@@ -273,25 +311,74 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     return environment;
   };
 
-  /** Hands waiting requests (FIFO) to idle environments, or to new ones while below the limit. */
-  function pump(): void {
-    if (closed) return;
-    while (queue.length > 0) {
-      const idle = [...environments.values()].find((environment) => environment.state === 'idle');
-      if (idle) dispatch(idle, queue.shift() as Invocation);
-      else if (environments.size < concurrency) start(queue.shift());
-      else return;
+  /** Where an invocation runs: an idle environment, one starting with nobody waiting for it, or a new one. */
+  const place = (invocation: Invocation): Environment | undefined => {
+    const all = [...environments.values()];
+    const idle = all.find((environment) => environment.state === 'idle');
+    if (idle) {
+      dispatch(idle, invocation);
+      return idle;
     }
-  }
+    const starting = all.find((environment) => environment.state === 'starting' && !environment.reserved);
+    if (starting) {
+      starting.reserved = invocation;
+      return starting;
+    }
+    if (environments.size < concurrency) return start(invocation);
+    return undefined;
+  };
 
-  const invoke = (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> =>
+  /** The caller gave up: a waiting invocation never runs, a running one dies with its environment. */
+  const abandon = (environment: Environment, invocation: Invocation): void => {
+    const error = new LambdaInvocationError('the caller gave up on the invocation', 'aborted');
+    if (environment.reserved === invocation) {
+      environment.reserved = undefined;
+      invocation.reject(error);
+    } else if (environment.current?.invocation === invocation) {
+      discard(environment, error);
+    }
+  };
+
+  const invoke = (
+    event: APIGatewayProxyEvent,
+    context: Context,
+    signal?: AbortSignal,
+  ): Promise<APIGatewayProxyResult> =>
     new Promise<APIGatewayProxyResult>((resolveInvocation, rejectInvocation) => {
       if (closed) {
         rejectInvocation(new LambdaInvocationError('the pool is closed', 'pool-closed'));
         return;
       }
-      queue.push({ event, context, resolve: resolveInvocation, reject: rejectInvocation });
-      pump();
+      if (signal?.aborted) {
+        rejectInvocation(new LambdaInvocationError('the caller gave up on the invocation', 'aborted'));
+        return;
+      }
+      let onAbort: (() => void) | undefined;
+      const settled = () => {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+      };
+      const invocation: Invocation = {
+        event,
+        context,
+        resolve: (result) => {
+          settled();
+          resolveInvocation(result);
+        },
+        reject: (error) => {
+          settled();
+          rejectInvocation(error);
+        },
+      };
+      const environment = place(invocation);
+      if (environment === undefined) {
+        // Every environment is busy and the limit is reached: refused before anything runs.
+        rejectInvocation(new TooManyRequestsException());
+        return;
+      }
+      if (signal) {
+        onAbort = () => abandon(environment, invocation);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
     });
 
   const terminate = async (environment: Environment, error: LambdaInvocationError): Promise<void> => {
@@ -302,6 +389,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
 
   return Object.assign(invoke, {
     concurrency,
+    isolated: true as const,
     async warm(count = 1): Promise<void> {
       if (closed) throw new LambdaInvocationError('the pool is closed', 'pool-closed');
       while (environments.size < Math.min(count, concurrency)) start();
@@ -321,7 +409,6 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     async close(): Promise<void> {
       closed = true;
       const error = new LambdaInvocationError('the pool is closed', 'pool-closed');
-      for (const waiting of queue.splice(0)) waiting.reject(error);
       await Promise.all([...environments.values()].map((environment) => terminate(environment, error)));
     },
   });
