@@ -136,7 +136,9 @@ export function apiGatewayIdentity(fields: {
 export function splitTarget(target: string): { path: string; query: URLSearchParams } {
   try {
     // Origin form is parsed against a fixed origin, so `//x` stays a path, not an authority.
-    const url = target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target, 'http://localhost');
+    const url = target.startsWith('/')
+      ? new URL(`http://localhost${target}`)
+      : new URL(target, 'http://localhost');
     return { path: url.pathname, query: url.searchParams };
   } catch {
     const at = target.indexOf('?');

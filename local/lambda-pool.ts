@@ -200,7 +200,10 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     environment.invocations += 1;
     // The function timeout starts here, at dispatch: init is not part of it.
     const timer = setTimeout(() => {
-      discard(environment, new LambdaInvocationError(`Task timed out after ${seconds(timeoutMs)} seconds`, 'timeout'));
+      discard(
+        environment,
+        new LambdaInvocationError(`Task timed out after ${seconds(timeoutMs)} seconds`, 'timeout'),
+      );
     }, timeoutMs);
     environment.current = { invocation, timer };
     const message: InvokeMessage = {

@@ -155,7 +155,11 @@ describe('lambda pool: isolation', () => {
         mutated: 'changed-in-one',
       });
       // a changed its own process.env before b finished: b does not see it, nor does this process.
-      expect(seen(await b)).toMatchObject({ poolTestValue: 'given-explicitly', parentOnly: null, mutated: null });
+      expect(seen(await b)).toMatchObject({
+        poolTestValue: 'given-explicitly',
+        parentOnly: null,
+        mutated: null,
+      });
       expect(process.env.POOL_TEST_MUTATED).toBeUndefined();
     } finally {
       delete process.env.POOL_TEST_PARENT_ONLY;
