@@ -30,7 +30,7 @@ import { isProxyResult, sendFunctionError, sendGatewayProblem, writeProxyResult 
 import { LOCAL_SIGNERS, type LocalIdentity, type LocalSigner } from './identities.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { toApiGatewayEvent } from './lambda-event.ts';
-import { DEFAULT_FUNCTION_TIMEOUT_MS, TooManyRequestsException } from './lambda-protocol.ts';
+import { DEFAULT_FUNCTION_TIMEOUT_MS, type Schedule, TooManyRequestsException } from './lambda-protocol.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 
 /** API Gateway's maximum payload size (10 MB). */
@@ -83,6 +83,8 @@ export interface LocalApiOptions {
    * `INTEGRATION_TIMEOUT` (504) and aborts the invocation. Default {@link API_GATEWAY_INTEGRATION_TIMEOUT_MS}.
    */
   integrationTimeoutMs?: number;
+  /** Sets the integration and function timeouts (default the real clock; tests fire them at will). */
+  schedule?: Schedule;
   /** Default {@link API_GATEWAY_MAX_BODY_BYTES}; larger bodies get 413. */
   maxBodyBytes?: number;
   stage?: string;
@@ -142,6 +144,13 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   const timeoutMs = options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
   const integrationTimeoutMs = options.integrationTimeoutMs ?? API_GATEWAY_INTEGRATION_TIMEOUT_MS;
   const handler = options.handler;
+  const lifecycle = new ServerLifecycle();
+  const schedule: Schedule =
+    options.schedule ??
+    ((callback, ms) => {
+      const timer = lifecycle.setTimer(callback, ms);
+      return () => lifecycle.clearTimer(timer);
+    });
   const maxBodyBytes = options.maxBodyBytes ?? API_GATEWAY_MAX_BODY_BYTES;
   const onError =
     options.onError ??
@@ -156,7 +165,6 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         `[local-api] ${requestId} refused (${gatewayProblem(responseType).slug}): ${reason}\n`,
       );
     });
-  const lifecycle = new ServerLifecycle();
 
   const handle = async (
     req: IncomingMessage,
@@ -206,12 +214,10 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     // API Gateway's integration timeout runs from arrival; an in-process handler's function timeout
     // too (the pool measures its own from dispatch).
     const abort = new AbortController();
-    const timers: NodeJS.Timeout[] = [];
+    const cancels: (() => void)[] = [];
     const giveUp = new Promise<'integration-timeout' | 'function-timeout'>((resolve) => {
-      timers.push(lifecycle.setTimer(() => resolve('integration-timeout'), integrationTimeoutMs));
-      if (handler.isolated !== true) {
-        timers.push(lifecycle.setTimer(() => resolve('function-timeout'), timeoutMs));
-      }
+      cancels.push(schedule(() => resolve('integration-timeout'), integrationTimeoutMs));
+      if (handler.isolated !== true) cancels.push(schedule(() => resolve('function-timeout'), timeoutMs));
     });
     let outcome: APIGatewayProxyResult | 'integration-timeout' | 'function-timeout';
     try {
@@ -231,7 +237,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       answer(sendFunctionError(res, requestId));
       return;
     } finally {
-      for (const timer of timers) lifecycle.clearTimer(timer);
+      for (const cancel of cancels) cancel();
     }
     if (outcome === 'integration-timeout' || outcome === 'function-timeout') {
       // Answered without the function's result: nothing of this invocation may run on.

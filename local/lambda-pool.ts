@@ -24,11 +24,15 @@
  * await pool.close();
  * ```
  */
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { buildSync } from 'esbuild';
+import { BUNDLE_FILE_NAME, esbuildOptionsFor } from '../infra/esbuild-options.ts';
 import type { LocalHandler } from './api-gateway.ts';
 import { parseIntegerVariable } from './env-integer.ts';
 import {
@@ -36,6 +40,8 @@ import {
   type EnvironmentMessage,
   type InvokeMessage,
   LAMBDA_INIT_TIMEOUT_MS,
+  realSchedule,
+  type Schedule,
   TooManyRequestsException,
 } from './lambda-protocol.ts';
 
@@ -48,8 +54,16 @@ export const ENVIRONMENT_ID_HEADER = 'x-local-environment-id';
 const ENTRY_URL = new URL('./lambda-environment.mjs', import.meta.url);
 
 export interface LambdaPoolOptions {
-  /** Module exporting `handler` (path or URL). */
+  /**
+   * Module exporting `handler` (path or URL). A TypeScript module is bundled first, as it is deployed
+   * (see {@link deployedModule}), unless `bundle` is false.
+   */
   handlerModule: string;
+  /**
+   * Default true: environments load a TypeScript handler as the deployed bundle, without a
+   * TypeScript loader of their own. False: each environment registers tsx and loads the sources.
+   */
+  bundle?: boolean;
   /**
    * The handler's whole environment (`process.env` inside each environment). Copied into each worker,
    * never shared with this process or between environments.
@@ -69,6 +83,8 @@ export interface LambdaPoolOptions {
   initTimeoutMs?: number;
   functionName?: string;
   memoryLimitInMB?: number;
+  /** Sets the init and function timeouts (default the real clock; tests fire them at will). */
+  schedule?: Schedule;
   /**
    * Each line an environment writes to stdout or stderr (the handler's logs, EMF metrics), with the
    * environment's id. Default: the lines go straight to this process's stdout/stderr.
@@ -133,7 +149,7 @@ interface Environment {
   worker: Worker;
   state: EnvironmentState;
   invocations: number;
-  current: { invocation: Invocation; timer: NodeJS.Timeout } | undefined;
+  current: { invocation: Invocation; cancelTimeout: () => void } | undefined;
   exited: Promise<void>;
   /** Settles when the handler module has loaded, or failed to. */
   ready: Promise<void>;
@@ -147,6 +163,30 @@ export function parseConcurrency(raw: string | undefined, name = 'LAMBDA_CONCURR
 
 function toModuleUrl(specifier: string): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? specifier : pathToFileURL(resolve(specifier)).href;
+}
+
+const bundles = new Map<string, string>();
+
+/**
+ * A TypeScript handler module as Lambda gets it: bundled with the deployment's own esbuild options
+ * (`infra/esbuild-options.ts`), once per module and process, into a folder removed at exit. Each
+ * environment then loads one file instead of registering tsx and compiling the module graph itself,
+ * which was most of a cold start's CPU: twenty of those at once outlasted Lambda's 10 s init limit
+ * on two cores. Anything else (a `.mjs`, a bundle already) is returned as is.
+ */
+export function deployedModule(moduleUrl: string): string {
+  if (!moduleUrl.startsWith('file:') || !/\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname)) return moduleUrl;
+  const known = bundles.get(moduleUrl);
+  if (known !== undefined) return known;
+  const dir = mkdtempSync(join(tmpdir(), 'lambda-pool-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const outfile = join(dir, BUNDLE_FILE_NAME);
+  // Synchronous: a pool is created synchronously; this runs once per module and process.
+  const result = buildSync({ ...esbuildOptionsFor(fileURLToPath(moduleUrl), outfile), logLevel: 'silent' });
+  if (result.errors.length > 0) throw new Error(`bundling ${moduleUrl} failed: ${result.errors[0]?.text}`);
+  const bundled = pathToFileURL(outfile).href;
+  bundles.set(moduleUrl, bundled);
+  return bundled;
 }
 
 /** Adds the environment id to a proxy result, leaving anything that is not one for the API to reject. */
@@ -165,7 +205,9 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
   const initTimeoutMs = options.initTimeoutMs ?? LAMBDA_INIT_TIMEOUT_MS;
-  const handlerModule = toModuleUrl(options.handlerModule);
+  const schedule = options.schedule ?? realSchedule;
+  const source = toModuleUrl(options.handlerModule);
+  const handlerModule = options.bundle === false ? source : deployedModule(source);
   // One snapshot for every environment; each worker gets its own copy of it.
   const env: Record<string, string> = { ...options.env };
   const environments = new Map<string, Environment>();
@@ -175,7 +217,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   const finish = (environment: Environment, outcome: { result: unknown } | { error: Error }): void => {
     const current = environment.current;
     if (!current) return;
-    clearTimeout(current.timer);
+    current.cancelTimeout();
     environment.current = undefined;
     if ('error' in outcome) current.invocation.reject(outcome.error);
     else current.invocation.resolve(tagged(outcome.result, environment.id));
@@ -199,13 +241,13 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     environment.state = 'busy';
     environment.invocations += 1;
     // The function timeout starts here, at dispatch: init is not part of it.
-    const timer = setTimeout(() => {
+    const cancelTimeout = schedule(() => {
       discard(
         environment,
         new LambdaInvocationError(`Task timed out after ${seconds(timeoutMs)} seconds`, 'timeout'),
       );
     }, timeoutMs);
-    environment.current = { invocation, timer };
+    environment.current = { invocation, cancelTimeout };
     const message: InvokeMessage = {
       type: 'invoke',
       event: invocation.event,
@@ -253,7 +295,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       reserved,
     };
     environments.set(id, environment);
-    const initTimer = setTimeout(() => {
+    const cancelInit = schedule(() => {
       const error = new LambdaInvocationError(
         `init timed out after ${seconds(initTimeoutMs)} seconds`,
         'init-timeout',
@@ -265,7 +307,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     worker.on('message', (message: EnvironmentMessage) => {
       switch (message.type) {
         case 'ready': {
-          clearTimeout(initTimer);
+          cancelInit();
           if (!environments.has(id)) return;
           environment.state = 'idle';
           settleReady();
@@ -276,7 +318,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
         }
         case 'init-error': {
           // Lambda reports an init failure to the invocation that triggered it, then discards the environment.
-          clearTimeout(initTimer);
+          cancelInit();
           const error = new LambdaInvocationError(`init failed: ${message.message}`, 'init-failed');
           settleReady(error);
           discard(environment, error);
@@ -306,7 +348,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       );
     });
     worker.on('exit', (code) => {
-      clearTimeout(initTimer);
+      cancelInit();
       const error = new LambdaInvocationError(`environment ${id} exited (${code})`, 'environment-exited');
       settleReady(error);
       remove(environment, error);

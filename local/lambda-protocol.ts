@@ -46,3 +46,15 @@ export const DEFAULT_FUNCTION_TIMEOUT_MS = 15_000;
 
 /** Lambda's limit on an environment's init phase (loading the handler module): 10 s. */
 export const LAMBDA_INIT_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs `callback` after `ms` and returns what cancels it: how the pool and the local API set their
+ * limits, so tests can fire a limit when they choose instead of waiting for it.
+ */
+export type Schedule = (callback: () => void, ms: number) => () => void;
+
+/** {@link Schedule} on the real clock. */
+export const realSchedule: Schedule = (callback, ms) => {
+  const timer = setTimeout(callback, ms);
+  return () => clearTimeout(timer);
+};

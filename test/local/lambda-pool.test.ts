@@ -14,6 +14,7 @@ import { localHandlerEnv } from '../../local/handler-env.ts';
 import { createLambdaPool, ENVIRONMENT_ID_HEADER, type LambdaPool } from '../../local/lambda-pool.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
 import { type Gate, startGate } from './support/gate.ts';
+import { type ManualSchedule, manualSchedule } from './support/manual-schedule.ts';
 
 const HANDLER = new URL('./fixtures/counter-handler.ts', import.meta.url).href;
 
@@ -59,6 +60,10 @@ interface StartOptions {
   initTimeoutMs?: number;
   integrationTimeoutMs?: number;
   env?: Record<string, string>;
+  /** The pool's timeouts fire when the test says so. */
+  poolSchedule?: ManualSchedule;
+  /** The API's timeouts fire when the test says so. */
+  apiSchedule?: ManualSchedule;
 }
 
 async function start(
@@ -70,11 +75,13 @@ async function start(
     concurrency: options.concurrency,
     timeoutMs: options.timeoutMs,
     initTimeoutMs: options.initTimeoutMs ?? 60_000,
+    schedule: options.poolSchedule?.schedule,
   });
   const api = await startLocalApi({
     handler: pool,
     port: 0,
     integrationTimeoutMs: options.integrationTimeoutMs,
+    schedule: options.apiSchedule?.schedule,
     onError: () => {},
   });
   running.push({ api, pool });
@@ -223,10 +230,14 @@ describe('lambda pool: concurrency limit', () => {
 
 describe('lambda pool: timeouts', () => {
   it('an invocation past the function timeout kills its environment (502); the next request gets a fresh one', async () => {
-    const { call, pool } = await start({ concurrency: 1, timeoutMs: 400 });
+    const timers = manualSchedule();
+    const { call, pool } = await start({ concurrency: 1, timeoutMs: 400, poolSchedule: timers });
     const before = await call();
     const name = fresh('timeout');
-    const timedOut = await call(hold(name));
+    const answer = call(hold(name));
+    await gate.held(name);
+    timers.fire(400);
+    const timedOut = await answer;
     expect(timedOut.status).toBe(502);
     expect(JSON.parse(timedOut.body)).toMatchObject({ type: `${PROBLEM_TYPE_PREFIX}gateway-error` });
     await gate.dropped(name);
@@ -238,36 +249,59 @@ describe('lambda pool: timeouts', () => {
 
   it('measures the function timeout from dispatch: a cold start longer than the timeout does not count against it', async () => {
     const init = fresh('slow-init');
-    const timeoutMs = 300;
-    const { call } = await start({ concurrency: 1, timeoutMs, env: { INIT_HOLD_URL: gate.url(init) } });
+    const timers = manualSchedule();
+    const timeoutMs = 30_000;
+    const { call } = await start({
+      concurrency: 1,
+      timeoutMs,
+      env: { INIT_HOLD_URL: gate.url(init) },
+      poolSchedule: timers,
+    });
     const served = call();
     await gate.held(init);
-    // Keep the init going for more than the whole function timeout before letting it finish.
-    await new Promise((resolve) => setTimeout(resolve, timeoutMs * 3));
+    // During init no function timeout runs yet: only the init limit does.
+    expect(timers.pending(timeoutMs)).toBe(0);
+    expect(timers.pending(60_000)).toBe(1);
     gate.release(init);
     const context = seen(await served);
     expect(context.remainingAtStart).toBeLessThanOrEqual(timeoutMs);
     expect(context.counter).toBe(1);
+    // The function timeout was set at dispatch and cleared when the invocation ended.
+    expect(timers.pending(timeoutMs)).toBe(0);
   });
 
   it('init has its own limit: an environment whose init outlasts it is discarded and its invocation fails with 502', async () => {
     const init = fresh('stuck-init');
+    const timers = manualSchedule();
     const { call, pool } = await start({
       concurrency: 1,
       initTimeoutMs: 300,
       env: { INIT_HOLD_URL: gate.url(init) },
+      poolSchedule: timers,
     });
-    const failed = await call();
+    const answer = call();
+    await gate.held(init);
+    timers.fire(300);
+    const failed = await answer;
     expect(failed.status).toBe(502);
     await gate.dropped(init);
     expect(pool.environments()).toEqual([]);
   });
 
   it('when the API gives up (its integration timeout) the environment running the invocation is killed: nothing it would do afterwards happens', async () => {
-    const { call, pool } = await start({ concurrency: 1, timeoutMs: 60_000, integrationTimeoutMs: 400 });
+    const timers = manualSchedule();
+    const { call, pool } = await start({
+      concurrency: 1,
+      timeoutMs: 60_000,
+      integrationTimeoutMs: 400,
+      apiSchedule: timers,
+    });
     const name = fresh('gave-up');
     const effect = fresh('effect');
-    const answered = await call(hold(name, `&after=${encodeURIComponent(gate.url(effect))}`));
+    const answer = call(hold(name, `&after=${encodeURIComponent(gate.url(effect))}`));
+    await gate.held(name);
+    timers.fire(400);
+    const answered = await answer;
     expect(answered.status).toBe(504);
     expect(JSON.parse(answered.body)).toMatchObject({ type: `${PROBLEM_TYPE_PREFIX}integration-timeout` });
     // The held connection dies with its environment, so the handler never reaches its side effect.

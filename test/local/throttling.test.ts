@@ -7,7 +7,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBLEM_TYPE_PREFIX } from '../../functions/contract/gateway-responses.ts';
 import { STATS_PATH } from '../../local/affix-sandbox.ts';
-import { bundledHandlerModule } from '../../local/handler-bundle.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
@@ -80,8 +79,6 @@ describe('LAMBDA_CONCURRENCY=20 on a fresh stack', () => {
       port: 0,
       concurrency: 20,
       onOutput: () => {},
-      // The deployed artifact, as Lambda loads it (no TypeScript loader in each environment).
-      handlerModule: await bundledHandlerModule(),
       // Twenty inits share this machine's two cores where Lambda gives each its own, so neither init's
       // own limit nor API Gateway's timeout (which counts init) is what this test is about; both are
       // checked on their own in lambda-pool.test.ts.
