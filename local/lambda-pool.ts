@@ -77,14 +77,18 @@ export interface LambdaPoolOptions {
    */
   timeoutMs?: number;
   /**
-   * Init limit: an environment whose handler module has not loaded by then is discarded and the
-   * invocation waiting for it fails (default {@link LAMBDA_INIT_TIMEOUT_MS}, Lambda's).
+   * Init limit (default {@link LAMBDA_INIT_TIMEOUT_MS}, Lambda's). As in Lambda, an init that outlasts
+   * it is not the end: it carries on as part of the invocation waiting for it, under that
+   * invocation's function timeout (Lambda retries the init then, "with the configured function
+   * timeout"). An environment nobody waits for gets 130 s or the function timeout, the larger.
    */
   initTimeoutMs?: number;
   functionName?: string;
   memoryLimitInMB?: number;
   /** Sets the init and function timeouts (default the real clock; tests fire them at will). */
   schedule?: Schedule;
+  /** The clock a function timeout that started during init is measured on (default `Date.now`). */
+  now?: () => number;
   /**
    * Each line an environment writes to stdout or stderr (the handler's logs, EMF metrics), with the
    * environment's id. Default: the lines go straight to this process's stdout/stderr.
@@ -155,7 +159,16 @@ interface Environment {
   ready: Promise<void>;
   /** The invocation whose arrival cold-started this environment (or found it starting): it runs here once init is done. */
   reserved: Invocation | undefined;
+  /** Cancels the limit running while the environment starts (see `start`). */
+  cancelStartLimit: () => void;
+  /** The init outlasted its limit and carries on under the reserved invocation's function timeout. */
+  initOverdue: boolean;
+  /** When the reserved invocation's function timeout started, if it started before dispatch. */
+  chargedSince: number | undefined;
 }
+
+/** The init limit of an environment nobody waits for (Lambda's, for provisioned concurrency): 130 s or the function timeout. */
+const UNCLAIMED_INIT_LIMIT_MS = 130_000;
 
 export function parseConcurrency(raw: string | undefined, name = 'LAMBDA_CONCURRENCY'): number {
   return parseIntegerVariable(name, raw, DEFAULT_LAMBDA_CONCURRENCY, 1, MAX_LAMBDA_CONCURRENCY);
@@ -206,6 +219,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   const timeoutMs = options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
   const initTimeoutMs = options.initTimeoutMs ?? LAMBDA_INIT_TIMEOUT_MS;
   const schedule = options.schedule ?? realSchedule;
+  const now = options.now ?? Date.now;
   const source = toModuleUrl(options.handlerModule);
   const handlerModule = options.bundle === false ? source : deployedModule(source);
   // One snapshot for every environment; each worker gets its own copy of it.
@@ -226,6 +240,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   /** Forgets the environment and fails what it runs or waits to run; the caller terminates the worker. */
   const remove = (environment: Environment, error: LambdaInvocationError): void => {
     if (!environments.delete(environment.id)) return;
+    environment.cancelStartLimit();
     finish(environment, { error });
     environment.reserved?.reject(error);
     environment.reserved = undefined;
@@ -237,23 +252,35 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     void environment.worker.terminate();
   };
 
+  const timedOut = (environment: Environment): void =>
+    discard(
+      environment,
+      new LambdaInvocationError(`Task timed out after ${seconds(timeoutMs)} seconds`, 'timeout'),
+    );
+
+  /** An overdue init goes on under the reserved invocation's function timeout, which starts now. */
+  const charge = (environment: Environment): void => {
+    environment.cancelStartLimit();
+    environment.chargedSince = now();
+    environment.cancelStartLimit = schedule(() => timedOut(environment), timeoutMs);
+  };
+
   const dispatch = (environment: Environment, invocation: Invocation): void => {
     environment.state = 'busy';
     environment.invocations += 1;
-    // The function timeout starts here, at dispatch: init is not part of it.
-    const cancelTimeout = schedule(() => {
-      discard(
-        environment,
-        new LambdaInvocationError(`Task timed out after ${seconds(timeoutMs)} seconds`, 'timeout'),
-      );
-    }, timeoutMs);
+    // The function timeout starts here, at dispatch (an init within its limit is not part of it),
+    // unless an overdue init already started it.
+    const since = environment.chargedSince;
+    environment.chargedSince = undefined;
+    const budgetMs = since === undefined ? timeoutMs : Math.max(0, timeoutMs - (now() - since));
+    const cancelTimeout = schedule(() => timedOut(environment), budgetMs);
     environment.current = { invocation, cancelTimeout };
     const message: InvokeMessage = {
       type: 'invoke',
       event: invocation.event,
       context: {
         requestId: invocation.context.awsRequestId,
-        timeoutMs,
+        timeoutMs: budgetMs,
         functionName: options.functionName ?? invocation.context.functionName,
         memoryLimitInMB: options.memoryLimitInMB ?? Number(invocation.context.memoryLimitInMB),
       },
@@ -293,16 +320,30 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       exited,
       ready,
       reserved,
+      cancelStartLimit: () => {},
+      initOverdue: false,
+      chargedSince: undefined,
     };
     environments.set(id, environment);
-    const cancelInit = schedule(() => {
-      const error = new LambdaInvocationError(
-        `init timed out after ${seconds(initTimeoutMs)} seconds`,
-        'init-timeout',
+    const unclaimedLimit = (): void => {
+      environment.cancelStartLimit = schedule(
+        () => {
+          const error = new LambdaInvocationError(
+            `init did not finish within ${seconds(Math.max(UNCLAIMED_INIT_LIMIT_MS, timeoutMs))} seconds`,
+            'init-timeout',
+          );
+          settleReady(error);
+          discard(environment, error);
+        },
+        Math.max(0, Math.max(UNCLAIMED_INIT_LIMIT_MS, timeoutMs) - initTimeoutMs),
       );
-      settleReady(error);
-      discard(environment, error);
+    };
+    environment.cancelStartLimit = schedule(() => {
+      environment.initOverdue = true;
+      if (environment.reserved) charge(environment);
+      else unclaimedLimit();
     }, initTimeoutMs);
+    const cancelInit = (): void => environment.cancelStartLimit();
 
     worker.on('message', (message: EnvironmentMessage) => {
       switch (message.type) {
@@ -367,6 +408,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     const starting = all.find((environment) => environment.state === 'starting' && !environment.reserved);
     if (starting) {
       starting.reserved = invocation;
+      if (starting.initOverdue) charge(starting);
       return starting;
     }
     if (environments.size < concurrency) return start(invocation);
@@ -377,6 +419,11 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   const abandon = (environment: Environment, invocation: Invocation): void => {
     const error = new LambdaInvocationError('the caller gave up on the invocation', 'aborted');
     if (environment.reserved === invocation) {
+      if (environment.chargedSince !== undefined) {
+        // Its overdue init was running on this invocation's time: it goes with it.
+        discard(environment, error);
+        return;
+      }
       environment.reserved = undefined;
       invocation.reject(error);
     } else if (environment.current?.invocation === invocation) {

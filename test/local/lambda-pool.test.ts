@@ -270,18 +270,43 @@ describe('lambda pool: timeouts', () => {
     expect(timers.pending(timeoutMs)).toBe(0);
   });
 
-  it('init has its own limit: an environment whose init outlasts it is discarded and its invocation fails with 502', async () => {
+  it("an init past its limit carries on under the waiting invocation's function timeout, as Lambda retries it: it can still answer 200", async () => {
+    const init = fresh('overdue-init');
+    const timers = manualSchedule();
+    const { call, pool } = await start({
+      concurrency: 1,
+      initTimeoutMs: 300,
+      timeoutMs: 30_000,
+      env: { INIT_HOLD_URL: gate.url(init) },
+      poolSchedule: timers,
+    });
+    const served = call();
+    await gate.held(init);
+    expect(timers.pending(30_000)).toBe(0);
+    timers.fire(300);
+    // The function timeout now runs, counting the rest of the init.
+    expect(timers.pending(30_000)).toBe(1);
+    expect(pool.environments()).toEqual([expect.objectContaining({ state: 'starting' })]);
+    gate.release(init);
+    const context = seen(await served);
+    expect(context.counter).toBe(1);
+    expect(context.remainingAtStart).toBeLessThanOrEqual(30_000);
+  });
+
+  it('an init past its limit and then past the function timeout fails its invocation (502) and the environment is discarded', async () => {
     const init = fresh('stuck-init');
     const timers = manualSchedule();
     const { call, pool } = await start({
       concurrency: 1,
       initTimeoutMs: 300,
+      timeoutMs: 30_000,
       env: { INIT_HOLD_URL: gate.url(init) },
       poolSchedule: timers,
     });
     const answer = call();
     await gate.held(init);
     timers.fire(300);
+    timers.fire(30_000);
     const failed = await answer;
     expect(failed.status).toBe(502);
     await gate.dropped(init);
