@@ -200,7 +200,7 @@ describe('ssm endpoint faults', () => {
         settled = true;
       })
       .catch(() => undefined);
-    await expect.poll(() => ssm.requests.length).toBe(1);
+    while (ssm.requests.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
     // A request sent after it, without a fault, is answered; the delayed one still is not.
     const later = await client().send(new GetParameterCommand({ Name: ID_NAME }));
     expect(later.Parameter?.Value).toBe('sandbox-client-0001');
