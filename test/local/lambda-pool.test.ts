@@ -247,7 +247,7 @@ describe('lambda pool: timeouts', () => {
     expect(seen(after).counter).toBe(1);
   });
 
-  it('measures the function timeout from dispatch: a cold start longer than the timeout does not count against it', async () => {
+  it('measures the function timeout from dispatch: during an init within its limit no function timeout runs', async () => {
     const init = fresh('slow-init');
     const timers = manualSchedule();
     const timeoutMs = 30_000;
