@@ -336,7 +336,8 @@ describe('affix sandbox: faults', () => {
     const midBody = get()
       .then((res) => res.text())
       .catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Both have arrived (and hang) before close(); the test's timeout bounds the wait.
+    while (sandbox.requests.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(sandbox.requests).toHaveLength(2);
     // Resolves although both sockets hang (a close() that waited for them would time the test out).
     await sandbox.close();

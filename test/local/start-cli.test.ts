@@ -33,8 +33,11 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `local/start.ts` as `npm start` does, with only the given AFFIX_* variables; kills it after `untilMs`. */
-function runStart(args: string[], env: Record<string, string>, untilMs = 15_000): Promise<Run> {
+/**
+ * Runs `local/start.ts` as `npm start` does, with only the given AFFIX_* variables, until it exits by
+ * itself (the cases here all do); `untilMs` only keeps a hung child from outliving the test.
+ */
+function runStart(args: string[], env: Record<string, string>, untilMs = 120_000): Promise<Run> {
   const childEnv: Record<string, string | undefined> = { ...BASE_ENV, PORT: '0', ...env };
   for (const name of ['AFFIX_BASE_URL', 'AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'LOCAL_RAW_LOGS']) {
     if (!(name in env)) delete childEnv[name];
@@ -68,7 +71,7 @@ describe('npm start -- --help', () => {
     expect(run.stdout).toBe(USAGE);
     expect(run.stdout).not.toMatch(/ready|local stack/);
     expect(run.stderr).toBe('');
-  });
+  }, 120_000);
 
   it('lists every variable local/start.ts reads', () => {
     const source = readFileSync(new URL('../../local/start.ts', import.meta.url), 'utf8');
@@ -128,7 +131,7 @@ describe('AFFIX_BASE_URL, AFFIX_CLIENT_ID and AFFIX_CLIENT_SECRET go together', 
     expect(run.stderr).toMatch(/go together.*missing: AFFIX_CLIENT_ID, AFFIX_CLIENT_SECRET/);
     expect(run.stderr + run.stdout).not.toContain(VALUES.AFFIX_BASE_URL);
     expect(run.stdout).not.toMatch(/ready/);
-  });
+  }, 120_000);
 });
 
 describe('a taken port names its variable', () => {
