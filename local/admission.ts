@@ -13,7 +13,7 @@
 import type { GatewayResponseType } from '../functions/contract/gateway-responses.ts';
 import { findRoute, groupMayCall, routeKeyOf } from '../functions/contract/routes.ts';
 import type { LocalIdentity, LocalSigner } from './identities.ts';
-import { resourceOf } from './lambda-event.ts';
+import { resourceOf, splitTarget } from './lambda-event.ts';
 import { type ReceivedRequest, verifySigV4 } from './sigv4.ts';
 
 export type Admission =
@@ -26,7 +26,7 @@ export async function admit(
   now: number,
 ): Promise<Admission> {
   const { method, target } = request;
-  const route = findRoute(method, resourceOf(new URL(target, 'http://localhost').pathname));
+  const route = findRoute(method, resourceOf(splitTarget(target).path));
   if (route === undefined) {
     return {
       ok: false,

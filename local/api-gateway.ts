@@ -4,8 +4,13 @@
  * admit it (`admission.ts`: route, SigV4 signature of the fixed local identities, the resource
  * policy's group grant), turn it into an `APIGatewayProxyEvent` carrying the signer's identity
  * (`lambda-event.ts`), call the handler with a Lambda `Context` (`lambda-context.ts`) within the
- * timeout, and write the `APIGatewayProxyResult` or API Gateway's own problem answer back
+ * integration timeout, and write the `APIGatewayProxyResult` or API Gateway's own problem answer back
  * (`gateway-answers.ts`); one access-log entry per answer (`access-log.ts`).
+ *
+ * Nothing it has answered runs on: when it gives up (the integration timeout, or the function timeout
+ * of an in-process handler) it aborts the invocation's signal, and the pool kills the environment
+ * running it. A refused invoke (the pool at its concurrency limit) gets the answer API Gateway gives a
+ * throttled Lambda integration. See docs/local-concurrency.md.
  *
  * @example
  * ```ts
@@ -25,14 +30,31 @@ import { isProxyResult, sendFunctionError, sendGatewayProblem, writeProxyResult 
 import { LOCAL_SIGNERS, type LocalIdentity, type LocalSigner } from './identities.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { toApiGatewayEvent } from './lambda-event.ts';
+import { DEFAULT_FUNCTION_TIMEOUT_MS, type Schedule, TooManyRequestsException } from './lambda-protocol.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 
 /** API Gateway's maximum payload size (10 MB). */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** API Gateway REST API's maximum integration timeout. */
+/**
+ * API Gateway REST API's default (and the deployed) integration timeout: the stack's Lambda
+ * integrations set none (a test in test/local checks the synthesized template).
+ */
 export const API_GATEWAY_INTEGRATION_TIMEOUT_MS = 29_000;
 
-export type LocalHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+/**
+ * What the local API invokes, as API Gateway invokes a Lambda function. It may refuse an invoke with
+ * {@link TooManyRequestsException}; `signal` aborts when the API has answered without its result.
+ */
+export interface LocalHandler {
+  (event: APIGatewayProxyEvent, context: Context, signal?: AbortSignal): Promise<APIGatewayProxyResult>;
+  /**
+   * True when the handler runs the function as Lambda does (the pool): it enforces the function
+   * timeout from dispatch itself and stops an invocation whose signal aborts. Otherwise (a handler
+   * called in-process) the API enforces the function timeout from the request's arrival, and cannot
+   * stop the handler once it has answered.
+   */
+  readonly isolated?: boolean;
+}
 
 export interface LocalApiOptions {
   handler: LocalHandler;
@@ -50,8 +72,19 @@ export interface LocalApiOptions {
   testOnlyIdentity?: LocalIdentity | null;
   /** The clock the signature's 5-minute window is checked against (epoch ms). Default `Date.now`. */
   now?: () => number;
-  /** The Lambda timeout: the context's deadline, and when the local API gives up with 502. Default 10 s. */
+  /**
+   * The function timeout of an in-process handler: its context's deadline, and when the API answers
+   * 502 as for a timed-out Lambda. Default {@link DEFAULT_FUNCTION_TIMEOUT_MS} (the deployed value).
+   * An isolated handler (the pool) has its own.
+   */
   timeoutMs?: number;
+  /**
+   * API Gateway's integration timeout, from the request's arrival: the API answers
+   * `INTEGRATION_TIMEOUT` (504) and aborts the invocation. Default {@link API_GATEWAY_INTEGRATION_TIMEOUT_MS}.
+   */
+  integrationTimeoutMs?: number;
+  /** Sets the integration and function timeouts (default the real clock; tests fire them at will). */
+  schedule?: Schedule;
   /** Default {@link API_GATEWAY_MAX_BODY_BYTES}; larger bodies get 413. */
   maxBodyBytes?: number;
   stage?: string;
@@ -108,7 +141,16 @@ function readCapped(req: IncomingMessage, max: number): Promise<ReadResult> {
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const signers = options.signers ?? LOCAL_SIGNERS;
   const now = options.now ?? Date.now;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
+  const integrationTimeoutMs = options.integrationTimeoutMs ?? API_GATEWAY_INTEGRATION_TIMEOUT_MS;
+  const handler = options.handler;
+  const lifecycle = new ServerLifecycle();
+  const schedule: Schedule =
+    options.schedule ??
+    ((callback, ms) => {
+      const timer = lifecycle.setTimer(callback, ms);
+      return () => lifecycle.clearTimer(timer);
+    });
   const maxBodyBytes = options.maxBodyBytes ?? API_GATEWAY_MAX_BODY_BYTES;
   const onError =
     options.onError ??
@@ -123,7 +165,6 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         `[local-api] ${requestId} refused (${gatewayProblem(responseType).slug}): ${reason}\n`,
       );
     });
-  const lifecycle = new ServerLifecycle();
 
   const handle = async (
     req: IncomingMessage,
@@ -170,27 +211,44 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     });
     const context = createLambdaContext({ requestId, timeoutMs, functionName: options.functionName });
 
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = lifecycle.setTimer(() => resolve('timeout'), timeoutMs);
+    // API Gateway's integration timeout runs from arrival; an in-process handler's function timeout
+    // too (the pool measures its own from dispatch).
+    const abort = new AbortController();
+    const cancels: (() => void)[] = [];
+    const giveUp = new Promise<'integration-timeout' | 'function-timeout'>((resolve) => {
+      cancels.push(schedule(() => resolve('integration-timeout'), integrationTimeoutMs));
+      if (handler.isolated !== true) cancels.push(schedule(() => resolve('function-timeout'), timeoutMs));
     });
-    let outcome: APIGatewayProxyResult | 'timeout';
+    let outcome: APIGatewayProxyResult | 'integration-timeout' | 'function-timeout';
     try {
-      outcome = await Promise.race([Promise.resolve().then(() => options.handler(event, context)), timedOut]);
+      outcome = await Promise.race([
+        Promise.resolve().then(() => handler(event, context, abort.signal)),
+        giveUp,
+      ]);
     } catch (error) {
+      if (error instanceof TooManyRequestsException) {
+        // API Gateway answers a throttled Lambda invoke as an integration failure (its execution log:
+        // "Lambda invocation failed with status: 429"); our Gateway Response gives it its status.
+        onError('Lambda throttled the invocation', error, requestId);
+        answer(sendGatewayProblem(res, 'INTEGRATION_FAILURE', requestId));
+        return;
+      }
       onError('handler threw', error, requestId);
       answer(sendFunctionError(res, requestId));
       return;
     } finally {
-      lifecycle.clearTimer(timer);
+      for (const cancel of cancels) cancel();
     }
-    if (outcome === 'timeout') {
-      onError(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, undefined, requestId);
-      answer(
-        timeoutMs >= API_GATEWAY_INTEGRATION_TIMEOUT_MS
-          ? sendGatewayProblem(res, 'INTEGRATION_TIMEOUT', requestId)
-          : sendFunctionError(res, requestId),
-      );
+    if (outcome === 'integration-timeout' || outcome === 'function-timeout') {
+      // Answered without the function's result: nothing of this invocation may run on.
+      abort.abort();
+      if (outcome === 'integration-timeout') {
+        onError(`Endpoint request timed out (${integrationTimeoutMs} ms)`, undefined, requestId);
+        answer(sendGatewayProblem(res, 'INTEGRATION_TIMEOUT', requestId));
+      } else {
+        onError(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, undefined, requestId);
+        answer(sendFunctionError(res, requestId));
+      }
       return;
     }
     if (!isProxyResult(outcome)) {

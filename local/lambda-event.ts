@@ -1,6 +1,8 @@
 /**
  * The one builder of the API Gateway REST (v1) Lambda proxy event, as API Gateway sends it: used by
  * the local API (from an HTTP request), the tests (from a few options) and the bench. Pure: no I/O.
+ * Query and header maps have no prototype, so a key such as `constructor` or `__proto__` is data like
+ * any other, and no request target makes it throw.
  *
  * @example
  * ```ts
@@ -88,8 +90,8 @@ export function eventHeaders(
       add(name, typeof value === 'string' ? [value] : value);
     }
   }
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
   for (const { name, values } of grouped.values()) {
     if (values.length === 0) continue;
     single[name] = values.at(-1) as string;
@@ -127,6 +129,23 @@ export function apiGatewayIdentity(fields: {
   };
 }
 
+/**
+ * The path and query of a request target (origin form `/a?b`, or absolute form), as API Gateway reads
+ * them. Never throws: a target no URL parser accepts keeps its path as is, with no query.
+ */
+export function splitTarget(target: string): { path: string; query: URLSearchParams } {
+  try {
+    // Origin form is parsed against a fixed origin, so `//x` stays a path, not an authority.
+    const url = target.startsWith('/')
+      ? new URL(`http://localhost${target}`)
+      : new URL(target, 'http://localhost');
+    return { path: url.pathname, query: url.searchParams };
+  } catch {
+    const at = target.indexOf('?');
+    return { path: at === -1 ? target : target.slice(0, at), query: new URLSearchParams() };
+  }
+}
+
 /** The API Gateway resource a request path maps to: `/client/` is `/client`; unknown paths stay as they are. */
 export function resourceOf(path: string): string {
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
@@ -146,21 +165,24 @@ function eventBody(input: ApiGatewayEventInput): { body: string | null; isBase64
 /** Builds the REST API (v1) Lambda proxy event API Gateway would send for this request. */
 export function toApiGatewayEvent(input: ApiGatewayEventInput): APIGatewayProxyEvent {
   const stage = input.stage ?? 'local';
-  const url = new URL(input.url, 'http://localhost');
-  const path = url.pathname;
+  const { path, query: search } = splitTarget(input.url);
   const resource = resourceOf(path);
   const method = input.method.toUpperCase();
   const requestTimeEpoch = input.requestTimeEpoch ?? Date.now();
 
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [key, value] of url.searchParams) {
-    query[key] = value; // the last value wins, as in API Gateway
-    const values = multiQuery[key];
+  const grouped = new Map<string, string[]>();
+  for (const [key, value] of search) {
+    const values = grouped.get(key);
     if (values) values.push(value);
-    else multiQuery[key] = [value];
+    else grouped.set(key, [value]);
   }
-  const hasQuery = Object.keys(query).length > 0;
+  const query: Record<string, string> = Object.create(null);
+  const multiQuery: Record<string, string[]> = Object.create(null);
+  for (const [key, values] of grouped) {
+    query[key] = values.at(-1) as string; // the last value wins, as in API Gateway
+    multiQuery[key] = values;
+  }
+  const hasQuery = grouped.size > 0;
 
   const { single, multi } = eventHeaders(input.headers, input.rawHeaders);
   const header = (name: string): string | undefined =>

@@ -1,11 +1,16 @@
 /**
  * Lambda's concurrency model, locally: a pool of isolated execution environments (worker threads),
  * each importing the handler module itself (own configuration, own SSM/DynamoDB/Affix clients, own
- * caches), each running one invocation at a time and reused warm. A request that finds every
- * environment busy cold-starts a new one and runs in it, up to `concurrency`; past it, requests wait
- * in FIFO order for the next free environment (Lambda would throttle with 429; locally we queue so
- * load tests need no retries). An invocation that outlives the
- * function timeout kills its environment, as Lambda does; a crashed environment is replaced on demand.
+ * caches), each running one invocation at a time and reused warm. An invocation that finds no idle
+ * environment cold-starts a new one and runs in it, up to `concurrency`; past it the invocation is
+ * refused at once with {@link TooManyRequestsException}, as Lambda refuses a synchronous invoke at its
+ * concurrency limit: nothing is queued, so nothing runs after its caller has been answered.
+ *
+ * Limits, as in Lambda: init (loading the handler module) has its own limit, `initTimeoutMs`; the
+ * function timeout is measured from dispatch, when the environment starts running the invocation, not
+ * from the request's arrival. An invocation past the function timeout, or one its caller gave up on
+ * (the `signal` passed to the pool), kills its environment, so its writes stop with it; a crashed
+ * environment is replaced on demand. See docs/local-concurrency.md.
  *
  * The pool is a {@link LocalHandler}, so it plugs into `startLocalApi({ handler: pool })`. Each answer
  * carries `x-local-environment-id` (which environment served it), so tests can tell containers apart.
@@ -19,16 +24,28 @@
  * await pool.close();
  * ```
  */
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { buildSync } from 'esbuild';
+import { BUNDLE_FILE_NAME, esbuildOptionsFor } from '../infra/esbuild-options.ts';
 import type { LocalHandler } from './api-gateway.ts';
 import { parseIntegerVariable } from './env-integer.ts';
-import type { EnvironmentMessage, InvokeMessage } from './lambda-protocol.ts';
+import {
+  DEFAULT_FUNCTION_TIMEOUT_MS,
+  type EnvironmentMessage,
+  type InvokeMessage,
+  LAMBDA_INIT_TIMEOUT_MS,
+  realSchedule,
+  type Schedule,
+  TooManyRequestsException,
+} from './lambda-protocol.ts';
 
-/** Lambda's default reserved-concurrency-free local limit. */
+/** The local default limit of environments alive at once (`LAMBDA_CONCURRENCY`). */
 export const DEFAULT_LAMBDA_CONCURRENCY = 4;
 export const MAX_LAMBDA_CONCURRENCY = 64;
 /** The response header naming the environment that served an invocation. */
@@ -37,19 +54,41 @@ export const ENVIRONMENT_ID_HEADER = 'x-local-environment-id';
 const ENTRY_URL = new URL('./lambda-environment.mjs', import.meta.url);
 
 export interface LambdaPoolOptions {
-  /** Module exporting `handler` (path or URL). */
+  /**
+   * Module exporting `handler` (path or URL). A TypeScript module is bundled first, as it is deployed
+   * (see {@link deployedModule}), unless `bundle` is false.
+   */
   handlerModule: string;
+  /**
+   * Default true: environments load a TypeScript handler as the deployed bundle, without a
+   * TypeScript loader of their own. False: each environment registers tsx and loads the sources.
+   */
+  bundle?: boolean;
   /**
    * The handler's whole environment (`process.env` inside each environment). Copied into each worker,
    * never shared with this process or between environments.
    */
   env: Record<string, string>;
-  /** Most environments alive at once (default {@link DEFAULT_LAMBDA_CONCURRENCY}). */
+  /** Most environments alive at once (default {@link DEFAULT_LAMBDA_CONCURRENCY}); past it invokes are refused. */
   concurrency?: number;
-  /** Function timeout: an invocation running longer kills its environment (default 10 s). */
+  /**
+   * Function timeout, from dispatch: an invocation running longer kills its environment (default
+   * {@link DEFAULT_FUNCTION_TIMEOUT_MS}, the deployed value).
+   */
   timeoutMs?: number;
+  /**
+   * Init limit (default {@link LAMBDA_INIT_TIMEOUT_MS}, Lambda's). As in Lambda, an init that outlasts
+   * it is not the end: it carries on as part of the invocation waiting for it, under that
+   * invocation's function timeout (Lambda retries the init then, "with the configured function
+   * timeout"). An environment nobody waits for gets 130 s or the function timeout, the larger.
+   */
+  initTimeoutMs?: number;
   functionName?: string;
   memoryLimitInMB?: number;
+  /** Sets the init and function timeouts (default the real clock; tests fire them at will). */
+  schedule?: Schedule;
+  /** The clock a function timeout that started during init is measured on (default `Date.now`). */
+  now?: () => number;
   /**
    * Each line an environment writes to stdout or stderr (the handler's logs, EMF metrics), with the
    * environment's id. Default: the lines go straight to this process's stdout/stderr.
@@ -69,6 +108,7 @@ export interface EnvironmentInfo {
 
 export interface LambdaPool extends LocalHandler {
   readonly concurrency: number;
+  readonly isolated: true;
   /** The live environments, oldest first. */
   environments(): EnvironmentInfo[];
   /**
@@ -78,7 +118,7 @@ export interface LambdaPool extends LocalHandler {
   warm(count?: number): Promise<void>;
   /** Terminates one environment as a crash would: its in-flight invocation fails. */
   kill(id: string): Promise<void>;
-  /** Terminates every environment; queued and in-flight invocations fail. */
+  /** Terminates every environment; in-flight invocations fail. */
   close(): Promise<void>;
 }
 
@@ -86,7 +126,14 @@ export interface LambdaPool extends LocalHandler {
 export class LambdaInvocationError extends Error {
   constructor(
     message: string,
-    readonly kind: 'timeout' | 'environment-exited' | 'init-failed' | 'handler-error' | 'pool-closed',
+    readonly kind:
+      | 'timeout'
+      | 'init-timeout'
+      | 'environment-exited'
+      | 'init-failed'
+      | 'handler-error'
+      | 'aborted'
+      | 'pool-closed',
     options?: ErrorOptions,
   ) {
     super(message, options);
@@ -106,13 +153,22 @@ interface Environment {
   worker: Worker;
   state: EnvironmentState;
   invocations: number;
-  current: { invocation: Invocation; timer: NodeJS.Timeout } | undefined;
+  current: { invocation: Invocation; cancelTimeout: () => void } | undefined;
   exited: Promise<void>;
   /** Settles when the handler module has loaded, or failed to. */
   ready: Promise<void>;
-  /** The request whose arrival cold-started this environment: it runs here once init is done. */
+  /** The invocation whose arrival cold-started this environment (or found it starting): it runs here once init is done. */
   reserved: Invocation | undefined;
+  /** Cancels the limit running while the environment starts (see `start`). */
+  cancelStartLimit: () => void;
+  /** The init outlasted its limit and carries on under the reserved invocation's function timeout. */
+  initOverdue: boolean;
+  /** When the reserved invocation's function timeout started, if it started before dispatch. */
+  chargedSince: number | undefined;
 }
+
+/** The init limit of an environment nobody waits for (Lambda's, for provisioned concurrency): 130 s or the function timeout. */
+const UNCLAIMED_INIT_LIMIT_MS = 130_000;
 
 export function parseConcurrency(raw: string | undefined, name = 'LAMBDA_CONCURRENCY'): number {
   return parseIntegerVariable(name, raw, DEFAULT_LAMBDA_CONCURRENCY, 1, MAX_LAMBDA_CONCURRENCY);
@@ -122,6 +178,30 @@ function toModuleUrl(specifier: string): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? specifier : pathToFileURL(resolve(specifier)).href;
 }
 
+const bundles = new Map<string, string>();
+
+/**
+ * A TypeScript handler module as Lambda gets it: bundled with the deployment's own esbuild options
+ * (`infra/esbuild-options.ts`), once per module and process, into a folder removed at exit. Each
+ * environment then loads one file instead of registering tsx and compiling the module graph itself,
+ * which was most of a cold start's CPU: twenty of those at once outlasted Lambda's 10 s init limit
+ * on two cores. Anything else (a `.mjs`, a bundle already) is returned as is.
+ */
+export function deployedModule(moduleUrl: string): string {
+  if (!moduleUrl.startsWith('file:') || !/\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname)) return moduleUrl;
+  const known = bundles.get(moduleUrl);
+  if (known !== undefined) return known;
+  const dir = mkdtempSync(join(tmpdir(), 'lambda-pool-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const outfile = join(dir, BUNDLE_FILE_NAME);
+  // Synchronous: a pool is created synchronously; this runs once per module and process.
+  const result = buildSync({ ...esbuildOptionsFor(fileURLToPath(moduleUrl), outfile), logLevel: 'silent' });
+  if (result.errors.length > 0) throw new Error(`bundling ${moduleUrl} failed: ${result.errors[0]?.text}`);
+  const bundled = pathToFileURL(outfile).href;
+  bundles.set(moduleUrl, bundled);
+  return bundled;
+}
+
 /** Adds the environment id to a proxy result, leaving anything that is not one for the API to reject. */
 function tagged(result: unknown, id: string): APIGatewayProxyResult {
   if (typeof result !== 'object' || result === null) return result as APIGatewayProxyResult;
@@ -129,53 +209,78 @@ function tagged(result: unknown, id: string): APIGatewayProxyResult {
   return { ...proxy, headers: { ...(proxy.headers ?? {}), [ENVIRONMENT_ID_HEADER]: id } };
 }
 
+const seconds = (ms: number): string => (ms / 1000).toFixed(2);
+
 export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   const concurrency = options.concurrency ?? DEFAULT_LAMBDA_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_LAMBDA_CONCURRENCY) {
     throw new RangeError(`concurrency must be an integer between 1 and ${MAX_LAMBDA_CONCURRENCY}`);
   }
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const handlerModule = toModuleUrl(options.handlerModule);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
+  const initTimeoutMs = options.initTimeoutMs ?? LAMBDA_INIT_TIMEOUT_MS;
+  const schedule = options.schedule ?? realSchedule;
+  const now = options.now ?? Date.now;
+  const source = toModuleUrl(options.handlerModule);
+  const handlerModule = options.bundle === false ? source : deployedModule(source);
   // One snapshot for every environment; each worker gets its own copy of it.
   const env: Record<string, string> = { ...options.env };
   const environments = new Map<string, Environment>();
-  const queue: Invocation[] = [];
   let nextId = 1;
   let closed = false;
 
   const finish = (environment: Environment, outcome: { result: unknown } | { error: Error }): void => {
     const current = environment.current;
     if (!current) return;
-    clearTimeout(current.timer);
+    current.cancelTimeout();
     environment.current = undefined;
     if ('error' in outcome) current.invocation.reject(outcome.error);
     else current.invocation.resolve(tagged(outcome.result, environment.id));
   };
 
+  /** Forgets the environment and fails what it runs or waits to run; the caller terminates the worker. */
   const remove = (environment: Environment, error: LambdaInvocationError): void => {
     if (!environments.delete(environment.id)) return;
+    environment.cancelStartLimit();
     finish(environment, { error });
     environment.reserved?.reject(error);
     environment.reserved = undefined;
-    pump();
+  };
+
+  /** Lambda stops an environment whose invocation timed out or was given up: its work stops with it. */
+  const discard = (environment: Environment, error: LambdaInvocationError): void => {
+    remove(environment, error);
+    void environment.worker.terminate();
+  };
+
+  const timedOut = (environment: Environment): void =>
+    discard(
+      environment,
+      new LambdaInvocationError(`Task timed out after ${seconds(timeoutMs)} seconds`, 'timeout'),
+    );
+
+  /** An overdue init goes on under the reserved invocation's function timeout, which starts now. */
+  const charge = (environment: Environment): void => {
+    environment.cancelStartLimit();
+    environment.chargedSince = now();
+    environment.cancelStartLimit = schedule(() => timedOut(environment), timeoutMs);
   };
 
   const dispatch = (environment: Environment, invocation: Invocation): void => {
     environment.state = 'busy';
     environment.invocations += 1;
-    const timer = setTimeout(() => {
-      // Lambda stops the environment at the timeout; the next request gets a fresh one.
-      const seconds = (timeoutMs / 1000).toFixed(2);
-      remove(environment, new LambdaInvocationError(`Task timed out after ${seconds} seconds`, 'timeout'));
-      void environment.worker.terminate();
-    }, timeoutMs);
-    environment.current = { invocation, timer };
+    // The function timeout starts here, at dispatch (an init within its limit is not part of it),
+    // unless an overdue init already started it.
+    const since = environment.chargedSince;
+    environment.chargedSince = undefined;
+    const budgetMs = since === undefined ? timeoutMs : Math.max(0, timeoutMs - (now() - since));
+    const cancelTimeout = schedule(() => timedOut(environment), budgetMs);
+    environment.current = { invocation, cancelTimeout };
     const message: InvokeMessage = {
       type: 'invoke',
       event: invocation.event,
       context: {
         requestId: invocation.context.awsRequestId,
-        timeoutMs,
+        timeoutMs: budgetMs,
         functionName: options.functionName ?? invocation.context.functionName,
         memoryLimitInMB: options.memoryLimitInMB ?? Number(invocation.context.memoryLimitInMB),
       },
@@ -215,43 +320,61 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       exited,
       ready,
       reserved,
+      cancelStartLimit: () => {},
+      initOverdue: false,
+      chargedSince: undefined,
     };
     environments.set(id, environment);
+    const unclaimedLimit = (): void => {
+      environment.cancelStartLimit = schedule(
+        () => {
+          const error = new LambdaInvocationError(
+            `init did not finish within ${seconds(Math.max(UNCLAIMED_INIT_LIMIT_MS, timeoutMs))} seconds`,
+            'init-timeout',
+          );
+          settleReady(error);
+          discard(environment, error);
+        },
+        Math.max(0, Math.max(UNCLAIMED_INIT_LIMIT_MS, timeoutMs) - initTimeoutMs),
+      );
+    };
+    environment.cancelStartLimit = schedule(() => {
+      environment.initOverdue = true;
+      if (environment.reserved) charge(environment);
+      else unclaimedLimit();
+    }, initTimeoutMs);
+    const cancelInit = (): void => environment.cancelStartLimit();
 
     worker.on('message', (message: EnvironmentMessage) => {
       switch (message.type) {
         case 'ready': {
+          cancelInit();
+          if (!environments.has(id)) return;
           environment.state = 'idle';
           settleReady();
           const reservedInvocation = environment.reserved;
           environment.reserved = undefined;
           if (reservedInvocation) dispatch(environment, reservedInvocation);
-          else pump();
           return;
         }
         case 'init-error': {
           // Lambda reports an init failure to the invocation that triggered it, then discards the environment.
+          cancelInit();
           const error = new LambdaInvocationError(`init failed: ${message.message}`, 'init-failed');
           settleReady(error);
-          environments.delete(id);
-          environment.reserved?.reject(error);
-          environment.reserved = undefined;
-          void worker.terminate();
-          pump();
+          discard(environment, error);
           return;
         }
         case 'result':
           finish(environment, { result: message.result });
-          environment.state = 'idle';
-          pump();
+          if (environments.has(id)) environment.state = 'idle';
           return;
         case 'error':
           // The handler threw: the invocation fails, the environment stays warm (as in Lambda).
           finish(environment, {
             error: new LambdaInvocationError(`${message.name}: ${message.message}`, 'handler-error'),
           });
-          environment.state = 'idle';
-          pump();
+          if (environments.has(id)) environment.state = 'idle';
           return;
         default: {
           const exhaustive: never = message;
@@ -266,6 +389,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       );
     });
     worker.on('exit', (code) => {
+      cancelInit();
       const error = new LambdaInvocationError(`environment ${id} exited (${code})`, 'environment-exited');
       settleReady(error);
       remove(environment, error);
@@ -273,25 +397,80 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     return environment;
   };
 
-  /** Hands waiting requests (FIFO) to idle environments, or to new ones while below the limit. */
-  function pump(): void {
-    if (closed) return;
-    while (queue.length > 0) {
-      const idle = [...environments.values()].find((environment) => environment.state === 'idle');
-      if (idle) dispatch(idle, queue.shift() as Invocation);
-      else if (environments.size < concurrency) start(queue.shift());
-      else return;
+  /** Where an invocation runs: an idle environment, one starting with nobody waiting for it, or a new one. */
+  const place = (invocation: Invocation): Environment | undefined => {
+    const all = [...environments.values()];
+    const idle = all.find((environment) => environment.state === 'idle');
+    if (idle) {
+      dispatch(idle, invocation);
+      return idle;
     }
-  }
+    const starting = all.find((environment) => environment.state === 'starting' && !environment.reserved);
+    if (starting) {
+      starting.reserved = invocation;
+      if (starting.initOverdue) charge(starting);
+      return starting;
+    }
+    if (environments.size < concurrency) return start(invocation);
+    return undefined;
+  };
 
-  const invoke = (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> =>
+  /** The caller gave up: a waiting invocation never runs, a running one dies with its environment. */
+  const abandon = (environment: Environment, invocation: Invocation): void => {
+    const error = new LambdaInvocationError('the caller gave up on the invocation', 'aborted');
+    if (environment.reserved === invocation) {
+      if (environment.chargedSince !== undefined) {
+        // Its overdue init was running on this invocation's time: it goes with it.
+        discard(environment, error);
+        return;
+      }
+      environment.reserved = undefined;
+      invocation.reject(error);
+    } else if (environment.current?.invocation === invocation) {
+      discard(environment, error);
+    }
+  };
+
+  const invoke = (
+    event: APIGatewayProxyEvent,
+    context: Context,
+    signal?: AbortSignal,
+  ): Promise<APIGatewayProxyResult> =>
     new Promise<APIGatewayProxyResult>((resolveInvocation, rejectInvocation) => {
       if (closed) {
         rejectInvocation(new LambdaInvocationError('the pool is closed', 'pool-closed'));
         return;
       }
-      queue.push({ event, context, resolve: resolveInvocation, reject: rejectInvocation });
-      pump();
+      if (signal?.aborted) {
+        rejectInvocation(new LambdaInvocationError('the caller gave up on the invocation', 'aborted'));
+        return;
+      }
+      let onAbort: (() => void) | undefined;
+      const settled = () => {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+      };
+      const invocation: Invocation = {
+        event,
+        context,
+        resolve: (result) => {
+          settled();
+          resolveInvocation(result);
+        },
+        reject: (error) => {
+          settled();
+          rejectInvocation(error);
+        },
+      };
+      const environment = place(invocation);
+      if (environment === undefined) {
+        // Every environment is busy and the limit is reached: refused before anything runs.
+        rejectInvocation(new TooManyRequestsException());
+        return;
+      }
+      if (signal) {
+        onAbort = () => abandon(environment, invocation);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
     });
 
   const terminate = async (environment: Environment, error: LambdaInvocationError): Promise<void> => {
@@ -302,6 +481,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
 
   return Object.assign(invoke, {
     concurrency,
+    isolated: true as const,
     async warm(count = 1): Promise<void> {
       if (closed) throw new LambdaInvocationError('the pool is closed', 'pool-closed');
       while (environments.size < Math.min(count, concurrency)) start();
@@ -321,7 +501,6 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     async close(): Promise<void> {
       closed = true;
       const error = new LambdaInvocationError('the pool is closed', 'pool-closed');
-      for (const waiting of queue.splice(0)) waiting.reject(error);
       await Promise.all([...environments.values()].map((environment) => terminate(environment, error)));
     },
   });

@@ -8,7 +8,9 @@
  * Environment:
  * - `PORT` (default 3000; 0 = ephemeral), `AFFIX_SANDBOX_PORT`, `SSM_PORT`, `DYNAMODB_PORT` (default
  *   ephemeral).
- * - `LAMBDA_CONCURRENCY` (default 4, 1-64): most execution environments at once; past it requests wait.
+ * - `LAMBDA_CONCURRENCY` (default 4, 1-64): most execution environments at once; past it a request is
+ *   refused as Lambda throttles (docs/local-concurrency.md). `LAMBDA_TIMEOUT_MS` (default the deployed
+ *   15000), `LAMBDA_INIT_TIMEOUT_MS` (10000), `API_INTEGRATION_TIMEOUT_MS` (29000): the limits.
  * - `AFFIX_SANDBOX_LATENCY_MS` (default 0; 50 is a realistic Affix round trip): delay per sandbox answer.
  * - `AFFIX_SANDBOX_RATE_LIMITS` (`on` by default, or `off`): the sandbox enforces Affix's documented
  *   rate limits (40/min per IP, 40/5 min per client_id).
@@ -39,7 +41,12 @@ import {
   startAffixSandbox,
   WEBHOOK_DELIVERY_PATH,
 } from './affix-sandbox.ts';
-import { type LocalApi, type LocalHandler, startLocalApi } from './api-gateway.ts';
+import {
+  API_GATEWAY_INTEGRATION_TIMEOUT_MS,
+  type LocalApi,
+  type LocalHandler,
+  startLocalApi,
+} from './api-gateway.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
 import { parseIntegerVariable } from './env-integer.ts';
 import {
@@ -56,6 +63,7 @@ import {
   type LocalSigner,
 } from './identities.ts';
 import { createLambdaPool, type LambdaPool, parseConcurrency } from './lambda-pool.ts';
+import { DEFAULT_FUNCTION_TIMEOUT_MS, LAMBDA_INIT_TIMEOUT_MS } from './lambda-protocol.ts';
 import { type SsmEndpoint, startSsmEndpoint } from './ssm-endpoint.ts';
 import {
   removeStackFile,
@@ -89,8 +97,12 @@ export interface LocalStackOptions {
   external?: ExternalAffix;
   /** Module exporting `handler` (path or URL). Default: functions/client-config/handler.ts. */
   handlerModule?: string;
-  /** Lambda timeout for the local API (default: startLocalApi's default). */
+  /** Function timeout (default: the deployed one, see `lambda-protocol.ts`). */
   timeoutMs?: number;
+  /** The pool's init limit (default Lambda's 10 s). */
+  initTimeoutMs?: number;
+  /** The local API's integration timeout (default API Gateway's 29 s). */
+  integrationTimeoutMs?: number;
   /**
    * Run the handler in a pool of up to this many isolated execution environments (worker threads),
    * as Lambda does. Undefined: import it into this process (one shared module instance, the
@@ -148,7 +160,10 @@ export const START_VARIABLES: readonly (readonly [name: string, meaning: string]
   ['AFFIX_SANDBOX_PORT', 'Affix sandbox port (default 0 = any free port)'],
   ['SSM_PORT', 'local SSM endpoint port (default 0 = any free port)'],
   ['DYNAMODB_PORT', 'local DynamoDB (dynalite) port (default 0 = any free port)'],
-  ['LAMBDA_CONCURRENCY', 'most isolated execution environments at once (default 4, 1-64)'],
+  ['LAMBDA_CONCURRENCY', 'most isolated execution environments at once (default 4, 1-64); past it: refused'],
+  ['LAMBDA_TIMEOUT_MS', 'function timeout in ms, from dispatch (default 15000, as deployed)'],
+  ['LAMBDA_INIT_TIMEOUT_MS', "an environment's init limit in ms (default 10000, as Lambda)"],
+  ['API_INTEGRATION_TIMEOUT_MS', "the local API's integration timeout in ms (default 29000, as deployed)"],
   ['AFFIX_SANDBOX_LATENCY_MS', 'delay per sandbox answer in ms (default 0; 50 is realistic)'],
   ['AFFIX_SANDBOX_RATE_LIMITS', "on (default): the sandbox enforces Affix's rate limits; off: it does not"],
   ['AFFIX_BASE_URL', 'use this Affix API instead of the sandbox (with the next two; default unset)'],
@@ -390,6 +405,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         env: { ...inherited, ...handlerEnv },
         concurrency: options.concurrency,
         timeoutMs: options.timeoutMs,
+        initTimeoutMs: options.initTimeoutMs,
         onOutput: options.onOutput,
       });
       started.push(pool);
@@ -402,7 +418,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     const apiPort = options.port ?? 3000;
     const api: LocalApi = await onPort('PORT', apiPort, () =>
-      startLocalApi({ handler, port: apiPort, timeoutMs: options.timeoutMs, onAccess: options.onAccess }),
+      startLocalApi({
+        handler,
+        port: apiPort,
+        timeoutMs: options.timeoutMs,
+        integrationTimeoutMs: options.integrationTimeoutMs,
+        onAccess: options.onAccess,
+      }),
     );
     started.push(api);
 
@@ -577,6 +599,27 @@ async function main(argv: readonly string[]): Promise<void> {
     external,
     handlerModule: env.LOCAL_HANDLER_MODULE || undefined,
     concurrency: parseConcurrency(env.LAMBDA_CONCURRENCY),
+    timeoutMs: parseIntegerVariable(
+      'LAMBDA_TIMEOUT_MS',
+      env.LAMBDA_TIMEOUT_MS,
+      DEFAULT_FUNCTION_TIMEOUT_MS,
+      1,
+      900_000,
+    ),
+    initTimeoutMs: parseIntegerVariable(
+      'LAMBDA_INIT_TIMEOUT_MS',
+      env.LAMBDA_INIT_TIMEOUT_MS,
+      LAMBDA_INIT_TIMEOUT_MS,
+      1,
+      600_000,
+    ),
+    integrationTimeoutMs: parseIntegerVariable(
+      'API_INTEGRATION_TIMEOUT_MS',
+      env.API_INTEGRATION_TIMEOUT_MS,
+      API_GATEWAY_INTEGRATION_TIMEOUT_MS,
+      50,
+      300_000,
+    ),
     sandboxLatencyMs: parseSandboxLatency(env.AFFIX_SANDBOX_LATENCY_MS),
     sandboxRateLimits,
     webhookReceiverPort: parsePort('WEBHOOK_RECEIVER_PORT', env.WEBHOOK_RECEIVER_PORT, 0),

@@ -469,10 +469,9 @@ describe('answers that are not our problem documents', () => {
 describe('timeouts, aborts and network errors', () => {
   it('gives up after the default timeoutMs with a timeout error', async () => {
     server.answer('hang');
-    const started = performance.now();
+    // The server never answers: only the client's own timer can end the call.
     const error = await failure(api({ timeoutMs: 150 }).getClient());
     expect(error).toMatchObject({ slug: 'timeout', status: 0, detail: 'No answer within 150 ms.' });
-    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('a per-call timeoutMs wins over the default', async () => {

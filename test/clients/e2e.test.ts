@@ -33,22 +33,16 @@ function startLocalStack(): Promise<string> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  // No deadline of its own: the hook's timeout bounds the start-up.
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local stack not ready in 25 s:\n${output}`)), 25_000);
     const onData = (data: Buffer) => {
       output += data.toString('utf8');
       const match = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
+      if (match?.[1]) resolve(match[1]);
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`local stack exited with ${code} before ready:\n${output}`));
-    });
+    exited.then((code) => reject(new Error(`local stack exited with ${code} before ready:\n${output}`)));
   });
 }
 
@@ -59,20 +53,18 @@ beforeAll(async () => {
     region: 'us-east-1',
     // The rotator: its group may call every route (npm start verifies signatures and grants per group).
     credentials: LOCAL_IDENTITIES.rotators,
-    timeoutMs: 10_000,
+    // Generous: the stack shares a busy machine; no answer here is about latency.
+    timeoutMs: 60_000,
   });
-}, 30_000);
+  // npm start bundles the handler and warms an environment before it is ready.
+}, 180_000);
 
 afterAll(async () => {
   if (child === undefined || child.exitCode !== null) return;
   child.kill('SIGTERM');
-  const code = await Promise.race([
-    exited,
-    new Promise((resolve) => setTimeout(() => resolve('hung'), 5_000)),
-  ]);
-  if (code === 'hung') child.kill('SIGKILL');
-  expect(code).toBe(0);
-});
+  // The stack's own shutdown exits within its 5 s grace; the hook's timeout catches a hang.
+  expect(await exited).toBe(0);
+}, 60_000);
 
 describe('the client against npm start (sequential: each step builds on the last)', () => {
   let firstEtag: string;

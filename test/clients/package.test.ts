@@ -150,7 +150,8 @@ describe('the packed client, installed into an empty project', () => {
       cwd: consumer,
       env: npmEnv,
     });
-  }, 60_000);
+    // npm pack runs the workspace's build; npm ci installs offline: minutes on a busy machine.
+  }, 300_000);
 
   afterAll(async () => {
     if (work !== undefined) await rm(work, { recursive: true, force: true });

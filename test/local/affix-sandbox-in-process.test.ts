@@ -172,7 +172,6 @@ describe('the in-process sandbox', () => {
     const controller = new AbortController();
     const reason = new Error('caller gave up');
     setTimeout(() => controller.abort(reason), 30);
-    const started = performance.now();
     const outcome = await sandbox
       .fetch(`https://affix.test${CLIENT_PATH}`, {
         headers: { authorization: AUTH },
@@ -180,7 +179,7 @@ describe('the in-process sandbox', () => {
       })
       .then((response) => (readBody ? response.text() : 'answered'))
       .catch((error: unknown) => error);
-    return { outcome, ms: performance.now() - started, reason };
+    return { outcome, reason };
   }
 
   it('hangs until the caller aborts: before headers and mid-body, failing with the abort reason', async () => {
@@ -189,9 +188,9 @@ describe('the in-process sandbox', () => {
       [{ kind: 'hang-before-headers' }, false],
       [{ kind: 'hang-mid-body' }, true],
     ] as const) {
-      const { outcome, ms, reason } = await hangs(sandbox, fault, readBody);
+      // Failing with the abort reason means it was still hanging when the caller aborted.
+      const { outcome, reason } = await hangs(sandbox, fault, readBody);
       expect(outcome, fault.kind).toBe(reason);
-      expect(ms).toBeGreaterThanOrEqual(25);
     }
   });
 

@@ -323,12 +323,10 @@ describe('affix sandbox: faults', () => {
     expect((await get()).status).toBe(200);
   });
 
-  it('delay answers normally after the delay', async () => {
+  it('delay answers normally (the delay itself: test/unit/local/affix-sandbox.test.ts, on fake timers)', async () => {
     sandbox.injectFault({ kind: 'delay', ms: 150 });
-    const started = performance.now();
     const res = await get();
     expect(res.status).toBe(200);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
   });
 
   it('close() returns promptly while sockets hang', async () => {
@@ -338,29 +336,27 @@ describe('affix sandbox: faults', () => {
     const midBody = get()
       .then((res) => res.text())
       .catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Both have arrived (and hang) before close(); the test's timeout bounds the wait.
+    while (sandbox.requests.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(sandbox.requests).toHaveLength(2);
-    const started = performance.now();
+    // Resolves although both sockets hang (a close() that waited for them would time the test out).
     await sandbox.close();
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(await hanging).toBeInstanceOf(Error);
     expect(await midBody).toBeInstanceOf(Error);
   });
 });
 
 describe('affix sandbox: options', () => {
-  it('latencyMs delays every answer and client seeds the state', async () => {
+  it('client seeds the state, with a latency (the delay itself: test/unit/local/affix-sandbox.test.ts)', async () => {
     const slow = await startAffixSandbox({
       port: 0,
       latencyMs: 120,
       client: { client_id: 'c1', client_secret: ['s1'], name: 'n', redirect_uris: [], webhook_uri: null },
     });
     try {
-      const started = performance.now();
       const res = await fetch(`${slow.url}${CLIENT_PATH}`, {
         headers: { authorization: basicAuthHeader('c1', 's1') },
       });
-      expect(performance.now() - started).toBeGreaterThanOrEqual(110);
       expect(await res.json()).toMatchObject({ client_id: 'c1', webhook_uri: null });
     } finally {
       await slow.close();

@@ -166,11 +166,9 @@ describe('startLocalApi', () => {
     await withApi(
       slow,
       async (api) => {
-        const started = performance.now();
         const res = await signedFetch(`${api.url}/client`);
         // A Lambda timeout under API Gateway's 29 s is a function error (502), not an integration timeout.
         expectGatewayProblem(res, 'DEFAULT_5XX', 502);
-        expect(performance.now() - started).toBeGreaterThanOrEqual(90);
       },
       { timeoutMs: 100 },
     );

@@ -1,14 +1,20 @@
-import { describe, expect, it } from 'vitest';
-import { createLambdaContext } from '../../local/lambda-context.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLambdaContext } from '../../../local/lambda-context.ts';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('createLambdaContext', () => {
-  it('counts the remaining time down from the timeout', async () => {
+  it('counts the remaining time down from the timeout, to 0 and no further', () => {
+    vi.useFakeTimers({ now: Date.UTC(2025, 0, 2, 3, 4, 5) });
     const context = createLambdaContext({ requestId: 'abc', timeoutMs: 5_000, functionName: 'fn' });
-    const first = context.getRemainingTimeInMillis();
-    expect(first).toBeLessThanOrEqual(5_000);
-    expect(first).toBeGreaterThan(4_000);
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(first - 50);
+    expect(context.getRemainingTimeInMillis()).toBe(5_000);
+    vi.advanceTimersByTime(60);
+    expect(context.getRemainingTimeInMillis()).toBe(4_940);
+    vi.advanceTimersByTime(6_000);
+    expect(context.getRemainingTimeInMillis()).toBe(0);
+    expect(context.logStreamName).toMatch(/^2025\/01\/02\/\[\$LATEST\][0-9a-f]{32}$/);
     expect(context.awsRequestId).toBe('abc');
     expect(context.functionName).toBe('fn');
     expect(context.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:fn');

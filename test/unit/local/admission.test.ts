@@ -1,8 +1,8 @@
 /** API Gateway's decision before the integration, alone: route, then signature, then the group grant. */
 import { AwsV4Signer } from 'aws4fetch';
 import { describe, expect, it } from 'vitest';
-import { admit } from '../../local/admission.ts';
-import { LOCAL_IDENTITIES, LOCAL_SIGNERS, type LocalSigner } from '../../local/identities.ts';
+import { admit } from '../../../local/admission.ts';
+import { LOCAL_IDENTITIES, LOCAL_SIGNERS, type LocalSigner } from '../../../local/identities.ts';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const HOST = '127.0.0.1:3000';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../functions/client-config/config.ts';
-import { parseIntegerVariable } from '../../local/env-integer.ts';
+import { ConfigError } from '../../../functions/client-config/config.ts';
+import { parseIntegerVariable } from '../../../local/env-integer.ts';
 
 describe('parseIntegerVariable (the function config rule, for the local tools)', () => {
   it.each([

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_IDENTITIES } from '../../local/identities.ts';
-import { toApiGatewayEvent } from '../../local/lambda-event.ts';
+import { LOCAL_IDENTITIES } from '../../../local/identities.ts';
+import { toApiGatewayEvent } from '../../../local/lambda-event.ts';
 
 const WRITER = LOCAL_IDENTITIES.writers;
 
@@ -134,5 +135,103 @@ describe('toApiGatewayEvent', () => {
     const e = event({ accountId: '111122223333', apiId: 'api123', sourceIp: '10.0.0.1' });
     expect(e.requestContext).toMatchObject({ accountId: '111122223333', apiId: 'api123' });
     expect(e.requestContext.identity.sourceIp).toBe('10.0.0.1');
+  });
+});
+
+/** Names that are properties of every plain object: data like any other in an event's maps. */
+const PROTOTYPE_NAMES = [
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+];
+
+describe('toApiGatewayEvent: prototype names are data', () => {
+  it.each(PROTOTYPE_NAMES)('?%s=1 (repeated) is a query parameter like any other', (name) => {
+    const e = event({ url: `/client?${name}=1&${name}=2&x=3` });
+    expect(Object.hasOwn(e.queryStringParameters ?? {}, name)).toBe(true);
+    expect(e.queryStringParameters?.[name]).toBe('2');
+    expect(e.multiValueQueryStringParameters?.[name]).toEqual(['1', '2']);
+    expect(Object.keys(e.queryStringParameters ?? {}).sort()).toEqual([name, 'x'].sort());
+  });
+
+  it.each(PROTOTYPE_NAMES)('a header named %s is a header like any other', (name) => {
+    const e = event({ headers: {}, rawHeaders: ['host', 'h', name, 'a', name, 'b'] });
+    expect(e.headers[name]).toBe('b');
+    expect(e.multiValueHeaders[name]).toEqual(['a', 'b']);
+    expect(Object.keys(e.headers).sort()).toEqual(['host', name].sort());
+  });
+});
+
+describe('toApiGatewayEvent: properties', () => {
+  const word = fc.oneof(fc.constantFrom(...PROTOTYPE_NAMES), fc.string({ maxLength: 12 }));
+  // Header names as Node's parser lets them through: RFC 9110 tokens.
+  const token = fc.oneof(
+    fc.constantFrom(...PROTOTYPE_NAMES),
+    fc.stringMatching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,16}$/),
+  );
+
+  it('arbitrary query keys and values: never throws; every key is an own entry with its values in order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(word, fc.string({ maxLength: 8 })), { maxLength: 12 }), (pairs) => {
+        const search = new URLSearchParams(pairs);
+        const e = event({ url: `/client?${search.toString()}` });
+        const expected = new Map<string, string[]>();
+        for (const [key, value] of pairs) expected.set(key, [...(expected.get(key) ?? []), value]);
+        if (expected.size === 0) {
+          expect(e.queryStringParameters).toBeNull();
+          return;
+        }
+        expect(Object.keys(e.multiValueQueryStringParameters ?? {}).sort()).toEqual(
+          [...expected.keys()].sort(),
+        );
+        for (const [key, values] of expected) {
+          expect(Object.hasOwn(e.multiValueQueryStringParameters ?? {}, key)).toBe(true);
+          expect(e.multiValueQueryStringParameters?.[key]).toEqual(values);
+          expect(e.queryStringParameters?.[key]).toBe(values.at(-1));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('arbitrary header names: never throws; the last value of each (case-insensitively) is kept, all values in multiValueHeaders', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(token, fc.string({ maxLength: 8 })), { maxLength: 12 }), (pairs) => {
+        const rawHeaders = pairs.flat();
+        const e = event({ headers: {}, rawHeaders });
+        const expected = new Map<string, string[]>();
+        for (const [name, value] of pairs) {
+          expected.set(name.toLowerCase(), [...(expected.get(name.toLowerCase()) ?? []), value]);
+        }
+        expect(Object.keys(e.headers)).toHaveLength(expected.size);
+        for (const [name, values] of Object.entries(e.multiValueHeaders)) {
+          expect(values).toEqual(expected.get(name.toLowerCase()));
+          expect(e.headers[name]).toBe(values?.at(-1));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('arbitrary request targets: never throws, and the path never carries the query', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string().map((s) => `/${s}`),
+          fc.webUrl(),
+        ),
+        (target) => {
+          const e = event({ url: target });
+          expect(typeof e.path).toBe('string');
+          expect(e.path.includes('?')).toBe(false);
+          expect(typeof e.resource).toBe('string');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
