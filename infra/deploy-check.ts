@@ -22,7 +22,9 @@ import { API_GATEWAY_INTEGRATION_LIMIT, CLIENT_CONFIG_TIMEOUT } from './service.
 import { ServiceFunction } from './service-function.ts';
 import type { Stage } from './stages.ts';
 
-export const DEPLOY_CHECK_ENTRY = fileURLToPath(new URL('../functions/deploy-check/handler.ts', import.meta.url));
+export const DEPLOY_CHECK_ENTRY = fileURLToPath(
+  new URL('../functions/deploy-check/handler.ts', import.meta.url),
+);
 
 export interface DeployCheckProps {
   readonly stage: Stage;

@@ -74,9 +74,13 @@ export class LiveAlias extends Construct {
     this.deploymentGroup = new LambdaDeploymentGroup(this, 'DeploymentGroup', {
       application: new LambdaApplication(this, 'Application'),
       alias: this.alias,
-      deploymentConfig: new LambdaDeploymentConfig(this, this.shift.strategy === 'canary' ? 'Canary' : 'Linear', {
-        trafficRouting: trafficRoutingFor(this.shift),
-      }),
+      deploymentConfig: new LambdaDeploymentConfig(
+        this,
+        this.shift.strategy === 'canary' ? 'Canary' : 'Linear',
+        {
+          trafficRouting: trafficRoutingFor(this.shift),
+        },
+      ),
       ignoreAlarmConfiguration: ignoreAlarms,
       autoRollback: { failedDeployment: true, deploymentInAlarm: !ignoreAlarms, stoppedDeployment: true },
     });

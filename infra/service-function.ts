@@ -91,7 +91,9 @@ export class ServiceFunction extends Construct {
       ...(props.reservedConcurrentExecutions === undefined
         ? {}
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
-      ...(props.currentVersionOptions === undefined ? {} : { currentVersionOptions: props.currentVersionOptions }),
+      ...(props.currentVersionOptions === undefined
+        ? {}
+        : { currentVersionOptions: props.currentVersionOptions }),
       timeout: props.timeout,
       projectRoot: REPO_ROOT,
       depsLockFilePath: DEPS_LOCK_FILE,

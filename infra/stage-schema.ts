@@ -95,10 +95,7 @@ const trafficShift = {
    * At least 2: every rollback alarm must be able to fire within half the interval, and the
    * shortest alarm is one 1-minute period.
    */
-  intervalMinutes: v.pipe(
-    integerFrom(2),
-    v.maxValue(2880, 'must be at most 2880 (two days)'),
-  ),
+  intervalMinutes: v.pipe(integerFrom(2), v.maxValue(2880, 'must be at most 2880 (two days)')),
 };
 
 const Deployment = v.variant(

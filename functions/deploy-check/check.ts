@@ -135,7 +135,10 @@ export async function runDeployCheck(
     const request = syntheticGetClientEvent(settings, `deploy-check-${event.DeploymentId}`, now);
     verdict = judge(await ports.invoke(settings.targetVersionArn, JSON.stringify(request)));
   } catch (error) {
-    verdict = { status: 'Failed', reason: `invoke failed (${error instanceof Error ? error.name : 'unknown'})` };
+    verdict = {
+      status: 'Failed',
+      reason: `invoke failed (${error instanceof Error ? error.name : 'unknown'})`,
+    };
   }
   await ports.report(event, verdict.status);
   return verdict;

@@ -4,9 +4,10 @@
  * Environment: `TARGET_VERSION_ARN` (the version this deploy publishes: CloudFormation writes it, and
  * the same stack update hands it to CodeDeploy), `CALLER_ARN` (the hook's role), `STAGE`.
  */
+
+import { Logger } from '@aws-lambda-powertools/logger';
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { type DeployCheckSettings, type LifecycleHookEvent, runDeployCheck } from './check.ts';
 
 export class DeployCheckConfigError extends Error {

@@ -206,7 +206,14 @@ describe('a stage file', () => {
       (f) => {
         f.deployment = { strategy: 'blue-green' };
       },
-      'test/x.json: deployment.strategy: must be { "strategy": "all-at-once" } or { "strategy": "canary", "percentage": n, "intervalMinutes": n }',
+      'test/x.json: deployment.strategy: must be { "strategy": "all-at-once" } or { "strategy": "canary" | "linear", "percentage": n, "intervalMinutes": n }',
+    ],
+    [
+      'a shift interval too short for a rollback alarm to fire within half of it',
+      (f) => {
+        f.deployment = { strategy: 'linear', percentage: 10, intervalMinutes: 1 };
+      },
+      'test/x.json: deployment.intervalMinutes: must be at least 2',
     ],
     [
       'a retention CloudWatch does not offer',

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${X}` is CloudFormation's Fn::Sub syntax here.
 /**
  * The template graph finds what CloudFormation would refuse: a seeded cycle through each kind of
  * reference, and the cycle of the prod template as it was before its rollback alarms got literal
