@@ -43,7 +43,9 @@ export function buildApp(options: BuildOptions = {}): { app: App; stack: Webhook
   const stack = new WebhookConfigStack(app, stackNameFor(stage), {
     stage,
     config: options.config ?? loadStage(stage, FIXTURE_STAGES_DIR),
-    ...(options.ignoreRollbackAlarms === undefined ? {} : { ignoreRollbackAlarms: options.ignoreRollbackAlarms }),
+    ...(options.ignoreRollbackAlarms === undefined
+      ? {}
+      : { ignoreRollbackAlarms: options.ignoreRollbackAlarms }),
   });
   return { app, stack };
 }
