@@ -64,8 +64,8 @@ function functionAssetDir(
     .map((file) => file.source)
     .filter((source) => source.packaging === 'zip')
     .map((source) => join(outdir, source.path));
-  // The client-config function, the synthetic caller and the secret rotation.
-  expect(bundles).toHaveLength(3);
+  // The client-config function, the synthetic caller, the secret rotation; the canary's hook.
+  expect(bundles).toHaveLength(stage === 'canary' ? 4 : 3);
   const found = bundles.filter((dir) => {
     const meta = JSON.parse(readFileSync(join(dir, 'index.meta.json'), 'utf8')) as { inputs: object };
     return entry in meta.inputs;
@@ -91,7 +91,7 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
       readFileSync(join(outdirs[stage], `${stackNameFor(stage)}.template.json`), 'utf8'),
     ) as { Resources: Record<string, { Type: string }> };
     expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(
-      3,
+      stage === 'canary' ? 4 : 3,
     );
     const report = JSON.parse(readFileSync(join(outdirs[stage], 'validation-report.json'), 'utf8')) as {
       pluginReports: unknown[];
@@ -113,6 +113,16 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
     const code = readFileSync(join(assetDir, BUNDLE_FILE_NAME), 'utf8');
     expect(code.startsWith("import { createRequire } from 'node:module';")).toBe(true);
     expect(code.trimEnd().endsWith(`//# sourceMappingURL=${BUNDLE_FILE_NAME}.map`)).toBe(true);
+  });
+
+  it('bundles the pre-traffic hook with its AWS SDK clients, and none of the proxy', () => {
+    const assetDir = functionAssetDir(outdirs.canary, 'canary', 'functions/deploy-check/handler.ts');
+    const inputs = Object.keys(
+      (JSON.parse(readFileSync(join(assetDir, 'index.meta.json'), 'utf8')) as { inputs: object }).inputs,
+    );
+    expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/client-codedeploy/'))).toBe(true);
+    expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/client-lambda/'))).toBe(true);
+    expect(inputs).not.toContain('functions/client-config/handler.ts');
   });
 
   it('bundles the synthetic caller with the typed client inside', () => {
