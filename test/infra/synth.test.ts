@@ -45,7 +45,8 @@ function cdkSynth(args: string[]) {
     {
       cwd: REPO_ROOT,
       env: offlineEnv(),
-      timeout: 120_000,
+      // Generous: two bundling synths side by side on a busy machine take minutes.
+      timeout: 300_000,
       maxBuffer: 16 * 1024 * 1024,
     },
   );
@@ -84,7 +85,7 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
 
   beforeAll(async () => {
     await Promise.all(STAGES.map((stage) => cdkSynth(['-c', `stage=${stage}`, '-o', outdirs[stage]])));
-  }, 180_000);
+  }, 360_000);
 
   it.each(STAGES)('synthesizes the %s stack with no validation finding', (stage) => {
     const template = JSON.parse(
