@@ -5,8 +5,8 @@
  * They must not reference anything that depends on the alias `live` (the API's methods, its
  * deployment and stage): the alias's `UpdatePolicy` names the deployment group, the group names
  * these alarms, and CloudFormation counts references inside `UpdatePolicy` as dependencies, so such
- * a reference closes a cycle (aws-cdk#2231; aws-cdk's own alias metrics use literal dimensions for
- * the same reason). The API's dimensions are therefore its literal name and stage name, and the
+ * a reference closes a cycle (aws-cdk's own alias metrics, in `aws-lambda/lib/alias.ts`, use
+ * literal dimensions for the same reason). The API's dimensions are therefore its literal name and stage name, and the
  * version's are the function's name plus the version number.
  *
  * @example

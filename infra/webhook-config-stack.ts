@@ -96,7 +96,7 @@ export function apiUrlParameterName(stage: Stage): string {
 /** The routes of the API (every one `AWS_IAM`), from the contract. */
 export { ROUTES };
 
-/** The state table's key and TTL attributes (the handler's contract, issue 9). */
+/** The state table's key and TTL attributes (the handler's contract). */
 export const STATE_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'ttl' } as const;
 
 /**

@@ -5,8 +5,8 @@
  * `X.Attr` string), `Fn::Sub` (`${X}` and `${X.Attr}` inside the string, except `${!literal}` and
  * the names its own variable map defines), `DependsOn`, and references anywhere in a resource's
  * `Properties`, `UpdatePolicy` and `CreationPolicy` (a reference inside `UpdatePolicy` is a
- * dependency too: aws-cdk#2231). Conditions are nodes as well: a resource's `Condition`, `Fn::If`
- * and `{ "Condition": X }` inside a condition. A cycle is what cfn-lint reports as E3004 and what
+ * dependency too, which aws-cdk's `alias.ts` works around). Conditions are nodes as well: a
+ * resource's `Condition`, `Fn::If` and `{ "Condition": X }` inside a condition. A cycle is what cfn-lint reports as E3004 and what
  * makes CloudFormation refuse the template.
  *
  * @example
