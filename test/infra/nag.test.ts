@@ -71,7 +71,8 @@ describe.each(variants)('cdk-nag AwsSolutions on %s', (_name, config, stage) => 
   it('lets the app synthesize with the checks registered as a validation plugin', () => {
     const assembly = app.synth();
     expect(assembly.getStackArtifact(stack.artifactId).template.Resources).toBeDefined();
-  });
+    // A whole synthesis with the validation plugin: minutes when every core is busy.
+  }, 300_000);
 
   it('acknowledges exactly the expected findings, each with a specific reason', () => {
     const found = acknowledgments(stack);

@@ -127,7 +127,10 @@ describe('the grace period on a daily schedule', () => {
   ])('retires the old secret on the next daily run (%s) with a 24 h grace', (_name, offsetMs) => {
     const nextRun = new Date(Date.UTC(2026, 0, 1) + DAY + offsetMs);
     expect(nextStep(observation(graceForSchedule(86_400), nextRun)).kind).toBe('retire');
-    // The stage's value itself would wait another whole day.
+  });
+
+  it("would wait a whole day more with the stage's grace as it is (the run sees less than 86,400 s)", () => {
+    const nextRun = new Date(Date.UTC(2026, 0, 1) + DAY);
     expect(nextStep(observation(86_400, nextRun)).kind).toBe('wait-grace');
   });
 

@@ -287,7 +287,7 @@ describe('infra/app.ts', () => {
       },
       encoding: 'utf8',
       // Loading aws-cdk-lib through tsx takes over a minute when every core is busy.
-      timeout: 240_000,
+      timeout: 480_000,
     });
 
   // The usage and stage-file errors themselves are checked in-process above (resolveStage, the stage
@@ -319,5 +319,5 @@ describe('infra/app.ts', () => {
     ]);
     expect(ofType('AWS::Scheduler::Schedule')[0]?.Properties.ScheduleExpression).toBe('rate(15 minutes)');
     expect(ofType('AWS::SSM::Parameter')[0]?.Properties.Name).toBe('/affix-webhook-config/qa/api-url');
-  }, 300_000);
+  }, 540_000);
 });
