@@ -3,8 +3,10 @@
  * (`infra/stages/<stage>.json`).
  *
  * `npm run synth` synthesizes every stage file in turn; `cdk deploy -c stage=prod` deploys one.
+ * `-c ignoreRollbackAlarms=true` deploys without the rollback alarms (infra/README.md "Rollback").
  */
 import { App } from 'aws-cdk-lib';
+import { IGNORE_ROLLBACK_ALARMS_CONTEXT, ignoresRollbackAlarms } from './deployment.ts';
 import { applyNagChecks } from './nag.ts';
 import { loadStage, resolveStage, STAGES_DIR, StageConfigError, StageError } from './stages.ts';
 import { stackNameFor, WebhookConfigStack } from './webhook-config-stack.ts';
@@ -24,5 +26,9 @@ try {
   process.exit(1);
 }
 applyNagChecks(app);
-new WebhookConfigStack(app, stackNameFor(stage), { stage, config });
+new WebhookConfigStack(app, stackNameFor(stage), {
+  stage,
+  config,
+  ignoreRollbackAlarms: ignoresRollbackAlarms(app.node.tryGetContext(IGNORE_ROLLBACK_ALARMS_CONTEXT)),
+});
 app.synth();

@@ -12,15 +12,17 @@
  *
  * `AWS::Lambda::ResourcePolicy` replaces the function's whole policy (PutResourcePolicy overwrites
  * what AddPermission added), so the Allow for API Gateway lives in the same document and the stack
- * creates no `AWS::Lambda::Permission`. A later caller that goes through API Gateway (a synthetic
- * check, the rotation job) needs nothing here; one that invoked directly would need its own
- * exception in the Deny.
+ * creates no `AWS::Lambda::Permission`. A caller that goes through API Gateway (the synthetic
+ * caller) needs nothing here. The one direct caller is the pre-traffic hook of a deploy, which
+ * invokes the new version before it takes traffic: its role is named in `directInvokerRoleArns`
+ * of that version's policy only, and the Deny spares exactly those roles (`aws:PrincipalArn`, which
+ * is the role ARN for any session of the role); their own IAM policy is what allows the invoke.
  *
  * `lambda:InvokeFunctionUrl` is denied too: the function has no URL, and if one were added it
  * must not become a way around API Gateway.
  *
  * @example
- * const doc = functionInvokePolicy({ functionArn: fn.functionArn, sourceArns, sourceAccount: stack.account });
+ * const doc = functionInvokePolicy({ functionArn: fn.functionArn, sourceArns });
  */
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 
@@ -34,12 +36,13 @@ export interface FunctionInvokePolicyProps {
   readonly functionArn: string;
   /** `arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<path>` per method. */
   readonly sourceArns: readonly string[];
-  /** The API's account, for `aws:SourceAccount` (guards against a confused deputy). */
-  readonly sourceAccount: string;
+  /** Roles of this stack that may invoke directly (the pre-traffic hook); none by default. */
+  readonly directInvokerRoleArns?: readonly string[];
 }
 
 export function functionInvokePolicy(props: FunctionInvokePolicyProps): PolicyDocument {
   const sourceArns = [...props.sourceArns];
+  const directInvokers = [...(props.directInvokerRoleArns ?? [])];
   return new PolicyDocument({
     statements: [
       new PolicyStatement({
@@ -48,10 +51,8 @@ export function functionInvokePolicy(props: FunctionInvokePolicyProps): PolicyDo
         principals: [new ServicePrincipal(API_GATEWAY_SERVICE_PRINCIPAL)],
         actions: ['lambda:InvokeFunction'],
         resources: [props.functionArn],
-        conditions: {
-          ArnLike: { 'aws:SourceArn': sourceArns },
-          StringEquals: { 'aws:SourceAccount': props.sourceAccount },
-        },
+        // The method ARNs name the API's account: `aws:SourceAccount` beside them would add nothing.
+        conditions: { ArnLike: { 'aws:SourceArn': sourceArns } },
       }),
       new PolicyStatement({
         sid: 'DenyInvokeExceptThroughTheApi',
@@ -59,7 +60,13 @@ export function functionInvokePolicy(props: FunctionInvokePolicyProps): PolicyDo
         principals: [new AnyPrincipal()],
         actions: [...INVOKE_ACTIONS],
         resources: [props.functionArn],
-        conditions: { ArnNotLike: { 'aws:SourceArn': sourceArns } },
+        // Both must hold for the Deny: not for one of our methods, and not one of the direct invokers.
+        conditions: {
+          ArnNotLike: {
+            'aws:SourceArn': sourceArns,
+            ...(directInvokers.length > 0 ? { 'aws:PrincipalArn': directInvokers } : {}),
+          },
+        },
       }),
     ],
   });

@@ -25,6 +25,22 @@ export const SECRET_ROTATION_ENTRY = fileURLToPath(
   new URL('../functions/secret-rotation/handler.ts', import.meta.url),
 );
 
+/**
+ * How much earlier than `graceSeconds` after the secret was stored a scheduled run may retire the old
+ * one. The daily run that stored it started its day a few seconds before `LastModifiedDate`, so the
+ * run a day later sees slightly less than 86,400 s; without this slack it would wait another day.
+ * Ten minutes cover the scheduler's delivery and a whole run (at most its 28 s timeout).
+ */
+export const GRACE_SCHEDULE_SLACK_SECONDS = 600;
+
+/** `ROTATION_GRACE_SECONDS`: the stage's grace, less the schedule's slack (never below 0). */
+export function graceForSchedule(graceSeconds: number): number {
+  return Math.max(0, graceSeconds - GRACE_SCHEDULE_SLACK_SECONDS);
+}
+
+/** A run that waited this long in Lambda's async queue is dropped: the next daily run resumes. */
+export const ROTATION_MAX_EVENT_AGE = Duration.hours(1);
+
 /** What a stage file may leave out: off (runnable on demand), 30-day interval, 24 h grace. */
 export const ROTATION_DEFAULTS = { enabled: false, intervalDays: 30, graceSeconds: 86_400 } as const;
 
@@ -64,7 +80,7 @@ export class SecretRotation extends Construct {
       description: `Rotates the Affix client secret (${props.stage})`,
       environment: {
         ...props.environment,
-        ROTATION_GRACE_SECONDS: String(settings.graceSeconds),
+        ROTATION_GRACE_SECONDS: String(graceForSchedule(settings.graceSeconds)),
         ROTATION_INTERVAL_DAYS: String(settings.intervalDays),
         ...(props.kmsKeyArn === undefined ? {} : { SECRET_KMS_KEY_ID: props.kmsKeyArn }),
       },
@@ -72,7 +88,12 @@ export class SecretRotation extends Construct {
       // Several Affix calls in a row, each within the upstream deadline; a run cut short resumes.
       timeout: API_GATEWAY_INTEGRATION_LIMIT,
       upstreamDeadline: Duration.millis(props.config.upstream.deadlineMs),
+      // One run at a time: two runs would race each other's steps and spend Affix budget twice.
+      reservedConcurrentExecutions: 1,
     });
+    // EventBridge Scheduler invokes asynchronously: without this Lambda retries a failed run twice
+    // (three runs in about three minutes, each spending Affix budget the throttle plan reserves once).
+    this.fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: ROTATION_MAX_EVENT_AGE });
 
     const statements = [
       ...props.readCredentials,
@@ -118,7 +139,8 @@ export class SecretRotation extends Construct {
       this.schedule = new Schedule(this, 'Schedule', {
         description: `Daily check of the ${props.stage} Affix secret: rotates it every ${settings.intervalDays} days`,
         schedule: ScheduleExpression.rate(Duration.days(1)),
-        // Not retried: the next day's run resumes whatever this one left half done.
+        // Not retried by the scheduler nor by Lambda (above): the next day's run resumes whatever
+        // this one left half done.
         target: new LambdaInvoke(this.fn.function, {
           retryAttempts: 0,
           role: schedulerRole.withoutPolicyUpdates(),

@@ -20,7 +20,7 @@
  */
 import { type Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing, type VersionOptions } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -52,6 +52,10 @@ export interface ServiceFunctionProps {
   /** The handler's own deadline for its upstream calls. */
   readonly upstreamDeadline: Duration;
   readonly memorySize?: number;
+  /** Runs at most this many at once (the rotation job: 1). */
+  readonly reservedConcurrentExecutions?: number;
+  /** Options of `currentVersion` (the client-config function retains its published versions). */
+  readonly currentVersionOptions?: VersionOptions;
 }
 
 export class ServiceFunctionError extends Error {
@@ -84,6 +88,12 @@ export class ServiceFunction extends Construct {
       runtime: FUNCTION_RUNTIME,
       architecture: FUNCTION_ARCHITECTURE,
       memorySize: props.memorySize ?? DEFAULT_MEMORY_SIZE,
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      ...(props.currentVersionOptions === undefined
+        ? {}
+        : { currentVersionOptions: props.currentVersionOptions }),
       timeout: props.timeout,
       projectRoot: REPO_ROOT,
       depsLockFilePath: DEPS_LOCK_FILE,

@@ -88,19 +88,26 @@ const valueOrParameter = (rule: RegExp, what: string) =>
     `must be { "value": <${what}> } or { "ssmParameter": "<SSM parameter name>" }`,
   );
 
+/** Share of traffic on the new version per step, and minutes between steps (canary and linear alike). */
+const trafficShift = {
+  percentage: v.pipe(v.number(), v.integer('must be a whole percent'), v.minValue(1), v.maxValue(99)),
+  /**
+   * At least 2: every rollback alarm must be able to fire within half the interval, and the
+   * shortest alarm is one 1-minute period.
+   */
+  intervalMinutes: v.pipe(integerFrom(2), v.maxValue(2880, 'must be at most 2880 (two days)')),
+};
+
 const Deployment = v.variant(
   'strategy',
   [
     v.strictObject({ strategy: v.literal('all-at-once') }),
-    v.strictObject({
-      strategy: v.literal('canary'),
-      /** Share of traffic on the new version during the bake time. */
-      percentage: v.pipe(v.number(), v.integer('must be a whole percent'), v.minValue(1), v.maxValue(99)),
-      /** Minutes before the rest of the traffic shifts. */
-      intervalMinutes: v.pipe(positiveInteger, v.maxValue(2880, 'must be at most 2880 (two days)')),
-    }),
+    /** `percentage` of the traffic for `intervalMinutes`, then the rest. */
+    v.strictObject({ strategy: v.literal('canary'), ...trafficShift }),
+    /** Another `percentage` of the traffic every `intervalMinutes` until all of it. */
+    v.strictObject({ strategy: v.literal('linear'), ...trafficShift }),
   ],
-  'must be { "strategy": "all-at-once" } or { "strategy": "canary", "percentage": n, "intervalMinutes": n }',
+  'must be { "strategy": "all-at-once" } or { "strategy": "canary" | "linear", "percentage": n, "intervalMinutes": n }',
 );
 
 export const StageFileSchema = v.pipe(
@@ -194,6 +201,10 @@ export const StageFileSchema = v.pipe(
         v.regex(TAG_VALUE, 'must be a tag value (1-256 letters, digits, spaces, _.:/=+-@)'),
       ),
     }),
+    /**
+     * true: the stack sets API Gateway's account-wide CloudWatch Logs role (retained with the
+     * stack); false: the account already has one (infra/README.md "Prerequisites").
+     */
     apiGatewayCloudWatchRole: v.boolean(),
     terminationProtection: v.boolean(),
   }),

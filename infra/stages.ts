@@ -62,9 +62,14 @@ export type PowertoolsLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 /** A value known at synth, or the name of an SSM String parameter read at deploy time. */
 export type ValueOrParameter = { readonly value: string } | { readonly ssmParameter: string };
 
-export type DeploymentStrategy =
-  | { readonly strategy: 'all-at-once' }
-  | { readonly strategy: 'canary'; readonly percentage: number; readonly intervalMinutes: number };
+/** A deployment that shifts traffic step by step (CodeDeploy), as opposed to all at once. */
+export interface TrafficShift {
+  readonly strategy: 'canary' | 'linear';
+  readonly percentage: number;
+  readonly intervalMinutes: number;
+}
+
+export type DeploymentStrategy = { readonly strategy: 'all-at-once' } | TrafficShift;
 
 export interface StageConfig {
   readonly env?: { readonly account: string; readonly region: string };
@@ -112,8 +117,9 @@ export interface StageConfig {
   };
   readonly tags: { readonly owner: string; readonly repository: string };
   /**
-   * Create the account-wide role API Gateway needs to write CloudWatch logs (one per account and
-   * region). Only one stack per account and region may set it; others set false.
+   * Set the account-wide role API Gateway needs to write CloudWatch logs (one per account and
+   * region; the role is retained, so stacks that both set it do not break each other). false: the
+   * account already has one, a prerequisite of the first deploy.
    */
   readonly apiGatewayCloudWatchRole: boolean;
   readonly terminationProtection: boolean;

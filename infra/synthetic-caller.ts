@@ -53,6 +53,12 @@ export class SyntheticCaller extends Construct {
       upstreamDeadline: SYNTHETIC_CLIENT_TIMEOUT,
       memorySize: 256,
     });
+    // Scheduler invokes asynchronously: Lambda must not retry a failed check (two more Affix reads),
+    // and a check older than one interval is stale: the next one is due.
+    this.fn.function.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(props.rateMinutes),
+    });
     // Our own scheduler role, invoking exactly this function (the target's default grant adds
     // `<function>:*`, every version and alias, which the schedule does not need).
     const schedulerRole = schedulerInvokeRole(this, {

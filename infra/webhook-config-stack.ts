@@ -14,6 +14,7 @@
  */
 import {
   ArnFormat,
+  type CfnElement,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -54,10 +55,12 @@ import { SYNTHETIC_SUCCESS_METRIC } from '../functions/synthetic-caller/check.ts
 import { ALARM_PERIOD } from './alarm-period.ts';
 import { addAffixAlarms, StageAlarms } from './alarms.ts';
 import { createDashboard, handlerMetric } from './dashboard.ts';
+import { DeployCheck } from './deploy-check.ts';
 import { LiveAlias } from './deployment.ts';
 import { functionInvokePolicy } from './function-policy.ts';
 import { addGatewayResponses } from './gateway-responses.ts';
 import { invokePolicy } from './invoke-policy.ts';
+import { addReleaseAlarms } from './release-alarms.ts';
 import { SecretRotation } from './secret-rotation.ts';
 import {
   CLIENT_CONFIG_ENTRY,
@@ -93,7 +96,7 @@ export function apiUrlParameterName(stage: Stage): string {
 /** The routes of the API (every one `AWS_IAM`), from the contract. */
 export { ROUTES };
 
-/** The state table's key and TTL attributes (the handler's contract, issue 9). */
+/** The state table's key and TTL attributes (the handler's contract). */
 export const STATE_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'ttl' } as const;
 
 /**
@@ -170,6 +173,11 @@ export interface WebhookConfigStackProps extends Omit<StackProps, 'env' | 'termi
   readonly config: StageConfig;
   /** Handler module; defaults to `functions/client-config/handler.ts`. */
   readonly entry?: string;
+  /**
+   * This deploy ignores the rollback alarms (`-c ignoreRollbackAlarms=true`): ships a fix while an
+   * alarm that has nothing to do with the release fires. The pre-traffic check still runs.
+   */
+  readonly ignoreRollbackAlarms?: boolean;
 }
 
 export class WebhookConfigStack extends Stack {
@@ -182,6 +190,8 @@ export class WebhookConfigStack extends Stack {
   /** The resource policy of this deploy's version (kept on it after the next deploy). */
   readonly versionPolicy: CfnResourcePolicy;
   readonly live: LiveAlias;
+  /** The pre-traffic hook of a canary or linear stage. */
+  readonly deployCheck: DeployCheck | undefined;
   readonly syntheticCaller: SyntheticCaller | undefined;
   readonly secretRotation: SecretRotation;
   readonly alarmTopic: Topic;
@@ -211,6 +221,9 @@ export class WebhookConfigStack extends Stack {
       logRetention: config.logRetention,
       timeout: CLIENT_CONFIG_TIMEOUT,
       upstreamDeadline: Duration.millis(config.upstream.deadlineMs),
+      // Published versions stay when the next deploy publishes another: a rollback points the alias
+      // back at one, and each keeps its resource policy (infra/README.md "Rollback").
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
     });
     const readCredentials = this.grantReadCredentials(config);
     this.grantStateTable();
@@ -228,7 +241,9 @@ export class WebhookConfigStack extends Stack {
     this.live = new LiveAlias(this, 'Live', {
       fn: this.clientConfig.function,
       deployment: config.deployment,
+      ignoreRollbackAlarms: props.ignoreRollbackAlarms ?? false,
     });
+    this.deployCheck = this.addDeployCheck(stage, config);
 
     this.syntheticCaller = config.syntheticCaller.enabled
       ? new SyntheticCaller(this, 'SyntheticCaller', {
@@ -407,6 +422,8 @@ export class WebhookConfigStack extends Stack {
       policy,
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
       cloudWatchRole: config.apiGatewayCloudWatchRole,
+      // The role is account-wide: a stack that goes must not take it from every other API.
+      ...(config.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: stage,
         throttlingRateLimit: throttles.stage.rateLimit,
@@ -502,18 +519,26 @@ export class WebhookConfigStack extends Stack {
    * policy on the function alone would leave `function:live` and `function:<n>` open to any
    * principal whose own IAM policy allows the invoke (infra/README.md "The function's resource
    * policies"). The version's policy is retained when the next deploy replaces it, so every
-   * published version keeps it.
+   * published (and retained) version keeps it.
    */
   private restrictInvocationToApi(stage: Stage): [CfnResourcePolicy, CfnResourcePolicy, CfnResourcePolicy] {
     const sourceArns = ROUTES.map((route) => this.api.arnForExecuteApi(route.method, route.path, stage));
-    const policyFor = (id: string, arn: string) =>
+    const policyFor = (id: string, arn: string, directInvokerRoleArns: readonly string[] = []) =>
       new CfnResourcePolicy(this, id, {
         resourceArn: arn,
-        policyDocument: functionInvokePolicy({ functionArn: arn, sourceArns, sourceAccount: this.account }),
+        policyDocument: functionInvokePolicy({ functionArn: arn, sourceArns, directInvokerRoleArns }),
       });
-    const versionPolicy = policyFor('ClientConfigVersionInvokePolicy', this.live.alias.version.functionArn);
+    // The pre-traffic hook invokes this version directly, before it takes traffic: its one exception.
+    const hookRoles = this.deployCheck === undefined ? [] : [this.deployCheck.fn.role.roleArn];
+    const versionPolicy = policyFor(
+      'ClientConfigVersionInvokePolicy',
+      this.live.alias.version.functionArn,
+      hookRoles,
+    );
     // Replaced on every deploy (a new version ARN): keep the old one, which guards the old version.
     versionPolicy.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // The new version is guarded before the alias (and CodeDeploy's hook) can reach it.
+    this.live.alias.node.addDependency(versionPolicy);
     return [
       policyFor('ClientConfigInvokePolicy', this.clientConfig.function.functionArn),
       policyFor('ClientConfigLiveInvokePolicy', this.live.alias.functionArn),
@@ -528,17 +553,17 @@ export class WebhookConfigStack extends Stack {
     const timeoutMs = CLIENT_CONFIG_TIMEOUT.toMilliseconds();
     const durationThresholdMs = Math.round(timeoutMs * config.alarms.durationP99OfTimeout);
 
-    const functionErrors = alarms.add('function-errors', {
+    alarms.add('function-errors', {
       metric: fn.metricErrors({ period: ALARM_PERIOD, statistic: Stats.SUM }),
       threshold: 1,
       description: 'The client-config function failed (crash or timeout) at least once in 5 minutes.',
     });
-    const functionThrottles = alarms.add('function-throttles', {
+    alarms.add('function-throttles', {
       metric: fn.metricThrottles({ period: ALARM_PERIOD, statistic: Stats.SUM }),
       threshold: 1,
       description: 'Lambda throttled the client-config function at least once in 5 minutes.',
     });
-    const functionDuration = alarms.add('function-duration-p99', {
+    alarms.add('function-duration-p99', {
       metric: fn.metricDuration({ period: ALARM_PERIOD, statistic: Stats.p(99) }),
       threshold: durationThresholdMs,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -546,7 +571,7 @@ export class WebhookConfigStack extends Stack {
       datapointsToAlarm: 2,
       description: `Function p99 duration above ${durationThresholdMs} ms (${config.alarms.durationP99OfTimeout * 100}% of its ${timeoutMs} ms timeout) in 2 of 3 five-minute periods.`,
     });
-    const api5xx = alarms.add('api-5xx-rate', {
+    alarms.add('api-5xx-rate', {
       metric: apiStage.metricServerError({ period: ALARM_PERIOD, statistic: Stats.AVERAGE }),
       threshold: config.alarms.apiServerErrorRate,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -562,7 +587,7 @@ export class WebhookConfigStack extends Stack {
       datapointsToAlarm: 2,
       description: `More than ${config.alarms.apiClientErrorRate * 100}% of API requests answered 4XX (403s from the resource policy included) in 2 of 3 five-minute periods: a policy change may have locked callers out.`,
     });
-    const apiLatency = alarms.add('api-latency-p99', {
+    alarms.add('api-latency-p99', {
       metric: apiStage.metricLatency({ period: ALARM_PERIOD, statistic: Stats.p(99) }),
       threshold: config.alarms.apiLatencyP99Ms,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -594,8 +619,9 @@ export class WebhookConfigStack extends Stack {
         threshold: 1,
         comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: 2,
-        // No data means the caller did not run or could not report: as bad as a failure.
-        treatMissingData: TreatMissingData.BREACHING,
+        // Every run reports 1 or 0, so a failure is data. No data is not breaching: before its first
+        // run a new stack would page, and a stopped schedule shows as a gap (infra/README.md).
+        treatMissingData: TreatMissingData.NOT_BREACHING,
         description: `The synthetic ${routeKeyOf(SYNTHETIC_ROUTE)} had no success in two ${periodMinutes}-minute periods: credentials, policy, the function or Affix is broken.`,
       });
     }
@@ -608,8 +634,40 @@ export class WebhookConfigStack extends Stack {
         'A secret rotation run failed: the client still works with the secret SSM holds; see the runbook.',
     });
 
-    // A canary rolls back when the new version errs, is throttled or slow, or the API fails.
-    this.live.rollBackOn([functionErrors, functionThrottles, functionDuration, api5xx, apiLatency]);
+    // A traffic shift rolls back when the new version errs, is throttled or slow, or the API fails,
+    // each within half the interval: per-minute alarms with literal dimensions (release-alarms.ts).
+    const shift = this.live.shift;
+    if (shift !== undefined) {
+      this.live.rollBackOn(
+        addReleaseAlarms(alarms, {
+          fn,
+          version: this.live.alias.version,
+          apiName: this.api.restApiName,
+          stageName: stage,
+          config,
+          shift,
+          timeoutMs,
+        }),
+      );
+    }
+  }
+
+  /** The pre-traffic hook of a canary or linear stage (none with all-at-once). */
+  private addDeployCheck(stage: Stage, config: StageConfig): DeployCheck | undefined {
+    const group = this.live.deploymentGroup;
+    if (group === undefined) return undefined;
+    const check = new DeployCheck(this, 'DeployCheck', {
+      stage,
+      version: this.live.alias.version,
+      logRetention: config.logRetention,
+    });
+    group.addPreHook(check.fn.function);
+    Validations.of(group.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(check.fn.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        "CDK's grant for a CodeDeploy hook: the deployment group's role invokes the hook function (any qualifier of that one function).",
+    });
+    return check;
   }
 }
 

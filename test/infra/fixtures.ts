@@ -29,6 +29,8 @@ export interface BuildOptions {
   config?: StageConfig;
   /** Bundle the function's asset for real (slow); skipped by default. */
   bundle?: boolean;
+  /** `-c ignoreRollbackAlarms=true`. */
+  ignoreRollbackAlarms?: boolean;
 }
 
 /** The app of `infra/app.ts` for one stage, not yet synthesized. */
@@ -41,6 +43,9 @@ export function buildApp(options: BuildOptions = {}): { app: App; stack: Webhook
   const stack = new WebhookConfigStack(app, stackNameFor(stage), {
     stage,
     config: options.config ?? loadStage(stage, FIXTURE_STAGES_DIR),
+    ...(options.ignoreRollbackAlarms === undefined
+      ? {}
+      : { ignoreRollbackAlarms: options.ignoreRollbackAlarms }),
   });
   return { app, stack };
 }

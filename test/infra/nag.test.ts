@@ -3,11 +3,13 @@
  * acknowledgment is one we meant, with a reason.
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../infra/stages.ts';
+import type { WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
 import { buildApp, FIXTURE_STAGES, FULL_CONFIG, fixtureStage } from './fixtures.ts';
 
 function findings(scope: IConstruct): string[] {
@@ -46,6 +48,13 @@ const EXPECTED_ACKNOWLEDGMENTS = [
   'SecretRotation/Function/Function AwsSolutions-L1',
 ];
 
+/** The logical ID of the pre-traffic hook function (a canary or linear stage has one). */
+function hookLogicalId(stack: WebhookConfigStack): string {
+  const fn = stack.deployCheck?.fn.function.node.defaultChild as CfnFunction | undefined;
+  if (fn === undefined) throw new Error('no pre-traffic hook');
+  return stack.resolve(fn.logicalId) as string;
+}
+
 const variants: Array<[string, StageConfig | undefined, string]> = [
   ...FIXTURE_STAGES.map((stage): [string, undefined, string] => [stage, undefined, stage]),
   ['basic with every option configured', FULL_CONFIG, 'basic'],
@@ -62,7 +71,8 @@ describe.each(variants)('cdk-nag AwsSolutions on %s', (_name, config, stage) => 
   it('lets the app synthesize with the checks registered as a validation plugin', () => {
     const assembly = app.synth();
     expect(assembly.getStackArtifact(stack.artifactId).template.Resources).toBeDefined();
-  });
+    // A whole synthesis with the validation plugin: minutes when every core is busy.
+  }, 300_000);
 
   it('acknowledges exactly the expected findings, each with a specific reason', () => {
     const found = acknowledgments(stack);
@@ -77,10 +87,13 @@ describe.each(variants)('cdk-nag AwsSolutions on %s', (_name, config, stage) => 
               'Api/CloudWatchRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
             ]
           : []),
-        // Only a canary stage has CodeDeploy, whose service role uses CodeDeploy's managed policy.
-        ...(effective.deployment.strategy === 'canary'
+        // Only a traffic-shifting stage has CodeDeploy, whose service role uses CodeDeploy's managed
+        // policy and may invoke the pre-traffic hook (CDK's grant: the function and its qualifiers).
+        ...(effective.deployment.strategy !== 'all-at-once'
           ? [
               'Live/DeploymentGroup/ServiceRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+              `Live/DeploymentGroup/ServiceRole AwsSolutions-IAM5[Resource::<${hookLogicalId(stack)}.Arn>:*]`,
+              'DeployCheck/Function/Function AwsSolutions-L1',
             ]
           : []),
         ...(effective.syntheticCaller.enabled ? ['SyntheticCaller/Function/Function AwsSolutions-L1'] : []),

@@ -12,6 +12,7 @@
  *   account named by role ARN or by organization (a whole account named in the policy, and any
  *   principal of another account, also need their own IAM policy).
  */
+import type { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import {
   CALLER_GROUPS,
@@ -35,7 +36,9 @@ import {
   type PolicyDocumentJson,
   permissive,
   REGION,
+  resolveIntrinsics,
   roleSession,
+  stackRoleArn,
   VERSION_ARN,
 } from './policy-eval.ts';
 
@@ -370,5 +373,98 @@ describe.each([
       resourcePolicy: policy,
     });
     expect(actual).not.toBe('Allowed');
+  });
+});
+
+// A traffic-shifting stage's pre-traffic hook invokes the published version directly, before it takes
+// traffic: the version's policy spares exactly the hook's role; the alias and the function do not.
+describe('the pre-traffic hook and the function policies of a canary stage, evaluated', () => {
+  const { stack, template } = buildStack({ stage: 'canary' });
+  const hookRole = stack.deployCheck?.fn.role;
+  if (hookRole === undefined) throw new Error('the canary stage has no pre-traffic hook');
+  const hookRoleId = stack.resolve((hookRole.node.defaultChild as CfnElement).logicalId) as string;
+  const hook = {
+    principal: `arn:aws:sts::${API_ACCOUNT}:assumed-role/${hookRoleId}/session`,
+    context: { 'aws:PrincipalArn': stackRoleArn(hookRoleId), 'aws:PrincipalAccount': API_ACCOUNT },
+  };
+  // The hook role's own Lambda statements, as deployed (its CodeDeploy grant is not about Lambda).
+  const hookIdentity: PolicyDocumentJson = {
+    Version: '2012-10-17',
+    Statement: Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: hookRoleId }]))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>)
+      .filter((statement) => JSON.stringify(statement.Action).includes('lambda:'))
+      .map((statement) => resolveIntrinsics(statement as never, template, 'canary') as Record<string, never>),
+  };
+  const policyOf = (arn: string) => functionResourcePolicy(template, 'canary', arn);
+
+  it("the hook's own policy allows invoking the published version only", () => {
+    expect(hookIdentity.Statement).toEqual([
+      expect.objectContaining({ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: VERSION_ARN }),
+    ]);
+  });
+
+  it('the hook may invoke the published version', async () => {
+    const actual = await evaluate({
+      ...hook,
+      action: 'lambda:InvokeFunction',
+      resource: VERSION_ARN,
+      identityPolicy: hookIdentity,
+      resourcePolicy: policyOf(VERSION_ARN),
+    });
+    expect(actual).toBe('Allowed');
+  });
+
+  it.each([
+    ['the alias live', ALIAS_ARN],
+    ['the unqualified function', FUNCTION_ARN],
+  ])('the hook may not invoke %s, even with an identity policy allowing every invoke', async (_name, arn) => {
+    const actual = await evaluate({
+      ...hook,
+      action: 'lambda:InvokeFunction',
+      resource: arn,
+      identityPolicy: permissive('lambda:*'),
+      resourcePolicy: policyOf(arn),
+    });
+    expect(actual).toBe('ExplicitlyDenied');
+  });
+
+  const others: Array<[string, { principal: string; context: Record<string, string> }]> = [
+    ['a same-account admin', roleSession(API_ACCOUNT, 'admin')],
+    ["a role of another account with the hook role's name", roleSession(CROSS_ACCOUNT, hookRoleId)],
+    [
+      "a same-account role whose name starts with the hook role's",
+      roleSession(API_ACCOUNT, `${hookRoleId}x`),
+    ],
+    ['the synthetic caller, invoking directly', roleSession(API_ACCOUNT, 'SyntheticCallerFunctionRole')],
+  ];
+  it.each(others)(
+    'nobody else gains a direct invoke of the published version: %s (identity lambda:*) -> explicit deny',
+    async (_name, caller) => {
+      for (const action of ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl']) {
+        const actual = await evaluate({
+          ...caller,
+          action,
+          resource: VERSION_ARN,
+          identityPolicy: permissive('lambda:*'),
+          resourcePolicy: policyOf(VERSION_ARN),
+        });
+        expect(actual, action).toBe('ExplicitlyDenied');
+      }
+    },
+  );
+
+  it.each([
+    ['the alias live', ALIAS_ARN],
+    ['the published version', VERSION_ARN],
+  ])('API Gateway still invokes %s for this API and stage', async (_name, arn) => {
+    const actual = await evaluate({
+      principal: 'apigateway.amazonaws.com',
+      context: { 'aws:SourceArn': methodArn('canary', 'GET', '/client') },
+      action: 'lambda:InvokeFunction',
+      resource: arn,
+      resourcePolicy: policyOf(arn),
+    });
+    expect(actual).toBe('Allowed');
   });
 });

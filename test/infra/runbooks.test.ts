@@ -51,3 +51,91 @@ describe('runbooks in infra/README.md', () => {
     }
   });
 });
+
+/** The `## <name>` chapter of the README. */
+function chapter(markdown: string, name: string): string {
+  return markdown.split(/^## /m).find((part) => part.startsWith(`${name}\n`)) ?? '';
+}
+
+/** `aws lambda <command> ...` lines of a text, as their `--option value` pairs. */
+function lambdaCommands(text: string): Array<{ command: string; options: Record<string, string> }> {
+  return [...text.matchAll(/aws lambda ([a-z-]+)((?: --[a-z-]+ (?:'[^']*'|"[^"]*"|\S+))*)/g)].map(
+    (match) => ({
+      command: match[1] as string,
+      options: Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/--([a-z-]+) ('[^']*'|"[^"]*"|\S+)/g)].map((option) => [
+          option[1] as string,
+          (option[2] as string).replace(/^['"]|['"]$/g, ''),
+        ]),
+      ),
+    }),
+  );
+}
+
+describe('the rollback runbook, run against the synthesized template', () => {
+  const { stack, template } = buildStack({ stage: 'canary' });
+  const resources = template.toJSON().Resources as Record<
+    string,
+    {
+      Type: string;
+      Properties: Record<string, unknown>;
+      DeletionPolicy?: string;
+      UpdateReplacePolicy?: string;
+    }
+  >;
+  const rollback = chapter(README, 'Rollback');
+  const commands = lambdaCommands(rollback);
+
+  /**
+   * What a second deploy leaves behind: CloudFormation publishes a new version (a new logical ID) and
+   * a new version policy; the old resources leave the template and survive only if retained.
+   */
+  function afterSecondDeploy() {
+    const survives = (id: string) => {
+      const resource = resources[id];
+      return resource?.DeletionPolicy === 'Retain' && resource.UpdateReplacePolicy === 'Retain';
+    };
+    const versionId = stack.resolve(stack.live.alias.version.functionArn).Ref as string;
+    const policyId = stack.resolve(stack.versionPolicy.logicalId) as string;
+    return {
+      versions: survives(versionId) ? ['1', '2'] : ['2'],
+      guarded: survives(policyId) ? ['1', '2'] : ['2'],
+      live: '2',
+    };
+  }
+
+  it('finds the commands (a broken parser must not pass)', () => {
+    expect(commands.map((c) => c.command)).toEqual(
+      expect.arrayContaining(['list-versions-by-function', 'get-alias', 'update-alias', 'delete-function']),
+    );
+  });
+
+  it('points live back at the previous version, which still exists and is still guarded', () => {
+    const state = afterSecondDeploy();
+    const update = commands.find((c) => c.command === 'update-alias');
+    // The alias the runbook names is the stack's.
+    expect(update?.options.name).toBe(stack.live.alias.aliasName);
+    const aliasResource = resources[stack.resolve(stack.live.alias.functionArn).Ref as string];
+    expect(aliasResource?.Properties.Name).toBe(update?.options.name);
+    // `<previous>`: the version before live, from list-versions-by-function.
+    const previous = state.versions.filter((v) => Number(v) < Number(state.live)).at(-1);
+    expect(previous, 'no previous version to roll back to').toBe('1');
+    expect(state.guarded).toContain(previous);
+  });
+
+  it('names the function by the stack output FunctionName', () => {
+    const outputs = template.toJSON().Outputs as Record<string, unknown>;
+    expect(Object.keys(outputs)).toContain('FunctionName');
+    for (const command of commands)
+      expect(command.options['function-name'], command.command).toMatch(/FunctionName|\$FN/);
+  });
+
+  it("tails the function's own log group, which the function's LoggingConfig names", () => {
+    expect(README).not.toContain('/aws/lambda/<FunctionName>');
+    expect(README).toContain('--query LoggingConfig.LogGroup');
+    const fn = resources[stack.resolve(stack.clientConfig.function.functionName).Ref as string];
+    expect(fn?.Properties.LoggingConfig).toEqual({
+      LogGroup: stack.resolve(stack.clientConfig.logGroup.logGroupName),
+    });
+  });
+});

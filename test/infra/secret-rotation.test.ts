@@ -4,7 +4,8 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { SECRET_ROTATION_ENTRY } from '../../infra/secret-rotation.ts';
+import { nextStep, type Observation } from '../../functions/secret-rotation/rotation-state.ts';
+import { graceForSchedule, SECRET_ROTATION_ENTRY } from '../../infra/secret-rotation.ts';
 import type { WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
 import { BASIC, buildStack, FULL_CONFIG, fixtureStage } from './fixtures.ts';
 
@@ -87,8 +88,56 @@ describe.each([
       ];
     if (fn === undefined) throw new Error('no rotation function');
     const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(variables).toMatchObject({ ROTATION_GRACE_SECONDS: '86400', ROTATION_INTERVAL_DAYS: '30' });
+    // The stage's 24 h grace, less the daily schedule's slack (see the grace test below).
+    expect(variables).toMatchObject({ ROTATION_GRACE_SECONDS: '85800', ROTATION_INTERVAL_DAYS: '30' });
     expect(SECRET_ROTATION_ENTRY).toMatch(/functions\/secret-rotation\/handler\.ts$/);
+  });
+
+  it('runs once per event: no Lambda async retries, a maximum event age, one run at a time', () => {
+    const fnRef = stack.resolve(stack.secretRotation.fn.function.functionName) as { Ref: string };
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).filter(
+      (c) => JSON.stringify(c.Properties.FunctionName) === JSON.stringify(fnRef),
+    );
+    expect(configs.map((c) => c.Properties)).toEqual([
+      { FunctionName: fnRef, Qualifier: '$LATEST', MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 3_600 },
+    ]);
+    const fn = template.findResources('AWS::Lambda::Function')[fnRef.Ref];
+    expect(fn?.Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+});
+
+describe('the grace period on a daily schedule', () => {
+  const DAY = 86_400_000;
+  // The run that stored the new secret started at midnight and wrote SSM 7 s into its run; the next
+  // daily run starts at the next midnight, a few hundred milliseconds late or early.
+  const stored = new Date(Date.UTC(2026, 0, 1, 0, 0, 7));
+  const observation = (graceSeconds: number, now: Date): Observation => ({
+    affixSecrets: ['old', 'new'],
+    ssm: { current: 'new', currentSince: stored, version: 2, history: ['old'] },
+    now,
+    graceSeconds,
+    intervalSeconds: 30 * 86_400,
+    force: false,
+  });
+
+  it.each([
+    ['on time', 0],
+    ['half a second early', -500],
+    ['a minute late', 60_000],
+  ])('retires the old secret on the next daily run (%s) with a 24 h grace', (_name, offsetMs) => {
+    const nextRun = new Date(Date.UTC(2026, 0, 1) + DAY + offsetMs);
+    expect(nextStep(observation(graceForSchedule(86_400), nextRun)).kind).toBe('retire');
+  });
+
+  it("would wait a whole day more with the stage's grace as it is (the run sees less than 86,400 s)", () => {
+    const nextRun = new Date(Date.UTC(2026, 0, 1) + DAY);
+    expect(nextStep(observation(86_400, nextRun)).kind).toBe('wait-grace');
+  });
+
+  it('still waits on a run well before the grace is over', () => {
+    const sameDayLater = new Date(stored.getTime() + 12 * 3_600_000);
+    expect(nextStep(observation(graceForSchedule(86_400), sameDayLater)).kind).toBe('wait-grace');
+    expect(graceForSchedule(300)).toBe(0);
   });
 });
 

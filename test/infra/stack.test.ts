@@ -145,8 +145,9 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
     for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
       expect(fn.Properties.TracingConfig).toBeUndefined();
     }
-    // The client-config function, the synthetic caller and the secret rotation.
-    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(3);
+    // The client-config function, the synthetic caller, the secret rotation, and with a canary the
+    // pre-traffic hook.
+    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(prod ? 4 : 3);
   });
 
   it('passes the stage configuration to the handler', () => {
@@ -179,8 +180,8 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
 
   it('keeps every log group of the stack for the stage retention', () => {
     const logGroups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
-    // Function, synthetic caller, secret rotation, API access logs, API execution logs.
-    expect(logGroups).toHaveLength(5);
+    // Function, synthetic caller, secret rotation, API access logs, API execution logs; the hook's.
+    expect(logGroups).toHaveLength(prod ? 6 : 5);
     for (const logGroup of logGroups) {
       expect(logGroup.Properties.RetentionInDays).toBe(config.logRetention);
     }
@@ -351,10 +352,8 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
           Principal: { Service: 'apigateway.amazonaws.com' },
           Action: 'lambda:InvokeFunction',
           Resource: fnArn,
-          Condition: {
-            ArnLike: { 'aws:SourceArn': methods },
-            StringEquals: { 'aws:SourceAccount': ACCOUNT },
-          },
+          // The method ARNs name the account: no aws:SourceAccount beside them.
+          Condition: { ArnLike: { 'aws:SourceArn': methods } },
         },
         {
           Sid: 'DenyInvokeExceptThroughTheApi',
@@ -362,7 +361,18 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
           Principal: { AWS: '*' },
           Action: ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl'],
           Resource: fnArn,
-          Condition: { ArnNotLike: { 'aws:SourceArn': methods } },
+          // The published version of a canary stage spares the pre-traffic hook's role, and only it.
+          Condition: {
+            ArnNotLike:
+              prod && id === 'ClientConfigVersionInvokePolicy'
+                ? {
+                    'aws:SourceArn': methods,
+                    'aws:PrincipalArn': [
+                      { 'Fn::GetAtt': [refOf(stack.deployCheck?.fn.role as IConstruct).Ref, 'Arn'] },
+                    ],
+                  }
+                : { 'aws:SourceArn': methods },
+          },
         },
       ]);
     },

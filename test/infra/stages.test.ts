@@ -206,7 +206,14 @@ describe('a stage file', () => {
       (f) => {
         f.deployment = { strategy: 'blue-green' };
       },
-      'test/x.json: deployment.strategy: must be { "strategy": "all-at-once" } or { "strategy": "canary", "percentage": n, "intervalMinutes": n }',
+      'test/x.json: deployment.strategy: must be { "strategy": "all-at-once" } or { "strategy": "canary" | "linear", "percentage": n, "intervalMinutes": n }',
+    ],
+    [
+      'a shift interval too short for a rollback alarm to fire within half of it',
+      (f) => {
+        f.deployment = { strategy: 'linear', percentage: 10, intervalMinutes: 1 };
+      },
+      'test/x.json: deployment.intervalMinutes: must be at least 2',
     ],
     [
       'a retention CloudWatch does not offer',
@@ -279,7 +286,8 @@ describe('infra/app.ts', () => {
         CDK_OUTDIR: outdir,
       },
       encoding: 'utf8',
-      timeout: 90_000,
+      // Loading aws-cdk-lib through tsx takes over a minute when every core is busy.
+      timeout: 480_000,
     });
 
   // The usage and stage-file errors themselves are checked in-process above (resolveStage, the stage
@@ -311,5 +319,5 @@ describe('infra/app.ts', () => {
     ]);
     expect(ofType('AWS::Scheduler::Schedule')[0]?.Properties.ScheduleExpression).toBe('rate(15 minutes)');
     expect(ofType('AWS::SSM::Parameter')[0]?.Properties.Name).toBe('/affix-webhook-config/qa/api-url');
-  });
+  }, 540_000);
 });

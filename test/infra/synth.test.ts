@@ -45,7 +45,8 @@ function cdkSynth(args: string[]) {
     {
       cwd: REPO_ROOT,
       env: offlineEnv(),
-      timeout: 120_000,
+      // Generous: two bundling synths side by side on a busy machine take minutes.
+      timeout: 300_000,
       maxBuffer: 16 * 1024 * 1024,
     },
   );
@@ -64,8 +65,8 @@ function functionAssetDir(
     .map((file) => file.source)
     .filter((source) => source.packaging === 'zip')
     .map((source) => join(outdir, source.path));
-  // The client-config function, the synthetic caller and the secret rotation.
-  expect(bundles).toHaveLength(3);
+  // The client-config function, the synthetic caller, the secret rotation; the canary's hook.
+  expect(bundles).toHaveLength(stage === 'canary' ? 4 : 3);
   const found = bundles.filter((dir) => {
     const meta = JSON.parse(readFileSync(join(dir, 'index.meta.json'), 'utf8')) as { inputs: object };
     return entry in meta.inputs;
@@ -84,14 +85,14 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
 
   beforeAll(async () => {
     await Promise.all(STAGES.map((stage) => cdkSynth(['-c', `stage=${stage}`, '-o', outdirs[stage]])));
-  }, 180_000);
+  }, 360_000);
 
   it.each(STAGES)('synthesizes the %s stack with no validation finding', (stage) => {
     const template = JSON.parse(
       readFileSync(join(outdirs[stage], `${stackNameFor(stage)}.template.json`), 'utf8'),
     ) as { Resources: Record<string, { Type: string }> };
     expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(
-      3,
+      stage === 'canary' ? 4 : 3,
     );
     const report = JSON.parse(readFileSync(join(outdirs[stage], 'validation-report.json'), 'utf8')) as {
       pluginReports: unknown[];
@@ -113,6 +114,16 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
     const code = readFileSync(join(assetDir, BUNDLE_FILE_NAME), 'utf8');
     expect(code.startsWith("import { createRequire } from 'node:module';")).toBe(true);
     expect(code.trimEnd().endsWith(`//# sourceMappingURL=${BUNDLE_FILE_NAME}.map`)).toBe(true);
+  });
+
+  it('bundles the pre-traffic hook with its AWS SDK clients, and none of the proxy', () => {
+    const assetDir = functionAssetDir(outdirs.canary, 'canary', 'functions/deploy-check/handler.ts');
+    const inputs = Object.keys(
+      (JSON.parse(readFileSync(join(assetDir, 'index.meta.json'), 'utf8')) as { inputs: object }).inputs,
+    );
+    expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/client-codedeploy/'))).toBe(true);
+    expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/client-lambda/'))).toBe(true);
+    expect(inputs).not.toContain('functions/client-config/handler.ts');
   });
 
   it('bundles the synthetic caller with the typed client inside', () => {
