@@ -18,7 +18,6 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
-import { READ_CACHE_SK } from '../../functions/client-config/read-cache.ts';
 import { routeOf } from '../../functions/contract/routes.ts';
 import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
@@ -210,8 +209,8 @@ async function overhead(command: Extract<Command, { op: 'overhead' }>): Promise<
   return { id: command.id, op: 'overhead', handlerMs, floorMs, statuses, floorStatuses };
 }
 
-/** The read-cache item, as the handler's adapter keys it (`dynamodb-budget-state.ts`). */
-const cacheKey = { pk: { S: LEASE_KEY.pk }, sk: { S: READ_CACHE_SK } };
+/** The shared state item, as the handler's adapter keys it (`dynamodb-state.ts`). */
+const cacheKey = { pk: { S: LEASE_KEY.pk }, sk: { S: LEASE_KEY.sk } };
 
 /** The cache read itself: the one `GetItem` a cache hit needs, with nothing around it. */
 async function floorCacheRead(statuses: StatusCounts): Promise<void> {

@@ -10,6 +10,7 @@
 import * as v from 'valibot';
 import { parseJsonKeepingNumbers } from './exact-json.ts';
 import { type AffixClient, AffixMessageSchema, parseAffixClient } from './schemas.ts';
+import { cappedRetryAfter } from './state-item.ts';
 import { type AttemptOutcome, parseRetryAfter } from './upstream-outcome.ts';
 import { judgeUpstreamText, type UpstreamMessage } from './upstream-text.ts';
 
@@ -47,6 +48,9 @@ export function extractMessage(text: string): UpstreamMessage {
   }
 }
 
+const cappedOrUndefined = (seconds: number | undefined) =>
+  seconds === undefined ? undefined : cappedRetryAfter(seconds);
+
 export function interpretResponse(response: AffixResponse, judging: MessageJudging): AttemptResult {
   const { status, body } = response;
   if (status < 200 || status >= 300) {
@@ -54,7 +58,10 @@ export function interpretResponse(response: AffixResponse, judging: MessageJudgi
     return {
       kind: 'status',
       status,
-      retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), judging.nowMs),
+      // Never longer than Affix's own window: one absurd value must not block writes for a day.
+      retryAfterSeconds: cappedOrUndefined(
+        parseRetryAfter(response.headers.get('retry-after'), judging.nowMs),
+      ),
       // Affix's words only where no run of them matches any encoding of a secret we know.
       upstreamText:
         status === 400
