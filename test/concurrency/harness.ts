@@ -1,5 +1,5 @@
 /**
- * What the write-lock acceptance tests (issue 9) share: the local stack with the handler in a pool of
+ * What the write-lock acceptance tests share: the local stack with the handler in a pool of
  * warm, isolated execution environments (as Lambda runs it), the sandbox with a realistic latency, an
  * DynamoDB engine (dynalite) the stack starts with the state table, and per-round helpers.
  */
@@ -17,7 +17,7 @@ import { findLeaks } from '../support/leaks.ts';
  * lock is merged.
  */
 export const LEASE_SECONDS_VARIABLE = 'WRITE_LOCK_LEASE_SECONDS';
-/** A realistic Affix round trip (issue 9). */
+/** A realistic Affix round trip. */
 export const SANDBOX_LATENCY_MS = 50;
 /** Rounds per property; `WRITE_LOCK_ROUNDS` overrides (e.g. 5 for a quick look). */
 export const ROUNDS = Number(process.env.WRITE_LOCK_ROUNDS ?? 50);
@@ -44,6 +44,8 @@ export async function startConcurrencyStack(options: {
   timeoutMs?: number;
   /** More handler variables (e.g. a smaller `DEADLINE_SAFETY_MARGIN_MS` with a short timeout). */
   handlerEnv?: Record<string, string>;
+  /** Whether the sandbox enforces Affix's documented rate limits (default off). */
+  sandboxRateLimits?: boolean;
 }): Promise<ConcurrencyStack> {
   // The stack's own DynamoDB engine (dynalite) holds the lease table every environment shares.
   const handlerEnv: Record<string, string> = { ...options.handlerEnv };
@@ -58,6 +60,7 @@ export async function startConcurrencyStack(options: {
     sandboxLatencyMs: SANDBOX_LATENCY_MS,
     timeoutMs: options.timeoutMs,
     handlerEnv,
+    sandboxRateLimits: options.sandboxRateLimits === true,
   });
   const { pool, sandbox } = stack;
   if (pool === undefined || sandbox === undefined)
