@@ -83,7 +83,8 @@ function updateOf(change: StateChange, nowMs: number, without: ReadonlySet<Optio
   e.set.push(`${e.name('ttl')} = ${e.value(Math.ceil(nowMs / 1_000) + ITEM_TTL_SECONDS)}`);
   // One clause per bucket: two clauses on one attribute are refused as overlapping paths.
   const perBucket = new Map<number, number>();
-  for (const { bucket, count } of change.spend ?? []) perBucket.set(bucket, (perBucket.get(bucket) ?? 0) + count);
+  for (const { bucket, count } of change.spend ?? [])
+    perBucket.set(bucket, (perBucket.get(bucket) ?? 0) + count);
   const spentSet = new Set<string>();
   for (const [bucket, count] of perBucket) {
     const attribute = e.name(spentAttribute(bucket));
