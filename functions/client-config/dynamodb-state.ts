@@ -154,7 +154,8 @@ export function createDynamoDbStateStore(options: DynamoDbStateOptions): StateSt
     return { abortSignal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]) };
   };
   const parsed = (item: Parameters<typeof unmarshall>[0] | undefined, nowMs: number): ParsedState =>
-    parseState(item === undefined ? undefined : unmarshall(item), nowMs);
+    // Numbers as plain numbers even when unsafe (1e100): validation refuses them, unmarshall must not throw.
+    parseState(item === undefined ? undefined : unmarshall(item, { wrapNumbers: Number }), nowMs);
 
   async function send(change: StateChange, nowMs: number, without: ReadonlySet<Optional>) {
     const { e, condition } = updateOf(change, nowMs, without);

@@ -1,5 +1,5 @@
 /**
- * Issue 12 acceptance: the rate budget through the local pool of execution environments (each its own
+ * Acceptance of the rate budget: the rate budget through the local pool of execution environments (each its own
  * module instance, as in Lambda), the sandbox answering after 50 ms, and the state table in the local
  * DynamoDB engine. Counted with `sandbox.requests` (every request that reached the sandbox).
  *
