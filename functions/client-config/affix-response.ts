@@ -8,10 +8,11 @@
  * // { kind: 'ok', client } or an AttemptOutcome for upstream-outcome.ts
  */
 import * as v from 'valibot';
+import { parseRetryAfter } from '../contract/retry-after.ts';
 import { parseJsonKeepingNumbers } from './exact-json.ts';
 import { type AffixClient, AffixMessageSchema, parseAffixClient } from './schemas.ts';
 import { cappedRetryAfter } from './state-item.ts';
-import { type AttemptOutcome, parseRetryAfter } from './upstream-outcome.ts';
+import type { AttemptOutcome } from './upstream-outcome.ts';
 import { judgeUpstreamText, type UpstreamMessage } from './upstream-text.ts';
 
 export type AttemptResult = { kind: 'ok'; client: AffixClient } | AttemptOutcome;

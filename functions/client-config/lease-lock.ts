@@ -13,7 +13,8 @@
  * const writeLock = createLeaseWriteLock({ store, keeper, leaseMs: 30_000 });
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as wait } from 'node:timers/promises';
+import { abortableSleep } from './abortable-sleep.ts';
+import { describeFailure } from './failure-summary.ts';
 import type { CallContext, StateStore, WriteLock } from './ports.ts';
 import type { SharedStateKeeper } from './shared-state.ts';
 import { LeaseLostError } from './state-item.ts';
@@ -44,24 +45,13 @@ export interface LeaseWriteLockOptions {
   token?: () => string;
 }
 
-/** Resolves after `ms`, or as soon as `signal` fires (its only rejection, an AbortError, is the early end). */
-export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  wait(ms, undefined, { signal }).catch(() => undefined);
-
-/** What may be logged of a store failure: names and statuses, never a message (it can echo values). */
-export function describeFailure(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { error: typeof error };
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
-  return { error: error.name, ...(typeof status === 'number' ? { status } : {}) };
-}
-
 type TryOutcome = { kind: 'acquired' } | { kind: 'held'; holderExpiresAtMs: number | undefined };
 
 export function createLeaseWriteLock(options: LeaseWriteLockOptions): WriteLock {
   const { store, keeper } = options;
   const now = keeper.now;
   const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? abortableSleep;
   const token = options.token ?? randomUUID;
 
   async function tryAcquire(owner: string, call: CallContext): Promise<TryOutcome> {
