@@ -548,10 +548,10 @@ describe('upstream outcomes', () => {
   it('answers 504 upstream-timeout when Affix hangs past the deadline', async () => {
     const h = harness({ deadlineMs: 300, attemptTimeoutMs: 200 });
     h.fault({ kind: 'hang-before-headers' }, 3);
-    const started = performance.now();
     const result = await h.invoke(GET);
     expectProblem(result, 504, 'upstream-timeout');
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // The deadline, not the attempts, ended it: no third attempt (three would fit without a deadline).
+    expect(h.affix.requests.length).toBeLessThanOrEqual(2);
   });
 
   it('shrinks the deadline to the Lambda remaining time minus the safety margin', async () => {
