@@ -88,10 +88,12 @@ export function createUseCases(ports: Ports, options: UseCaseOptions = {}): UseC
    * unseen.
    */
   async function write(
-    call: CallContext,
+    requestCall: CallContext,
     writeOptions: WriteOptions,
     buildUpdate: (current: AffixClient) => Promise<AffixClientUpdate> | AffixClientUpdate,
   ): Promise<ClientResult> {
+    // A write spends the writers' share of Affix's budget, with or without a lease (the bench's entry).
+    const call = { ...requestCall, purpose: 'write' as const };
     const result = await ports.writeLock.runExclusive(call, async () => {
       const current = await ports.affix.getClient(call);
       const currentEtag = computeEtag(current, await etagKey());
