@@ -372,7 +372,15 @@ async function execute(command: Command): Promise<Reply> {
     case 'cacheHit':
       return cacheHit(command);
     case 'dropCache':
-      await dynamodb.send(new DeleteItemCommand({ TableName: process.env.STATE_TABLE_NAME, Key: cacheKey }));
+      // Only the view: the rest of the state item (digests, counts) stays as a real deployment keeps it.
+      await dynamodb.send(
+        new UpdateItemCommand({
+          TableName: process.env.STATE_TABLE_NAME,
+          Key: cacheKey,
+          UpdateExpression: 'REMOVE #view',
+          ExpressionAttributeNames: { '#view': 'view' },
+        }),
+      );
       return { id: command.id, op: 'dropCache' };
     case 'memory':
       return { id: command.id, op: 'memory', ...(await memory()) };
