@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the performance benchmark of issue #5. Loopback only, about five minutes, never part of
+ * `npm run bench`: the performance benchmark. Loopback only, about five minutes, never part of
  * `npm test`. Prints markdown tables (progress goes to stderr) and writes `bench/results.json`.
  *
  * 1. Bundle: our handler and a baseline (an SSM client and one `GetParameters`) bundled with the

@@ -383,6 +383,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clientSecretParameter: DEFAULT_CLIENT_SECRET_PARAMETER,
         etagKeyParameter: DEFAULT_ETAG_KEY_PARAMETER,
       }),
+      // The proxy's shared Affix budget mirrors the sandbox: with its limits off, so is the budget.
+      ...(sandbox !== undefined && options.sandboxRateLimits !== true
+        ? { AFFIX_REQUESTS_PER_5_MINUTES: '1000000' }
+        : {}),
       ...options.handlerEnv,
     };
     const handlerModule = toModuleUrl(options.handlerModule ?? DEFAULT_HANDLER_MODULE);

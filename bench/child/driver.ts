@@ -15,10 +15,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
-import { READ_CACHE_SK } from '../../functions/client-config/read-cache.ts';
 import { routeOf } from '../../functions/contract/routes.ts';
 import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
@@ -113,8 +112,9 @@ async function floorGet(statuses: StatusCounts): Promise<Record<string, unknown>
   return body;
 }
 
-async function floorPatch(statuses: StatusCounts): Promise<void> {
+async function floorPatch(statuses: StatusCounts, beforePost?: () => Promise<void>): Promise<void> {
   const { client_id: _id, ...current } = await floorGet(statuses);
+  await beforePost?.();
   // Writes back what it read: the same request size, and the handler's next PATCH still changes the name.
   const response = await fetch(affixUrl, {
     method: 'POST',
@@ -126,47 +126,62 @@ async function floorPatch(statuses: StatusCounts): Promise<void> {
 }
 
 /**
- * The lease's two requests made directly with the SDK (a conditional put and an owner-conditioned
- * delete of an item of its own, on the same table and engine the handler uses): the I/O a write must
- * do besides Affix's, so that "added by the handler" stays what our code adds over the I/O.
+ * The state item's three requests made directly with the SDK, on an item of its own in the same table
+ * and engine the handler uses: the lease taken with the item returned (`ALL_NEW`), the pending mark
+ * before the POST, and the owner-conditioned release. The I/O a write must do besides Affix's, so that
+ * "added by the handler" stays what our code adds over the I/O.
  */
 const dynamodb = new DynamoDBClient({ maxAttempts: 2 });
-const floorLeaseKey = { pk: { S: 'bench-floor' }, sk: { S: 'write-lease' } };
-async function floorLease<T>(work: () => Promise<T>): Promise<T> {
+const floorKey = { pk: { S: 'bench-floor' }, sk: { S: 'state' } };
+async function floorLease<T>(work: (beforePost: () => Promise<void>) => Promise<T>): Promise<T> {
   const owner = randomUUID();
-  const tableName = process.env.STATE_TABLE_NAME;
-  const expiresAtMs = Date.now() + 30_000;
+  const TableName = process.env.STATE_TABLE_NAME;
   await dynamodb.send(
-    new PutItemCommand({
-      TableName: tableName,
-      Item: {
-        ...floorLeaseKey,
-        owner: { S: owner },
-        expiresAtMs: { N: String(expiresAtMs) },
-        ttl: { N: String(Math.ceil(expiresAtMs / 1_000)) },
+    new UpdateItemCommand({
+      TableName,
+      Key: floorKey,
+      UpdateExpression: 'SET #owner = :owner, #expires = :expires',
+      ConditionExpression: 'attribute_not_exists(#owner) OR #expires < :now',
+      ExpressionAttributeNames: { '#owner': 'owner', '#expires': 'expiresAtMs' },
+      ExpressionAttributeValues: {
+        ':owner': { S: owner },
+        ':expires': { N: String(Date.now() + 30_000) },
+        ':now': { N: String(Date.now()) },
       },
-      ConditionExpression: 'attribute_not_exists(pk) OR #expires < :now',
-      ExpressionAttributeNames: { '#expires': 'expiresAtMs' },
-      ExpressionAttributeValues: { ':now': { N: String(Date.now()) } },
+      ReturnValues: 'ALL_NEW',
     }),
   );
+  const beforePost = async () => {
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName,
+        Key: floorKey,
+        UpdateExpression: 'SET #pending = :pending',
+        ConditionExpression: '#owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner', '#pending': 'pending' },
+        ExpressionAttributeValues: { ':owner': { S: owner }, ':pending': { S: 'p' } },
+      }),
+    );
+  };
   try {
-    return await work();
+    return await work(beforePost);
   } finally {
     await dynamodb.send(
-      new DeleteItemCommand({
-        TableName: tableName,
-        Key: floorLeaseKey,
+      new UpdateItemCommand({
+        TableName,
+        Key: floorKey,
+        UpdateExpression: 'REMOVE #owner, #expires, #pending',
         ConditionExpression: '#owner = :owner',
-        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeNames: { '#owner': 'owner', '#expires': 'expiresAtMs', '#pending': 'pending' },
         ExpressionAttributeValues: { ':owner': { S: owner } },
       }),
     );
   }
 }
 
-/** A changing PATCH's I/O made directly: the lease around the Affix GET and POST. */
-const floorLeasedPatch = (statuses: StatusCounts) => floorLease(() => floorPatch(statuses));
+/** A changing PATCH's I/O made directly: the lease around the Affix GET, the pending mark and the POST. */
+const floorLeasedPatch = (statuses: StatusCounts) =>
+  floorLease((beforePost) => floorPatch(statuses, beforePost));
 
 async function overhead(command: Extract<Command, { op: 'overhead' }>): Promise<Reply> {
   const run = loadedHandler();
@@ -210,8 +225,8 @@ async function overhead(command: Extract<Command, { op: 'overhead' }>): Promise<
   return { id: command.id, op: 'overhead', handlerMs, floorMs, statuses, floorStatuses };
 }
 
-/** The read-cache item, as the handler's adapter keys it (`dynamodb-budget-state.ts`). */
-const cacheKey = { pk: { S: LEASE_KEY.pk }, sk: { S: READ_CACHE_SK } };
+/** The shared state item, as the handler's adapter keys it (`dynamodb-state.ts`). */
+const cacheKey = { pk: { S: LEASE_KEY.pk }, sk: { S: LEASE_KEY.sk } };
 
 /** The cache read itself: the one `GetItem` a cache hit needs, with nothing around it. */
 async function floorCacheRead(statuses: StatusCounts): Promise<void> {
@@ -357,7 +372,15 @@ async function execute(command: Command): Promise<Reply> {
     case 'cacheHit':
       return cacheHit(command);
     case 'dropCache':
-      await dynamodb.send(new DeleteItemCommand({ TableName: process.env.STATE_TABLE_NAME, Key: cacheKey }));
+      // Only the view: the rest of the state item (digests, counts) stays as a real deployment keeps it.
+      await dynamodb.send(
+        new UpdateItemCommand({
+          TableName: process.env.STATE_TABLE_NAME,
+          Key: cacheKey,
+          UpdateExpression: 'REMOVE #view',
+          ExpressionAttributeNames: { '#view': 'view' },
+        }),
+      );
       return { id: command.id, op: 'dropCache' };
     case 'memory':
       return { id: command.id, op: 'memory', ...(await memory()) };

@@ -1,6 +1,6 @@
 /**
  * Turns the measured figures into the markdown tables `npm run bench` prints (and the README quotes),
- * with every target of issue #5 marked met or missed.
+ * with every target marked met or missed.
  *
  * A latency or size target is judged on the median over the runs; a request count or a memory bound
  * must hold in every run.
@@ -33,14 +33,13 @@ export const TARGETS = {
   /** Warm GETs within one 30 s window: the shared read cache lets at most the first reach Affix. */
   affixOverWarmGets: 1,
   /**
-   * Issue 9's lease (a conditional `PutItem` and a `DeleteItem`) plus issue 12's budget state: the
-   * back-off and last-seen reads (2 `GetItem`), the write's pending and result marks on last-seen
-   * (2 `UpdateItem`) and the cache refresh (`PutItem`).
+   * One state item: the lease taken with the state (`UpdateItem`, `ALL_NEW`), the pending marker with
+   * the read's records, and the release with the write's records (2 `UpdateItem`).
    */
-  dynamoDbPerPatch: 7,
-  /** A no-op PATCH reads under the lease too (its `If-Match` check needs the exclusive read). */
-  dynamoDbPerNoopPatch: 5,
-  /** A cache hit: the cache item's `GetItem`, nothing else. */
+  dynamoDbPerPatch: 3,
+  /** A no-op PATCH reads under the lease too (its `If-Match` check needs the exclusive read): lease and release. */
+  dynamoDbPerNoopPatch: 2,
+  /** A cache hit: the state item's `GetItem`, nothing else. */
   dynamoDbPerGet: 1,
   /**
    * Our bound for "growth bounded": the live heap after full GCs may grow this much over the 10,000
@@ -165,7 +164,7 @@ function pairedLatencyRows(
 }
 
 /**
- * Issue 12's figures: Affix requests per 1,000 mixed requests (reads and writes apart, each against
+ * The rate budget's figures: Affix requests per 1,000 mixed requests (reads and writes apart, each against
  * its target), and the cache hit's latency over the cache read itself (targets as for the handler's
  * added latency).
  */

@@ -142,7 +142,7 @@ export interface MemoryResult {
   affixConnections: CountResult;
 }
 
-/** Affix requests per 1,000 mixed requests in one environment (issue 12), per run and over the runs. */
+/** Affix requests per 1,000 mixed requests in one environment, per run and over the runs. */
 export interface MixedBudgetResult {
   perRun: (MixedRun & { perThousand: number; readsPerThousand: number; writesPerThousand: number })[];
   perThousand: CountResult;
@@ -159,7 +159,7 @@ export interface BudgetResult {
   cacheHit: RouteLatencyResult;
 }
 
-/** One target of issue #5, checked. */
+/** One target, checked. */
 export interface TargetCheck {
   figure: string;
   target: string;

@@ -74,6 +74,8 @@ export async function startStandIns(): Promise<StandIns> {
     env: (extra, options = {}) => ({
       PATH: process.env.PATH ?? '',
       ...handlerEnv,
+      // The bench's sandbox enforces no rate limits, so neither does the proxy's shared budget.
+      AFFIX_REQUESTS_PER_5_MINUTES: '1000000',
       ...(options.countConnections ? { AFFIX_BASE_URL: relay.url } : {}),
       ...(options.countDynamoDb ? { AWS_ENDPOINT_URL_DYNAMODB: dynamodbCounter.url } : {}),
       ...extra,

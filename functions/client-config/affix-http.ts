@@ -12,7 +12,8 @@
  * const affix = createAffixHttpClient({ baseUrl, credentials, attemptTimeoutMs: 3_000, maxAttempts: 3 });
  * const client = await affix.getClient(call);
  */
-import { setTimeout as wait } from 'node:timers/promises';
+import { MAX_UPSTREAM_BODY_BYTES } from '../contract/limits.ts';
+import { abortableSleep } from './abortable-sleep.ts';
 import { type AttemptResult, interpretFailure, interpretResponse, type ReadBody } from './affix-response.ts';
 import { affixRequestBody } from './client-state.ts';
 import { basicAuthorization } from './credentials.ts';
@@ -27,7 +28,6 @@ import type { AffixClient, AffixClientUpdate } from './schemas.ts';
 import { backoffDelayMs, isRetryable, outcomeToProblem } from './upstream-outcome.ts';
 
 export const CLIENT_PATH = '/2023-03-01/management/client';
-export const MAX_UPSTREAM_BODY_BYTES = 1024 * 1024;
 /** Error bodies are read (so the connection returns to the keep-alive pool) up to this much. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -42,10 +42,6 @@ export interface AffixHttpClientOptions {
   /** The backoff pause; given the call's signal, so it may end early when that fires. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
-
-/** Resolves after `ms`, or as soon as `signal` fires (its only rejection, an AbortError, is the early end). */
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  wait(ms, undefined, { signal }).catch(() => undefined);
 
 /** Reads at most `maxBytes` of a body, so a huge answer is refused without being buffered whole. */
 async function readBodyLimited(response: Response, maxBytes: number): Promise<ReadBody> {
@@ -75,7 +71,7 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
   const url = `${options.baseUrl}${CLIENT_PATH}`;
   const doFetch = options.fetch ?? fetch;
   const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? abortableSleep;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_UPSTREAM_BODY_BYTES;
   // Secrets of the clients read, kept only to recognise them in a later Affix 400 message: a POST that
   // removes a secret may see it repeated back. Per call (the read before a write), and the last read of

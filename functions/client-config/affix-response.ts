@@ -8,9 +8,11 @@
  * // { kind: 'ok', client } or an AttemptOutcome for upstream-outcome.ts
  */
 import * as v from 'valibot';
+import { parseRetryAfter } from '../contract/retry-after.ts';
 import { parseJsonKeepingNumbers } from './exact-json.ts';
 import { type AffixClient, AffixMessageSchema, parseAffixClient } from './schemas.ts';
-import { type AttemptOutcome, parseRetryAfter } from './upstream-outcome.ts';
+import { cappedRetryAfter } from './state-item.ts';
+import type { AttemptOutcome } from './upstream-outcome.ts';
 import { judgeUpstreamText, type UpstreamMessage } from './upstream-text.ts';
 
 export type AttemptResult = { kind: 'ok'; client: AffixClient } | AttemptOutcome;
@@ -47,6 +49,9 @@ export function extractMessage(text: string): UpstreamMessage {
   }
 }
 
+const cappedOrUndefined = (seconds: number | undefined) =>
+  seconds === undefined ? undefined : cappedRetryAfter(seconds);
+
 export function interpretResponse(response: AffixResponse, judging: MessageJudging): AttemptResult {
   const { status, body } = response;
   if (status < 200 || status >= 300) {
@@ -54,7 +59,10 @@ export function interpretResponse(response: AffixResponse, judging: MessageJudgi
     return {
       kind: 'status',
       status,
-      retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), judging.nowMs),
+      // Never longer than Affix's own window: one absurd value must not block writes for a day.
+      retryAfterSeconds: cappedOrUndefined(
+        parseRetryAfter(response.headers.get('retry-after'), judging.nowMs),
+      ),
       // Affix's words only where no run of them matches any encoding of a secret we know.
       upstreamText:
         status === 400

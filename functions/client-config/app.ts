@@ -43,7 +43,7 @@ export interface HandlerDependencies {
   ports: Ports;
   logger: Logger;
   metrics: Metrics;
-  /** `GET /client` through the shared read cache (`client-reads.ts`); default: every GET reads Affix. */
+  /** `GET /client` over the shared view (`client-reads.ts`); default: every GET reads Affix. */
   reads?: ClientReads;
   /** How long the container keeps Affix's secret list for webhook verification (default 60 s). */
   webhookSecrets?: UseCaseOptions['webhookSecrets'];
@@ -110,11 +110,10 @@ export function createHandler(dependencies: HandlerDependencies) {
     return operations[operationIdOf(route)]({ event, call, state, route });
   }
 
-  /** A write's answer: the changed fields for the audit line, the cache told, the secrets masked. */
-  async function written(result: ClientResult, state: RequestState): Promise<APIGatewayProxyResult> {
+  /** A write's answer: the changed fields for the audit line, the secrets masked. (The Affix port has
+   * refreshed the shared view already.) */
+  function written(result: ClientResult, state: RequestState): APIGatewayProxyResult {
     state.changedFields = result.changed;
-    // Every write read Affix (and maybe POSTed): the cache takes its result, as of now.
-    await reads.remember(result, Date.now());
     return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
   }
 

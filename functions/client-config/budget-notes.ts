@@ -10,4 +10,6 @@ export interface BudgetNotes {
   answeredFrom?: AnsweredFrom;
   /** Set for `GET /client` while the cache is on: whether the shared cache answered. */
   cacheHit?: boolean;
+  /** The readers' share of Affix's budget was spent: the answer came from the view, or was refused. */
+  readsExhausted?: boolean;
 }

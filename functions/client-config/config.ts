@@ -10,6 +10,7 @@
  */
 import * as v from 'valibot';
 import { checkUrl, URL_RULE_MESSAGES } from '../contract/urls.ts';
+import { DEFAULT_AFFIX_LIMIT, WRITER_RESERVE } from './state-item.ts';
 import { DEFAULT_LEASE_SECONDS } from './write-lock.ts';
 
 /** API Gateway REST integrations give up after 29 s; our own deadline must end well before that. */
@@ -92,6 +93,13 @@ const EnvEntries = {
   STATE_TABLE_NAME: dynamoDbTableName('STATE_TABLE_NAME'),
   WRITE_LOCK_LEASE_SECONDS: integerFromEnv('WRITE_LOCK_LEASE_SECONDS', DEFAULT_LEASE_SECONDS, 1, 900),
   CLIENT_CACHE_MAX_AGE_SECONDS: integerFromEnv('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 0, 3_600),
+  // Affix's per-client limit; never below what writers and rotation keep (state-item.ts).
+  AFFIX_REQUESTS_PER_5_MINUTES: integerFromEnv(
+    'AFFIX_REQUESTS_PER_5_MINUTES',
+    DEFAULT_AFFIX_LIMIT,
+    WRITER_RESERVE,
+    1_000_000,
+  ),
   STAGE: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(64, 'STAGE is too long'))),
 };
 
@@ -132,6 +140,8 @@ export interface Config {
   readonly writeLockLeaseMs: number;
   /** The shared read cache's window for `GET /client`; 0 turns the cache off. */
   readonly clientCacheMaxAgeSeconds: number;
+  /** Affix's requests per client id per 5 minutes: the shared budget's size. */
+  readonly affixRequestsPerWindow: number;
   readonly stage: string | undefined;
 }
 
@@ -161,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stateTableName: parsed.STATE_TABLE_NAME,
     writeLockLeaseMs: parsed.WRITE_LOCK_LEASE_SECONDS * 1_000,
     clientCacheMaxAgeSeconds: parsed.CLIENT_CACHE_MAX_AGE_SECONDS,
+    affixRequestsPerWindow: parsed.AFFIX_REQUESTS_PER_5_MINUTES,
     stage: parsed.STAGE === '' ? undefined : parsed.STAGE,
   };
 }

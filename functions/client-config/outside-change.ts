@@ -6,19 +6,16 @@
  *
  * A write through the proxy is never reported: inside the write lease it records the state it is about
  * to send (pending) before the POST, and the state Affix returned (plus the one it replaced) after.
+ * These are the pure rules; `shared-state.ts` applies them to every Affix exchange.
  *
  * @example
- * const affix = withOutsideChangeWatch(http, { store, credentials, report: (fields) => warn(fields) });
+ * judgeRead(seen, fieldDigests(toUpdate(client), etagKey), startedAtMs); // { kind: 'same' }
  */
 import { createHmac } from 'node:crypto';
-import { toUpdate } from './client-state.ts';
 import type { EtagKey } from './etag-key.ts';
 import { canonicalJson } from './exact-json.ts';
-import type { AffixPort, CallContext, CredentialsProvider } from './ports.ts';
 import type { AffixClientUpdate } from './schemas.ts';
-
-/** `sk` of the last-seen item, beside the write lease (`pk` = `affix-client`). */
-export const LAST_SEEN_SK = 'last-seen';
+import type { SeenState } from './state-item.ts';
 
 /** The fields compared; `unmodelled` stands for every field the proxy does not model, together. */
 export const WATCHED_FIELDS = [
@@ -30,32 +27,6 @@ export const WATCHED_FIELDS = [
 ] as const;
 export type WatchedField = (typeof WATCHED_FIELDS)[number];
 export type FieldDigests = Record<WatchedField, string>;
-
-/** The shared item. */
-export interface LastSeen {
-  /** The last state the proxy wrote or saw. */
-  fields: FieldDigests;
-  /** Incremented on every change of `fields`: a reader's update is conditional on it. */
-  version: number;
-  /** The state a write in progress is about to send. */
-  pending?: FieldDigests | undefined;
-  /** The state the last write replaced, and when that write's result was recorded (epoch ms). */
-  replaced?: FieldDigests | undefined;
-  changedAtMs?: number | undefined;
-}
-
-/** The port. */
-export interface LastSeenStore {
-  get(): Promise<LastSeen | undefined>;
-  /** A reader's record: `expectedVersion` undefined creates the item. False when the condition failed. */
-  putObserved(fields: FieldDigests, expectedVersion: number | undefined): Promise<boolean>;
-  /** The writer (holding the lease) before its POST. */
-  putPending(fields: FieldDigests): Promise<void>;
-  /** The writer after its POST: the new state, the one it replaced, and drops `pending`. */
-  putWritten(fields: FieldDigests, replaced: FieldDigests | undefined, atMs: number): Promise<void>;
-  /** The writer after a failed POST. */
-  clearPending(): Promise<void>;
-}
 
 const DIGEST_CONTEXT = 'affix-webhook-config last-seen v1';
 
@@ -102,7 +73,7 @@ export type ReadVerdict =
 
 /** How a read that began at `readStartedAtMs` and found `observed` compares with the last-seen item. */
 export function judgeRead(
-  seen: LastSeen | undefined,
+  seen: SeenState | undefined,
   observed: FieldDigests,
   readStartedAtMs: number,
 ): ReadVerdict {
@@ -121,81 +92,4 @@ export function judgeRead(
     return { kind: 'stale-read' };
   }
   return { kind: 'outside', fields };
-}
-
-export interface OutsideChangeWatchOptions {
-  store: LastSeenStore;
-  credentials: Pick<CredentialsProvider, 'get'>;
-  /** Told once per outside change, with the changed fields' names (never values). */
-  report: (fields: WatchedField[]) => void;
-  /** Wall clock (epoch ms): instants are compared across containers. */
-  now?: () => number;
-  /** A failed store call: logged by the caller; the request goes on unaffected. */
-  onStoreFailure?: (operation: string, error: unknown) => void;
-}
-
-/**
- * Wraps the Affix port: every read is judged against the last-seen item, every write records its
- * pending and its result. Only the container whose conditional update succeeds reports a change, so a
- * change is reported once even when several containers read it at the same moment.
- */
-export function withOutsideChangeWatch(affix: AffixPort, options: OutsideChangeWatchOptions): AffixPort {
-  const now = options.now ?? Date.now;
-  // What each call last read here: the state a write of that call replaces.
-  const readIn = new WeakMap<CallContext, FieldDigests>();
-  const failed = (operation: string) => (error: unknown) => options.onStoreFailure?.(operation, error);
-
-  async function digestsOf(client: AffixClientUpdate): Promise<FieldDigests> {
-    return fieldDigests(client, (await options.credentials.get()).etagKey);
-  }
-
-  async function observe(observed: FieldDigests, readStartedAtMs: number): Promise<void> {
-    const seen = await options.store.get();
-    const verdict = judgeRead(seen, observed, readStartedAtMs);
-    if (verdict.kind === 'first') {
-      await options.store.putObserved(observed, undefined);
-    } else if (verdict.kind === 'outside' && seen !== undefined) {
-      // After reporting, this state is the last seen: the next read is quiet.
-      if (await options.store.putObserved(observed, seen.version)) options.report(verdict.fields);
-    }
-  }
-
-  return {
-    async getClient(context) {
-      const startedAt = now();
-      const client = await affix.getClient(context);
-      try {
-        const observed = await digestsOf(toUpdate(client));
-        readIn.set(context, observed);
-        await observe(observed, startedAt);
-      } catch (error) {
-        failed('observe')(error);
-      }
-      return client;
-    },
-    async replaceClient(update, context) {
-      let intended: FieldDigests | undefined;
-      try {
-        intended = await digestsOf(update);
-        await options.store.putPending(intended);
-      } catch (error) {
-        // Without the pending record a reader racing this POST may report it: a false alarm, logged.
-        failed('pending')(error);
-      }
-      let result: Awaited<ReturnType<AffixPort['replaceClient']>>;
-      try {
-        result = await affix.replaceClient(update, context);
-      } catch (error) {
-        if (intended !== undefined) await options.store.clearPending().catch(failed('clear-pending'));
-        throw error;
-      }
-      try {
-        const written = await digestsOf(toUpdate(result));
-        await options.store.putWritten(written, readIn.get(context), now());
-      } catch (error) {
-        failed('written')(error);
-      }
-      return result;
-    },
-  };
 }

@@ -15,7 +15,9 @@
 import type { BudgetNotes } from './budget-notes.ts';
 import type { Deadline } from './deadline.ts';
 import type { EtagKey } from './etag-key.ts';
+import type { FieldDigests } from './outside-change.ts';
 import type { AffixClient, AffixClientUpdate } from './schemas.ts';
+import type { ParsedState, StateLease, StateView } from './state-item.ts';
 
 /** One HTTP exchange with Affix, reported for audit logs and metrics. */
 export interface UpstreamExchange {
@@ -41,6 +43,11 @@ export interface CallContext {
   onLockWait?: (waitMs: number) => void;
   /** Filled by the read cache and the shared back-off: where the answer came from. */
   budget?: BudgetNotes;
+  /**
+   * Whose share of Affix's rate budget the call spends: `write` (writes and the rotation job, which
+   * keep a reserve) or `read` (the default: GETs and webhook verification, which use only the rest).
+   */
+  purpose?: 'read' | 'write';
 }
 
 /** The proxy's secrets (SSM in production, cached per container by `credentials.ts`). */
@@ -87,4 +94,43 @@ export interface Ports {
   credentials: CredentialsProvider;
   /** Makes each write exclusive across containers; reads do not take it. */
   writeLock: WriteLock;
+}
+
+/** One conditional write of the shared state item; every part optional. */
+export interface StateChange {
+  /** Affix requests spent, added to their buckets' counts. */
+  spend?: { bucket: number; count: number }[];
+  /** Buckets that have left the window. */
+  dropBuckets?: number[];
+  /** A fresher view: stored only if the item holds none read later. */
+  view?: StateView;
+  /** A reader's record of the digests: only if the item still holds `expectedVersion` (undefined: none). */
+  observe?: { fields: FieldDigests; expectedVersion: number | undefined };
+  /** The state a write is about to send ('clear' after a failed POST). */
+  pending?: FieldDigests | 'clear';
+  /** A write's result: the digests, the state it replaced and when (drops `pending`). */
+  written?: { fields: FieldDigests; replaced: FieldDigests | undefined; atMs: number };
+  /** After an Affix 429: only moves later (or replaces a value beyond `notBeforeCeilingMs`). */
+  notBeforeMs?: number;
+  notBeforeCeilingMs?: number;
+  /** Only while `owner` holds the lease; `release` also gives it up. */
+  lease?: { require: string } | { release: string };
+}
+
+/** The shared state of the Affix client: one item, read and written whole (`dynamodb-state.ts`). */
+export interface StateStore {
+  /** The validated state now (a part that does not validate reads as absent). */
+  load(nowMs: number, signal?: AbortSignal): Promise<ParsedState>;
+  /** Takes the lease unless a live one exists, and returns the state with it; else who holds it. */
+  acquire(
+    owner: string,
+    expiresAtMs: number,
+    nowMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ acquired: true; parsed: ParsedState } | { acquired: false; holder: StateLease | undefined }>;
+  /**
+   * Applies `change` in one write (repeated without its optional parts when their conditions fail).
+   * `observed`: whether the digests were recorded. Throws `LeaseLostError` when `lease` no longer holds.
+   */
+  apply(change: StateChange, nowMs: number): Promise<{ observed: boolean }>;
 }

@@ -1,6 +1,6 @@
 /**
- * The shared read cache's pure rules and its port: what an entry is (the masked public view and the
- * ETag, never a secret), when it is fresh, and the `Cache-Control`/`Age` an answer carries.
+ * The read cache's pure rules: when the shared view (`state-item.ts`) is fresh, and the
+ * `Cache-Control`/`Age` an answer carries.
  *
  * Freshness follows RFC 9111: `max-age` is the cache window (`CLIENT_CACHE_MAX_AGE_SECONDS`) and `Age`
  * how old the view is, so the view stays fresh for `max-age - Age` more seconds.
@@ -9,28 +9,7 @@
  * isFresh({ readAtMs: 1_000 }, 30_000, 20_000); // true: 19 s old, window 30 s
  * cacheHeaders(30, 19); // { 'cache-control': 'private, max-age=30', age: '19' }
  */
-import type { PublicClient } from './schemas.ts';
-
-/** `sk` of the cache item, beside the write lease (`pk` = `affix-client`). */
-export const READ_CACHE_SK = 'read-cache';
-
-/** One cached read: what `GET /client` answers, and when Affix was read for it (epoch ms). */
-export interface CachedView {
-  client: PublicClient;
-  etag: string;
-  /** When the Affix read (or, for a write, the POST's answer) that produced it happened. */
-  readAtMs: number;
-}
-
-/** The port: one shared entry. */
-export interface ReadCacheStore {
-  get(): Promise<CachedView | undefined>;
-  /** Stores `view` unless the entry holds a view read later (a slow older read must not win); false then. */
-  put(view: CachedView): Promise<boolean>;
-}
-
-/** Clocks of containers differ a little; an entry "from the future" by more than this is not trusted. */
-export const MAX_CLOCK_SKEW_MS = 2_000;
+import { MAX_CLOCK_SKEW_MS, type StateView } from './state-item.ts';
 
 /** Whole seconds since the read (never negative). */
 export function ageSeconds(readAtMs: number, nowMs: number): number {
@@ -38,7 +17,7 @@ export function ageSeconds(readAtMs: number, nowMs: number): number {
 }
 
 /** Whether an entry may answer now: younger than the window, and not from a clock far ahead. */
-export function isFresh(view: Pick<CachedView, 'readAtMs'>, maxAgeMs: number, nowMs: number): boolean {
+export function isFresh(view: Pick<StateView, 'readAtMs'>, maxAgeMs: number, nowMs: number): boolean {
   if (maxAgeMs <= 0) return false;
   const age = nowMs - view.readAtMs;
   return age < maxAgeMs && age > -MAX_CLOCK_SKEW_MS;

@@ -5,8 +5,6 @@
 import { ProblemError } from './problems.ts';
 import type { UpstreamTextView } from './upstream-text.ts';
 
-export { parseRetryAfter } from '../contract/retry-after.ts';
-
 export type AttemptOutcome =
   | {
       kind: 'status';

@@ -17,8 +17,6 @@ import { SECRET_RUN_LENGTH } from '../contract/limits.ts';
 
 import { boundedText } from '../contract/text.ts';
 
-export { boundedText, MAX_UPSTREAM_TEXT_LENGTH } from '../contract/text.ts';
-
 /** The length of the runs compared: long enough to keep ordinary words apart from random secrets. */
 export const RUN_LENGTH = SECRET_RUN_LENGTH;
 /** The field names a withheld message is searched for; nothing else of it is passed on. */

@@ -22,6 +22,7 @@ import { maskSecret } from './masking.ts';
 import type { CallContext, Ports } from './ports.ts';
 import { ProblemError } from './problems.ts';
 import type { AffixClient, AffixClientUpdate, PatchClientRequest } from './schemas.ts';
+import { ReadsExhaustedError } from './shared-state.ts';
 import { createWebhookSecretsCache, type WebhookSecretsCacheOptions } from './webhook-secrets.ts';
 import { matchingSecret, parseSignatureHeader, SIGNATURE_HEADER } from './webhook-signature.ts';
 
@@ -87,10 +88,12 @@ export function createUseCases(ports: Ports, options: UseCaseOptions = {}): UseC
    * unseen.
    */
   async function write(
-    call: CallContext,
+    requestCall: CallContext,
     writeOptions: WriteOptions,
     buildUpdate: (current: AffixClient) => Promise<AffixClientUpdate> | AffixClientUpdate,
   ): Promise<ClientResult> {
+    // A write spends the writers' share of Affix's budget, with or without a lease (the bench's entry).
+    const call = { ...requestCall, purpose: 'write' as const };
     const result = await ports.writeLock.runExclusive(call, async () => {
       const current = await ports.affix.getClient(call);
       const currentEtag = computeEtag(current, await etagKey());
@@ -147,7 +150,11 @@ export function createUseCases(ports: Ports, options: UseCaseOptions = {}): UseC
       const cached = await webhookSecrets.get(call);
       let match = matchingSecret(body, signature.digest, cached.secrets);
       if (match === undefined) {
-        const fresh = await webhookSecrets.refreshAfterMismatch(call, cached);
+        // When the readers' share of Affix's budget is spent, the refresh is skipped, not charged to writers.
+        const fresh = await webhookSecrets.refreshAfterMismatch(call, cached).catch((error: unknown) => {
+          if (error instanceof ReadsExhaustedError) return undefined;
+          throw error;
+        });
         if (fresh !== undefined) match = matchingSecret(body, signature.digest, fresh.secrets);
       }
       if (match === undefined) {

@@ -1,9 +1,10 @@
 /**
  * The production ports, built once per container: the SSM client and the credentials cache over it,
- * the Affix HTTP client behind the rate-budget pieces (the outside-change watch and the shared
- * back-off, `budget.ts`), the shared read cache of `GET /client`, and the DynamoDB write lock. The client-config entry (`handler.ts`), the
- * rotation job (`secret-rotation/job.ts`) and the bench entry without the lock
- * (`bench/fixtures/no-lock-handler.ts`) all take them from here, so they cannot be wired apart.
+ * the Affix HTTP client behind the shared state (`shared-state.ts`: view, budget, back-off and
+ * outside-change watch on one DynamoDB item), the write lease on that same item, and `GET /client`'s
+ * reads over the view. The client-config entry (`handler.ts`), the rotation job
+ * (`secret-rotation/job.ts`) and the bench entry without the lock (`bench/fixtures/no-lock-handler.ts`)
+ * all take them from here, so they cannot be wired apart.
  *
  * Both AWS clients use default endpoint resolution, so `AWS_ENDPOINT_URL_SSM` and
  * `AWS_ENDPOINT_URL_DYNAMODB` point them at local endpoints.
@@ -11,16 +12,20 @@
  * @example
  * const { ports } = createProductionPorts(loadConfig(process.env));
  */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { METRIC } from '../contract/telemetry.ts';
 import { createAffixHttpClient } from './affix-http.ts';
-import { createBudgetPorts } from './budget.ts';
-import type { ClientReads } from './client-reads.ts';
+import { type ClientReads, createClientReads } from './client-reads.ts';
 import type { Config } from './config.ts';
 import { createCredentialsCache } from './credentials.ts';
-import { createDynamoDbWriteLock } from './dynamodb-write-lock.ts';
+import { createDynamoDbStateStore } from './dynamodb-state.ts';
+import { describeFailure } from './failure-summary.ts';
+import { createLeaseWriteLock } from './lease-lock.ts';
 import { logger, metrics } from './observability.ts';
 import type { Ports, WriteLock } from './ports.ts';
+import { createSharedState, type SharedStateKeeper } from './shared-state.ts';
 import { createSsmCredentialsLoader } from './ssm-credentials.ts';
 
 export type WiringConfig = Pick<
@@ -35,17 +40,19 @@ export type WiringConfig = Pick<
   | 'stateTableName'
   | 'writeLockLeaseMs'
 > &
-  Partial<Pick<Config, 'clientCacheMaxAgeSeconds'>>;
+  Partial<Pick<Config, 'clientCacheMaxAgeSeconds' | 'affixRequestsPerWindow'>>;
 
 export interface WiringOverrides {
-  /** Replaces the DynamoDB lease (the bench's lock-free entry); the budget items still use DynamoDB. */
+  /** Replaces the DynamoDB lease (the bench's lock-free entry); the shared state still uses DynamoDB. */
   writeLock?: WriteLock;
 }
 
 export interface ProductionPorts {
   ports: Ports;
-  /** `GET /client`'s shared read cache (off when `clientCacheMaxAgeSeconds` is 0 or not given). */
+  /** `GET /client` over the shared view (fresh for `clientCacheMaxAgeSeconds`, 0 = always ask Affix). */
   reads: ClientReads;
+  /** The shared state: the rotation job wraps its secret check's Affix client with it too. */
+  keeper: SharedStateKeeper;
   /** The one SSM client: the rotation job writes the secret parameter with it too. */
   ssm: SSMClient;
 }
@@ -74,27 +81,35 @@ export function createProductionPorts(
     maxAttempts: config.upstreamMaxAttempts,
   });
   // Single-item calls, fast: short timeouts, and few attempts, since the lease wait itself retries
-  // within the request deadline and the budget items degrade to reading Affix.
+  // within the request deadline and the shared state degrades to reading Affix.
   const dynamodb = new DynamoDBClient({
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 },
   });
-  const budget = createBudgetPorts({
-    affix: affixHttp,
+  const store = createDynamoDbStateStore({ client: dynamodb, tableName: config.stateTableName });
+  // One instance per container, publishing each metric with only the default dimensions.
+  const single = metrics.singleMetric();
+  const keeper = createSharedState({
+    store,
     credentials,
-    client: dynamodb,
-    tableName: config.stateTableName,
-    cacheMaxAgeSeconds: config.clientCacheMaxAgeSeconds ?? 0,
-    logger,
-    metrics,
+    ...(config.affixRequestsPerWindow === undefined ? {} : { limit: config.affixRequestsPerWindow }),
+    report: (fields) => {
+      // Names only: the values (a secret among them) were never stored, and are not logged.
+      logger.warn('outside change', { outsideChange: { fields } });
+      single.addMetric(METRIC.outsideChange, MetricUnit.Count, 1);
+    },
+    onStoreFailure: (operation, error) => {
+      logger.warn('shared state unavailable', { sharedState: { operation, ...describeFailure(error) } });
+      single.addMetric(METRIC.clientCacheFailure, MetricUnit.Count, 1);
+    },
+    onRefused: (parts) => logger.warn('shared state refused', { sharedState: { refused: parts } }),
   });
   const writeLock =
-    overrides.writeLock ??
-    createDynamoDbWriteLock({
-      client: dynamodb,
-      tableName: config.stateTableName,
-      leaseMs: config.writeLockLeaseMs,
-      logger,
-    });
-  return { ports: { affix: budget.affix, credentials, writeLock }, reads: budget.reads, ssm };
+    overrides.writeLock ?? createLeaseWriteLock({ store, keeper, leaseMs: config.writeLockLeaseMs, logger });
+  return {
+    ports: { affix: keeper.affix(affixHttp), credentials, writeLock },
+    reads: createClientReads({ state: keeper.state, maxAgeSeconds: config.clientCacheMaxAgeSeconds ?? 0 }),
+    keeper,
+    ssm,
+  };
 }

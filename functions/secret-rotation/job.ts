@@ -1,8 +1,7 @@
 /**
  * The rotation job's wiring: the client-config function's production ports (`wiring.ts`: SSM
- * credentials, Affix HTTP client behind the shared back-off and the outside-change watch, DynamoDB
- * write lock) plus the job's own (the SSM secret store over
- * the same SSM client, the secret verifier). The
+ * credentials, Affix HTTP client behind the shared state, the write lease) plus the job's own (the
+ * SSM secret store over the same SSM client, the secret verifier). The
  * Lambda handler, `npm run rotate` and the integration tests all run this same job.
  */
 import { createDeadline } from '../client-config/deadline.ts';
@@ -40,10 +39,10 @@ export function createRotationJob(
 ): RotationJob {
   const config = loadRotationConfig(env);
   if (config.stage !== undefined) metrics.setDefaultDimensions({ stage: config.stage });
-  const { ports: clientPorts, ssm } = createProductionPorts(config);
+  const { ports: clientPorts, ssm, keeper } = createProductionPorts(config);
   const ports = wrap({
-    // Through the shared back-off and the outside-change watch (wiring.ts): a rotation is a write of
-    // ours, never reported as an outside change, and it spends no request while Affix rate-limits us.
+    // Through the shared state (wiring.ts): a rotation is a write of ours, never reported as an outside
+    // change, it refreshes the view GET /client answers, and spends no request while Affix rate-limits us.
     ...clientPorts,
     secretStore: createSsmSecretStore({
       client: ssm,
@@ -55,6 +54,8 @@ export function createRotationJob(
       credentials: clientPorts.credentials,
       attemptTimeoutMs: config.upstreamAttemptTimeoutMs,
       maxAttempts: config.upstreamMaxAttempts,
+      // Its GET is an Affix request of the rotation like any other: counted, and it refreshes the view.
+      wrap: (affix) => keeper.affix(affix),
     }),
     generateSecret: () => generateSecret(),
     now: () => new Date(),
@@ -71,6 +72,8 @@ export function createRotationJob(
       };
       const context = () => ({
         deadline: createDeadline(config.upstreamDeadlineMs),
+        // Rotation spends the writers' share of Affix's budget, which keeps one rotation in reserve.
+        purpose: 'write' as const,
         ...(remainingMs === undefined ? {} : { invocationRemainingMs: remainingMs }),
       });
       try {

@@ -4,7 +4,12 @@
  * another secret: a refresh gives the same candidate back).
  */
 import { createAffixHttpClient } from '../client-config/affix-http.ts';
-import type { CallContext, CredentialsProvider, ProxyCredentials } from '../client-config/ports.ts';
+import type {
+  AffixPort,
+  CallContext,
+  CredentialsProvider,
+  ProxyCredentials,
+} from '../client-config/ports.ts';
 
 export interface VerifySecretOptions {
   baseUrl: string;
@@ -13,6 +18,8 @@ export interface VerifySecretOptions {
   attemptTimeoutMs: number;
   maxAttempts: number;
   fetch?: typeof fetch;
+  /** Decorates the Affix client (the shared state: the check is counted and refreshes the view). */
+  wrap?: (affix: AffixPort) => AffixPort;
 }
 
 export function createSecretVerifier(options: VerifySecretOptions) {
@@ -23,13 +30,14 @@ export function createSecretVerifier(options: VerifySecretOptions) {
       get: () => Promise.resolve(candidate),
       refresh: () => Promise.resolve(candidate),
     };
-    const affix = createAffixHttpClient({
+    const http = createAffixHttpClient({
       baseUrl: options.baseUrl,
       credentials: fixed,
       attemptTimeoutMs: options.attemptTimeoutMs,
       maxAttempts: options.maxAttempts,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
+    const affix = options.wrap === undefined ? http : options.wrap(http);
     await affix.getClient(context);
   };
 }

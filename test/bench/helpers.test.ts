@@ -344,7 +344,7 @@ describe('target checks', () => {
     expect(lockRow?.median).toBe('1.00 ms');
     expect(checks.some((check) => check.figure.includes('write lock'))).toBe(false);
     const patchRow = rows.find((row) => row.figure === 'DynamoDB requests per PATCH');
-    expect(patchRow?.median).toBe('7 (DeleteItem 6, PutItem 1)');
+    expect(patchRow?.median).toBe('3 (DeleteItem 2, PutItem 1)');
   });
 
   it('bounds the live heap growth', () => {

@@ -1,5 +1,5 @@
 /**
- * Issue 9 acceptance: a lease holder that dies mid-write. Its environment is killed while its POST is
+ * Acceptance of the write lock: a lease holder that dies mid-write. Its environment is killed while its POST is
  * held at the sandbox (the write still lands, late, as a request Affix already received would). The
  * next writer must not read or write until the dead holder's lease has expired, and nothing is
  * written twice. The next writer does what a caller does under contention: it retries a 503

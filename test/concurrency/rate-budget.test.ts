@@ -1,14 +1,13 @@
 /**
- * Issue 12 acceptance: the rate budget through the local pool of execution environments (each its own
+ * Acceptance of the rate budget: the rate budget through the local pool of execution environments (each its own
  * module instance, as in Lambda), the sandbox answering after 50 ms, and the state table in the local
  * DynamoDB engine. Counted with `sandbox.requests` (every request that reached the sandbox).
  *
  * Order matters: the back-off case runs last (it leaves a 60 s back-off behind).
  */
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
-import { READ_CACHE_SK } from '../../functions/client-config/read-cache.ts';
 import { METRIC } from '../../functions/contract/telemetry.ts';
 import { captureOutput } from '../support/capture.ts';
 import type { Called } from '../support/http-caller.ts';
@@ -34,9 +33,11 @@ async function dropCache(): Promise<void> {
   const { stack } = stackOf();
   const client = stack.dynamodb.client();
   await client.send(
-    new DeleteItemCommand({
+    new UpdateItemCommand({
       TableName: stack.dynamodb.tableName,
-      Key: { pk: { S: LEASE_KEY.pk }, sk: { S: READ_CACHE_SK } },
+      Key: { pk: { S: LEASE_KEY.pk }, sk: { S: LEASE_KEY.sk } },
+      UpdateExpression: 'REMOVE #view',
+      ExpressionAttributeNames: { '#view': 'view' },
     }),
   );
 }

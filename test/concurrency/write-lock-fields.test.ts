@@ -1,5 +1,5 @@
 /**
- * Issue 9 acceptance: writes that hold with several Lambda containers. Real HTTP through the local API
+ * Acceptance of the write lock: writes that hold with several Lambda containers. Real HTTP through the local API
  * into a pool of warm, isolated execution environments (each its own module instance, as in Lambda),
  * the Affix sandbox answering after 50 ms, and the local DynamoDB engine holding the lock's table.
  * Every round starts from a fresh client state. (One property per file; the rounds are spread over independent stacks

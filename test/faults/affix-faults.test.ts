@@ -56,7 +56,8 @@ beforeAll(async () => {
     port: 0,
     external: { baseUrl: sandbox.url, clientId: SANDBOX_DEFAULTS.clientId, clientSecret: CURRENT_SECRET },
     // Every GET must reach Affix to meet its fault: no shared read cache here (test/concurrency/rate-budget).
-    handlerEnv: { CLIENT_CACHE_MAX_AGE_SECONDS: '0' },
+    // This sandbox enforces no rate limits, so neither does the proxy's shared budget.
+    handlerEnv: { CLIENT_CACHE_MAX_AGE_SECONDS: '0', AFFIX_REQUESTS_PER_5_MINUTES: '1000000' },
   });
 });
 

@@ -548,10 +548,10 @@ describe('upstream outcomes', () => {
   it('answers 504 upstream-timeout when Affix hangs past the deadline', async () => {
     const h = harness({ deadlineMs: 300, attemptTimeoutMs: 200 });
     h.fault({ kind: 'hang-before-headers' }, 3);
-    const started = performance.now();
     const result = await h.invoke(GET);
     expectProblem(result, 504, 'upstream-timeout');
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // The deadline, not the attempts, ended it: no third attempt (three would fit without a deadline).
+    expect(h.affix.requests.length).toBeLessThanOrEqual(2);
   });
 
   it('shrinks the deadline to the Lambda remaining time minus the safety margin', async () => {
@@ -690,7 +690,7 @@ describe('the write lock', () => {
         )
       ).Item;
 
-    it('a write holds the lease item during its GET and POST, and deletes it afterwards', async () => {
+    it('a write holds the lease during its GET and POST, and gives it up afterwards', async () => {
       const h = harness({ writeLock: dynamoLock() });
       const owners: (string | undefined)[] = [];
       const inner = h.affix.fetch;
@@ -702,7 +702,8 @@ describe('the write lock', () => {
       expect(owners).toHaveLength(2);
       expect(owners[0]).toMatch(/^[0-9a-f-]{36}$/);
       expect(owners[1]).toBe(owners[0]);
-      expect(await leaseItem()).toBeUndefined();
+      // Released: the state item stays, without an owner.
+      expect((await leaseItem())?.owner).toBeUndefined();
     });
 
     it('a lease held by another container: 503 write-contention, Retry-After from its lease, nothing sent', async () => {
@@ -717,10 +718,14 @@ describe('the write lock', () => {
           },
         }),
       );
-      const h = harness({ writeLock: dynamoLock(), deadlineMs: 400 });
+      // A budget the engine answers within on a busy machine; the wait ends at half of it either way.
+      const h = harness({ writeLock: dynamoLock(), deadlineMs: 3_000 });
       const result = await h.invoke(patch({ name: 'Refused' }));
       expectProblem(result, 503, 'write-contention');
-      expect(result.headers?.['retry-after']).toBe('5');
+      // The holder's remaining lease in whole seconds: at most the 4.5 s it had, at least 1.
+      const retryAfter = Number(result.headers?.['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(5);
       expect(h.affix.requests).toEqual([]);
       expect((await leaseItem())?.owner?.S).toBe('other-container');
       await engine.client().send(
@@ -748,11 +753,32 @@ describe('the write lock', () => {
           container.invoke(patch({ name: `Writer ${i}` }, { 'If-Match': etag })),
         ),
       );
-      expect(results.filter((result) => result.statusCode === 200)).toHaveLength(1);
+      const winners = results.filter((result) => result.statusCode === 200);
+      expect(winners).toHaveLength(1);
+      // Every loser read the winner's write (412), or gave up waiting and may retry (503, Retry-After):
+      // which one depends on how fast the engine answers, both are what the contract allows.
       for (const loser of results.filter((result) => result.statusCode !== 200)) {
-        expectProblem(loser, 412, 'precondition-failed');
+        if (loser.statusCode === 503) {
+          expectProblem(loser, 503, 'write-contention');
+          expect(Number(loser.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+        } else expectProblem(loser, 412, 'precondition-failed');
       }
-      expect(first.affix.requests.filter((call) => call.method === 'POST')).toHaveLength(1);
+      // No lost change: one POST, and it is the winner's.
+      const posted = first.affix.requests.filter((call) => call.method === 'POST');
+      expect(posted).toHaveLength(1);
+      expect(JSON.parse(winners[0]?.body ?? '{}').name).toBe(first.affix.client.name);
+    });
+
+    it('a second writer with the same ETag, after the first wrote, gets 412 and sends nothing', async () => {
+      const a = harness({ writeLock: dynamoLock() });
+      const b = harness({ writeLock: dynamoLock() });
+      b.affixFetch = a.affix.fetch;
+      const etag = (await a.invoke(GET)).headers?.etag as string;
+      expect((await a.invoke(patch({ name: 'First' }, { 'If-Match': etag }))).statusCode).toBe(200);
+      const second = await b.invoke(patch({ name: 'Second' }, { 'If-Match': etag }));
+      expectProblem(second, 412, 'precondition-failed');
+      expect(a.affix.requests.filter((call) => call.method === 'POST')).toHaveLength(1);
+      expect(a.affix.client.name).toBe('First');
     });
   });
 });

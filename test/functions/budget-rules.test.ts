@@ -2,24 +2,19 @@
 import { describe, expect, it } from 'vitest';
 import { toUpdate } from '../../functions/client-config/client-state.ts';
 import { parseEtagKey } from '../../functions/client-config/etag-key.ts';
-import {
-  differingFields,
-  fieldDigests,
-  judgeRead,
-  type LastSeen,
-} from '../../functions/client-config/outside-change.ts';
-import {
-  backoffProblem,
-  notBeforeAfter,
-  remainingSeconds,
-} from '../../functions/client-config/rate-limit-backoff.ts';
+import { differingFields, fieldDigests, judgeRead } from '../../functions/client-config/outside-change.ts';
 import {
   ageSeconds,
   cacheHeaders,
   isFresh,
-  MAX_CLOCK_SKEW_MS,
   requestsNoCache,
 } from '../../functions/client-config/read-cache.ts';
+import { backoffProblem } from '../../functions/client-config/shared-state.ts';
+import {
+  backoffRemainingSeconds,
+  MAX_CLOCK_SKEW_MS,
+  type SeenState,
+} from '../../functions/client-config/state-item.ts';
 import { ETAG_KEY, parsedClient, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 
 describe('read cache rules', () => {
@@ -56,14 +51,15 @@ describe('read cache rules', () => {
 
 describe('back-off rules', () => {
   it('rounds the remaining time up and ends at 0', () => {
-    const notBefore = notBeforeAfter(60, 1_000);
-    expect(notBefore).toBe(61_000);
-    expect(remainingSeconds(notBefore, 1_000)).toBe(60);
-    expect(remainingSeconds(notBefore, 1_001)).toBe(60);
-    expect(remainingSeconds(notBefore, 2_000)).toBe(59);
-    expect(remainingSeconds(notBefore, 60_999)).toBe(1);
-    expect(remainingSeconds(notBefore, 61_000)).toBe(0);
-    expect(remainingSeconds(undefined, 1_000)).toBe(0);
+    const notBefore = 61_000;
+    expect(backoffRemainingSeconds(notBefore, 1_000)).toBe(60);
+    expect(backoffRemainingSeconds(notBefore, 1_001)).toBe(60);
+    expect(backoffRemainingSeconds(notBefore, 2_000)).toBe(59);
+    expect(backoffRemainingSeconds(notBefore, 60_999)).toBe(1);
+    expect(backoffRemainingSeconds(notBefore, 61_000)).toBe(0);
+    expect(backoffRemainingSeconds(undefined, 1_000)).toBe(0);
+    // Never more than Affix's window.
+    expect(backoffRemainingSeconds(86_400_000, 0)).toBe(300);
   });
 
   it('answers upstream-rate-limited with the remaining Retry-After', () => {
@@ -109,12 +105,12 @@ describe('outside-change rules', () => {
   it('judges a read: first, same, our pending write, a stale read, or an outside change', () => {
     const before = digests();
     const after = digests({ webhook_uri: 'https://hooks.example.com/moved' });
-    const seen: LastSeen = { fields: before, version: 3 };
+    const seen: SeenState = { fields: before, version: 3 };
     expect(judgeRead(undefined, before, 0)).toEqual({ kind: 'first' });
     expect(judgeRead(seen, before, 0)).toEqual({ kind: 'same' });
     expect(judgeRead(seen, after, 0)).toEqual({ kind: 'outside', fields: ['webhook_uri'] });
     expect(judgeRead({ ...seen, pending: after }, after, 0)).toEqual({ kind: 'pending-write' });
-    const written: LastSeen = { fields: after, version: 4, replaced: before, changedAtMs: 5_000 };
+    const written: SeenState = { fields: after, version: 4, replaced: before, changedAtMs: 5_000 };
     expect(judgeRead(written, before, 4_900)).toEqual({ kind: 'stale-read' });
     // A read that began after the write was recorded and still finds the old state: changed back outside.
     expect(judgeRead(written, before, 5_001)).toEqual({ kind: 'outside', fields: ['webhook_uri'] });

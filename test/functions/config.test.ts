@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       stateTableName: 'affix-webhook-config-dev-state',
       writeLockLeaseMs: 30_000,
       clientCacheMaxAgeSeconds: 30,
+      affixRequestsPerWindow: 40,
       stage: undefined,
     });
   });

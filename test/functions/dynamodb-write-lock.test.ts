@@ -1,7 +1,8 @@
 /**
- * The DynamoDB write lease against a real DynamoDB engine (dynalite, in-process on 127.0.0.1) through
- * the real SDK client: acquire, contention, waiting, expiry takeover, release by owner only, the
- * deadline, and the lock store failing. Each test uses its own table, so tests share nothing.
+ * The write lease on the shared state item against a real DynamoDB engine (dynalite, in-process on
+ * 127.0.0.1) through the real SDK client: acquire, contention, waiting, expiry takeover, release by
+ * owner only, the deadline, and the lock store failing. Each test uses its own table, so tests share
+ * nothing. Waits are asserted by what the lock decided (its pauses), never by elapsed time.
  */
 import {
   type AttributeValue,
@@ -60,11 +61,12 @@ function call(budgetMs = 3_000, extra: Partial<CallContext> = {}): CallContext &
   return { deadline: createDeadline(budgetMs), onLockWait: (ms) => waits.push(ms), waits, ...extra };
 }
 
+/** The state item while it carries a lease (owner and expiry); undefined when no lease is held. */
 async function leaseItem(): Promise<Record<string, AttributeValue> | undefined> {
   const read = await client.send(
     new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
   );
-  return read.Item;
+  return read.Item?.owner === undefined && read.Item?.expiresAtMs === undefined ? undefined : read.Item;
 }
 
 async function putForeignLease(owner: string, expiresAtMs: number): Promise<void> {
@@ -93,7 +95,7 @@ async function rejection(promise: Promise<unknown>): Promise<ProblemError> {
 }
 
 describe('the DynamoDB write lease', () => {
-  it('acquires with one lease item (owner, expiry in ms, ttl in s), runs the work, and deletes it after', async () => {
+  it('acquires the lease on the state item (owner, expiry in ms), runs the work, and removes it after', async () => {
     const before = Date.now();
     let during: Record<string, AttributeValue> | undefined;
     const c = call();
@@ -106,7 +108,8 @@ describe('the DynamoDB write lease', () => {
     const expiresAtMs = Number(during?.expiresAtMs?.N);
     expect(expiresAtMs).toBeGreaterThanOrEqual(before + 30_000);
     expect(expiresAtMs).toBeLessThanOrEqual(Date.now() + 30_000);
-    expect(Number(during?.ttl?.N)).toBe(Math.ceil(expiresAtMs / 1_000));
+    // The item's TTL (epoch s) never removes the item under a live lease.
+    expect(Number(during?.ttl?.N)).toBeGreaterThan(Math.ceil(expiresAtMs / 1_000));
     expect(await leaseItem()).toBeUndefined();
     expect(c.waits).toHaveLength(1);
     expect(warnings).toEqual([]);
@@ -129,7 +132,8 @@ describe('the DynamoDB write lease', () => {
     let maxActive = 0;
     const order: number[] = [];
     const writers = Array.from({ length: 6 }, (_, i) =>
-      lock().runExclusive(call(5_000), async () => {
+      // A budget no busy machine runs out of: the property is the exclusion, not the speed.
+      lock().runExclusive(call(30_000), async () => {
         active += 1;
         maxActive = Math.max(maxActive, active);
         await pause(30);
@@ -167,18 +171,23 @@ describe('the DynamoDB write lease', () => {
     releaseHolder();
     await Promise.all([holder, second]);
     expect(events).toEqual(['waiter in, holder item waiter']);
-    expect(waiter.waits[0]).toBeGreaterThanOrEqual(140);
+    expect(waiter.waits).toHaveLength(1);
   });
 
   it('takes over an expired lease at once (its holder is gone)', async () => {
     await putForeignLease('dead-container', Date.now() - 1);
     const c = call();
     let owner: string | undefined;
-    await lock({ token: () => 'next-writer' }).runExclusive(c, async () => {
+    const pauses: number[] = [];
+    const sleep = async (ms: number) => {
+      pauses.push(ms);
+    };
+    await lock({ token: () => 'next-writer', sleep }).runExclusive(c, async () => {
       owner = (await leaseItem())?.owner?.S;
     });
     expect(owner).toBe('next-writer');
-    expect(c.waits[0]).toBeLessThan(100);
+    // At once: the first try took it, no pause.
+    expect(pauses).toEqual([]);
   });
 
   it('treats a lease that already carries its own token as its own (an SDK retry of a put that succeeded)', async () => {
@@ -198,7 +207,7 @@ describe('the DynamoDB write lease', () => {
     expect(warnings).toEqual([
       {
         message: 'write lease release failed',
-        lease: { reason: 'not-owner', error: 'ConditionalCheckFailedException', status: 400 },
+        lease: { reason: 'not-owner', error: 'LeaseLostError' },
       },
     ]);
   });
@@ -236,20 +245,22 @@ describe('the DynamoDB write lease', () => {
     await putForeignLease('busy', Date.now() + 19_500);
     let ran = false;
     const c = call(400);
-    const started = performance.now();
+    const pauses: number[] = [];
+    const sleep = async (ms: number) => {
+      pauses.push(ms);
+      await pause(ms);
+    };
     const error = await rejection(
-      lock().runExclusive(c, async () => {
+      lock({ sleep }).runExclusive(c, async () => {
         ran = true;
       }),
     );
-    const elapsed = performance.now() - started;
     expect(ran).toBe(false);
     expect(error.slug).toBe('write-contention');
     expect(error.status).toBe(503);
     expect(error.retryAfterSeconds).toBe(20);
-    // Half the budget is kept for the GET and POST: the wait ends before it.
-    expect(elapsed).toBeLessThan(250);
-    expect(c.deadline.remainingMs()).toBeGreaterThanOrEqual(150);
+    // Half the budget is kept for the GET and POST: the lock never pauses into it.
+    expect(pauses.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(200);
     expect(c.waits).toHaveLength(1);
     expect((await leaseItem())?.owner?.S).toBe('busy');
   });
@@ -328,13 +339,11 @@ describe('the call signal', () => {
     }, 150);
     let ran = false;
     const c = call(10_000, { signal: controller.signal });
-    const started = performance.now();
     const error = await rejection(
       counting.runExclusive(c, async () => {
         ran = true;
       }),
     );
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect(error.slug).toBe('upstream-timeout');
     expect(ran).toBe(false);
     expect(tries).toBe(triesAtAbort);

@@ -4,8 +4,8 @@ import {
   backoffDelayMs,
   isRetryable,
   outcomeToProblem,
-  parseRetryAfter,
 } from '../../functions/client-config/upstream-outcome.ts';
+import { parseRetryAfter } from '../../functions/contract/retry-after.ts';
 
 describe('outcomeToProblem: the upstream half of the status table', () => {
   it.each([

@@ -5,12 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  boundedText,
-  judgeUpstreamText,
-  MAX_UPSTREAM_TEXT_LENGTH,
-  type UpstreamMessage,
-} from '../../functions/client-config/upstream-text.ts';
+import { judgeUpstreamText, type UpstreamMessage } from '../../functions/client-config/upstream-text.ts';
+import { boundedText, MAX_UPSTREAM_TEXT_LENGTH } from '../../functions/contract/text.ts';
 import { CLIENT_ID, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { findLeaks, leakCorpus } from '../support/leaks.ts';
 

@@ -5,8 +5,10 @@
  * so nothing in one process can serialize them: only the cross-container write lock can. Of N writes
  * carrying the same ETag exactly one succeeds, and no accepted change is lost.
  *
- * Assertions marked LOCK hold only with that lock (issue 9); before it lands they fail, which is the
- * point: the in-process version of this suite passed while production lost writes.
+ * Assertions marked LOCK hold only with that lock; without it they fail, which is the point: the
+ * in-process version of this suite passed while production lost writes. A writer that waited for the
+ * lease longer than its budget allows is answered 503 `write-contention` with `Retry-After`: legal, and
+ * on a busy machine it happens, so the tests accept it where the contract does.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_ID_HEADER } from '../../local/lambda-pool.ts';
@@ -40,13 +42,21 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
+/** A writer that lost: 412 (it read the winner's change), or 503 write-contention with a Retry-After. */
+function expectRefused(answer: Awaited<ReturnType<typeof first.call>>): void {
+  if (answer.status === 503) {
+    first.expectProblem(answer, 503, 'write-contention');
+    expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  } else first.expectProblem(answer, 412, 'precondition-failed');
+}
+
 beforeEach(() => {
   sandbox().resetRequests();
   sandbox().clearFaults();
 });
 
 describe('If-Match across execution environments', () => {
-  it('of 20 concurrent PATCHes with the same ETag exactly one succeeds, the others get 412', async () => {
+  it('of 20 concurrent PATCHes with the same ETag exactly one succeeds, the others get 412 (or a retryable 503)', async () => {
     const etag = await currentEtag();
     sandbox().resetRequests();
     const results = await Promise.all(
@@ -60,7 +70,7 @@ describe('If-Match across execution environments', () => {
     const losers = results.filter((result) => result.status !== 200);
     // LOCK (this and the rest of the test).
     expect(winners, results.map((result) => result.status).join(' ')).toHaveLength(1);
-    for (const loser of losers) first.expectProblem(loser, 412, 'precondition-failed');
+    for (const loser of losers) expectRefused(loser);
     // One POST in all, and the state is the winner's.
     expect(sandbox().requests.filter((request) => request.method === 'POST')).toHaveLength(1);
     const winner = winners[0]?.documented;
@@ -71,6 +81,7 @@ describe('If-Match across execution environments', () => {
     const original = sandbox().client.redirect_uris;
     let accepted = 0;
     let preconditionFailures = 0;
+    let contentions = 0;
     const writer = async (i: number) => {
       const mine = `https://writer-${i}.example.com/callback`;
       for (let attempt = 0; attempt < 100; attempt += 1) {
@@ -91,8 +102,14 @@ describe('If-Match across execution environments', () => {
           accepted += 1;
           return;
         }
-        first.expectProblem(write, 412, 'precondition-failed');
-        preconditionFailures += 1;
+        expectRefused(write);
+        if (write.status === 412) preconditionFailures += 1;
+        else {
+          contentions += 1;
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.min(Number(write.headers['retry-after']), 1) * 1_000),
+          );
+        }
       }
       throw new Error(`writer ${i} never got its change in`);
     };
@@ -103,8 +120,8 @@ describe('If-Match across execution environments', () => {
     expect(final).toHaveLength(original.length + 10);
     for (let i = 0; i < 10; i += 1) expect(final).toContain(`https://writer-${i}.example.com/callback`);
     expect(sandbox().requests.filter((request) => request.method === 'POST')).toHaveLength(10);
-    // The contention was real: some writers had to re-read.
-    expect(preconditionFailures).toBeGreaterThan(0);
+    // The contention was real: some writers had to re-read (or wait and re-read).
+    expect(preconditionFailures + contentions).toBeGreaterThan(0);
   });
 
   it('concurrent PATCHes of different fields without If-Match: every change survives', async () => {

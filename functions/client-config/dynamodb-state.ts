@@ -1,0 +1,248 @@
+/**
+ * Secondary adapter: the shared state item in DynamoDB (`pk` = `affix-client`, `sk` = `state`), one
+ * item holding the write lease, the view, the back-off, the outside-change digests and the spent
+ * counts, so a write reads and writes them together:
+ *
+ * - `load`: one consistent `GetItem`;
+ * - `acquire`: one `UpdateItem` that takes the lease when no live lease exists and returns the whole
+ *   item (`ALL_NEW`), so a writer learns the back-off, the budget and the digests with its lease;
+ * - `apply`: one `UpdateItem` per {@link StateChange} (counts, view, digests, pending marker, back-off,
+ *   lease release), its parts' conditions joined; when an optional part's condition fails (a newer
+ *   view, another container's record) the write is repeated without it.
+ *
+ * Items are (un)marshalled with `@aws-sdk/util-dynamodb` and validated by `state-item.ts` when read.
+ * A later change journal fits beside this item: `apply` of a release becomes a `TransactWriteItems`
+ * of this update and a `Put` of the journal entry.
+ *
+ * @example
+ * const store = createDynamoDbStateStore({ client, tableName });
+ * const { state } = await store.load(Date.now());
+ */
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { StateChange, StateStore } from './ports.ts';
+import { LeaseLostError, type ParsedState, parseState, spentAttribute } from './state-item.ts';
+
+/** The state item's key. Other keys of the table's one partition are free for later items. */
+export const STATE_KEY = { pk: 'affix-client', sk: 'state' } as const;
+/** Bookkeeping must not hold an answer back for long. */
+export const STATE_TIMEOUT_MS = 1_000;
+/** How long DynamoDB keeps the item after its last write (the `ttl` attribute, epoch seconds). */
+const ITEM_TTL_SECONDS = 7 * 24 * 3_600;
+
+export interface DynamoDbStateOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  timeoutMs?: number;
+}
+
+/** An update expression being built: clauses, names and values, conditions (required or optional). */
+class Expression {
+  readonly set: string[] = [];
+  readonly add: string[] = [];
+  readonly remove: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+  private counter = 0;
+
+  name(attribute: string): string {
+    const alias = `#${attribute.replace(/[^A-Za-z0-9]/g, '_')}`;
+    this.names[alias] = attribute;
+    return alias;
+  }
+
+  value(value: unknown): string {
+    this.counter += 1;
+    const alias = `:v${this.counter}`;
+    this.values[alias] = value;
+    return alias;
+  }
+
+  text(): string {
+    return [
+      this.set.length > 0 ? `SET ${this.set.join(', ')}` : '',
+      this.add.length > 0 ? `ADD ${this.add.join(', ')}` : '',
+      this.remove.length > 0 ? `REMOVE ${this.remove.join(', ')}` : '',
+    ]
+      .filter((clause) => clause !== '')
+      .join(' ');
+  }
+}
+
+type Optional = 'view' | 'observe' | 'back-off';
+
+/** The update of `change`, leaving out the optional parts in `without`. */
+function updateOf(change: StateChange, nowMs: number, without: ReadonlySet<Optional>) {
+  const e = new Expression();
+  const conditions: string[] = [];
+  e.set.push(`${e.name('ttl')} = ${e.value(Math.ceil(nowMs / 1_000) + ITEM_TTL_SECONDS)}`);
+  // One clause per bucket: two clauses on one attribute are refused as overlapping paths.
+  const perBucket = new Map<number, number>();
+  for (const { bucket, count } of change.spend ?? [])
+    perBucket.set(bucket, (perBucket.get(bucket) ?? 0) + count);
+  const spentSet = new Set<string>();
+  for (const [bucket, count] of perBucket) {
+    const attribute = e.name(spentAttribute(bucket));
+    spentSet.add(attribute);
+    e.set.push(`${attribute} = if_not_exists(${attribute}, ${e.value(0)}) + ${e.value(count)}`);
+  }
+  for (const bucket of change.dropBuckets ?? []) {
+    const attribute = e.name(spentAttribute(bucket));
+    if (!spentSet.has(attribute)) e.remove.push(attribute);
+  }
+  if (change.view !== undefined && !without.has('view')) {
+    const view = e.name('view');
+    const readAt = e.value(change.view.readAtMs);
+    e.set.push(`${view} = ${e.value(change.view)}`);
+    conditions.push(`(attribute_not_exists(${view}) OR ${view}.${e.name('readAtMs')} < ${readAt})`);
+  }
+  const fields = () => e.name('fields');
+  const version = () => e.name('version');
+  const one = () => e.value(1);
+  if (change.observe !== undefined && change.written === undefined && !without.has('observe')) {
+    e.set.push(`${fields()} = ${e.value(change.observe.fields)}`);
+    e.add.push(`${version()} ${one()}`);
+    conditions.push(
+      change.observe.expectedVersion === undefined
+        ? `attribute_not_exists(${fields()})`
+        : `${version()} = ${e.value(change.observe.expectedVersion)}`,
+    );
+  }
+  if (change.written !== undefined) {
+    // A write's result replaces the digests; it never comes with an observation of its own.
+    e.set.push(`${fields()} = ${e.value(change.written.fields)}`);
+    e.add.push(`${version()} ${one()}`);
+    e.set.push(`${e.name('changedAtMs')} = ${e.value(change.written.atMs)}`);
+    if (change.written.replaced !== undefined) {
+      e.set.push(`${e.name('replaced')} = ${e.value(change.written.replaced)}`);
+    }
+  }
+  if (change.pending === 'clear' || (change.written !== undefined && change.pending === undefined)) {
+    e.remove.push(e.name('pending'));
+  } else if (change.pending !== undefined) {
+    e.set.push(`${e.name('pending')} = ${e.value(change.pending)}`);
+  }
+  if (change.notBeforeMs !== undefined && !without.has('back-off')) {
+    const notBefore = e.name('notBeforeMs');
+    const value = e.value(change.notBeforeMs);
+    e.set.push(`${notBefore} = ${value}`);
+    // A value beyond the window (refused when read) may be replaced too.
+    conditions.push(
+      `(attribute_not_exists(${notBefore}) OR ${notBefore} < ${value} OR ${notBefore} > ${e.value(change.notBeforeCeilingMs ?? change.notBeforeMs)})`,
+    );
+  }
+  if (change.lease !== undefined) {
+    const owner = e.name('owner');
+    conditions.push(
+      `${owner} = ${e.value('require' in change.lease ? change.lease.require : change.lease.release)}`,
+    );
+    if ('release' in change.lease) e.remove.push(owner, e.name('expiresAtMs'));
+  }
+  return { e, condition: conditions.length > 0 ? conditions.join(' AND ') : undefined };
+}
+
+export function createDynamoDbStateStore(options: DynamoDbStateOptions): StateStore {
+  const { client, tableName } = options;
+  const Key = marshall(STATE_KEY);
+  const within = (signal?: AbortSignal) => {
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? STATE_TIMEOUT_MS);
+    return { abortSignal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]) };
+  };
+  const parsed = (item: Parameters<typeof unmarshall>[0] | undefined, nowMs: number): ParsedState =>
+    // Numbers as plain numbers even when unsafe (1e100): validation refuses them, unmarshall must not throw.
+    parseState(item === undefined ? undefined : unmarshall(item, { wrapNumbers: Number }), nowMs);
+
+  async function send(change: StateChange, nowMs: number, without: ReadonlySet<Optional>) {
+    const { e, condition } = updateOf(change, nowMs, without);
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key,
+        UpdateExpression: e.text(),
+        ...(condition === undefined ? {} : { ConditionExpression: condition }),
+        ExpressionAttributeNames: e.names,
+        ExpressionAttributeValues: marshall(e.values, { removeUndefinedValues: true }),
+      }),
+      within(),
+    );
+  }
+
+  return {
+    async load(nowMs, signal) {
+      const read = await client.send(
+        new GetItemCommand({ TableName: tableName, Key, ConsistentRead: true }),
+        within(signal),
+      );
+      return parsed(read.Item, nowMs);
+    },
+
+    async acquire(owner, expiresAtMs, nowMs, signal) {
+      try {
+        const written = await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key,
+            UpdateExpression: 'SET #owner = :owner, #expires = :expires, #ttl = :ttl',
+            ConditionExpression: 'attribute_not_exists(#owner) OR #expires < :now',
+            ExpressionAttributeNames: { '#owner': 'owner', '#expires': 'expiresAtMs', '#ttl': 'ttl' },
+            ExpressionAttributeValues: marshall({
+              ':owner': owner,
+              ':expires': expiresAtMs,
+              ':now': nowMs,
+              ':ttl': Math.ceil(nowMs / 1_000) + ITEM_TTL_SECONDS,
+            }),
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          { abortSignal: signal },
+        );
+        return { acquired: true, parsed: parsed(written.Attributes, nowMs) };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Engines that do not return the holder's item (dynalite) are asked once.
+        const holder =
+          error.Item !== undefined
+            ? parsed(error.Item, nowMs)
+            : parsed(
+                (
+                  await client.send(new GetItemCommand({ TableName: tableName, Key, ConsistentRead: true }), {
+                    abortSignal: signal,
+                  })
+                ).Item,
+                nowMs,
+              );
+        // An SDK retry of an update that had succeeded finds our own lease: it is ours.
+        if (holder.state.lease?.owner === owner) return { acquired: true, parsed: holder };
+        return { acquired: false, holder: holder.state.lease };
+      }
+    },
+
+    async apply(change, nowMs) {
+      // Optional parts are dropped in this order when a condition fails: the view (a newer one is
+      // there), the back-off (a later one is there), then the digests (another container recorded).
+      const present = new Set<Optional>([
+        ...(change.view === undefined ? [] : (['view'] as const)),
+        ...(change.notBeforeMs === undefined ? [] : (['back-off'] as const)),
+        ...(change.observe === undefined || change.written !== undefined ? [] : (['observe'] as const)),
+      ]);
+      const steps: Optional[][] = [[]];
+      if (present.has('view') || present.has('back-off')) steps.push(['view', 'back-off']);
+      if (present.has('observe')) steps.push(['view', 'back-off', 'observe']);
+      for (const without of steps) {
+        try {
+          await send(change, nowMs, new Set(without));
+          return { observed: present.has('observe') && !without.includes('observe') };
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+      if (change.lease !== undefined) throw new LeaseLostError('the write lease is held by another writer');
+      return { observed: false };
+    },
+  };
+}

@@ -1,0 +1,275 @@
+/**
+ * The shared state around the real Affix HTTP client (talking to the sandbox) on a real DynamoDB engine
+ * (dynalite): two keepers on one table stand for two containers. Clocks are injected where time decides.
+ */
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAffixHttpClient } from '../../../../functions/client-config/affix-http.ts';
+import type { BudgetNotes } from '../../../../functions/client-config/budget-notes.ts';
+import { createClientReads } from '../../../../functions/client-config/client-reads.ts';
+import { computeEtag, toUpdate } from '../../../../functions/client-config/client-state.ts';
+import { createCredentialsCache } from '../../../../functions/client-config/credentials.ts';
+import { createDeadline } from '../../../../functions/client-config/deadline.ts';
+import { createDynamoDbStateStore, STATE_KEY } from '../../../../functions/client-config/dynamodb-state.ts';
+import { parseEtagKey } from '../../../../functions/client-config/etag-key.ts';
+import { createLeaseWriteLock } from '../../../../functions/client-config/lease-lock.ts';
+import type { AffixPort, CallContext } from '../../../../functions/client-config/ports.ts';
+import type { ProblemError } from '../../../../functions/client-config/problems.ts';
+import {
+  createSharedState,
+  type SharedStateOptions,
+} from '../../../../functions/client-config/shared-state.ts';
+import type { StatePart } from '../../../../functions/client-config/state-item.ts';
+import { type AffixSandbox, SANDBOX_DEFAULTS, startAffixSandbox } from '../../../../local/affix-sandbox.ts';
+import { createStateTable, type LocalDynamoDb, startLocalDynamoDb } from '../../../../local/dynamodb.ts';
+import { ETAG_KEY_BASE64 } from '../../../support/affix-fixtures.ts';
+
+let engine: LocalDynamoDb;
+let client: DynamoDBClient;
+let sandbox: AffixSandbox;
+let table = '';
+let tables = 0;
+const etagKey = parseEtagKey(ETAG_KEY_BASE64);
+const credentials = createCredentialsCache({
+  load: async () => ({
+    clientId: SANDBOX_DEFAULTS.clientId,
+    clientSecret: SANDBOX_DEFAULTS.clientSecret[0],
+    etagKey,
+  }),
+  maxAgeMs: 60_000,
+});
+
+beforeAll(async () => {
+  engine = await startLocalDynamoDb({ port: 0 });
+  client = engine.client();
+  sandbox = await startAffixSandbox({ port: 0 });
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await engine?.close();
+});
+// A fresh table per test: nothing one test leaves can make another pass.
+beforeEach(async () => {
+  tables += 1;
+  table = `state-${tables}`;
+  await createStateTable(client, table);
+  sandbox.setClient({
+    client_id: SANDBOX_DEFAULTS.clientId,
+    client_secret: [...SANDBOX_DEFAULTS.clientSecret],
+    name: 'State App',
+    redirect_uris: ['https://app.example.com/callback'],
+    webhook_uri: 'https://hooks.example.com/affix',
+  });
+  sandbox.resetRequests();
+  sandbox.clearFaults();
+});
+
+const call = (budget: BudgetNotes = {}): CallContext => ({
+  deadline: createDeadline(3_000),
+  exchanges: [],
+  budget,
+});
+const http = () =>
+  createAffixHttpClient({ baseUrl: sandbox.url, credentials, attemptTimeoutMs: 1_000, maxAttempts: 3 });
+
+/** One container: its keeper over the table, its decorated Affix client, and what it reported. */
+function container(options: Partial<SharedStateOptions> & { inner?: AffixPort } = {}) {
+  const reported: string[][] = [];
+  const failures: string[] = [];
+  const refused: StatePart[][] = [];
+  const store = options.store ?? createDynamoDbStateStore({ client, tableName: table });
+  const keeper = createSharedState({
+    store,
+    credentials,
+    report: (fields) => reported.push(fields),
+    onStoreFailure: (operation) => failures.push(operation),
+    onRefused: (parts) => refused.push(parts),
+    ...options,
+  });
+  const affix = keeper.affix(options.inner ?? http());
+  const writeLock = createLeaseWriteLock({ store, keeper, leaseMs: 30_000 });
+  return { keeper, affix, writeLock, reported, failures, refused, store };
+}
+
+async function item(): Promise<string> {
+  const read = await client.send(
+    new GetItemCommand({ TableName: table, Key: marshall(STATE_KEY), ConsistentRead: true }),
+  );
+  return JSON.stringify(read.Item ?? {});
+}
+
+describe('the shared back-off', () => {
+  it('after one 429 with Retry-After 60, every container answers 429 without calling Affix, counting down', async () => {
+    let clock = Date.now();
+    const now = () => clock;
+    const a = container({ now });
+    const b = container({ now });
+    sandbox.injectFault({ kind: 'status', status: 429, headers: { 'retry-after': '60' } });
+    const first = await a.affix.getClient(call()).catch((error: unknown) => error);
+    expect((first as ProblemError).retryAfterSeconds).toBe(60);
+    expect(sandbox.requests).toHaveLength(1);
+    const seen: number[] = [];
+    for (const keeper of [b, a, b]) {
+      clock += 10_000;
+      const budget: BudgetNotes = {};
+      const answer = await keeper.affix.getClient(call(budget)).catch((error: unknown) => error);
+      expect((answer as ProblemError).slug).toBe('upstream-rate-limited');
+      expect(budget.answeredFrom).toBe('backoff');
+      seen.push((answer as ProblemError).retryAfterSeconds ?? -1);
+    }
+    expect(seen).toEqual([50, 40, 30]);
+    expect(sandbox.requests).toHaveLength(1);
+    clock += 31_000;
+    expect((await b.affix.getClient(call())).name).toBe('State App');
+    expect(sandbox.requests).toHaveLength(2);
+  });
+
+  it('caps an absurd Retry-After at 300 s, and the shared record is the authority (removing it ends the back-off)', async () => {
+    const a = container();
+    sandbox.injectFault({ kind: 'status', status: 429, headers: { 'retry-after': '86400' } });
+    const first = (await a.affix.getClient(call()).catch((error: unknown) => error)) as ProblemError;
+    expect(first.retryAfterSeconds).toBe(300);
+    const during = (await a.affix.getClient(call()).catch((error: unknown) => error)) as ProblemError;
+    expect(during.retryAfterSeconds).toBeLessThanOrEqual(300);
+    expect(sandbox.requests).toHaveLength(1);
+    // An operator removes the back-off: the same container asks Affix with its next call.
+    await client.send(new PutItemCommand({ TableName: table, Item: marshall(STATE_KEY) }));
+    expect((await a.affix.getClient(call())).name).toBe('State App');
+  });
+
+  it('a state store that fails never fails the request: Affix is called', async () => {
+    const a = container({ store: createDynamoDbStateStore({ client, tableName: 'no-such-table' }) });
+    expect((await a.affix.getClient(call())).name).toBe('State App');
+    expect(a.failures).toEqual(['read', 'write']);
+  });
+});
+
+describe('the view, fed by every exchange', () => {
+  it('a read anywhere refreshes the view another container answers from, masked, with the ETag', async () => {
+    const a = container();
+    const b = container();
+    await a.affix.getClient(call());
+    const reads = createClientReads({ state: b.keeper.state, maxAgeSeconds: 30 });
+    const budget: BudgetNotes = {};
+    const hit = await reads.read(call(budget), () => Promise.reject(new Error('no Affix read expected')), {
+      noCache: false,
+    });
+    expect(budget).toEqual({ cacheHit: true, answeredFrom: 'cache' });
+    expect(hit.etag).toBe(computeEtag({ ...sandbox.client, extra: {} } as never, etagKey));
+    expect(hit.client.client_secret).toEqual([`****${SANDBOX_DEFAULTS.clientSecret[0].slice(-4)}`]);
+    expect(await item()).not.toContain(SANDBOX_DEFAULTS.clientSecret[0]);
+  });
+
+  it('an older read never replaces a newer view', async () => {
+    let clock = 1_000_000;
+    const a = container({ now: () => clock });
+    clock = 2_000_000;
+    await a.affix.getClient(call());
+    sandbox.setClient({ ...sandbox.client, name: 'Read earlier' });
+    clock = 1_500_000;
+    await container({ now: () => clock }).affix.getClient(call());
+    const { view } = await container({ now: () => 2_000_001 }).keeper.state(call());
+    expect(view?.client.name).toBe('State App');
+    expect(view?.readAtMs).toBe(2_000_000);
+  });
+
+  it('a malformed item is refused part by part, logged by part, and never served: a raw secret, a back-off of 1e100', async () => {
+    const raw = {
+      client: {
+        client_id: 'c',
+        name: 'Forged',
+        redirect_uris: [],
+        webhook_uri: null,
+        client_secret: ['RAW-SECRET-VALUE'],
+      },
+      etag: '"AAAAAAAAAAAAAAAAAAAAAA"',
+      readAtMs: Date.now(),
+    };
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...marshall({ ...STATE_KEY, view: raw }), notBeforeMs: { N: '1e100' } },
+      }),
+    );
+    const a = container();
+    const reads = createClientReads({ state: a.keeper.state, maxAgeSeconds: 30 });
+    const answer = await reads.read(
+      call(),
+      async (context) => {
+        const current = await a.affix.getClient(context);
+        return { client: current, etag: computeEtag(current, etagKey) };
+      },
+      { noCache: false },
+    );
+    // Served from Affix (no back-off, no forged view), and the view is replaced by the real one.
+    expect(answer.client.name).toBe('State App');
+    expect(a.refused).toEqual([['view', 'back-off']]);
+    expect(sandbox.requests).toHaveLength(1);
+    expect(await item()).not.toContain('RAW-SECRET-VALUE');
+  });
+});
+
+describe('the outside-change watch', () => {
+  it('records the first read quietly, reports a change made at Affix once, by field name', async () => {
+    const a = container();
+    const b = container();
+    await a.affix.getClient(call());
+    await b.affix.getClient(call());
+    expect([...a.reported, ...b.reported]).toEqual([]);
+    sandbox.setClient({ ...sandbox.client, webhook_uri: 'https://attacker.example.com/hook' });
+    await b.affix.getClient(call());
+    await a.affix.getClient(call());
+    expect([...a.reported, ...b.reported]).toEqual([['webhook_uri']]);
+    // The digests hold no value (the view shows webhook_uri, as GET /client does).
+    expect(JSON.stringify(JSON.parse(await item()).fields)).not.toContain('attacker.example.com');
+  });
+
+  it('never reports a write through the proxy, also to readers before its POST and before its release', async () => {
+    const reader = container();
+    const inner = http();
+    // The writer's Affix: another container reads right before the POST reaches Affix and right after
+    // Affix applied it, before the writer's release (the interleavings a real race can produce).
+    const writer = container({
+      inner: {
+        getClient: (context) => inner.getClient(context),
+        replaceClient: async (update, context) => {
+          await reader.affix.getClient(call());
+          const written = await inner.replaceClient(update, context);
+          await reader.affix.getClient(call());
+          return written;
+        },
+      },
+    });
+    for (const name of ['Renamed once', 'Renamed twice']) {
+      const writeCall = call();
+      await writer.writeLock.runExclusive(writeCall, async () => {
+        const current = await writer.affix.getClient(writeCall);
+        await writer.affix.replaceClient({ ...toUpdate(current), name }, writeCall);
+      });
+      await reader.affix.getClient(call());
+    }
+    expect(sandbox.client.name).toBe('Renamed twice');
+    expect([...reader.reported, ...writer.reported]).toEqual([]);
+    // The watch is live: a change at Affix after these writes is reported.
+    sandbox.setClient({ ...sandbox.client, redirect_uris: ['https://elsewhere.example.com/cb'] });
+    await reader.affix.getClient(call());
+    expect(reader.reported).toEqual([['redirect_uris']]);
+  });
+
+  it('a 412 under the lease is written back: its fresh read is the view, and its outside change is reported', async () => {
+    const writer = container();
+    await writer.affix.getClient(call());
+    sandbox.setClient({ ...sandbox.client, name: 'Changed outside' });
+    const writeCall = call();
+    await writer.writeLock.runExclusive(writeCall, async () => {
+      await writer.affix.getClient(writeCall);
+      // The use case answers 412 here; nothing is POSTed.
+    });
+    expect(writer.reported).toEqual([['name']]);
+    const { view } = await container().keeper.state(call());
+    expect(view?.client.name).toBe('Changed outside');
+    expect(view?.etag).toBe(computeEtag({ ...sandbox.client, extra: {} } as never, etagKey));
+    expect(sandbox.requests.map((request) => request.method)).toEqual(['GET', 'GET']);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * DynamoDB requests per operation, counted by a relay in front of dynalite (`bench/lib/dynamodb-counter.ts`)
+ * while the bundled handler runs in the local pool with the read cache on. The targets: a changing PATCH
+ * at most 3, a no-op PATCH (and a 412) at most 2, a GET from the cache 1, a GET that asks Affix at most 2.
+ */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  countsBetween,
+  type DynamoDbCounter,
+  type OperationCounts,
+  startDynamoDbCounter,
+  totalOf,
+} from '../../../bench/lib/dynamodb-counter.ts';
+import { LEASE_KEY } from '../../../functions/client-config/dynamodb-write-lock.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb.ts';
+import { type ConcurrencyStack, freshRound, startConcurrencyStack } from '../../concurrency/harness.ts';
+
+let engine: LocalDynamoDb;
+let counter: DynamoDbCounter;
+let run: ConcurrencyStack;
+const measured: Record<string, OperationCounts> = {};
+
+beforeAll(async () => {
+  engine = await startLocalDynamoDb({ port: 0 });
+  counter = await startDynamoDbCounter(engine.url);
+  // The environment's DynamoDB client talks to the counter, which relays to this engine's table.
+  run = await startConcurrencyStack({
+    environments: 1,
+    handlerEnv: {
+      CLIENT_CACHE_MAX_AGE_SECONDS: '30',
+      AWS_ENDPOINT_URL_DYNAMODB: counter.url,
+      STATE_TABLE_NAME: engine.tableName,
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await run?.close();
+  await counter?.close();
+  await engine?.close();
+  // The figures, for the report.
+  process.stdout.write(`DynamoDB requests per operation: ${JSON.stringify(measured)}\n`);
+});
+
+async function counted(
+  name: string,
+  operation: () => Promise<{ status: number; body: string }>,
+  status: number,
+): Promise<number> {
+  const before = counter.snapshot();
+  const answer = await operation();
+  expect(answer.status, answer.body).toBe(status);
+  const counts = countsBetween(before, counter.snapshot());
+  measured[name] = counts;
+  return totalOf(counts);
+}
+
+describe('DynamoDB requests per operation', () => {
+  it('GET miss <= 2, GET hit 1, no-cache GET <= 2, changing PATCH <= 3, no-op PATCH <= 2, 412 <= 2', async () => {
+    freshRound(run, 1);
+    const get = (headers: Record<string, string> = {}) =>
+      run.caller.call('GET', '/client', undefined, headers);
+    // The warm-up GET filled the view; a no-cache GET asks Affix whatever the view.
+    expect(
+      await counted('GET no-cache', () => get({ 'cache-control': 'no-cache' }), 200),
+    ).toBeLessThanOrEqual(2);
+    expect(await counted('GET hit', () => get(), 200)).toBe(1);
+    const changing = await counted(
+      'PATCH changing',
+      () => run.caller.call('PATCH', '/client', { name: 'Counted change' }),
+      200,
+    );
+    expect(changing).toBeLessThanOrEqual(3);
+    const noOp = await counted(
+      'PATCH no-op',
+      () => run.caller.call('PATCH', '/client', { name: 'Counted change' }),
+      200,
+    );
+    expect(noOp).toBeLessThanOrEqual(2);
+    const stale = await counted(
+      'PATCH 412',
+      () =>
+        run.caller.call('PATCH', '/client', { name: 'Stale' }, { 'if-match': '"AAAAAAAAAAAAAAAAAAAAAA"' }),
+      412,
+    );
+    expect(stale).toBeLessThanOrEqual(2);
+    // The writes refreshed the view: a hit.
+    expect(await counted('GET hit after writes', () => get(), 200)).toBe(1);
+    // A miss: without a view, the read refills it.
+    await engine.client().send(
+      new UpdateItemCommand({
+        TableName: engine.tableName,
+        Key: { pk: { S: LEASE_KEY.pk }, sk: { S: LEASE_KEY.sk } },
+        UpdateExpression: 'REMOVE #view',
+        ExpressionAttributeNames: { '#view': 'view' },
+      }),
+    );
+    expect(await counted('GET miss', () => get(), 200)).toBeLessThanOrEqual(2);
+    expect(await counted('GET hit after miss', () => get(), 200)).toBe(1);
+  }, 60_000);
+});
