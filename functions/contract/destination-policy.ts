@@ -1,16 +1,16 @@
 /**
  * Where `webhook_uri` and `redirect_uris` may point. `webhook_uri` decides where Affix sends employee
  * data, `redirect_uris` where Affix Connect sends authorization codes, so each stage names the hosts
- * allowed for each field, and some destinations are refused whatever a policy says. Pure: valibot only,
- * no AWS or Node imports. The same schema checks a stage file at synth and the function's
- * `DESTINATION_POLICY` at cold start.
+ * allowed for each field, and some destinations are refused whatever a policy says. Pure: no imports but
+ * the URL rule.
  *
  * Always refused: anything but https (plain http only for a loopback host where loopback is allowed),
  * a `user:password@` part, an IP literal in any spelling WHATWG URL reads as one (`0x7f.1`, `2130706433`,
  * `[::ffff:7f00:1]` included), the names `localhost` and `*.localhost`, a host that is not a dotted
  * LDH name (`exa_mple.com`, `hooks.`, a single label), and port 0. Loopback (`localhost`, 127.0.0.0/8,
  * `[::1]`, any port) is allowed only by `allowLoopback`, which only the function's environment of the
- * local stack sets: stage files cannot.
+ * local stack sets: stage files cannot. The schema of a policy is `functions/client-config/destination-config.ts`
+ * (valibot; the contract imports nothing).
  *
  * A policy lists, per field, exact hosts (`hooks.example.com`) and wildcards (`*.example.com`: any
  * subdomain at any depth, never `example.com` itself, never `example.com.attacker.net`), and the ports
@@ -18,14 +18,10 @@
  * refusals above still hold).
  *
  * @example
- * const policy = parseDestinationPolicy({ webhookUri: { hosts: ['*.example.com'] }, redirectUris: { hosts: [] } });
+ * const policy = { webhookUri: { hosts: ['*.example.com'] }, redirectUris: { hosts: [] } };
  * destinationRefusal('webhook_uri', 'https://example.com.attacker.net/h', policy)?.rule; // 'host-not-allowed'
  */
-import * as v from 'valibot';
 import { checkUrl } from './urls.ts';
-
-/** The environment variable the function reads its policy from (JSON). */
-export const DESTINATION_POLICY_ENV = 'DESTINATION_POLICY';
 
 /** The request fields that name a destination. */
 export type DestinationField = 'webhook_uri' | 'redirect_uris';
@@ -282,99 +278,6 @@ export function destinationRefusal(
     );
   }
   return undefined;
-}
-
-// ------------------------------------------------------------------------------------- schemas
-
-const hasNoDuplicates = (values: readonly unknown[]) => new Set(values).size === values.length;
-
-const PortSchema = v.pipe(
-  v.number('must be a port number'),
-  v.integer('must be a whole number'),
-  // Port 0 means "any free port" to a socket API: never a place to send data to.
-  v.minValue(1, 'must be 1-65535 (port 0 is never a destination)'),
-  v.maxValue(65_535, 'must be 1-65535'),
-);
-const PortsSchema = v.pipe(v.array(PortSchema), v.check(hasNoDuplicates, 'must not repeat a port'));
-
-const HostPatternSchema = v.pipe(
-  v.string('must be a host such as hooks.example.com or a wildcard such as *.example.com'),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    const problem = hostPatternProblem(dataset.value);
-    if (problem !== undefined) addIssue({ message: problem });
-  }),
-);
-
-const FieldDestinationsSchema = v.strictObject({
-  hosts: v.pipe(v.array(HostPatternSchema), v.check(hasNoDuplicates, 'must not repeat a host')),
-  ports: v.optional(PortsSchema),
-});
-
-const POLICY_SHAPE =
-  'must be { "webhookUri": { "hosts": [...] }, "redirectUris": { "hosts": [...] } } or { "anyHost": true }';
-
-const policyEntries = {
-  anyHost: v.optional(v.literal(true, 'must be true (leave it out to list hosts)')),
-  ports: v.optional(PortsSchema),
-  webhookUri: v.optional(FieldDestinationsSchema),
-  redirectUris: v.optional(FieldDestinationsSchema),
-};
-
-/** Either `anyHost` alone (with ports), or both fields' lists: never a field left to a default. */
-const isOneShape = (policy: {
-  anyHost?: true | undefined;
-  ports?: unknown;
-  webhookUri?: unknown;
-  redirectUris?: unknown;
-}) =>
-  policy.anyHost === true
-    ? policy.webhookUri === undefined && policy.redirectUris === undefined
-    : policy.webhookUri !== undefined && policy.redirectUris !== undefined && policy.ports === undefined;
-
-/** A stage file's `destinations`: no `allowLoopback` (a deployed stage never sends to loopback). */
-export const StageDestinationsSchema = v.pipe(
-  v.strictObject(policyEntries, POLICY_SHAPE),
-  v.check(isOneShape, POLICY_SHAPE),
-);
-
-/** The function's `DESTINATION_POLICY`: a stage's policy, plus `allowLoopback` for the local stack. */
-export const DestinationPolicySchema = v.pipe(
-  v.strictObject({ ...policyEntries, allowLoopback: v.optional(v.boolean()) }, POLICY_SHAPE),
-  v.check(isOneShape, POLICY_SHAPE),
-);
-
-export class DestinationPolicyError extends Error {
-  override readonly name = 'DestinationPolicyError';
-}
-
-/** Validates a policy value; throws {@link DestinationPolicyError} naming the first bad member. */
-export function parseDestinationPolicy(value: unknown, source = DESTINATION_POLICY_ENV): DestinationPolicy {
-  const result = v.safeParse(DestinationPolicySchema, value, { abortPipeEarly: true });
-  if (result.success) return result.output;
-  const issue = result.issues[0];
-  const path = v.getDotPath(issue);
-  throw new DestinationPolicyError(
-    `Invalid configuration: ${source}${path === null ? '' : `.${path}`} ${issue.message}`,
-  );
-}
-
-/**
- * The function's policy from its environment, read once at cold start: required, so a function
- * deployed without one fails to start instead of sending data anywhere.
- */
-export function loadDestinationPolicy(env: Readonly<Record<string, string | undefined>>): DestinationPolicy {
-  const text = env[DESTINATION_POLICY_ENV];
-  if (text === undefined || text.trim() === '') {
-    throw new DestinationPolicyError(`Invalid configuration: ${DESTINATION_POLICY_ENV} is required`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new DestinationPolicyError(`Invalid configuration: ${DESTINATION_POLICY_ENV} is not JSON`);
-  }
-  return parseDestinationPolicy(json);
 }
 
 /** What `npm start` allows: `example.com`, its subdomains and loopback hosts. */

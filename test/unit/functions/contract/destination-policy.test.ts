@@ -3,19 +3,14 @@
  * the local stack only, and the schema a stage file and the function's environment go through.
  */
 import fc from 'fast-check';
-import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import {
   type DestinationPolicy,
-  DestinationPolicyError,
   destinationRefusal,
   hostMatches,
   hostPatternProblem,
   LOCAL_DESTINATION_POLICY,
-  loadDestinationPolicy,
-  parseDestinationPolicy,
   parseIpv6,
-  StageDestinationsSchema,
 } from '../../../../functions/contract/destination-policy.ts';
 
 const STAGE: DestinationPolicy = {
@@ -238,42 +233,4 @@ describe('parseIpv6', () => {
       expect(parseIpv6(text)).toBeUndefined();
     },
   );
-});
-
-describe('the policy schemas', () => {
-  it('accepts both shapes in a stage file, and no allowLoopback there', () => {
-    expect(v.safeParse(StageDestinationsSchema, { anyHost: true }).success).toBe(true);
-    expect(v.safeParse(StageDestinationsSchema, STAGE).success).toBe(true);
-    expect(v.safeParse(StageDestinationsSchema, { ...STAGE, allowLoopback: true }).success).toBe(false);
-    expect(v.safeParse(StageDestinationsSchema, {}).success).toBe(false);
-    expect(v.safeParse(StageDestinationsSchema, { anyHost: false }).success).toBe(false);
-    expect(v.safeParse(StageDestinationsSchema, { webhookUri: { hosts: [] } }).success).toBe(false);
-    expect(v.safeParse(StageDestinationsSchema, { anyHost: true, webhookUri: { hosts: [] } }).success).toBe(
-      false,
-    );
-    expect(
-      v.safeParse(StageDestinationsSchema, {
-        webhookUri: { hosts: [], ports: [0] },
-        redirectUris: { hosts: [] },
-      }).success,
-    ).toBe(false);
-  });
-
-  it('names the bad member', () => {
-    expect(() =>
-      parseDestinationPolicy({ webhookUri: { hosts: ['exa_mple.com'] }, redirectUris: { hosts: [] } }),
-    ).toThrow(/DESTINATION_POLICY\.webhookUri\.hosts\.0 must be a fully qualified host name/);
-    expect(() => parseDestinationPolicy({ anyHost: true, ports: [0] })).toThrow(
-      /port 0 is never a destination/,
-    );
-  });
-
-  it('loads the environment variable once, and refuses a missing or broken one', () => {
-    expect(loadDestinationPolicy({ DESTINATION_POLICY: JSON.stringify(LOCAL_DESTINATION_POLICY) })).toEqual(
-      LOCAL_DESTINATION_POLICY,
-    );
-    expect(() => loadDestinationPolicy({})).toThrow(DestinationPolicyError);
-    expect(() => loadDestinationPolicy({ DESTINATION_POLICY: '{' })).toThrow(/is not JSON/);
-    expect(() => loadDestinationPolicy({ DESTINATION_POLICY: '{}' })).toThrow(DestinationPolicyError);
-  });
 });
