@@ -286,3 +286,12 @@ export const LOCAL_DESTINATION_POLICY: DestinationPolicy = Object.freeze({
   redirectUris: { hosts: ['example.com', '*.example.com'] },
   allowLoopback: true,
 });
+
+/**
+ * Any host, loopback included: for code that embeds the handler chain without a stage (tests, the
+ * bench). The refusals no policy lifts still hold. A deployed function always has its stage's policy.
+ */
+export const OPEN_DESTINATION_POLICY: DestinationPolicy = Object.freeze({
+  anyHost: true,
+  allowLoopback: true,
+});
