@@ -1,7 +1,7 @@
 /**
  * Our own middy middlewares: the request guard (403/404/405/413/415, If-Match's form, and UTF-8, JSON
- * nesting and repeated keys before anything is parsed), the JSON body parser limited to the JSON routes, the RFC 9457 error responder, and the
- * per-request telemetry (audit line and outcome metric).
+ * nesting and repeated keys before anything is parsed), the JSON body parser limited to the JSON
+ * routes, the RFC 9457 error responder, and the per-request telemetry (audit line and outcome metric).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
