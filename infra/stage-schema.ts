@@ -11,6 +11,7 @@
  * const result = v.safeParse(StageFileSchema, JSON.parse(text));
  */
 import * as v from 'valibot';
+import { StageDestinationsSchema } from '../functions/client-config/destination-config.ts';
 import { CALLER_GROUPS } from '../functions/contract/routes.ts';
 import { checkUrl, URL_RULE_MESSAGES } from '../functions/contract/urls.ts';
 
@@ -120,6 +121,12 @@ export const StageFileSchema = v.pipe(
       }),
     ),
     affixBaseUrl,
+    /**
+     * Where writes may point `webhook_uri` and `redirect_uris` (`destination-policy.ts`): both fields'
+     * host lists, or `{ "anyHost": true }` said explicitly. Required: no stage sends data anywhere by
+     * default.
+     */
+    destinations: StageDestinationsSchema,
     parameters: v.optional(
       v.strictObject({ clientId: parameterName, clientSecret: parameterName, etagKey: parameterName }),
     ),

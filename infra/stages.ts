@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as v from 'valibot';
 import { ConfigError, loadConfig } from '../functions/client-config/config.ts';
+import type { DestinationPolicy } from '../functions/contract/destination-policy.ts';
 import type { CallerGroup } from '../functions/contract/routes.ts';
 import { affixBaseUrlProblem, StageFileSchema } from './stage-schema.ts';
 import { AFFIX_BUDGET, type AffixBudget, deriveThrottles, ThrottleBudgetError } from './throttles.ts';
@@ -75,6 +76,8 @@ export interface StageConfig {
   readonly env?: { readonly account: string; readonly region: string };
   /** Affix API base URL, https, without a trailing slash (`AFFIX_BASE_URL`). */
   readonly affixBaseUrl: string;
+  /** Where writes may point `webhook_uri` and `redirect_uris` (`DESTINATION_POLICY`); never loopback. */
+  readonly destinations: DestinationPolicy;
   /** SSM parameter NAMES the function reads; the stack never creates them. */
   readonly parameters: { readonly clientId: string; readonly clientSecret: string; readonly etagKey: string };
   /** Customer managed key of the SecureString parameters; undefined for `alias/aws/ssm`. */

@@ -49,6 +49,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { DESTINATION_POLICY_ENV } from '../functions/client-config/destination-config.ts';
 import { LEASE_KEY } from '../functions/client-config/dynamodb-write-lock.ts';
 import { ROUTES, routeKeyOf } from '../functions/contract/routes.ts';
 import { SYNTHETIC_SUCCESS_METRIC } from '../functions/synthetic-caller/check.ts';
@@ -164,6 +165,7 @@ export function functionEnvironment(
     UPSTREAM_ATTEMPT_TIMEOUT_MS: String(config.upstream.attemptTimeoutMs),
     UPSTREAM_DEADLINE_MS: String(config.upstream.deadlineMs),
     POWERTOOLS_LOG_LEVEL: config.logLevel,
+    [DESTINATION_POLICY_ENV]: JSON.stringify(config.destinations),
   };
 }
 

@@ -7,6 +7,8 @@
  * const env = localHandlerEnv({ affixBaseUrl, ssmUrl, dynamodbUrl, stateTableName: 'affix-state' });
  * ```
  */
+import { DESTINATION_POLICY_ENV } from '../functions/client-config/destination-config.ts';
+import { LOCAL_DESTINATION_POLICY } from '../functions/contract/destination-policy.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/contract/telemetry.ts';
 
 export const DEFAULT_CLIENT_ID_PARAMETER = '/affix/local/client-id';
@@ -43,6 +45,8 @@ export function localHandlerEnv(opts: LocalHandlerEnvOptions): Record<string, st
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     STAGE: 'local',
+    // example.com, *.example.com and loopback hosts: the only stage whose policy allows loopback.
+    [DESTINATION_POLICY_ENV]: JSON.stringify(LOCAL_DESTINATION_POLICY),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }

@@ -182,11 +182,11 @@ function componentSchemas(): Record<string, Json> {
   patch.description =
     'A JSON merge patch (RFC 7396) of the public fields: only the fields present change. At least one field; unknown fields are errors.';
   property(patch, 'name').description =
-    `Trimmed; 1-${LIMITS.nameMaxLength} characters (Unicode code points) after trimming, with at least one visible character (not only white space, zero-width or other format characters, or combining marks); no control characters.`;
+    `Trimmed; 1-${LIMITS.nameMaxLength} characters (Unicode code points) after trimming, with at least one visible character (not only white space, zero-width or other format characters, or combining marks); no control characters, bidirectional controls, line or paragraph separators, tag characters or noncharacters.`;
   property(patch, 'webhook_uri').description =
-    `An absolute https:// URL of at most ${LIMITS.urlMaxLength} characters, or \`null\` to turn webhooks off. Printable ASCII only (no spaces, control characters or backslashes), no \`user:password@\`, no \`#fragment\`, and written as a WHATWG URL parser reads it: the only differences allowed are an upper-case scheme or host, a default port and a missing \`/\` for an empty path (octal, hex or short IPv4 hosts, dot segments and characters a parser re-encodes are refused). The canonical form, which the pattern describes, is what is stored and sent to Affix.`;
+    `An absolute https:// URL of at most ${LIMITS.urlMaxLength} characters, or \`null\` to turn webhooks off. Printable ASCII only (no spaces, control characters or backslashes), no \`user:password@\`, no \`#fragment\`, and written as a WHATWG URL parser reads it: the only differences allowed are an upper-case scheme or host, a default port and a missing \`/\` for an empty path (octal, hex or short IPv4 hosts, dot segments and characters a parser re-encodes are refused). The canonical form, which the pattern describes, is what is stored and sent to Affix. Its host must also be allowed by the stage's destination policy (no IP literal or \`localhost\` on any stage): 422 \`destination-not-allowed\` otherwise.`;
   property(patch, 'redirect_uris').description =
-    `1-${LIMITS.redirectUrisMax} absolute URLs of at most ${LIMITS.urlMaxLength} characters, distinct in canonical form, each under the rule of \`webhook_uri\`, except that http:// is accepted for exactly the hosts ${LOOPBACK_HOSTS.join(', ')}.`;
+    `1-${LIMITS.redirectUrisMax} absolute URLs of at most ${LIMITS.urlMaxLength} characters, distinct in canonical form, each under the rule of \`webhook_uri\`, except that http:// is accepted for exactly the hosts ${LOOPBACK_HOSTS.join(', ')} (where the stage's destination policy allows loopback: only the local stack's does). Each host must be allowed by the stage's destination policy: 422 \`destination-not-allowed\` otherwise.`;
   property(patch, 'client_secret').description = `${SECRETS_ROUTE_HINT}.`;
 
   const secrets = schemas.ReplaceSecretsRequest as Json;
@@ -445,7 +445,7 @@ export function buildOpenApiDocument(): Json {
           in: 'header',
           required: false,
           description:
-            'One or more entity tags (from an earlier `ETag`) or `*`. When none matches the current client, the answer is 412 `precondition-failed` and nothing is sent to Affix.',
+            '`*` or a comma-separated list of quoted entity tags (from an earlier `ETag`, quotes included), in one header (RFC 9110 section 13.1.1). When none matches the current client by strong comparison (a weak `W/` tag never does), the answer is 412 `precondition-failed`; anything else, or several `If-Match` headers, is 400 `invalid-if-match`. Nothing is sent to Affix either way.',
           schema: { type: 'string' },
           example: '"9gd6VQ-DXTMw57ehjTuhj3"',
         },

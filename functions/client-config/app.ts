@@ -13,10 +13,12 @@ import middy, { type MiddyHandlerObject } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type DestinationPolicy, OPEN_DESTINATION_POLICY } from '../contract/destination-policy.ts';
 import { type OperationId, operationIdOf, type RouteKey } from '../contract/routes.ts';
 import { type ClientReads, UNCACHED_READS } from './client-reads.ts';
 import type { Config } from './config.ts';
 import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
+import { checkDestinations } from './destination-config.ts';
 import { toPublicClient } from './masking.ts';
 import {
   jsonRoutesOnly,
@@ -47,6 +49,12 @@ export interface HandlerDependencies {
   reads?: ClientReads;
   /** How long the container keeps Affix's secret list for webhook verification (default 60 s). */
   webhookSecrets?: UseCaseOptions['webhookSecrets'];
+  /**
+   * Where writes may point `webhook_uri` and `redirect_uris`. `handler.ts` always passes the stage's
+   * (required at cold start); the default, for code that embeds the chain, allows any host and
+   * loopback and still refuses what no policy allows (IP literals other than loopback, `user@`, port 0).
+   */
+  destinations?: DestinationPolicy;
 }
 
 /** The field names the PATCH and PUT bodies know (`client_secret` is PUT's; PATCH refuses it). */
@@ -80,6 +88,7 @@ export function createHandler(dependencies: HandlerDependencies) {
     dependencies.webhookSecrets === undefined ? {} : { webhookSecrets: dependencies.webhookSecrets },
   );
   const reads = dependencies.reads ?? UNCACHED_READS;
+  const destinations = dependencies.destinations ?? OPEN_DESTINATION_POLICY;
 
   /** `signal` is middy's: it fires at the early-timeout backstop, and then no Affix request starts. */
   async function routeRequest(
@@ -127,13 +136,15 @@ export function createHandler(dependencies: HandlerDependencies) {
       });
       return jsonResponse(200, read.client, { etag: read.etag, ...read.headers });
     },
-    updateClient: async ({ event, call, state }) =>
-      written(
-        await useCases.patchClient(parseRequestBody(PatchClientRequestSchema, event.body), call, {
-          ifMatch: event.headers?.['if-match'],
-        }),
+    updateClient: async ({ event, call, state }) => {
+      const patch = parseRequestBody(PatchClientRequestSchema, event.body);
+      // Before the write lease and any Affix request: a refused destination costs nothing upstream.
+      checkDestinations(patch, destinations);
+      return written(
+        await useCases.patchClient(patch, call, { ifMatch: event.headers?.['if-match'] }),
         state,
-      ),
+      );
+    },
     replaceSecrets: async ({ event, call, state }) => {
       const body = parseRequestBody(ReplaceSecretsRequestSchema, event.body);
       return written(

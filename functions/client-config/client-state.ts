@@ -8,6 +8,7 @@
  * affixRequestBody(next); // the POST body: our four fields and every unmodelled field, as they came
  */
 import { createHmac } from 'node:crypto';
+import { ifMatchAllows, parseIfMatch } from '../contract/if-match.ts';
 import type { EtagKey } from './etag-key.ts';
 import { canonicalJson } from './exact-json.ts';
 import type { AffixClient, AffixClientUpdate, PatchClientRequest } from './schemas.ts';
@@ -41,15 +42,13 @@ export function computeEtag(client: AffixClient, key: EtagKey): string {
 }
 
 /**
- * RFC 9110 §13.1.1: `*` matches any current representation; otherwise one of the listed entity tags
- * must match by strong comparison, so weak tags (`W/"..."`) never match.
+ * RFC 9110 §13.1.1 (`if-match.ts`): `*` matches any current representation; otherwise one of the
+ * listed entity tags must match by strong comparison, so weak tags (`W/"..."`) never match. A value
+ * that is not If-Match at all (the request guard answers `invalid-if-match` first) never matches.
  */
 export function ifMatchSatisfied(ifMatch: string | undefined, currentEtag: string): boolean {
-  if (ifMatch === undefined) return true;
-  const trimmed = ifMatch.trim();
-  if (trimmed === '*') return true;
-  const tags = trimmed.match(/(?:W\/)?"[^"]*"/g) ?? [];
-  return tags.some((tag) => tag === currentEtag);
+  const parsed = parseIfMatch(ifMatch === undefined ? undefined : [ifMatch]);
+  return parsed.ok && ifMatchAllows(parsed.value, currentEtag);
 }
 
 /** What Affix needs for the POST: the full object without the read-only `client_id`. */

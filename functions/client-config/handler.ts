@@ -1,16 +1,19 @@
 /**
- * Lambda entry point. Configuration is validated here, at cold start; the ports (SSM, DynamoDB,
- * Affix) come from `wiring.ts`, built once per container, never per request.
+ * Lambda entry point. Configuration (the destination policy included) is validated here, at cold
+ * start; the ports (SSM, DynamoDB, Affix) come from `wiring.ts`, built once per container, never per
+ * request.
  */
 import { createHandler } from './app.ts';
 import { loadConfig } from './config.ts';
+import { loadDestinationPolicy } from './destination-config.ts';
 import { logger, metrics } from './observability.ts';
 import { createProductionPorts } from './wiring.ts';
 
 const config = loadConfig(process.env);
+const destinations = loadDestinationPolicy(process.env);
 // Stages sharing an account keep their metrics (and the alarms on them) apart.
 if (config.stage !== undefined) metrics.setDefaultDimensions({ stage: config.stage });
 
 const { ports, reads } = createProductionPorts(config);
 
-export const handler = createHandler({ config, ports, reads, logger, metrics });
+export const handler = createHandler({ config, ports, reads, logger, metrics, destinations });

@@ -1,7 +1,7 @@
 /**
- * Our own middy middlewares: the request guard (403/404/405/413/415 and JSON nesting before anything is
- * parsed), the JSON body parser limited to the JSON routes, the RFC 9457 error responder, and the
- * per-request telemetry (audit line and outcome metric).
+ * Our own middy middlewares: the request guard (403/404/405/413/415, If-Match's form, and UTF-8, JSON
+ * nesting and repeated keys before anything is parsed), the JSON body parser limited to the JSON
+ * routes, the RFC 9457 error responder, and the per-request telemetry (audit line and outcome metric).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -17,6 +17,7 @@ import { ProblemError, type ProblemSlug } from './problems.ts';
 import {
   checkBodySize,
   checkContentType,
+  checkIfMatchHeader,
   type RouteKey,
   requireBody,
   requireCaller,
@@ -26,7 +27,7 @@ import {
   routeTakesRawBody,
 } from './request-rules.ts';
 import { problemResponse } from './responses.ts';
-import { checkJsonDepth } from './validation.ts';
+import { checkJsonDepth, checkNoRepeatedKeys, strictBodyText } from './validation.ts';
 
 /** What one invocation learns about itself, for the audit line and the metrics. */
 export interface RequestState {
@@ -78,12 +79,6 @@ function isWriteAttempt(state: RequestState): boolean {
   return state.method !== undefined && !SAFE_METHODS.has(state.method);
 }
 
-/** The body as the JSON parser will read it. */
-function bodyText(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): string {
-  const body = event.body ?? '';
-  return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-}
-
 /** Runs first among ours: identifies the route and the caller, and refuses what must not be parsed. */
 export function requestGuard(): ProxyMiddleware {
   return {
@@ -113,6 +108,7 @@ export function requestGuard(): ProxyMiddleware {
       state.route = route;
       state.caller = requireCaller(event);
       if (route === undefined) throw routeProblem;
+      checkIfMatchHeader(route, event);
       if (!routeHasBody(route)) {
         // A GET's body means nothing here; drop it so no parser looks at it.
         event.body = null;
@@ -123,7 +119,9 @@ export function requestGuard(): ProxyMiddleware {
       if (routeTakesRawBody(route)) return;
       checkContentType(route, event.headers?.['content-type']);
       requireBody(event);
-      checkJsonDepth(bodyText(event));
+      const text = strictBodyText(event);
+      checkJsonDepth(text);
+      checkNoRepeatedKeys(text);
     },
   };
 }

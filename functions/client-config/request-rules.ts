@@ -3,6 +3,7 @@
  * whether its body may be parsed. Each rule throws the problem the README's table names.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { IF_MATCH_REJECTIONS, parseIfMatch } from '../contract/if-match.ts';
 import {
   ANY_MEDIA_TYPE,
   DEFAULT_MAX_BODY_BYTES,
@@ -121,4 +122,20 @@ export function requireBody(event: Pick<APIGatewayProxyEvent, 'body'>): void {
   if (event.body === null || event.body === undefined || event.body.trim() === '') {
     throw new ProblemError('malformed-json', 'The request body is empty; a JSON object was expected.');
   }
+}
+
+/**
+ * A write's `If-Match` must be `*` or quoted entity tags, sent once (`if-match.ts`): anything else is
+ * `invalid-if-match`, never a 412 that tells the caller the client changed. Every field counts
+ * (`multiValueHeaders`): API Gateway's `headers` keeps only the last of several.
+ */
+export function checkIfMatchHeader(
+  route: RouteKey,
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
+): void {
+  if (!routeDefinition(route).writes) return;
+  const single = event.headers?.['if-match'];
+  const values = event.multiValueHeaders?.['if-match'] ?? (single === undefined ? undefined : [single]);
+  const parsed = parseIfMatch(values);
+  if (!parsed.ok) throw new ProblemError('invalid-if-match', IF_MATCH_REJECTIONS[parsed.reason]);
 }

@@ -9,6 +9,7 @@
  * const result = v.safeParse(PatchClientRequestSchema, { webhook_uri: null });
  */
 import * as v from 'valibot';
+import { nameCharacterProblem } from '../contract/display-name.ts';
 import { routeKeyOfOperation } from '../contract/routes.ts';
 import { canonicalUrl, checkUrl, URL_RULE_MESSAGES, type UrlRuleOptions } from '../contract/urls.ts';
 
@@ -44,9 +45,12 @@ export const ClientNameSchema = v.pipe(
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const name = dataset.value;
+    const characterProblem = nameCharacterProblem(name);
     if (name === '') addIssue({ message: 'name must not be empty' });
     else if (NAME_FORBIDDEN.test(name)) {
       addIssue({ message: 'name must not contain control characters or unpaired surrogates' });
+    } else if (characterProblem !== undefined) {
+      addIssue({ message: characterProblem });
     } else if (name.replace(INVISIBLE, '') === '') {
       addIssue({ message: 'name must contain a visible character' });
     } else if (codePointLength(name) > LIMITS.nameMaxLength) {

@@ -2,8 +2,10 @@
  * Request bodies before and after JSON parsing: the nesting limit (checked on the raw text, without
  * recursion) and valibot issues turned into the bounded per-field `errors` list of `validation-failed`.
  */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as v from 'valibot';
 import { MAX_ERROR_TEXT_LENGTH, MAX_FIELD_ERRORS, MAX_JSON_DEPTH } from '../contract/limits.ts';
+import { decodeUtf8Strictly, hasLoneSurrogate, printableKey, scanJson } from '../contract/strict-json.ts';
 import { type FieldError, ProblemError } from './problems.ts';
 
 // The limits are part of the contract (the problem texts quote them); kept importable from here.
@@ -42,6 +44,39 @@ export function checkJsonDepth(text: string): void {
       `The request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels.`,
     );
   }
+}
+
+/**
+ * The body as text, refused with `malformed-json` unless it is UTF-8 exactly: a base64 body (API Gateway
+ * sends bytes that are not UTF-8 that way) is decoded without substituting U+FFFD, and a text body with
+ * an unpaired surrogate cannot have come from UTF-8 either.
+ */
+export function strictBodyText(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): string {
+  const body = event.body ?? '';
+  const text = event.isBase64Encoded ? decodeUtf8Strictly(Buffer.from(body, 'base64')) : body;
+  if (text === undefined || hasLoneSurrogate(text)) {
+    throw new ProblemError(
+      'malformed-json',
+      'The request body is not valid UTF-8; JSON must be UTF-8 exactly.',
+    );
+  }
+  return text;
+}
+
+/**
+ * Refuses a body that repeats a key within one object (at any depth) with `malformed-json` naming the
+ * key and where: JSON.parse would keep the last value, and what validated one copy must be what is used.
+ * A body that is not JSON at all is left to the parser.
+ */
+export function checkNoRepeatedKeys(text: string): void {
+  const scan = scanJson(text);
+  if (scan.ok || scan.reason !== 'duplicate-key') return;
+  throw new ProblemError(
+    'malformed-json',
+    bounded(
+      `The request body repeats the key ${printableKey(scan.key)} (at ${printableKey(scan.pointer)}); each key may appear once in an object.`,
+    ),
+  );
 }
 
 function bounded(text: string): string {

@@ -77,7 +77,7 @@ export const PROBLEMS = {
   'malformed-json': {
     status: 400,
     title: 'Request body is not valid JSON',
-    when: 'The body is not JSON, or is empty.',
+    when: 'The body is not JSON, is empty, is not valid UTF-8 (no byte is replaced), or repeats a key within one object at any depth (I-JSON, RFC 7493; `detail` names the key and its JSON Pointer).',
     scope: 'json-body',
   },
   'json-too-deep': {
@@ -85,6 +85,12 @@ export const PROBLEMS = {
     title: 'Request body nests too deeply',
     when: `The body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels (checked before parsing).`,
     scope: 'json-body',
+  },
+  'invalid-if-match': {
+    status: 400,
+    title: 'If-Match is not a list of entity tags',
+    when: '`If-Match` is neither `*` nor a comma-separated list of quoted entity tags (RFC 9110 section 13.1.1: `"<etag>"`, quotes included; a weak `W/"<etag>"` is read but never matches), or the request has several `If-Match` headers. `detail` shows the expected form; nothing was sent to Affix.',
+    scope: 'writes',
   },
   forbidden: {
     status: 403,
@@ -139,6 +145,12 @@ export const PROBLEMS = {
     title: 'Affix rejected the change',
     when: `Affix answered 400. \`detail\` carries its message only when no run of ${SECRET_RUN_LENGTH} characters in it matches any encoding of a secret the proxy knows; otherwise only the names of our fields it mentioned.`,
     scope: 'every-route',
+  },
+  'destination-not-allowed': {
+    status: 422,
+    title: 'Destination not allowed on this stage',
+    when: "A `webhook_uri` or a `redirect_uris` entry is outside the stage's destination policy: a host not on the field's list, a port not listed (443 always is; 0 never), or what no policy allows (an IP literal, `localhost`, a `user@` part, a host that is not a dotted name, http). `errors` lists each refused value by JSON Pointer with the rule it failed; nothing was sent to Affix. 422: the body is valid JSON and passes the schema; the destination is what this stage will not accept.",
+    scope: { route: routeKeyOfOperation('updateClient') },
   },
   'signature-mismatch': {
     status: 422,

@@ -133,6 +133,13 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'an invalid body', routes: WRITES, request: { body: { name: '' }, rawBody: undefined } },
   { name: 'malformed JSON', routes: WRITES, request: { rawBody: '{"name":' } },
+  { name: 'a repeated key', routes: WRITES, request: { rawBody: '{"name":"a","name":"b"}' } },
+  { name: 'an If-Match without quotes', routes: WRITES, request: { headers: { 'If-Match': 'abc' } } },
+  {
+    name: 'a webhook_uri at an IP address',
+    routes: ['PATCH /client'],
+    request: { body: { webhook_uri: 'https://169.254.169.254/latest/meta-data/' }, rawBody: undefined },
+  },
   {
     name: 'JSON nested too deep',
     routes: WRITES,

@@ -167,6 +167,7 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
       POWERTOOLS_SERVICE_NAME: 'affix-webhook-config',
       POWERTOOLS_METRICS_NAMESPACE: 'AffixWebhookConfig',
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      DESTINATION_POLICY: JSON.stringify(config.destinations),
       NODE_OPTIONS: '--enable-source-maps',
     });
   });

@@ -162,6 +162,7 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
           AFFIX_CLIENT_SECRET_PARAMETER: '/affix/dev/client-secret',
           STATE_TABLE_NAME: 'affix-webhook-config-dev-state',
           ETAG_KEY_PARAMETER: '/affix/dev/etag-key',
+          DESTINATION_POLICY: '{"anyHost":true}',
           AWS_REGION: 'eu-west-1',
           // Nothing should be called at import; if something is, it fails fast and locally.
           AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9',

@@ -248,6 +248,8 @@ describe('localHandlerEnv', () => {
       POWERTOOLS_SERVICE_NAME: 'affix-webhook-config',
       POWERTOOLS_METRICS_NAMESPACE: 'AffixWebhookConfig',
       STAGE: 'local',
+      DESTINATION_POLICY:
+        '{"webhookUri":{"hosts":["example.com","*.example.com"]},"redirectUris":{"hosts":["example.com","*.example.com"]},"allowLoopback":true}',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
     const custom = localHandlerEnv({

@@ -154,6 +154,10 @@ const webhookUri = fc.oneof(
     'javascript:alert(1)',
     'https://',
     `https://hooks.example.com/${'p'.repeat(2100)}`,
+    // Valid URLs no destination policy allows (destination-not-allowed).
+    'https://169.254.169.254/latest/meta-data/',
+    'https://10.0.0.7/h',
+    'https://[::ffff:7f00:1]/',
   ),
   fc.string({ maxLength: 30 }),
   anyValue,
