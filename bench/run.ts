@@ -67,9 +67,8 @@ const BASELINE_DYNAMODB_ENTRY = 'bench/fixtures/baseline-dynamodb-handler.ts';
 /** The real entry's wiring with a no-op write lock: bench only, never deployed. */
 const WITHOUT_LOCK_ENTRY = 'bench/fixtures/no-lock-handler.ts';
 /**
- * Stops a run that would break the seven-minute promise instead of letting it drag on. Since issue 12
- * a PATCH makes 7 DynamoDB requests instead of 2, and a warm run (latency, lock cost, traffic, burst,
- * budget, then 13,000 memory invocations) takes 80-95 s on the shared two-core machine: a full run
+ * Stops a run that would break the seven-minute promise instead of letting it drag on. A warm run
+ * (latency, lock cost, traffic, burst, budget, then 13,000 memory invocations) takes 80-95 s on the shared two-core machine: a full run
  * of three takes about five minutes there.
  */
 const HARD_LIMIT_MS = 420_000;
@@ -93,7 +92,7 @@ const BURST_SIZE = 100;
 const MEMORY_WARMUP = 3_000;
 const MEMORY_INVOCATIONS = 10_000;
 /**
- * Issue 12's budget figures: 1,000 serial invocations, 99 GETs then one changing PATCH (990 + 10), in
+ * The rate budget's figures: 1,000 serial invocations, 99 GETs then one changing PATCH (990 + 10), in
  * one environment from a cold cache, with the default 30 s read cache; then cache-hit GETs paired with
  * the bare read of the cache item.
  */

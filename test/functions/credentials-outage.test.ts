@@ -1,5 +1,5 @@
 /**
- * An SSM outage during `PUT /client/secrets` (issue 13 item 5): the lock-out guard still refuses
+ * An SSM outage during `PUT /client/secrets`: the lock-out guard still refuses
  * without a fresh read (503 `credentials-unavailable`, nothing sent to Affix), and the failed refresh
  * evicts nothing, so later reads keep being served with the last good credentials.
  */

@@ -2,7 +2,7 @@
  * The keyed ETag through the real chain: containers built like production (own SDK client against the
  * local SSM endpoint, own cache, the real Affix client and middy chain) over the in-memory Affix.
  *
- * Issue 10: with an unkeyed hash, a reader who holds a GET answer and its ETag could test secret
+ * Why keyed: with an unkeyed hash, a reader who holds a GET answer and its ETag could test secret
  * guesses offline. The first test plays that reader with every unkeyed construction we could think of,
  * given even the true secret, and first proves the search would find a tag made the old way.
  */

@@ -1,5 +1,5 @@
 /**
- * The smaller hardening items of issue 10, through the real middy chain: the event is never logged
+ * Hardening, through the real middy chain: the event is never logged
  * (whatever POWERTOOLS_LOGGER_LOG_EVENT says), every refused write leaves an audit line without values,
  * error answers are bounded, `name` counts code points and refuses invisible names, and deeply nested
  * JSON is `json-too-deep`.

@@ -1,5 +1,5 @@
 /**
- * The URL rule (urls.ts) and the request schemas that use it: every attack string of issue 10, what is
+ * The URL rule (urls.ts) and the request schemas that use it: every known attack string, what is
  * stored is the canonical form that was checked, redirect URIs distinct by canonical form, and a
  * property over generated URLs.
  */

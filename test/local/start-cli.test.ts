@@ -1,5 +1,5 @@
 /**
- * The newcomer frictions of `npm start` (issue 11, item 6): `--help` starts nothing, the external
+ * The newcomer frictions of `npm start`: `--help` starts nothing, the external
  * Affix variables go together, a taken port names its variable, and one concise access-log line per
  * request replaces the raw Powertools JSON and EMF blobs (which stay behind `--raw-logs`).
  */
