@@ -68,8 +68,8 @@ const BASELINE_DYNAMODB_ENTRY = 'bench/fixtures/baseline-dynamodb-handler.ts';
 const WITHOUT_LOCK_ENTRY = 'bench/fixtures/no-lock-handler.ts';
 /**
  * Stops a run that would break the seven-minute promise instead of letting it drag on. A warm run
- * (latency, lock cost, traffic, burst, budget, then 13,000 memory invocations) takes 80-95 s on the shared two-core machine: a full run
- * of three takes about five minutes there.
+ * (latency, lock cost, traffic, burst, budget, then 13,000 memory invocations) takes 80-95 s on the
+ * shared two-core machine: a full run of three takes about five minutes there.
  */
 const HARD_LIMIT_MS = 420_000;
 
