@@ -1,5 +1,5 @@
 /**
- * Grep-ability (issue 11): a route's method and path are spelled in the route table only, and the
+ * Grep-ability: a route's method and path are spelled in the route table only, and the
  * problem catalogue's fields (status, when text) only in the contract. Checked over every part's code
  * (scripts/, functions/, local/, clients/, infra/; bench/ and test/load/ are the load bench's);
  * comments do not count, test files are not scanned.
