@@ -12,6 +12,14 @@ const CDK = 'test/infra/**/*.test.ts';
 const CONCURRENCY = 'test/concurrency/**/*.test.ts';
 const LOCAL = 'test/local/**/*.test.ts';
 
+/** Projects whose files share a module graph put back what a file changed in the process. */
+const SHARED_GRAPH = { isolate: false, setupFiles: ['test/support/shared-graph-hygiene.ts'] };
+/**
+ * Every project but `unit` runs after it (vitest runs projects with different worker counts in order):
+ * `npm test` fails fast on a unit test, and the slow suites share four forks among themselves.
+ */
+const AFTER_UNIT = { groupOrder: 1 };
+
 export default defineConfig({
   test: {
     environment: 'node',
@@ -34,7 +42,10 @@ export default defineConfig({
           include: [UNIT],
           // Pure and in-process, no state left in modules or the environment between files: one module
           // graph per worker, so the handler, valibot and the AWS SDK load once, not once per file.
-          isolate: false,
+          ...SHARED_GRAPH,
+          // Two forks on two cores: each loads the module graph once; more would load it again for
+          // nothing (measured: the same CPU-bound files took 2.5 times the import CPU with four).
+          maxWorkers: 2,
           // Slowest: a fast-check property over the leak corpus, 1-11 s with the cores busy.
           testTimeout: 20_000,
           hookTimeout: 10_000,
@@ -43,21 +54,35 @@ export default defineConfig({
       {
         extends: true,
         // Checks over the repository as a whole. Slowest: the type-check split's tsc listing (a hook).
-        test: { name: 'repo', include: [REPO], isolate: false, testTimeout: 20_000, hookTimeout: 60_000 },
+        test: {
+          name: 'repo',
+          include: [REPO],
+          ...SHARED_GRAPH,
+          sequence: AFTER_UNIT,
+          testTimeout: 20_000,
+          hookTimeout: 60_000,
+        },
       },
       {
         extends: true,
         // The handler chain in-process under generated requests: its tests set their time from
         // PROPERTY_RUNS (the case count); 4,000 cases took 41-54 s.
-        test: { name: 'properties', include: [PROPERTIES], isolate: false, testTimeout: 60_000 },
+        test: {
+          name: 'properties',
+          include: [PROPERTIES],
+          ...SHARED_GRAPH,
+          sequence: AFTER_UNIT,
+          testTimeout: 60_000,
+        },
       },
       {
         extends: true,
         test: {
           name: 'cdk',
           include: [CDK],
+          sequence: AFTER_UNIT,
           // CDK assertions keep no state between files: aws-cdk-lib loads once per worker.
-          isolate: false,
+          ...SHARED_GRAPH,
           // One real `cdk synth` per stage per run, for every suite that asks (test/support/synthesized.ts).
           globalSetup: ['test/support/synth-global-setup.ts'],
           // Slowest: a CDK app run in a child process, 29-94 s (the test stops it at 90 s); two stages
@@ -70,13 +95,25 @@ export default defineConfig({
         extends: true,
         // Pools of execution environments racing over the local stack, each file in its own module graph.
         // Slowest: one property of 50 rounds, 25-68 s; warming the stacks sets its own 90 s.
-        test: { name: 'concurrency', include: [CONCURRENCY], testTimeout: 120_000, hookTimeout: 120_000 },
+        test: {
+          name: 'concurrency',
+          include: [CONCURRENCY],
+          sequence: AFTER_UNIT,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
       },
       {
         extends: true,
         // The local stack of `npm start`, in-process and as the real CLI, each file in its own module graph.
         // Slowest: 13-26 s (the CLI's start, the sandbox's rate limits).
-        test: { name: 'local', include: [LOCAL], testTimeout: 60_000, hookTimeout: 60_000 },
+        test: {
+          name: 'local',
+          include: [LOCAL],
+          sequence: AFTER_UNIT,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
       },
       {
         extends: true,
@@ -86,6 +123,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: [UNIT, REPO, PROPERTIES, CDK, CONCURRENCY, LOCAL],
+          sequence: AFTER_UNIT,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
