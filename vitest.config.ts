@@ -1,39 +1,132 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Suites of pure logic, the handler chain in-process and CDK assertions: they keep no state in
- * modules or the environment between files, so a worker imports aws-cdk-lib, the AWS SDK and the
- * handler once for all of them instead of once per file (most of their CPU was imports).
+ * Projects by folder (test/README.md). `npm run test:unit` runs `unit` alone; `npm test` runs them all.
+ * Timeouts are per project: the slowest test measured with both cores busy (load average 10-20), with
+ * head-room, so a hang fails in the time its kind of suite needs. A hook or test that needs more says so.
  */
-const SHARED_MODULE_SUITES = [
-  'test/functions/**/*.test.ts',
-  'test/contract/**/*.test.ts',
-  'test/infra/**/*.test.ts',
-  'test/properties/**/*.test.ts',
-  'test/bench/**/*.test.ts',
-  'test/toolchain/**/*.test.ts',
-];
+const UNIT = 'test/unit/**/*.test.ts';
+const REPO = 'test/repo/**/*.test.ts';
+const PROPERTIES = 'test/properties/**/*.test.ts';
+const CDK = 'test/infra/**/*.test.ts';
+const CONCURRENCY = 'test/concurrency/**/*.test.ts';
+const LOCAL = 'test/local/**/*.test.ts';
+
+/** Projects whose files share a module graph put back what a file changed in the process. */
+const SHARED_GRAPH = { isolate: false, setupFiles: ['test/support/shared-graph-hygiene.ts'] };
+/**
+ * Every project but `unit` runs after it (vitest runs projects with different worker counts in order):
+ * `npm test` fails fast on a unit test, and the slow suites share four forks among themselves.
+ */
+const AFTER_UNIT = { groupOrder: 1 };
 
 export default defineConfig({
   test: {
     environment: 'node',
     pool: 'forks',
-    // Most suites wait on loopback I/O (the sandbox's latency, lease expiries), not on the CPU: four
-    // forks keep two cores busy, where vitest's default (cores - 1) would run the files one by one.
+    // Most integration suites wait on loopback I/O (the sandbox's latency, lease expiries), not on the
+    // CPU: four forks keep two cores busy, where vitest's default (cores - 1) would run files one by one.
     maxWorkers: 4,
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    // Powertools Metrics writes EMF to stdout; tests capture it where they assert on it.
+    // Log lines (Powertools JSON, EMF, the pool's environments) reach the report for failed tests only.
+    setupFiles: ['test/support/route-output.ts'],
+    silent: 'passed-only',
     env: {
       POWERTOOLS_DEV: 'false',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     projects: [
-      { extends: true, test: { name: 'shared', include: SHARED_MODULE_SUITES, isolate: false } },
       {
         extends: true,
-        // Servers, pools of environments, local stacks, processes: each file in a fresh module graph.
-        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED_MODULE_SUITES },
+        test: {
+          name: 'unit',
+          include: [UNIT],
+          // Pure and in-process, no state left in modules or the environment between files: one module
+          // graph per worker, so the handler, valibot and the AWS SDK load once, not once per file.
+          ...SHARED_GRAPH,
+          // Two forks on two cores: each loads the module graph once; more would load it again for
+          // nothing (measured: the same CPU-bound files took 2.5 times the import CPU with four).
+          maxWorkers: 2,
+          // Slowest: a fast-check property over the leak corpus, 1-11 s with the cores busy.
+          testTimeout: 20_000,
+          hookTimeout: 10_000,
+        },
+      },
+      {
+        extends: true,
+        // Checks over the repository as a whole. Slowest: the type-check split's tsc listing (a hook).
+        test: {
+          name: 'repo',
+          include: [REPO],
+          ...SHARED_GRAPH,
+          sequence: AFTER_UNIT,
+          testTimeout: 20_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        // The handler chain in-process under generated requests: its tests set their time from
+        // PROPERTY_RUNS (the case count); 4,000 cases took 41-54 s.
+        test: {
+          name: 'properties',
+          include: [PROPERTIES],
+          ...SHARED_GRAPH,
+          sequence: AFTER_UNIT,
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cdk',
+          include: [CDK],
+          sequence: AFTER_UNIT,
+          // CDK assertions keep no state between files: aws-cdk-lib loads once per worker.
+          ...SHARED_GRAPH,
+          // One real `cdk synth` per stage per run, for every suite that asks (test/support/synthesized.ts).
+          globalSetup: ['test/support/synth-global-setup.ts'],
+          // Slowest: a CDK app run in a child process, 29-94 s (the test stops it at 90 s); two stages
+          // synthesized with bundling at once (a hook), 12-100 s.
+          testTimeout: 120_000,
+          hookTimeout: 150_000,
+        },
+      },
+      {
+        extends: true,
+        // Pools of execution environments racing over the local stack, each file in its own module graph.
+        // Slowest: one property of 50 rounds, 25-68 s; warming the stacks sets its own 90 s.
+        test: {
+          name: 'concurrency',
+          include: [CONCURRENCY],
+          sequence: AFTER_UNIT,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        // The local stack of `npm start`, in-process and as the real CLI, each file in its own module graph.
+        // Slowest: 13-26 s (the CLI's start, the sandbox's rate limits).
+        test: {
+          name: 'local',
+          include: [LOCAL],
+          sequence: AFTER_UNIT,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        // Servers, local stand-ins, processes: each file in its own module graph. Slowest: 9-24 s;
+        // `npm pack` and installing the tarball (a hook) sets its own 60 s.
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: [UNIT, REPO, PROPERTIES, CDK, CONCURRENCY, LOCAL],
+          sequence: AFTER_UNIT,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
       },
     ],
   },

@@ -16,7 +16,13 @@ export interface InMemoryWriteLock extends WriteLock {
   retryAfterSeconds: number;
 }
 
-export function createInMemoryWriteLock(): InMemoryWriteLock {
+export interface InMemoryWriteLockOptions {
+  /** The clock the reported lock wait is measured with (milliseconds); a test may pass its own. */
+  now?: () => number;
+}
+
+export function createInMemoryWriteLock(options: InMemoryWriteLockOptions = {}): InMemoryWriteLock {
+  const now = options.now ?? (() => performance.now());
   let queue: Promise<unknown> = Promise.resolve();
   let held = false;
   const events: string[] = [];
@@ -37,11 +43,11 @@ export function createInMemoryWriteLock(): InMemoryWriteLock {
         events.push('refused');
         return Promise.reject(writeLockUnavailable({ reason: 'lock-store-failed', error: 'InjectedError' }));
       }
-      const started = performance.now();
+      const started = now();
       const run = queue.then(async () => {
         held = true;
         events.push('acquire');
-        call.onLockWait?.(Math.round(performance.now() - started));
+        call.onLockWait?.(Math.round(now() - started));
         try {
           return await work();
         } finally {

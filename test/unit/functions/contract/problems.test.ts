@@ -3,8 +3,8 @@
  * when text; every route can answer something; the scopes derive from the route table's properties.
  */
 import { describe, expect, it } from 'vitest';
-import { ProblemError, problemDocument } from '../../functions/client-config/problems.ts';
-import { GATEWAY_PROBLEMS } from '../../functions/contract/gateway-responses.ts';
+import { ProblemError, problemDocument } from '../../../../functions/client-config/problems.ts';
+import { GATEWAY_PROBLEMS } from '../../../../functions/contract/gateway-responses.ts';
 import {
   PROBLEM_SLUGS,
   PROBLEMS,
@@ -14,8 +14,8 @@ import {
   ROUTE_PROBLEMS,
   routeProblems,
   UNROUTED_PROBLEMS,
-} from '../../functions/contract/problems.ts';
-import { ROUTE_KEYS, ROUTES, routeKeyOf, takesRawBody } from '../../functions/contract/routes.ts';
+} from '../../../../functions/contract/problems.ts';
+import { ROUTE_KEYS, ROUTES, routeKeyOf, takesRawBody } from '../../../../functions/contract/routes.ts';
 
 /** Problems about Affix, the upstream: a gateway-class status (502/504) or Affix's own meaning. */
 const upstreamSlugs = PROBLEM_SLUGS.filter((slug) => slug.startsWith('upstream-'));
