@@ -34,13 +34,6 @@ const SKIPPED_DIRS = new Set([
   '.stacks',
 ]);
 
-/**
- * Scripts and documents other branches add (cfn-lint over the templates, the integration script, and
- * two documents on the rate budget and local concurrency): accepted while missing, checked once there.
- */
-const PENDING_SCRIPTS = new Set(['lint:cfn', 'test:integration']);
-const PENDING_FILES = new Set(['docs/rate-budget.md', 'docs/local-concurrency.md']);
-const PENDING_VARIABLES = new Set(['LINT_CFN_SKIP']);
 /** Variables of the AWS CLI the docs set for it; the code never reads them. */
 const AWS_CLI_VARIABLES = new Set(['AWS_DEFAULT_REGION']);
 
@@ -147,7 +140,7 @@ describe('the Markdown files', () => {
         const scripts = /(^|\s)(-w|--workspace)[\s=]clients\b/.test(match[2] ?? '')
           ? clientScripts
           : rootScripts;
-        if (!scripts.includes(script) && !PENDING_SCRIPTS.has(script))
+        if (!scripts.includes(script))
           missing.push(`${rel(doc.path)}: npm run ${script}`);
       }
     }
@@ -176,7 +169,7 @@ describe('the Markdown files', () => {
       }
       for (const name of names) {
         named += 1;
-        if (PENDING_VARIABLES.has(name) || AWS_CLI_VARIABLES.has(name)) continue;
+        if (AWS_CLI_VARIABLES.has(name)) continue;
         if (!new RegExp(`\\b${name}\\b`).test(source)) unknown.add(`${rel(doc.path)}: ${name}`);
       }
     }
@@ -195,7 +188,7 @@ describe('the Markdown files', () => {
         const [file = '', anchor] = target.split('#');
         const path = file === '' ? doc.path : resolve(dirname(doc.path), decodeURIComponent(file));
         if (!existsSync(path)) {
-          if (!PENDING_FILES.has(rel(path))) broken.push(`${rel(doc.path)}: ${target} (no such file)`);
+          broken.push(`${rel(doc.path)}: ${target} (no such file)`);
           continue;
         }
         if (anchor !== undefined && anchor !== '') {
