@@ -18,6 +18,7 @@ import { Effect, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IVersion } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { routeKeyOfOperation } from '../functions/contract/routes.ts';
 import { API_GATEWAY_INTEGRATION_LIMIT, CLIENT_CONFIG_TIMEOUT } from './service.ts';
 import { ServiceFunction } from './service-function.ts';
 import type { Stage } from './stages.ts';
@@ -40,7 +41,7 @@ export class DeployCheck extends Construct {
     super(scope, id);
     this.fn = new ServiceFunction(this, 'Function', {
       entry: DEPLOY_CHECK_ENTRY,
-      description: `Pre-traffic check of a deploy: GET /client on the new version (${props.stage})`,
+      description: `Pre-traffic check of a deploy: ${routeKeyOfOperation('getClient')} on the new version (${props.stage})`,
       environment: { STAGE: props.stage, TARGET_VERSION_ARN: props.version.functionArn },
       logRetention: props.logRetention,
       // One invoke of the client-config function, which stops at its own timeout.

@@ -33,6 +33,12 @@ import { toApiGatewayEvent } from './lambda-event.ts';
 import { DEFAULT_FUNCTION_TIMEOUT_MS, type Schedule, TooManyRequestsException } from './lambda-protocol.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 
+/**
+ * Set on the answer to an invocation the pool refused at its concurrency limit (local only, like the
+ * environment id header): the request ran nowhere, so a caller may simply send it again.
+ */
+export const THROTTLED_HEADER = 'x-local-throttled';
+
 /** API Gateway's maximum payload size (10 MB). */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 /**
@@ -230,6 +236,8 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         // API Gateway answers a throttled Lambda invoke as an integration failure (its execution log:
         // "Lambda invocation failed with status: 429"); our Gateway Response gives it its status.
         onError('Lambda throttled the invocation', error, requestId);
+        // A local-only mark, like the environment id: tests tell a refusal that ran nothing apart.
+        res.setHeader(THROTTLED_HEADER, '1');
         answer(sendGatewayProblem(res, 'INTEGRATION_FAILURE', requestId));
         return;
       }

@@ -2,7 +2,6 @@
  * Request bodies before and after JSON parsing: the nesting limit (checked on the raw text, without
  * recursion) and valibot issues turned into the bounded per-field `errors` list of `validation-failed`.
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as v from 'valibot';
 import { MAX_ERROR_TEXT_LENGTH, MAX_FIELD_ERRORS, MAX_JSON_DEPTH } from '../contract/limits.ts';
 import { decodeUtf8Strictly, hasLoneSurrogate, printableKey, scanJson } from '../contract/strict-json.ts';
@@ -51,7 +50,13 @@ export function checkJsonDepth(text: string): void {
  * sends bytes that are not UTF-8 that way) is decoded without substituting U+FFFD, and a text body with
  * an unpaired surrogate cannot have come from UTF-8 either.
  */
-export function strictBodyText(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): string {
+/** A request body as API Gateway's proxy event carries it (the domain knows no Lambda types). */
+export interface RequestBody {
+  readonly body: string | null;
+  readonly isBase64Encoded: boolean;
+}
+
+export function strictBodyText(event: RequestBody): string {
   const body = event.body ?? '';
   const text = event.isBase64Encoded ? decodeUtf8Strictly(Buffer.from(body, 'base64')) : body;
   if (text === undefined || hasLoneSurrogate(text)) {

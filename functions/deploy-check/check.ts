@@ -14,6 +14,7 @@
  * const status = await runDeployCheck(event, settings, ports);
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { routeKeyOf, routeOf } from '../contract/routes.ts';
 
 /** What CodeDeploy passes a lifecycle hook. */
 export interface LifecycleHookEvent {
@@ -52,7 +53,11 @@ export type CheckVerdict = { readonly status: HookStatus; readonly reason: strin
 
 const ACCOUNT_IN_ARN = /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/;
 
-/** The Lambda proxy event API Gateway sends for `GET /client` signed by `callerArn`. */
+/** The route the check reads: the client, as any reader would. */
+const CHECKED_ROUTE = routeOf('getClient');
+const CHECKED_ROUTE_KEY = routeKeyOf(CHECKED_ROUTE);
+
+/** The Lambda proxy event API Gateway sends for the client read, signed by `callerArn`. */
 export function syntheticGetClientEvent(
   settings: Pick<DeployCheckSettings, 'callerArn' | 'stage'>,
   requestId: string,
@@ -61,9 +66,9 @@ export function syntheticGetClientEvent(
   const accountId = ACCOUNT_IN_ARN.exec(settings.callerArn)?.[1] ?? '';
   const headers = { accept: 'application/json', 'user-agent': DEPLOY_CHECK_USER_AGENT };
   return {
-    resource: '/client',
-    path: '/client',
-    httpMethod: 'GET',
+    resource: CHECKED_ROUTE.path,
+    path: CHECKED_ROUTE.path,
+    httpMethod: CHECKED_ROUTE.method,
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
     queryStringParameters: null,
@@ -76,13 +81,13 @@ export function syntheticGetClientEvent(
       accountId,
       apiId: 'deploy-check',
       authorizer: null,
-      httpMethod: 'GET',
-      path: `/${settings.stage}/client`,
+      httpMethod: CHECKED_ROUTE.method,
+      path: `/${settings.stage}${CHECKED_ROUTE.path}`,
       protocol: 'HTTP/1.1',
       requestId,
       requestTimeEpoch: now.getTime(),
       resourceId: 'deploy-check',
-      resourcePath: '/client',
+      resourcePath: CHECKED_ROUTE.path,
       stage: settings.stage,
       identity: {
         accessKey: null,
@@ -116,8 +121,8 @@ export function judge(answer: InvokeAnswer): CheckVerdict {
   } catch {
     return { status: 'Failed', reason: 'the answer is not a JSON proxy response' };
   }
-  if (statusCode === 200) return { status: 'Succeeded', reason: 'GET /client answered 200' };
-  return { status: 'Failed', reason: `GET /client answered ${String(statusCode)}` };
+  if (statusCode === 200) return { status: 'Succeeded', reason: `${CHECKED_ROUTE_KEY} answered 200` };
+  return { status: 'Failed', reason: `${CHECKED_ROUTE_KEY} answered ${String(statusCode)}` };
 }
 
 /**

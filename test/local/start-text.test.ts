@@ -5,7 +5,7 @@
  * the documented examples use; `--help` has no garbled wording.
  */
 import { describe, expect, it } from 'vitest';
-import type { AccessEntry } from '../../../local/access-log.ts';
+import type { AccessEntry } from '../../local/access-log.ts';
 import {
   describeLocalStack,
   exportLine,
@@ -14,8 +14,8 @@ import {
   LIFT_RATE_LIMITS,
   type LocalStack,
   USAGE,
-} from '../../../local/start.ts';
-import type { WebhookReceiver } from '../../../local/webhook-receiver.ts';
+} from '../../local/start.ts';
+import type { WebhookReceiver } from '../../local/webhook-receiver.ts';
 
 const entry = (outcome: string, status: number): AccessEntry => ({
   requestId: 'req-1',

@@ -11,12 +11,13 @@ import { describe, expect, it } from 'vitest';
 
 type Layer = 'contract' | 'domain' | 'ports' | 'app' | 'adapter' | 'entry';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../functions');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../functions');
 
 const LAYERS: Record<string, Layer> = {
   // Pure rules and types: no I/O.
   'client-config/budget-notes.ts': 'domain',
   'client-config/client-state.ts': 'domain',
+  'client-config/destination-config.ts': 'domain',
   'client-config/deadline.ts': 'domain',
   'client-config/etag-key.ts': 'domain',
   'client-config/exact-json.ts': 'domain',

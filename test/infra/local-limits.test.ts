@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CLIENT_CONFIG_TIMEOUT } from '../../infra/service.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT_MS } from '../../local/api-gateway.ts';
 import { DEFAULT_FUNCTION_TIMEOUT_MS } from '../../local/lambda-protocol.ts';
-import { buildStack } from '../infra/fixtures.ts';
+import { buildStack } from './fixtures.ts';
 
 describe('local defaults mirror the deployment', () => {
   it('the function timeout is the deployed one', () => {
