@@ -8,8 +8,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../../../functions/client-config/app.ts';
 import { createCredentialsCache } from '../../../../functions/client-config/credentials.ts';
-import type { AffixClient } from '../../../../functions/client-config/ports.ts';
 import { ProblemError } from '../../../../functions/client-config/problems.ts';
+import type { AffixClient } from '../../../../functions/client-config/schemas.ts';
 import { UNPUBLISHED_VERSION } from '../../../../functions/client-config/version-telemetry.ts';
 import {
   EXECUTED_VERSION_DIMENSION,
