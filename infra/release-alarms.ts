@@ -7,18 +7,20 @@
  * these alarms, and CloudFormation counts references inside `UpdatePolicy` as dependencies, so such
  * a reference closes a cycle (aws-cdk's own alias metrics, in `aws-lambda/lib/alias.ts`, use
  * literal dimensions for the same reason). The API's dimensions are therefore its literal name and stage name, and the
- * version's are the function's name plus the version number.
+ * version's are the function's name plus the version number (or, for the handler's own
+ * `ServerErrorAnswers`, the service, the stage and the version number).
  *
  * @example
  * const alarms = addReleaseAlarms(stageAlarms, { fn, version, apiName, stage, config, shift });
  * live.rollBackOn(alarms);
  */
 import { Duration } from 'aws-cdk-lib';
-import { type Alarm, ComparisonOperator, Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction, IVersion } from 'aws-cdk-lib/aws-lambda';
 import type { StageAlarms } from './alarms.ts';
 import { LIVE_ALIAS_NAME } from './deployment.ts';
-import type { StageConfig, TrafficShift } from './stages.ts';
+import { EXECUTED_VERSION_DIMENSION, METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './service.ts';
+import type { Stage, StageConfig, TrafficShift } from './stages.ts';
 
 /** Lambda publishes metrics per minute; a rollback alarm looks at each minute. */
 export const RELEASE_ALARM_PERIOD = Duration.minutes(1);
@@ -46,6 +48,8 @@ export interface ReleaseAlarmProps {
   readonly apiName: string;
   /** The API stage's name, a literal. */
   readonly stageName: string;
+  /** The stage: the `stage` dimension of the handler's own metrics (its `STAGE`). */
+  readonly stage: Stage;
   readonly config: StageConfig;
   readonly shift: TrafficShift;
   /** The function's timeout in milliseconds, for the duration threshold. */
@@ -54,7 +58,8 @@ export interface ReleaseAlarmProps {
 
 /**
  * `release-errors`, `release-throttles`, `release-duration-p99` on the new version's invocations
- * through `live` (`ExecutedVersion`), and `release-api-5xx-rate` on the API's answers.
+ * through `live` (`ExecutedVersion`), `release-5xx-answers` on the new version's own 5xx answers
+ * (problem documents are no Lambda errors), and `release-api-5xx-rate` on the API's answers.
  */
 export function addReleaseAlarms(alarms: StageAlarms, props: ReleaseAlarmProps): Alarm[] {
   const { evaluationPeriods, datapointsToAlarm } = releaseEvaluation(props.shift.intervalMinutes);
@@ -99,6 +104,26 @@ export function addReleaseAlarms(alarms: StageAlarms, props: ReleaseAlarmProps):
       evaluationPeriods,
       datapointsToAlarm,
       description: `The newest version has a p99 duration above ${durationThresholdMs} ms in ${window}; during a deploy CodeDeploy rolls back.`,
+    }),
+    // A 503 or 502 problem document is a successful invocation to Lambda: the handler counts its own
+    // 5xx answers by version (version-telemetry.ts), with the service and stage as default dimensions.
+    alarms.add('release-5xx-answers', {
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.serverErrorAnswers,
+        dimensionsMap: {
+          service: SERVICE_NAME,
+          stage: props.stage,
+          [EXECUTED_VERSION_DIMENSION]: props.version.version,
+        },
+        statistic: Stats.SUM,
+        period: RELEASE_ALARM_PERIOD,
+      }),
+      threshold: 1,
+      evaluationPeriods,
+      datapointsToAlarm,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      description: `The newest version answered 500 or above (a problem document, not a crash) in ${window}; during a deploy CodeDeploy rolls back.`,
     }),
     alarms.add('release-api-5xx-rate', {
       metric: new Metric({

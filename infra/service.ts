@@ -8,9 +8,14 @@
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import type { ProblemSlug } from '../functions/contract/problems.ts';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/contract/telemetry.ts';
+import {
+  EXECUTED_VERSION_DIMENSION,
+  METRIC,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+} from '../functions/contract/telemetry.ts';
 
-export { METRIC, METRICS_NAMESPACE, SERVICE_NAME };
+export { EXECUTED_VERSION_DIMENSION, METRIC, METRICS_NAMESPACE, SERVICE_NAME };
 
 /** Count metric emitted once per request, with the extra dimension `outcome`. */
 export const REQUEST_OUTCOME_METRIC = METRIC.requestOutcome;

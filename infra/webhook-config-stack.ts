@@ -636,7 +636,7 @@ export class WebhookConfigStack extends Stack {
         'A secret rotation run failed: the client still works with the secret SSM holds; see the runbook.',
     });
 
-    // A traffic shift rolls back when the new version errs, is throttled or slow, or the API fails,
+    // A traffic shift rolls back when the new version errs, answers 5xx, is throttled or slow, or the API fails,
     // each within half the interval: per-minute alarms with literal dimensions (release-alarms.ts).
     const shift = this.live.shift;
     if (shift !== undefined) {
@@ -646,6 +646,7 @@ export class WebhookConfigStack extends Stack {
           version: this.live.alias.version,
           apiName: this.api.restApiName,
           stageName: stage,
+          stage,
           config,
           shift,
           timeoutMs,

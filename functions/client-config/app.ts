@@ -55,6 +55,8 @@ export interface HandlerDependencies {
    * loopback and still refuses what no policy allows (IP literals other than loopback, `user@`, port 0).
    */
   destinations?: DestinationPolicy;
+  /** `AWS_LAMBDA_FUNCTION_VERSION`, the dimension of the 5xx answers a deploy rolls back on (`$LATEST` if unset). */
+  functionVersion?: string | undefined;
 }
 
 /** The field names the PATCH and PUT bodies know (`client_secret` is PUT's; PATCH refuses it). */
@@ -177,7 +179,7 @@ export function createHandler(dependencies: HandlerDependencies) {
     .use(injectLambdaContext(logger, LOGGER_CONTEXT_OPTIONS))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
-    .use(requestTelemetry({ logger, metrics }))
+    .use(requestTelemetry({ logger, metrics, functionVersion: dependencies.functionVersion }))
     .use(problemResponder({ logger }))
     .use(requestGuard())
     .use(jsonRoutesOnly(jsonBodyParser))

@@ -16,4 +16,15 @@ if (config.stage !== undefined) metrics.setDefaultDimensions({ stage: config.sta
 
 const { ports, reads } = createProductionPorts(config);
 
-export const handler = createHandler({ config, ports, reads, logger, metrics, destinations });
+// Lambda sets the version that runs this container: `$LATEST` or the published number.
+const functionVersion = process.env.AWS_LAMBDA_FUNCTION_VERSION;
+
+export const handler = createHandler({
+  config,
+  ports,
+  reads,
+  logger,
+  metrics,
+  destinations,
+  functionVersion,
+});

@@ -28,6 +28,7 @@ import {
 } from './request-rules.ts';
 import { problemResponse } from './responses.ts';
 import { checkJsonDepth, checkNoRepeatedKeys, strictBodyText } from './validation.ts';
+import { createVersionTelemetry } from './version-telemetry.ts';
 
 /** What one invocation learns about itself, for the audit line and the metrics. */
 export interface RequestState {
@@ -202,17 +203,26 @@ export function problemResponder(options: { logger: Logger }): ProxyMiddleware {
   };
 }
 
-/** After every request: the outcome metric, upstream latency, and (for writes) one audit line. */
-export function requestTelemetry(options: { logger: Logger; metrics: Metrics }): ProxyMiddleware {
+/**
+ * After every request: the outcome metric, the 5xx answer by version, upstream latency, and (for
+ * writes) one audit line. `functionVersion` is `AWS_LAMBDA_FUNCTION_VERSION` (`$LATEST` when unset).
+ */
+export function requestTelemetry(options: {
+  logger: Logger;
+  metrics: Metrics;
+  functionVersion?: string | undefined;
+}): ProxyMiddleware {
   // Built once per container: singleMetric() constructs a whole Metrics (Console, env parsing) per call.
   // A single-metric instance publishes on every addMetric and keeps only its default dimensions.
   const latencyMetrics = options.metrics.singleMetric();
   const budgetTelemetry = createBudgetTelemetry(options.metrics);
+  const versionTelemetry = createVersionTelemetry(options.metrics, options.functionVersion);
   const record = (request: ProxyRequest) => {
     const { state } = request.context;
     const outcome = state?.outcome ?? (request.response?.statusCode === 200 ? 'success' : 'internal');
     options.metrics.addDimension('outcome', outcome);
     options.metrics.addMetric(METRIC.requestOutcome, MetricUnit.Count, 1);
+    versionTelemetry.record(request.response?.statusCode);
     if (state === undefined) return;
     const upstreamLatencyMs = state.exchanges.reduce((sum, exchange) => sum + exchange.latencyMs, 0);
     if (state.exchanges.length > 0) {

@@ -17,6 +17,11 @@ export const METRICS_NAMESPACE = 'AffixWebhookConfig';
 export const METRIC = {
   /** Count, once per request; dimension `outcome` (`ok` or the problem slug). */
   requestOutcome: 'RequestOutcome',
+  /**
+   * Count, once per answer with a status of 500 or above; dimension {@link EXECUTED_VERSION_DIMENSION}
+   * (and no `outcome`), so a release's rollback alarm sees the new version's own 5xx answers.
+   */
+  serverErrorAnswers: 'ServerErrorAnswers',
   /** Milliseconds spent in Affix exchanges for one request. */
   upstreamLatency: 'UpstreamLatency',
   /** Milliseconds a write waited for the cross-container write lease. */
@@ -40,5 +45,11 @@ export const METRIC = {
   /** Milliseconds the synthetic check took. */
   syntheticLatency: 'SyntheticCheckLatency',
 } as const;
+
+/**
+ * The Lambda version that answered (`AWS_LAMBDA_FUNCTION_VERSION`: `$LATEST` or the number); the same
+ * name Lambda gives the dimension on its own per-version metrics.
+ */
+export const EXECUTED_VERSION_DIMENSION = 'ExecutedVersion';
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -1,6 +1,6 @@
 /**
  * Deploys that protect: on a traffic-shifting stage every rollback alarm can fire within half the
- * shift interval and some watch the new version's own invocations; a pre-traffic hook invokes the
+ * shift interval and some watch the new version's own invocations and 5xx answers; a pre-traffic hook invokes the
  * new version first; a deploy can ship a fix past an unrelated firing alarm; published versions stay
  * for a rollback; scheduled functions run once per event; the API's logging role outlives the stack.
  */
@@ -9,6 +9,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { ignoresRollbackAlarms } from '../../infra/deployment.ts';
 import { RELEASE_ALARM_PERIOD, releaseEvaluation } from '../../infra/release-alarms.ts';
+import { EXECUTED_VERSION_DIMENSION, METRIC } from '../../infra/service.ts';
 import type { StageConfig } from '../../infra/stages.ts';
 import type { WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
 import { BASIC, buildStack, fixtureStage } from './fixtures.ts';
@@ -67,8 +68,9 @@ describe.each([
   );
 
   it("watches the new version's own invocations: errors and p99 duration by ExecutedVersion", () => {
-    const byVersion = alarms.filter((alarm) =>
-      JSON.stringify(alarm.Dimensions).includes('"ExecutedVersion"'),
+    const byVersion = alarms.filter(
+      (alarm) =>
+        alarm.Namespace === 'AWS/Lambda' && JSON.stringify(alarm.Dimensions).includes('"ExecutedVersion"'),
     );
     expect(
       byVersion.map((alarm) => [alarm.MetricName, alarm.Statistic ?? alarm.ExtendedStatistic]).sort(),
@@ -83,6 +85,38 @@ describe.each([
         { Name: 'Resource', Value: { 'Fn::Join': ['', [fnRef, ':live']] } },
       ]);
     }
+  });
+
+  it("watches the new version's own 5xx answers: ServerErrorAnswers as the function emits it", () => {
+    const { evaluationPeriods, datapointsToAlarm } = releaseEvaluation(intervalMinutes);
+    const answers = alarms.filter((alarm) => alarm.MetricName === METRIC.serverErrorAnswers);
+    expect(answers).toHaveLength(1);
+    const [alarm] = answers as [Record<string, unknown>];
+    expect(alarm).toMatchObject({
+      AlarmName: 'affix-webhook-config-canary-release-5xx-answers',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Period: 60,
+      EvaluationPeriods: evaluationPeriods,
+      DatapointsToAlarm: datapointsToAlarm,
+      TreatMissingData: 'notBreaching',
+    });
+    // The namespace and the default dimensions the deployed handler's Powertools uses, read from the
+    // function's environment, plus the version number as a literal of this deploy's version.
+    const fn = (built.template.toJSON().Resources as Record<string, Resource>)[
+      logicalId(built.stack, built.stack.clientConfig.function)
+    ] as Resource;
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(alarm.Namespace).toBe(env.POWERTOOLS_METRICS_NAMESPACE);
+    const dimensions = [...(alarm.Dimensions as Array<{ Name: string; Value: unknown }>)].sort((a, b) =>
+      a.Name.localeCompare(b.Name),
+    );
+    expect(dimensions).toEqual([
+      { Name: EXECUTED_VERSION_DIMENSION, Value: versionNumber },
+      { Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME },
+      { Name: 'stage', Value: env.STAGE },
+    ]);
   });
 
   it('names the API by literal name and stage: nothing that depends on the alias', () => {

@@ -47,6 +47,7 @@ const RELEASE_ALARM_IDS = [
   'release-errors',
   'release-throttles',
   'release-duration-p99',
+  'release-5xx-answers',
   'release-api-5xx-rate',
 ];
 const alarmIdsOf = (name: string) => (name === 'canary' ? [...ALARM_IDS, ...RELEASE_ALARM_IDS] : ALARM_IDS);

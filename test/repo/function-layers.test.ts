@@ -59,6 +59,7 @@ const LAYERS: Record<string, Layer> = {
   'client-config/request-rules.ts': 'adapter',
   'client-config/responses.ts': 'adapter',
   'client-config/ssm-credentials.ts': 'adapter',
+  'client-config/version-telemetry.ts': 'adapter',
   'client-config/webhook-body.ts': 'adapter',
   'secret-rotation/config.ts': 'adapter',
   'secret-rotation/ssm-secret-store.ts': 'adapter',
