@@ -140,8 +140,7 @@ describe('the Markdown files', () => {
         const scripts = /(^|\s)(-w|--workspace)[\s=]clients\b/.test(match[2] ?? '')
           ? clientScripts
           : rootScripts;
-        if (!scripts.includes(script))
-          missing.push(`${rel(doc.path)}: npm run ${script}`);
+        if (!scripts.includes(script)) missing.push(`${rel(doc.path)}: npm run ${script}`);
       }
     }
     expect(named).toBeGreaterThan(10);
