@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAffixHttpClient } from '../../../../functions/client-config/affix-http.ts';
 import { createHandler } from '../../../../functions/client-config/app.ts';
 import { computeEtag } from '../../../../functions/client-config/client-state.ts';
@@ -558,25 +558,37 @@ describe('upstream outcomes', () => {
   });
 
   it('shrinks the deadline to the Lambda remaining time minus the safety margin', async () => {
-    // Budget min(10 s, 1.5 s - 0.5 s) = 1 s; the backstop would answer only at 1.5 s - 0.25 s.
-    const h = harness({ deadlineMs: 10_000, attemptTimeoutMs: 5_000, safetyMarginMs: 500 });
-    let abortedAfterMs: number | undefined;
-    const started = performance.now();
-    h.fault({ kind: 'hang-before-headers' });
-    h.affixFetch = (input, init) => {
-      const signal = init?.signal;
-      signal?.addEventListener('abort', () => {
-        abortedAfterMs = performance.now() - started;
+    // Budget min(10 s, 1.5 s - 0.5 s) = 1 s; the backstop would answer only at 1.5 s - 0.25 s. On fake
+    // clocks and timers, so the abort is asserted at the budget's instant, whatever the machine's load.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+    try {
+      const h = harness({ deadlineMs: 10_000, attemptTimeoutMs: 5_000, safetyMarginMs: 500 });
+      let abortedAfterMs: number | undefined;
+      let attemptStarted: () => void = () => {};
+      const attempting = new Promise<void>((resolve) => {
+        attemptStarted = resolve;
       });
-      return h.affix.fetch(input, init);
-    };
-    const result = await h.invoke(GET, 1_500);
-    const elapsed = performance.now() - started;
-    expectProblem(result, 504, 'upstream-timeout');
-    // Our deadline aborted the attempt (not its 5 s timeout, not the backstop) at the shrunk budget.
-    expect(abortedAfterMs).toBeDefined();
-    expect(abortedAfterMs).toBeGreaterThanOrEqual(950);
-    expect(elapsed).toBeLessThan(1_250);
+      const started = performance.now();
+      h.fault({ kind: 'hang-before-headers' });
+      h.affixFetch = (input, init) => {
+        const signal = init?.signal;
+        signal?.addEventListener('abort', () => {
+          abortedAfterMs = performance.now() - started;
+        });
+        attemptStarted();
+        return h.affix.fetch(input, init);
+      };
+      const answer = h.invoke(GET, 1_500);
+      await attempting;
+      await vi.advanceTimersByTimeAsync(999);
+      expect(abortedAfterMs).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      // Our deadline aborted the attempt (not its 5 s timeout, not the backstop) at the shrunk budget.
+      expect(abortedAfterMs).toBe(1_000);
+      expectProblem(await answer, 504, 'upstream-timeout');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('sends nothing to Affix after a 504: the backstop fires only after the request deadline has ended', async () => {
