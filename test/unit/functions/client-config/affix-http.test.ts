@@ -3,7 +3,7 @@
  * refresh is not), and the call's abort signal (a running fetch aborted, no attempt and no backoff
  * sleep after it). A scripted `fetch`, no sockets.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAffixHttpClient } from '../../../../functions/client-config/affix-http.ts';
 import { createDeadline } from '../../../../functions/client-config/deadline.ts';
 import { parseEtagKey } from '../../../../functions/client-config/etag-key.ts';
@@ -96,51 +96,68 @@ describe('attempts', () => {
 
 describe('the abort signal', () => {
   it('aborts the running fetch and starts no further attempt', async () => {
-    const controller = new AbortController();
-    let seenAbort = false;
-    const hang = (signal: AbortSignal | undefined) =>
-      new Promise<Response>((_resolve, reject) => {
-        signal?.addEventListener('abort', () => {
-          seenAbort = true;
-          reject(new DOMException('aborted', 'AbortError'));
+    // Fake timers and clock: the abort is placed at 30 ms exactly, whatever the machine's load.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const controller = new AbortController();
+      let abortSeenAtMs: number | undefined;
+      const hang = (signal: AbortSignal | undefined) =>
+        new Promise<Response>((_resolve, reject) => {
+          signal?.addEventListener('abort', () => {
+            abortSeenAtMs = performance.now() - began;
+            reject(new DOMException('aborted', 'AbortError'));
+          });
         });
-      });
-    const { fetch, started } = scripted(hang, 200, 200);
-    const { affix } = client(fetch, 3, () => Promise.resolve());
-    setTimeout(() => controller.abort(), 30);
-    const began = performance.now();
-    const error = await affix
-      .getClient({ deadline: createDeadline(2_000), signal: controller.signal })
-      .catch((e: unknown) => e);
-    // Cut at the signal (30 ms), not at the attempt's own 1 s timeout.
-    expect(performance.now() - began).toBeLessThan(800);
-    expect(seenAbort).toBe(true);
-    expect(slug(error)).toBe('upstream-timeout');
-    expect(started).toHaveLength(1);
+      const { fetch, started } = scripted(hang, 200, 200);
+      const { affix } = client(fetch, 3, () => Promise.resolve());
+      setTimeout(() => controller.abort(), 30);
+      const began = performance.now();
+      const answer = affix
+        .getClient({ deadline: createDeadline(2_000), signal: controller.signal })
+        .catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(30);
+      // Cut at the signal (30 ms), not at the attempt's own 1 s timeout.
+      expect(abortSeenAtMs).toBe(30);
+      expect(slug(await answer)).toBe('upstream-timeout');
+      expect(started).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('ends a backoff sleep early and starts no attempt after it', async () => {
-    const controller = new AbortController();
-    const retryAfter = async () => new Response('{}', { status: 503, headers: { 'retry-after': '1' } });
-    const { fetch, started } = scripted(retryAfter, 200);
-    // The default (abortable) sleep, for the 1 s the 503's Retry-After asks.
-    const provider = credentials();
-    const affix = createAffixHttpClient({
-      baseUrl: 'https://affix.test',
-      credentials: provider,
-      attemptTimeoutMs: 1_000,
-      maxAttempts: 3,
-      fetch,
-    });
-    setTimeout(() => controller.abort(), 20);
-    const began = performance.now();
-    const error = await affix
-      .getClient({ deadline: createDeadline(5_000), signal: controller.signal })
-      .catch((e: unknown) => e);
-    // The wait after the 503 would be 1 s; the abort at 20 ms ends it.
-    expect(performance.now() - began).toBeLessThan(900);
-    expect(slug(error)).toBe('upstream-error');
-    expect(started).toHaveLength(1);
+    // Fake timers and clock: the abort is placed at 20 ms exactly, whatever the machine's load.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const controller = new AbortController();
+      const retryAfter = async () => new Response('{}', { status: 503, headers: { 'retry-after': '1' } });
+      const { fetch, started } = scripted(retryAfter, 200);
+      // The default (abortable) sleep, for the 1 s the 503's Retry-After asks.
+      const provider = credentials();
+      const affix = createAffixHttpClient({
+        baseUrl: 'https://affix.test',
+        credentials: provider,
+        attemptTimeoutMs: 1_000,
+        maxAttempts: 3,
+        fetch,
+      });
+      setTimeout(() => controller.abort(), 20);
+      const began = performance.now();
+      let answeredAtMs: number | undefined;
+      const answer = affix
+        .getClient({ deadline: createDeadline(5_000), signal: controller.signal })
+        .catch((e: unknown) => e)
+        .finally(() => {
+          answeredAtMs = performance.now() - began;
+        });
+      await vi.advanceTimersByTimeAsync(20);
+      // The wait after the 503 would be 1 s; the abort at 20 ms ends it.
+      expect(answeredAtMs).toBe(20);
+      expect(slug(await answer)).toBe('upstream-error');
+      expect(started).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('starts nothing when the signal has already fired', async () => {
