@@ -314,9 +314,9 @@ describe('deeply nested JSON', () => {
     expect(exceedsJsonDepth('[[[[', 3)).toBe(true);
     expect(exceedsJsonDepth('{"a":{"b":{"c":{}}}}', 3)).toBe(true);
     expect(exceedsJsonDepth('"[[[[[[[["', 3)).toBe(false);
-    const started = performance.now();
+    // One pass over a million characters; a pass that went back over them would need about 10^12
+    // steps here and run past the test's timeout (no wall-clock bound: the machine may be busy).
     expect(exceedsJsonDepth('['.repeat(1_000_000), 32)).toBe(true);
     expect(exceedsJsonDepth(`"${'['.repeat(1_000_000)}"`, 32)).toBe(false);
-    expect(performance.now() - started).toBeLessThan(500);
   });
 });

@@ -147,11 +147,9 @@ describe('what is passed on', () => {
     const sentence = 'the webhook_uri must be an absolute URL and the name is too long; ';
     const message = sentence.repeat(Math.ceil(65_536 / sentence.length)).slice(0, 65_536);
     judgeUpstreamText({ message }, { secrets, clientId: CLIENT_ID });
-    const started = performance.now();
+    // Measured about 15-35 ms on 2 shared cores. No wall-clock bound (the machine may be busy): only the
+    // test's timeout stops a judgement that went quadratic in the message.
     const view = judgeUpstreamText({ message, validationError: message }, { secrets, clientId: CLIENT_ID });
-    const elapsedMs = performance.now() - started;
     expect(view.kind).toBe('words');
-    // Measured about 15-35 ms on 2 shared cores; the bound leaves room for a busy machine.
-    expect(elapsedMs).toBeLessThan(500);
   });
 });
