@@ -1,7 +1,7 @@
 /**
  * What one Affix attempt came to, read from what the sender saw: a response (status, headers, the
  * body text or the fact that it was over the cap) or a transport failure. Pure: no fetch, no timers,
- * so every row of the status table is tested alone (`test/functions/affix-response.test.ts`).
+ * so every row of the status table is tested alone (`test/unit/functions/client-config/affix-response.test.ts`).
  *
  * @example
  * interpretResponse({ status: 200, headers: new Headers(), body: { kind: 'text', text } }, judging);

@@ -1,7 +1,7 @@
 /**
  * The use cases: read, patch, replace secrets, verify a webhook signature, built once per container
  * from their ports (Affix, credentials, the write lock), so they are tested alone with in-memory
- * ports (`test/functions/use-cases.test.ts`), without AWS and without HTTP.
+ * ports (`test/unit/functions/client-config/use-cases.test.ts`), without AWS and without HTTP.
  *
  * Affix's POST replaces the whole client, so every write is read-merge-write: callers send only what
  * they change and never need to know the secrets.
