@@ -176,7 +176,8 @@ describe('hostMatches', () => {
       fc.property(label, label, fc.string({ maxLength: 20 }), (a, b, prefix) => {
         const pattern = `*.${a}.${b}`;
         const host = `${prefix}${a}.${b}`;
-        const expected = host.endsWith(`.${a}.${b}`);
+        // A subdomain: the suffix after a dot, with a label before that dot (`.a.b` alone is no host).
+        const expected = host.endsWith(`.${a}.${b}`) && host !== `.${a}.${b}`;
         expect(hostMatches(pattern, host)).toBe(expected);
         expect(hostMatches(`${a}.${b}`, host)).toBe(host === `${a}.${b}`);
       }),
