@@ -102,21 +102,23 @@ function updateOf(change: StateChange, nowMs: number, without: ReadonlySet<Optio
     conditions.push(`(attribute_not_exists(${view}) OR ${view}.${e.name('readAtMs')} < ${readAt})`);
   }
   const fields = () => e.name('fields');
-  const version = () => e.name('version');
-  const one = () => e.value(1);
+  // Every record of the digests or of a write through the proxy (pending, cleared, written) moves
+  // `version` once, so an observation conditional on the version a read loaded fails when any write
+  // touched the item during that read.
+  let movesVersion = false;
   if (change.observe !== undefined && change.written === undefined && !without.has('observe')) {
     e.set.push(`${fields()} = ${e.value(change.observe.fields)}`);
-    e.add.push(`${version()} ${one()}`);
+    movesVersion = true;
     conditions.push(
       change.observe.expectedVersion === undefined
         ? `attribute_not_exists(${fields()})`
-        : `${version()} = ${e.value(change.observe.expectedVersion)}`,
+        : `${e.name('version')} = ${e.value(change.observe.expectedVersion)}`,
     );
   }
   if (change.written !== undefined) {
     // A write's result replaces the digests; it never comes with an observation of its own.
     e.set.push(`${fields()} = ${e.value(change.written.fields)}`);
-    e.add.push(`${version()} ${one()}`);
+    movesVersion = true;
     e.set.push(`${e.name('changedAtMs')} = ${e.value(change.written.atMs)}`);
     if (change.written.replaced !== undefined) {
       e.set.push(`${e.name('replaced')} = ${e.value(change.written.replaced)}`);
@@ -124,9 +126,12 @@ function updateOf(change: StateChange, nowMs: number, without: ReadonlySet<Optio
   }
   if (change.pending === 'clear' || (change.written !== undefined && change.pending === undefined)) {
     e.remove.push(e.name('pending'));
+    movesVersion = true;
   } else if (change.pending !== undefined) {
     e.set.push(`${e.name('pending')} = ${e.value(change.pending)}`);
+    movesVersion = true;
   }
+  if (movesVersion) e.add.push(`${e.name('version')} ${e.value(1)}`);
   if (change.notBeforeMs !== undefined && !without.has('back-off')) {
     const notBefore = e.name('notBeforeMs');
     const value = e.value(change.notBeforeMs);

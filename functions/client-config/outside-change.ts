@@ -6,6 +6,8 @@
  *
  * A write through the proxy is never reported: inside the write lease it records the state it is about
  * to send (pending) before the POST, and the state Affix returned (plus the one it replaced) after.
+ * Each of those records moves the item's version, and a read records (and reports) only while the
+ * version it loaded holds: a read is judged only against a state item no write touched while it read.
  * These are the pure rules; `shared-state.ts` applies them to every Affix exchange.
  *
  * @example

@@ -104,7 +104,10 @@ export interface StateChange {
   dropBuckets?: number[];
   /** A fresher view: stored only if the item holds none read later. */
   view?: StateView;
-  /** A reader's record of the digests: only if the item still holds `expectedVersion` (undefined: none). */
+  /**
+   * A reader's record of the digests: only if the item still holds `expectedVersion` (undefined: none).
+   * `observe`, `pending` and `written` each move the version, once per change.
+   */
   observe?: { fields: FieldDigests; expectedVersion: number | undefined };
   /** The state a write is about to send ('clear' after a failed POST). */
   pending?: FieldDigests | 'clear';

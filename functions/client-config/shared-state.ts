@@ -261,7 +261,12 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
           session(call).readDigests = digests;
           const verdict = judgeRead(known.seen, digests, startedAt);
           const change: StateChange = { ...spendChange(known, requests, now()), view };
-          if (verdict.kind === 'first' || verdict.kind === 'outside') {
+          // The lease holder finding a pending write's state confirms it as seen: a write whose own
+          // record was lost (its release failed) must not leave the digests behind Affix for the
+          // readers of the next write. A reader records (and reports) only if the version it loaded
+          // still holds, that is, if no write through the proxy was recorded during its read.
+          const confirmsPending = verdict.kind === 'pending-write' && session(call).owner !== undefined;
+          if (verdict.kind === 'first' || verdict.kind === 'outside' || confirmsPending) {
             change.observe = {
               fields: digests,
               expectedVersion: verdict.kind === 'first' ? undefined : known.seen?.version,

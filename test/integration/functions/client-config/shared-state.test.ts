@@ -14,7 +14,7 @@ import { createDeadline } from '../../../../functions/client-config/deadline.ts'
 import { createDynamoDbStateStore, STATE_KEY } from '../../../../functions/client-config/dynamodb-state.ts';
 import { parseEtagKey } from '../../../../functions/client-config/etag-key.ts';
 import { createLeaseWriteLock } from '../../../../functions/client-config/lease-lock.ts';
-import type { AffixPort, CallContext } from '../../../../functions/client-config/ports.ts';
+import type { AffixPort, CallContext, StateStore } from '../../../../functions/client-config/ports.ts';
 import type { ProblemError } from '../../../../functions/client-config/problems.ts';
 import {
   createSharedState,
@@ -255,6 +255,109 @@ describe('the outside-change watch', () => {
     sandbox.setClient({ ...sandbox.client, redirect_uris: ['https://elsewhere.example.com/cb'] });
     await reader.affix.getClient(call());
     expect(reader.reported).toEqual([['redirect_uris']]);
+  });
+
+  it('never reports a read that loaded the state before a write recorded its pending marker and read Affix after its POST', async () => {
+    await container().affix.getClient(call());
+    const inner = http();
+    let readerLoaded = (): void => undefined;
+    const loaded = new Promise<void>((resolve) => {
+      readerLoaded = resolve;
+    });
+    let postAnswered = (): void => undefined;
+    const posted = new Promise<void>((resolve) => {
+      postAnswered = resolve;
+    });
+    // The reader holds its state item (loaded before any record of the write) until the POST is answered.
+    const reader = container({
+      inner: {
+        getClient: async (context) => {
+          readerLoaded();
+          await posted;
+          return inner.getClient(context);
+        },
+        replaceClient: (update, context) => inner.replaceClient(update, context),
+      },
+    });
+    const reading = reader.affix.getClient(call());
+    await loaded;
+    // The writer lets the reader judge and record its read after the POST, before the release.
+    const writer = container({
+      inner: {
+        getClient: (context) => inner.getClient(context),
+        replaceClient: async (update, context) => {
+          const written = await inner.replaceClient(update, context);
+          postAnswered();
+          await reading;
+          return written;
+        },
+      },
+    });
+    const writeCall = call();
+    await writer.writeLock.runExclusive(writeCall, async () => {
+      const current = await writer.affix.getClient(writeCall);
+      await writer.affix.replaceClient({ ...toUpdate(current), name: 'Renamed during a read' }, writeCall);
+    });
+    expect((await reading).name).toBe('Renamed during a read');
+    expect([...reader.reported, ...writer.reported]).toEqual([]);
+    // The watch is live: a change at Affix is reported once, by the first read that finds it.
+    sandbox.setClient({ ...sandbox.client, webhook_uri: 'https://attacker.example.com/hook' });
+    const other = container();
+    await reader.affix.getClient(call());
+    await other.affix.getClient(call());
+    expect([...reader.reported, ...other.reported, ...writer.reported]).toEqual([['webhook_uri']]);
+  });
+
+  it('never reports a write whose own record was lost (its release failed) to readers racing the next write', async () => {
+    let offsetMs = 0;
+    const now = () => Date.now() + offsetMs;
+    await container({ now }).affix.getClient(call());
+    const tableStore = createDynamoDbStateStore({ client, tableName: table });
+    // The first writer's release never reaches the table: its written record is lost, its lease expires.
+    const releaseLost: StateStore = {
+      ...tableStore,
+      apply: (change, nowMs) =>
+        change.lease !== undefined && 'release' in change.lease
+          ? Promise.reject(new Error('the state store timed out'))
+          : tableStore.apply(change, nowMs),
+    };
+    const first = container({ now, store: releaseLost });
+    const firstCall = call();
+    await first.writeLock.runExclusive(firstCall, async () => {
+      const current = await first.affix.getClient(firstCall);
+      await first.affix.replaceClient({ ...toUpdate(current), name: 'Renamed, record lost' }, firstCall);
+    });
+    offsetMs = 60_000;
+    const reader = container({ now });
+    const inner = http();
+    // Another container reads after the second write's pending marker, before its POST.
+    const second = container({
+      now,
+      inner: {
+        getClient: (context) => inner.getClient(context),
+        replaceClient: async (update, context) => {
+          await reader.affix.getClient(call());
+          return inner.replaceClient(update, context);
+        },
+      },
+    });
+    const secondCall = call();
+    await second.writeLock.runExclusive(secondCall, async () => {
+      const current = await second.affix.getClient(secondCall);
+      await second.affix.replaceClient(
+        { ...toUpdate(current), webhook_uri: 'https://hooks.example.com/second' },
+        secondCall,
+      );
+    });
+    await reader.affix.getClient(call());
+    expect(sandbox.client.name).toBe('Renamed, record lost');
+    expect(sandbox.client.webhook_uri).toBe('https://hooks.example.com/second');
+    expect([...first.reported, ...second.reported, ...reader.reported]).toEqual([]);
+    // The watch is live: a change at Affix after these writes is reported, once.
+    sandbox.setClient({ ...sandbox.client, name: 'Changed outside' });
+    await reader.affix.getClient(call());
+    await second.affix.getClient(call());
+    expect([...first.reported, ...second.reported, ...reader.reported]).toEqual([['name']]);
   });
 
   it('a 412 under the lease is written back: its fresh read is the view, and its outside change is reported', async () => {
