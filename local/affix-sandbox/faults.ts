@@ -33,8 +33,11 @@ export type SandboxFault =
   | { kind: 'huge-body'; bytes: number; contentLength?: boolean }
   /** A 200 with the client as someone else changed it (state unchanged), if the credentials are good. */
   | { kind: 'other-client'; name?: string; extraSecret?: string }
-  /** The normal answer, `ms` late. */
-  | { kind: 'delay'; ms: number };
+  /**
+   * The normal answer, `ms` late; with `until` (in-process injection only), once `until` settles
+   * instead, so a test holds a request exactly as long as it needs.
+   */
+  | { kind: 'delay'; ms: number; until?: Promise<unknown> };
 
 /** A connection-level failure; `code` as Node's errors carry it. */
 export class SandboxNetworkError extends Error {
@@ -160,7 +163,8 @@ export async function answerFault(fault: SandboxFault, ctx: FaultContext): Promi
       );
     }
     case 'delay':
-      await ctx.sleep(fault.ms);
+      if (fault.until === undefined) await ctx.sleep(fault.ms);
+      else await fault.until.catch(() => undefined);
       return ctx.answerNormally();
     default: {
       const exhaustive: never = fault;
