@@ -6,13 +6,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FILE_NAME, esbuildOptionsFor } from '../../infra/bundling.ts';
 import { CLIENT_CONFIG_ENTRY, REPO_ROOT } from '../../infra/service.ts';
 import { stackNameFor } from '../../infra/webhook-config-stack.ts';
+import { offlineEnv } from '../support/synthesized.ts';
 import { FIXTURE_STAGES, FIXTURE_STAGES_DIR } from './fixtures.ts';
 
 const STAGES = FIXTURE_STAGES;
@@ -20,22 +21,6 @@ type Stage = (typeof STAGES)[number];
 
 const run = promisify(execFile);
 const BIN = join(REPO_ROOT, 'node_modules', '.bin');
-
-/** The environment of a CI runner without AWS: no credentials, no profile, no instance metadata. */
-function offlineEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('AWS_') && !key.startsWith('CDK_')) env[key] = value;
-  }
-  return {
-    ...env,
-    PATH: `${BIN}${delimiter}${process.env.PATH ?? ''}`,
-    CDK_DISABLE_VERSION_CHECK: 'true',
-    AWS_CONFIG_FILE: '/nonexistent/aws-config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
 
 function cdkSynth(args: string[]) {
   // The tests' own stage files, so the committed ones stay free to edit.

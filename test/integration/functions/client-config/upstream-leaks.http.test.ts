@@ -1,25 +1,12 @@
-/**
- * The leak tests of `test/unit/functions/client-config/app.upstream-leaks.test.ts` over real HTTP: the
- * real middy chain and Affix HTTP client against the Affix sandbox on a loopback port, Affix answering
- * 400 with a secret in a sample of every encoding of the corpus (`test/support/leaks.ts`). Zero leaks,
- * in answers and in every captured log line.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAffixHttpClient } from '../../../../functions/client-config/affix-http.ts';
-import { createHandler } from '../../../../functions/client-config/app.ts';
-import { createCredentialsCache } from '../../../../functions/client-config/credentials.ts';
-import type { AffixCredentials } from '../../../../functions/client-config/ports.ts';
 import {
   type AffixSandbox,
   defaultSandboxClient,
   startAffixSandbox,
 } from '../../../../local/affix-sandbox.ts';
-import { ETAG_KEY } from '../../../support/affix-fixtures.ts';
 import { captureOutput } from '../../../support/capture.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../../../support/events.ts';
-import { createInMemoryWriteLock } from '../../../support/in-memory-write-lock.ts';
+import { handlerOverFetch } from '../../../support/handler-over-fetch.ts';
 import { findLeaks, type LeakCase, leakCorpus } from '../../../support/leaks.ts';
 
 const output = captureOutput();
@@ -28,25 +15,7 @@ const output = captureOutput();
 const NEW_SECRET = 'N3w/x+Zq&amp;Jk=0123vT';
 const OLD_SECRET = 'o1D"Yq\\Kp%rm-4567Wz';
 
-function handlerFor(fetchImpl: typeof fetch, baseUrl: string, credentials: AffixCredentials) {
-  const cache = createCredentialsCache({
-    maxAgeMs: 300_000,
-    load: async () => ({ ...credentials, etagKey: ETAG_KEY }),
-  });
-  const affix = createAffixHttpClient({
-    baseUrl,
-    credentials: cache,
-    attemptTimeoutMs: 2_000,
-    maxAttempts: 1,
-    fetch: fetchImpl,
-  });
-  return createHandler({
-    config: { upstreamDeadlineMs: 3_000, deadlineSafetyMarginMs: 100 },
-    ports: { affix, credentials: cache, writeLock: createInMemoryWriteLock() },
-    logger: new Logger({ serviceName: 'affix-webhook-config' }),
-    metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
-  });
-}
+const handlerFor = handlerOverFetch;
 
 describe('Affix 400 messages over real HTTP (the Affix sandbox)', () => {
   let sandbox: AffixSandbox;

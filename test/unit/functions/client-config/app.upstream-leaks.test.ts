@@ -1,23 +1,9 @@
-/**
- * Leak tests through the real middy chain (guard, parser, use cases, the real Affix HTTP client, problem
- * responder, telemetry, Powertools) with Affix answering 400 with a secret in every form of the
- * independent corpus (`test/support/leaks.ts`): for GET, PATCH, and PUT with the new secret and with
- * the old secret it removes. With an in-memory `fetch`; the
- * same over real HTTP is `test/integration/functions/client-config/upstream-leaks.http.test.ts`. Zero
- * leaks, in answers and in every captured log line.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
-import { createAffixHttpClient } from '../../../../functions/client-config/affix-http.ts';
-import { createHandler } from '../../../../functions/client-config/app.ts';
-import { createCredentialsCache } from '../../../../functions/client-config/credentials.ts';
-import type { AffixCredentials } from '../../../../functions/client-config/ports.ts';
 import { createAffixSandbox } from '../../../../local/affix-sandbox.ts';
-import { CLIENT_ID, ETAG_KEY, initialClient } from '../../../support/affix-fixtures.ts';
+import { CLIENT_ID, initialClient } from '../../../support/affix-fixtures.ts';
 import { captureOutput } from '../../../support/capture.ts';
 import { apiEvent, type EventOptions, lambdaContext } from '../../../support/events.ts';
-import { createInMemoryWriteLock } from '../../../support/in-memory-write-lock.ts';
+import { handlerOverFetch } from '../../../support/handler-over-fetch.ts';
 import { findLeaks, leakCorpus } from '../../../support/leaks.ts';
 
 const output = captureOutput();
@@ -28,25 +14,7 @@ const OTHER = 'B8rTq2Lx5WmZ9kPv-Hy';
 const NEW_SECRET = 'N3w/x+Zq&amp;Jk=0123vT';
 const OLD_SECRET = 'o1D"Yq\\Kp%rm-4567Wz';
 
-function handlerFor(fetchImpl: typeof fetch, baseUrl: string, credentials: AffixCredentials) {
-  const cache = createCredentialsCache({
-    maxAgeMs: 300_000,
-    load: async () => ({ ...credentials, etagKey: ETAG_KEY }),
-  });
-  const affix = createAffixHttpClient({
-    baseUrl,
-    credentials: cache,
-    attemptTimeoutMs: 2_000,
-    maxAttempts: 1,
-    fetch: fetchImpl,
-  });
-  return createHandler({
-    config: { upstreamDeadlineMs: 3_000, deadlineSafetyMarginMs: 100 },
-    ports: { affix, credentials: cache, writeLock: createInMemoryWriteLock() },
-    logger: new Logger({ serviceName: 'affix-webhook-config' }),
-    metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
-  });
-}
+const handlerFor = handlerOverFetch;
 
 interface Scenario {
   label: string;
