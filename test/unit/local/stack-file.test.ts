@@ -48,7 +48,7 @@ describe('stacksDir', () => {
   it('is local/.stacks unless LOCAL_STACKS_DIR names another folder', () => {
     expect(stacksDir({})).toBe(DEFAULT_STACKS_DIR);
     expect(stacksDir({ LOCAL_STACKS_DIR: '' })).toBe(DEFAULT_STACKS_DIR);
-    expect(stacksDir({ LOCAL_STACKS_DIR: '/tmp/x' })).toBe('/tmp/x');
+    expect(stacksDir({ LOCAL_STACKS_DIR: '/srv/stacks' })).toBe('/srv/stacks');
     expect(DEFAULT_STACKS_DIR).toMatch(/local[/\\]\.stacks[/\\]?$/);
   });
 });
