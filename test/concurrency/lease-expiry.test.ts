@@ -110,20 +110,22 @@ async function deathRound(run: ConcurrencyStack, round: number): Promise<void> {
     releasePost = resolve;
   });
   sandbox.injectFault({ kind: 'delay', ms: POST_DELAY_MS, until: postHeld }, { method: 'POST' });
+  let leaseExpiry: number;
   try {
-    await dieMidWrite(run, round, dyingName, releasePost);
+    leaseExpiry = await dieMidWrite(run, round, dyingName, releasePost);
   } finally {
     releasePost();
   }
-  await nextWriterAfterExpiry(run, round, dyingName, nextHook);
+  await nextWriterAfterExpiry(run, round, leaseExpiry, dyingName, nextHook);
 }
 
+/** Starts the dying writer, kills it mid-write and returns its lease's expiry as the table held it. */
 async function dieMidWrite(
   run: ConcurrencyStack,
   round: number,
   dyingName: string,
   releasePost: () => void,
-): Promise<void> {
+): Promise<number> {
   const sandbox = run.sandbox;
 
   // A signed raw fetch: the killed invocation's 502 is API Gateway's own answer, not one of ours.
@@ -151,20 +153,17 @@ async function dieMidWrite(
   const died = await dying;
   expect(died.status, `round ${round}`).toBe(502);
   expect(died.headers.get(ENVIRONMENT_ID_HEADER)).toBeNull();
-  leaseExpiries.set(round, leaseExpiry);
+  return leaseExpiry;
 }
-
-/** Each round's dead holder's lease expiry, as the table held it while the holder was alive. */
-const leaseExpiries = new Map<number, number>();
 
 async function nextWriterAfterExpiry(
   run: ConcurrencyStack,
   round: number,
+  leaseExpiry: number,
   dyingName: string,
   nextHook: string,
 ): Promise<void> {
   const sandbox = run.sandbox;
-  const leaseExpiry = leaseExpiries.get(round) ?? Number.NaN;
   const next = await writeRetryingContention(run, { webhook_uri: nextHook });
   expect(next.status, `round ${round}: ${next.body}`).toBe(200);
 
