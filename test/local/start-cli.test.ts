@@ -20,6 +20,7 @@ import {
   summarizeOutput,
   USAGE,
 } from '../../local/start.ts';
+import { outputUntilExit, type ProcessRun } from '../support/process-output.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,17 +28,11 @@ const COUNTER_HANDLER = new URL('./fixtures/counter-handler.ts', import.meta.url
 /** Before any in-process stack of this file sets the handler's variables in process.env. */
 const BASE_ENV = { ...process.env };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * Runs `local/start.ts` as `npm start` does, with only the given AFFIX_* variables, until it exits by
  * itself (the cases here all do); `untilMs` only keeps a hung child from outliving the test.
  */
-function runStart(args: string[], env: Record<string, string>, untilMs = 120_000): Promise<Run> {
+function runStart(args: string[], env: Record<string, string>, untilMs = 120_000): Promise<ProcessRun> {
   const childEnv: Record<string, string | undefined> = { ...BASE_ENV, PORT: '0', ...env };
   for (const name of ['AFFIX_BASE_URL', 'AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'LOCAL_RAW_LOGS']) {
     if (!(name in env)) delete childEnv[name];
@@ -47,21 +42,8 @@ function runStart(args: string[], env: Record<string, string>, untilMs = 120_000
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (data: Buffer) => {
-    stdout += data.toString('utf8');
-  });
-  child.stderr.on('data', (data: Buffer) => {
-    stderr += data.toString('utf8');
-  });
   const timer = setTimeout(() => child.kill('SIGKILL'), untilMs);
-  return new Promise((resolve) => {
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return outputUntilExit(child).finally(() => clearTimeout(timer));
 }
 
 describe('npm start -- --help', () => {

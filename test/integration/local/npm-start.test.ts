@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../../local/affix-sandbox.ts';
 import { processIsAlive, readStackFile, type StackFile } from '../../../local/stack-file.ts';
+import { outputUntilExit, type ProcessRun } from '../../support/process-output.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let dir: string;
@@ -67,17 +68,14 @@ async function npmStart(): Promise<Started> {
   return { child, file: await readStackFile(path), path, output: () => output, exited };
 }
 
-function npmRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('npm', ['run', '--silent', ...args], { cwd: repoRoot, env: childEnv() });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (data: Buffer) => {
-    stdout += data.toString('utf8');
-  });
-  child.stderr.on('data', (data: Buffer) => {
-    stderr += data.toString('utf8');
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+function npmRun(args: string[]): Promise<ProcessRun> {
+  return outputUntilExit(
+    spawn('npm', ['run', '--silent', ...args], {
+      cwd: repoRoot,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 }
 
 /** Whether something accepts connections on this URL's port. */
