@@ -7,7 +7,8 @@
  *   expiry and tries again with jittered backoff while at least half its budget is left.
  * - release: one conditional write (our token) that gives the lease up together with everything the
  *   write recorded meanwhile (view, counts, digests); a failed release is logged as a warning and never
- *   replaces the write's own result (the lease then simply expires).
+ *   replaces the write's own result (the lease then simply expires). After a POST whose outcome is
+ *   unknown (a timeout, an Affix 5xx) the same write keeps the lease, which then expires by itself.
  *
  * @example
  * const writeLock = createLeaseWriteLock({ store, keeper, leaseMs: 30_000 });
@@ -68,9 +69,12 @@ export function createLeaseWriteLock(options: LeaseWriteLockOptions): WriteLock 
   }
 
   async function release(owner: string, call: CallContext): Promise<void> {
-    const { change, reports } = keeper.takeBuffer(call);
+    const { change, reports, writeInDoubt } = keeper.takeBuffer(call);
+    // A POST that may still land keeps the lease until it expires (past the invocation's end), so
+    // no other writer reads the client before that write has landed or died with this invocation.
+    const lease = writeInDoubt ? { require: owner } : { release: owner };
     try {
-      const { observed } = await store.apply({ ...change, lease: { release: owner } }, now());
+      const { observed } = await store.apply({ ...change, lease }, now());
       if (observed) keeper.reportAll(reports);
     } catch (error) {
       // Not ours any more (it expired and another writer took it), or the store failed: the lease

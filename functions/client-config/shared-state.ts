@@ -37,6 +37,7 @@ import {
   type SharedState,
   type StatePart,
 } from './state-item.ts';
+import { leavesWriteInDoubt } from './upstream-outcome.ts';
 
 /** What one call knows of the shared state, and what it still has to write under the lease. */
 interface Session {
@@ -49,6 +50,8 @@ interface Session {
   reports: WatchedField[][];
   /** What this call last read: the state a write of it replaces. */
   readDigests?: ReturnType<typeof fieldDigests>;
+  /** A POST of this call failed without a refusal from Affix: it may still land. */
+  writeInDoubt?: boolean;
 }
 
 export interface SharedStateOptions {
@@ -93,8 +96,11 @@ export interface SharedStateKeeper {
   state(call: CallContext): Promise<SharedState>;
   /** For the write lock: the call now holds the lease, with the state read as it was taken. */
   holdLease(call: CallContext, owner: string, parsed: ParsedState): void;
-  /** For the write lock: what the release writes beside giving up the lease, and the reports due after. */
-  takeBuffer(call: CallContext): { change: StateChange; reports: WatchedField[][] };
+  /**
+   * For the write lock: what the release writes beside giving up the lease, the reports due after,
+   * and whether a POST of the call may still land (then the lease must be kept until it expires).
+   */
+  takeBuffer(call: CallContext): { change: StateChange; reports: WatchedField[][]; writeInDoubt: boolean };
   /** Reports made once a buffered change recorded the digests. */
   reportAll(reports: WatchedField[][]): void;
   now(): number;
@@ -304,7 +310,9 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
         }
         const result = await exchange(call, () => port.replaceClient(update, call)).catch(
           async (error: unknown) => {
-            await record(call, { pending: 'clear' });
+            // A POST that may still land keeps its pending marker: when it lands, readers see it as ours.
+            if (leavesWriteInDoubt(error)) s.writeInDoubt = true;
+            else await record(call, { pending: 'clear' });
             throw error;
           },
         );
@@ -336,8 +344,9 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
     },
     takeBuffer(call) {
       const s = session(call);
-      const taken = { change: s.buffer, reports: s.reports };
+      const taken = { change: s.buffer, reports: s.reports, writeInDoubt: s.writeInDoubt === true };
       s.owner = undefined;
+      s.writeInDoubt = false;
       s.buffer = {};
       s.reports = [];
       return taken;

@@ -35,6 +35,30 @@ export function isRetryable(outcome: AttemptOutcome): boolean {
   }
 }
 
+/** Problems that say Affix refused a request (or it was never sent): nothing of it was applied. */
+const REFUSALS = new Set([
+  'upstream-rejected',
+  'upstream-auth-failed',
+  'upstream-conflict',
+  'upstream-rate-limited',
+  'write-contention',
+]);
+
+/**
+ * Whether a failed POST may still have been applied, or may still be: a timeout, a broken connection
+ * after sending, an Affix 5xx, a 2xx we could not read, or an abort. Only a refusal by Affix (a status
+ * below 500), or a connection that was never opened, means that nothing will land.
+ */
+export function leavesWriteInDoubt(error: unknown): boolean {
+  if (!(error instanceof ProblemError)) return true;
+  if (REFUSALS.has(error.slug)) return false;
+  const cause: unknown = error.cause;
+  if (typeof cause !== 'object' || cause === null) return true;
+  // Any status below 500 is Affix's refusal: it did not apply the request.
+  if ('status' in cause && typeof cause.status === 'number') return cause.status >= 500;
+  return !('code' in cause && cause.code === 'ECONNREFUSED');
+}
+
 /** "Full jitter" exponential backoff: a random wait in [0, min(cap, base * 2^(attempt-1))). */
 export function backoffDelayMs(attempt: number, random: () => number, baseMs = 100, capMs = 2_000): number {
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** (attempt - 1)));

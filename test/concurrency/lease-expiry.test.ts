@@ -1,6 +1,7 @@
 /**
  * Acceptance of the write lock: a lease holder that dies mid-write. Its environment is killed while its POST is
- * held at the sandbox (the write still lands, late, as a request Affix already received would). The
+ * held at the sandbox (the write still lands, late, as a request Affix already received would), or its
+ * own deadline gives the POST up first (then it answers 504 and keeps the lease, the write in doubt). The
  * next writer must not read or write until the dead holder's lease has expired, and nothing is
  * written twice. The next writer does what a caller does under contention: it retries a 503
  * `write-contention` after its `Retry-After`.
@@ -144,15 +145,28 @@ async function dieMidWrite(
     }),
   );
   const leaseExpiry = Number(lease.Item?.expiresAtMs?.N ?? Number.NaN);
-  // The holder is killed here, or (on a machine slow enough) its function timeout killed it first:
-  // either way it dies mid-write, its POST still held.
-  const holder = run.pool.environments().filter((environment) => environment.state === 'busy');
-  expect(holder.length, `round ${round}`).toBeLessThanOrEqual(1);
-  if (holder[0] !== undefined) await run.pool.kill(holder[0].id);
+  // Most rounds kill the holder here (or, on a machine slow enough, its function timeout killed it
+  // first); every fifth round lets it give its POST up at its own deadline. Either way the POST is
+  // still held, and lands late.
+  if (round % 5 === 0) {
+    await dying;
+  } else {
+    const holder = run.pool.environments().filter((environment) => environment.state === 'busy');
+    expect(holder.length, `round ${round}`).toBeLessThanOrEqual(1);
+    if (holder[0] !== undefined) await run.pool.kill(holder[0].id);
+  }
   releasePost();
   const died = await dying;
-  expect(died.status, `round ${round}`).toBe(502);
-  expect(died.headers.get(ENVIRONMENT_ID_HEADER)).toBeNull();
+  const diedBody = await died.text();
+  if (died.status === 504) {
+    // On a machine slow enough, the handler's own deadline passed first while its POST was held: it
+    // answered that Affix did not answer in time, and kept the lease, since its POST may still land.
+    expect(diedBody, `round ${round}`).toContain('upstream-timeout');
+  } else {
+    // Killed mid-write: API Gateway's own 502, from no environment.
+    expect(died.status, `round ${round}: ${diedBody}`).toBe(502);
+    expect(died.headers.get(ENVIRONMENT_ID_HEADER)).toBeNull();
+  }
   return leaseExpiry;
 }
 

@@ -376,3 +376,62 @@ describe('the outside-change watch', () => {
     expect(sandbox.requests.map((request) => request.method)).toEqual(['GET', 'GET']);
   });
 });
+
+describe('the write lease after a POST', () => {
+  /** One container whose POST gives up after one short attempt. */
+  const impatient = () =>
+    container({
+      inner: createAffixHttpClient({
+        baseUrl: sandbox.url,
+        credentials,
+        attemptTimeoutMs: 200,
+        maxAttempts: 1,
+      }),
+    });
+  const writeOnce = async (writer: ReturnType<typeof container>, name: string) => {
+    const writeCall = call();
+    const failure = await writer.writeLock
+      .runExclusive(writeCall, async () => {
+        const current = await writer.affix.getClient(writeCall);
+        return writer.affix.replaceClient({ ...toUpdate(current), name }, writeCall);
+      })
+      .catch((error: unknown) => error as ProblemError);
+    return failure;
+  };
+  const lease = async () => JSON.parse(await item()) as { owner?: unknown; pending?: unknown };
+
+  it('is kept until it expires when the POST may still land (Affix did not answer in time); its pending marker stays', async () => {
+    let landPost: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      landPost = resolve;
+    });
+    sandbox.injectFault({ kind: 'delay', ms: 0, until: held }, { method: 'POST' });
+    const writer = impatient();
+    try {
+      const failure = await writeOnce(writer, 'In doubt');
+      expect((failure as ProblemError).slug).toBe('upstream-timeout');
+      const after = await lease();
+      expect(after.owner).toBeDefined();
+      expect(after.pending).toBeDefined();
+      // Another container cannot take the lease while the POST may still land.
+      const other = container();
+      const refused = await writeOnce(other, 'Second writer');
+      expect((refused as ProblemError).slug).toBe('write-contention');
+      expect(sandbox.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+    } finally {
+      landPost();
+    }
+  });
+
+  it('is given up at once when Affix refused the POST (nothing will land); the pending marker is cleared', async () => {
+    sandbox.injectFault({ kind: 'status', status: 400 }, { method: 'POST' });
+    const writer = impatient();
+    const failure = await writeOnce(writer, 'Refused');
+    expect((failure as ProblemError).slug).toBe('upstream-rejected');
+    const after = await lease();
+    expect(after.owner).toBeUndefined();
+    expect(after.pending).toBeUndefined();
+    const next = await writeOnce(container(), 'Next writer');
+    expect(next).toMatchObject({ name: 'Next writer' });
+  });
+});

@@ -3,6 +3,7 @@ import { createDeadline, requestBudgetMs } from '../../../../functions/client-co
 import {
   backoffDelayMs,
   isRetryable,
+  leavesWriteInDoubt,
   outcomeToProblem,
 } from '../../../../functions/client-config/upstream-outcome.ts';
 import { parseRetryAfter } from '../../../../functions/contract/retry-after.ts';
@@ -90,5 +91,24 @@ describe('deadlines', () => {
     expect(deadline.remainingMs()).toBe(20);
     now = 500;
     expect(deadline.remainingMs()).toBe(0);
+  });
+});
+
+describe('leavesWriteInDoubt', () => {
+  it.each([
+    ['a timeout', outcomeToProblem({ kind: 'deadline' }), true],
+    ['an attempt timeout', outcomeToProblem({ kind: 'attempt-timeout' }), true],
+    ['a reset connection', outcomeToProblem({ kind: 'network', code: 'ECONNRESET' }), true],
+    ['an Affix 503', outcomeToProblem({ kind: 'status', status: 503 }), true],
+    ['a 2xx we could not read', outcomeToProblem({ kind: 'bad-body', reason: 'schema' }), true],
+    ['an abort or anything unexpected', new Error('aborted'), true],
+    ['a refused connection', outcomeToProblem({ kind: 'network', code: 'ECONNREFUSED' }), false],
+    ['an Affix 400', outcomeToProblem({ kind: 'status', status: 400 }), false],
+    ['an Affix 401 after the refresh', outcomeToProblem({ kind: 'status', status: 401 }), false],
+    ['an Affix 409', outcomeToProblem({ kind: 'status', status: 409 }), false],
+    ['an Affix 429', outcomeToProblem({ kind: 'status', status: 429 }), false],
+    ['an Affix 404', outcomeToProblem({ kind: 'status', status: 404 }), false],
+  ])('%s: %s', (_name, error, inDoubt) => {
+    expect(leavesWriteInDoubt(error)).toBe(inDoubt);
   });
 });
