@@ -13,6 +13,7 @@
  * };
  */
 import type { BudgetNotes } from './budget-notes.ts';
+import type { ChangeEntry } from './change-journal.ts';
 import type { Deadline } from './deadline.ts';
 import type { EtagKey } from './etag-key.ts';
 import type { FieldDigests } from './outside-change.ts';
@@ -118,6 +119,21 @@ export interface StateChange {
   notBeforeCeilingMs?: number;
   /** Only while `owner` holds the lease; `release` also gives it up. */
   lease?: { require: string } | { release: string };
+  /** Journal entries appended in the same request as the rest of the change (a transaction). */
+  journal?: ChangeEntry[];
+}
+
+/** One page of the change journal, newest first. */
+export interface ChangePage {
+  entries: ChangeEntry[];
+  /** Opaque: passed back to read the next (older) page; absent on the last page. */
+  nextCursor?: string;
+}
+
+/** Reads the change journal (`GET /client/changes`). */
+export interface ChangeJournalReader {
+  /** Throws `invalid-cursor` (400) for a cursor it did not issue. */
+  list(query: { limit: number; cursor?: string | undefined }, signal?: AbortSignal): Promise<ChangePage>;
 }
 
 /** The shared state of the Affix client: one item, read and written whole (`dynamodb-state.ts`). */
