@@ -7,8 +7,8 @@
  *   expiry and tries again with jittered backoff while at least half its budget is left.
  * - release: one conditional write (our token) that gives the lease up together with everything the
  *   write recorded meanwhile (view, counts, digests); a failed release is logged as a warning and never
- *   replaces the write's own result (the lease then simply expires). After a POST whose outcome is
- *   unknown (a timeout, an Affix 5xx) the same write keeps the lease, which then expires by itself.
+ *   replaces the write's own result (the lease then simply expires). After a POST that got no answer
+ *   (a timeout, a broken connection) the same write keeps the lease, which then expires by itself.
  *
  * @example
  * const writeLock = createLeaseWriteLock({ store, keeper, leaseMs: 30_000 });

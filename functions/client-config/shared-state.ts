@@ -37,7 +37,7 @@ import {
   type SharedState,
   type StatePart,
 } from './state-item.ts';
-import { leavesWriteInDoubt } from './upstream-outcome.ts';
+import { failedWrite } from './upstream-outcome.ts';
 
 /** What one call knows of the shared state, and what it still has to write under the lease. */
 interface Session {
@@ -50,7 +50,7 @@ interface Session {
   reports: WatchedField[][];
   /** What this call last read: the state a write of it replaces. */
   readDigests?: ReturnType<typeof fieldDigests>;
-  /** A POST of this call failed without a refusal from Affix: it may still land. */
+  /** A POST of this call got no answer: it may still land at Affix later. */
   writeInDoubt?: boolean;
 }
 
@@ -310,9 +310,11 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
         }
         const result = await exchange(call, () => port.replaceClient(update, call)).catch(
           async (error: unknown) => {
-            // A POST that may still land keeps its pending marker: when it lands, readers see it as ours.
-            if (leavesWriteInDoubt(error)) s.writeInDoubt = true;
-            else await record(call, { pending: 'clear' });
+            // A POST that may have been applied keeps its pending marker, so readers see it as ours;
+            // one that may still land also keeps the lease (see the write lock's release).
+            const left = failedWrite(error);
+            if (left === 'may-still-land') s.writeInDoubt = true;
+            if (left === 'not-applied') await record(call, { pending: 'clear' });
             throw error;
           },
         );

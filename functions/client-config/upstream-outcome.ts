@@ -45,18 +45,25 @@ const REFUSALS = new Set([
 ]);
 
 /**
- * Whether a failed POST may still have been applied, or may still be: a timeout, a broken connection
- * after sending, an Affix 5xx, a 2xx we could not read, or an abort. Only a refusal by Affix (a status
- * below 500), or a connection that was never opened, means that nothing will land.
+ * What a failed POST leaves at Affix:
+ * - `not-applied`: Affix refused it (a status below 500), or the connection was never opened;
+ * - `may-be-applied`: Affix answered (a 5xx, or a 2xx we could not use): whatever it did is done;
+ * - `may-still-land`: no answer came (a timeout, a connection broken after sending, an abort): the
+ *   request may still be applied later, after our own answer.
  */
-export function leavesWriteInDoubt(error: unknown): boolean {
-  if (!(error instanceof ProblemError)) return true;
-  if (REFUSALS.has(error.slug)) return false;
+export type FailedWrite = 'not-applied' | 'may-be-applied' | 'may-still-land';
+
+export function failedWrite(error: unknown): FailedWrite {
+  if (!(error instanceof ProblemError)) return 'may-still-land';
+  if (REFUSALS.has(error.slug)) return 'not-applied';
   const cause: unknown = error.cause;
-  if (typeof cause !== 'object' || cause === null) return true;
-  // Any status below 500 is Affix's refusal: it did not apply the request.
-  if ('status' in cause && typeof cause.status === 'number') return cause.status >= 500;
-  return !('code' in cause && cause.code === 'ECONNREFUSED');
+  if (typeof cause !== 'object' || cause === null) return 'may-still-land';
+  if ('status' in cause && typeof cause.status === 'number') {
+    return cause.status >= 500 ? 'may-be-applied' : 'not-applied';
+  }
+  if ('kind' in cause && cause.kind === 'bad-body') return 'may-be-applied';
+  if ('code' in cause && cause.code === 'ECONNREFUSED') return 'not-applied';
+  return 'may-still-land';
 }
 
 /** "Full jitter" exponential backoff: a random wait in [0, min(cap, base * 2^(attempt-1))). */

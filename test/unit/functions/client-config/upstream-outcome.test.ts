@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createDeadline, requestBudgetMs } from '../../../../functions/client-config/deadline.ts';
 import {
   backoffDelayMs,
+  failedWrite,
   isRetryable,
-  leavesWriteInDoubt,
   outcomeToProblem,
 } from '../../../../functions/client-config/upstream-outcome.ts';
 import { parseRetryAfter } from '../../../../functions/contract/retry-after.ts';
@@ -94,21 +94,21 @@ describe('deadlines', () => {
   });
 });
 
-describe('leavesWriteInDoubt', () => {
+describe('failedWrite: what a failed POST leaves at Affix', () => {
   it.each([
-    ['a timeout', outcomeToProblem({ kind: 'deadline' }), true],
-    ['an attempt timeout', outcomeToProblem({ kind: 'attempt-timeout' }), true],
-    ['a reset connection', outcomeToProblem({ kind: 'network', code: 'ECONNRESET' }), true],
-    ['an Affix 503', outcomeToProblem({ kind: 'status', status: 503 }), true],
-    ['a 2xx we could not read', outcomeToProblem({ kind: 'bad-body', reason: 'schema' }), true],
-    ['an abort or anything unexpected', new Error('aborted'), true],
-    ['a refused connection', outcomeToProblem({ kind: 'network', code: 'ECONNREFUSED' }), false],
-    ['an Affix 400', outcomeToProblem({ kind: 'status', status: 400 }), false],
-    ['an Affix 401 after the refresh', outcomeToProblem({ kind: 'status', status: 401 }), false],
-    ['an Affix 409', outcomeToProblem({ kind: 'status', status: 409 }), false],
-    ['an Affix 429', outcomeToProblem({ kind: 'status', status: 429 }), false],
-    ['an Affix 404', outcomeToProblem({ kind: 'status', status: 404 }), false],
-  ])('%s: %s', (_name, error, inDoubt) => {
-    expect(leavesWriteInDoubt(error)).toBe(inDoubt);
+    ['a timeout', outcomeToProblem({ kind: 'deadline' }), 'may-still-land'],
+    ['an attempt timeout', outcomeToProblem({ kind: 'attempt-timeout' }), 'may-still-land'],
+    ['a reset connection', outcomeToProblem({ kind: 'network', code: 'ECONNRESET' }), 'may-still-land'],
+    ['an abort or anything unexpected', new Error('aborted'), 'may-still-land'],
+    ['an Affix 503', outcomeToProblem({ kind: 'status', status: 503 }), 'may-be-applied'],
+    ['a 2xx we could not use', outcomeToProblem({ kind: 'bad-body', reason: 'schema' }), 'may-be-applied'],
+    ['a refused connection', outcomeToProblem({ kind: 'network', code: 'ECONNREFUSED' }), 'not-applied'],
+    ['an Affix 400', outcomeToProblem({ kind: 'status', status: 400 }), 'not-applied'],
+    ['an Affix 401 after the refresh', outcomeToProblem({ kind: 'status', status: 401 }), 'not-applied'],
+    ['an Affix 404', outcomeToProblem({ kind: 'status', status: 404 }), 'not-applied'],
+    ['an Affix 409', outcomeToProblem({ kind: 'status', status: 409 }), 'not-applied'],
+    ['an Affix 429', outcomeToProblem({ kind: 'status', status: 429 }), 'not-applied'],
+  ])('%s', (_name, error, left) => {
+    expect(failedWrite(error)).toBe(left);
   });
 });
