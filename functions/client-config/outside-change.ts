@@ -38,6 +38,18 @@ function digestKey(etagKey: EtagKey): Buffer {
 }
 
 /** Per field: an HMAC-SHA256 of the field's name and canonical value (base64url, 128 bits). */
+function fieldDigest(key: Buffer, field: WatchedField, value: unknown): string {
+  return createHmac('sha256', key)
+    .update(canonicalJson([field, value]))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/** The digest `fieldDigests` records for a secret list: equal digests, equal lists (in order). */
+export function secretListDigest(secrets: readonly string[], etagKey: EtagKey): string {
+  return fieldDigest(digestKey(etagKey), 'client_secret', secrets);
+}
+
 export function fieldDigests(client: AffixClientUpdate, etagKey: EtagKey): FieldDigests {
   const key = digestKey(etagKey);
   const values: Record<WatchedField, unknown> = {
@@ -48,12 +60,7 @@ export function fieldDigests(client: AffixClientUpdate, etagKey: EtagKey): Field
     unmodelled: client.extra,
   };
   const digests = {} as FieldDigests;
-  for (const field of WATCHED_FIELDS) {
-    digests[field] = createHmac('sha256', key)
-      .update(canonicalJson([field, values[field]]))
-      .digest('base64url')
-      .slice(0, 22);
-  }
+  for (const field of WATCHED_FIELDS) digests[field] = fieldDigest(key, field, values[field]);
   return digests;
 }
 

@@ -95,6 +95,14 @@ export interface Ports {
   credentials: CredentialsProvider;
   /** Makes each write exclusive across containers; reads do not take it. */
   writeLock: WriteLock;
+  /** The secret list as last recorded in the shared state; absent where there is none (tests). */
+  recordedSecrets?: RecordedSecrets;
+}
+
+/** What the shared state says of the secret list, so every container notices a change at once. */
+export interface RecordedSecrets {
+  /** The digest (`secretListDigest`) of the list last written or seen, or undefined when unknown. */
+  digest(call: CallContext): Promise<string | undefined>;
 }
 
 /** One conditional write of the shared state item; every part optional. */

@@ -19,11 +19,16 @@ import {
   toUpdate,
 } from './client-state.ts';
 import { maskSecret } from './masking.ts';
-import type { CallContext, Ports } from './ports.ts';
+import { secretListDigest } from './outside-change.ts';
+import type { CallContext, Ports, RecordedSecrets } from './ports.ts';
 import { ProblemError } from './problems.ts';
 import type { AffixClient, AffixClientUpdate, PatchClientRequest } from './schemas.ts';
 import { ReadsExhaustedError } from './shared-state.ts';
-import { createWebhookSecretsCache, type WebhookSecretsCacheOptions } from './webhook-secrets.ts';
+import {
+  createWebhookSecretsCache,
+  type SecretList,
+  type WebhookSecretsCacheOptions,
+} from './webhook-secrets.ts';
 import { matchingSecret, parseSignatureHeader, SIGNATURE_HEADER } from './webhook-signature.ts';
 
 export interface ClientResult {
@@ -70,10 +75,19 @@ export function createUseCases(ports: Ports, options: UseCaseOptions = {}): UseC
   const webhookSecrets = createWebhookSecretsCache({
     ...options.webhookSecrets,
     read: async (call) => (await ports.affix.getClient(call)).client_secret,
+    ...(ports.recordedSecrets === undefined ? {} : { isCurrent: isRecordedList(ports.recordedSecrets) }),
   });
 
   /** The key our ETags are made with: read with the Affix credentials, so already cached after a call. */
   const etagKey = async () => (await ports.credentials.get()).etagKey;
+
+  /** Whether a cached list is the one the shared state last recorded (unknown counts as current). */
+  function isRecordedList(recorded: RecordedSecrets) {
+    return async (list: SecretList, call: CallContext): Promise<boolean> => {
+      const digest = await recorded.digest(call);
+      return digest === undefined || digest === secretListDigest(list.secrets, await etagKey());
+    };
+  }
 
   /** Affix's current list, read or written anyway: webhook verification in this container uses it. */
   function seen(result: ClientResult): ClientResult {

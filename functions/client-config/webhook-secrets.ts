@@ -8,7 +8,9 @@
  * just added) reads again only if the cached list is older than `minRefreshIntervalMs`, so a flood of
  * bad signatures cannot spend Affix's rate limit. Every client this container reads or writes anyway
  * (`GET /client`, a write's answer) replaces the list (`prime`), so a secret added through this
- * container verifies at once.
+ * container verifies at once. Every `get` also asks `isCurrent` (the shared state's record of the
+ * list): a list changed by any container or function is read again at once, so a removed secret stops
+ * verifying with the next delivery everywhere.
  *
  * @example
  * const secrets = createWebhookSecretsCache({ read: (call) => affix.getClient(call).then((c) => c.client_secret) });
@@ -42,6 +44,11 @@ export interface WebhookSecretsCache {
 
 export interface WebhookSecretsCacheOptions {
   read: (call: CallContext) => Promise<readonly string[]>;
+  /**
+   * Whether a cached list is still the current one (asked on every `get`); a list that is not is read
+   * again at once, whatever its age. Absent: every young list is current.
+   */
+  isCurrent?: (list: SecretList, call: CallContext) => Promise<boolean>;
   maxAgeMs?: number;
   minRefreshIntervalMs?: number;
   now?: () => number;
@@ -63,8 +70,11 @@ export function createWebhookSecretsCache(options: WebhookSecretsCacheOptions): 
     );
 
   return {
-    get(call) {
-      if (cached !== undefined && now() - cached.readAt < maxAgeMs) return Promise.resolve(cached);
+    async get(call) {
+      const young = cached;
+      if (young !== undefined && now() - young.readAt < maxAgeMs) {
+        if (options.isCurrent === undefined || (await options.isCurrent(young, call))) return young;
+      }
       return readShared(call);
     },
     prime(secrets) {

@@ -107,7 +107,12 @@ export function createProductionPorts(
   const writeLock =
     overrides.writeLock ?? createLeaseWriteLock({ store, keeper, leaseMs: config.writeLockLeaseMs, logger });
   return {
-    ports: { affix: keeper.affix(affixHttp), credentials, writeLock },
+    ports: {
+      affix: keeper.affix(affixHttp),
+      credentials,
+      writeLock,
+      recordedSecrets: { digest: async (call) => (await keeper.state(call)).seen?.fields.client_secret },
+    },
     reads: createClientReads({ state: keeper.state, maxAgeSeconds: config.clientCacheMaxAgeSeconds ?? 0 }),
     keeper,
     ssm,
