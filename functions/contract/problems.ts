@@ -155,7 +155,7 @@ export const PROBLEMS = {
   'signature-mismatch': {
     status: 422,
     title: 'Webhook signature does not match',
-    when: `\`${SIGNATURE_HEADER}\` is missing, empty, not 64 hex digits, or is not the HMAC-SHA256 of the body with any of the client's current secrets (checked against a list cached up to ${WEBHOOK_SECRETS_MAX_AGE_SECONDS} s, read again from Affix once before refusing). 422, not 401: the caller is authenticated; the delivery it forwarded is what fails.`,
+    when: `\`${SIGNATURE_HEADER}\` is missing, empty, not 64 hex digits, or is not the HMAC-SHA256 of the body with any of the client's current secrets (checked against a list cached up to ${WEBHOOK_SECRETS_MAX_AGE_SECONDS} s unless the shared state records a newer one, read again from Affix once before refusing). 422, not 401: the caller is authenticated; the delivery it forwarded is what fails.`,
     scope: 'raw-body',
   },
   'upstream-rate-limited': {
