@@ -167,7 +167,6 @@ describe('run', () => {
         secretStore: { ...ports.secretStore, read: () => Promise.reject(new RangeError(`oops ${OLD}`)) },
       };
     });
-    const error = await job.run().catch((e: unknown) => e as Error);
-    expect(error.message).toBe('rotation failed: RangeError');
+    await expect(job.run()).rejects.toThrow(/^rotation failed: RangeError$/);
   });
 });

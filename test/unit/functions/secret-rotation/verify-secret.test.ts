@@ -52,7 +52,7 @@ const proxyCredentials = (): CredentialsProvider & { refreshes: number } => {
 const options = (fetch: typeof globalThis.fetch, credentials = proxyCredentials()) => ({
   baseUrl: BASE_URL,
   credentials,
-  attemptTimeoutMs: 1_000,
+  attemptTimeoutMs: 10_000,
   maxAttempts: 1,
   fetch,
 });
