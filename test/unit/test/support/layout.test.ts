@@ -33,8 +33,6 @@ const NOT_IN_UNIT_TESTS = [
 const WITHOUT_UNIT_TEST: Readonly<Record<string, string>> = {
   'functions/client-config/budget-notes.ts': 'types only',
   'functions/client-config/ports.ts': 'types only',
-  'functions/client-config/observability.ts':
-    'the two Powertools instances, configured from the environment at import; what they print is asserted through the middlewares and app tests',
   'functions/client-config/dynamodb-state.ts':
     'adapter over DynamoDB: test/integration/functions/client-config/shared-state.test.ts and dynamodb-write-lock.test.ts, on dynalite',
   'functions/client-config/dynamodb-write-lock.ts':
