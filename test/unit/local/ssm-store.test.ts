@@ -134,7 +134,9 @@ describe('labels', () => {
     const { ssm } = store();
     ssm.put({ Name: '/p', Value: 'one' });
     ssm.label({ Name: '/p', Labels: Array.from({ length: 10 }, (_, i) => `l${i}`) });
-    expect(errorType(() => ssm.label({ Name: '/p', Labels: ['eleventh'] }))).toBe('ParameterVersionLabelLimitExceeded');
+    expect(errorType(() => ssm.label({ Name: '/p', Labels: ['eleventh'] }))).toBe(
+      'ParameterVersionLabelLimitExceeded',
+    );
     // Labels it already has do not count twice.
     expect(ssm.label({ Name: '/p', Labels: ['l0'] }).InvalidLabels).toEqual([]);
     expect(errorType(() => ssm.label({ Name: '/p', ParameterVersion: 5, Labels: ['x'] }))).toBe(
@@ -165,11 +167,13 @@ describe('history, describe and byPath', () => {
     expect(ssm.byPath({ Path: '/app', WithDecryption: true }).Parameters[1]?.Value).toBe('b');
     expect(ssm.byPath({ Path: '/app' }).Parameters[1]?.Value).not.toBe('b');
     expect(
-      ssm.byPath({
-        Path: '/',
-        Recursive: true,
-        ParameterFilters: [{ Key: 'Type', Option: 'Equals', Values: ['SecureString'] }],
-      }).Parameters.map((p) => p.Name),
+      ssm
+        .byPath({
+          Path: '/',
+          Recursive: true,
+          ParameterFilters: [{ Key: 'Type', Option: 'Equals', Values: ['SecureString'] }],
+        })
+        .Parameters.map((p) => p.Name),
     ).toEqual(['/app/b']);
     expect(errorType(() => ssm.byPath({ Path: 'app' }))).toBe('ValidationException');
   });
@@ -200,7 +204,9 @@ describe('history, describe and byPath', () => {
       '/app/deep/c',
     ]);
     expect(names({ ParameterFilters: [{ Key: 'Name', Values: ['other'] }] })).toEqual(['/other']);
-    expect(names({ ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: ['/app'] }] })).toHaveLength(3);
+    expect(
+      names({ ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: ['/app'] }] }),
+    ).toHaveLength(3);
     expect(names({ ParameterFilters: [{ Key: 'KeyId', Values: ['alias/own'] }] })).toEqual(['/app/b']);
     expect(names({ Filters: [{ Key: 'Name', Values: ['/app/a'] }] })).toEqual(['/app/a']);
     expect(errorType(() => ssm.describe({ ParameterFilters: [{ Key: 'Tier', Values: ['Standard'] }] }))).toBe(
