@@ -285,7 +285,17 @@ async function main(): Promise<void> {
   const bundles = await measureBundles();
   progress('bundles built');
   const cpuCost = await measureCpuCost(join(WORK, 'cpu-cost'), CPU_COST_TIME_LIMIT_MS);
-  progress(cpuCost.completed ? 'CPU cost measured' : `CPU cost: ${cpuCost.reason}`);
+  // Shown now as well as in the report: a run that fails later still leaves these figures.
+  progress(
+    cpuCost.completed
+      ? `CPU cost measured: ${cpuCost.cases
+          .map(
+            (entry) =>
+              `${entry.name} ${entry.ratioToParse.median}× JSON.parse, growth ${entry.growth.median}× (4× input)`,
+          )
+          .join('; ')}`
+      : `CPU cost: ${cpuCost.reason}`,
+  );
   const coldInit = await measureColdInits(bundles.files);
   progress('cold init measured');
   const warm = await measureWarm(bundles.files);
