@@ -286,10 +286,12 @@ function operationsDetail(operations: Record<string, CountResult>): string {
 }
 
 /** Every figure of the main table, and the target checks it makes. */
-const size = (bytes: number): string =>
-  bytes >= MIB
-    ? `${(bytes / MIB).toFixed(bytes % MIB === 0 ? 0 : 2)} MiB`
-    : `${(bytes / KIB).toFixed(bytes % KIB === 0 ? 0 : 1)} KiB`;
+/** `1 MiB`, `256 KiB`; `~1 MiB` for an input built to about that size. */
+function size(bytes: number): string {
+  const [unit, name] = bytes >= 1000 * KIB ? [MIB, 'MiB'] : [KIB, 'KiB'];
+  const rounded = Math.round(bytes / unit);
+  return `${rounded * unit === bytes ? '' : '~'}${rounded} ${name}`;
+}
 const times = (value: number): string => `${value < 0.1 ? value.toFixed(3) : value.toFixed(2)}×`;
 
 /** The CPU-cost figures: per case, its cost over `JSON.parse` of the same bytes and its growth. */
