@@ -13,7 +13,7 @@ import {
   ROUTE_PROBLEMS,
   UNROUTED_PROBLEMS,
 } from '../../../functions/contract/problems.ts';
-import { ROUTES, routeKeyOf } from '../../../functions/contract/routes.ts';
+import { ROUTES, type RouteDefinition, routeKeyOf } from '../../../functions/contract/routes.ts';
 import {
   buildOpenApiDocument,
   GATEWAY_ANSWERS,
@@ -126,11 +126,13 @@ describe('buildOpenApiDocument', () => {
     for (const route of ROUTES) {
       const body = operationOf(route).requestBody;
       const media = mediaTypesOf(route.operationId);
-      if (route.mediaTypes === undefined) {
+      const { mediaTypes }: RouteDefinition = route;
+      if (mediaTypes === undefined) {
         expect(body, routeKeyOf(route)).toBeUndefined();
         expect(media).toEqual([]);
       } else {
-        expect(Object.keys(body?.content ?? {}), routeKeyOf(route)).toEqual([...route.mediaTypes]);
+        expect(Object.keys(body?.content ?? {}), routeKeyOf(route)).toEqual([...mediaTypes]);
+        expect(media).toEqual(mediaTypes);
       }
     }
   });
