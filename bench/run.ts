@@ -13,6 +13,10 @@
  *    what the write lock costs per changing PATCH (with the lease against the same PATCH through the
  *    no-lock entry, in the same child, interleaved), and DynamoDB requests per invocation.
  *
+ * 4. CPU cost: the request body's nesting check and the judgement of Affix's error words on their
+ *    worst-case inputs, in a child process of their own, as ratios to `JSON.parse` of the same bytes
+ *    and as growth over a fourfold input.
+ *
  * Environment: `BENCH_RUNS` (default 3) and `BENCH_COLD_SAMPLES` (default 15).
  */
 import { execFileSync } from 'node:child_process';
@@ -26,6 +30,7 @@ import { localHandlerEnv } from '../local/handler-env.ts';
 import { bundleHandler } from './lib/bundles.ts';
 import { buildDriver } from './lib/child.ts';
 import { type ColdInitSample, measureColdInit } from './lib/cold-init.ts';
+import { measureCpuCost } from './lib/cpu-cost-run.ts';
 import type { OverheadRoute } from './lib/protocol.ts';
 import { buildRows, type Measured, renderReport } from './lib/report.ts';
 import {
@@ -88,6 +93,8 @@ const OVERHEAD: Record<OverheadRoute, { warmup: number; iterations: number; budg
 /** Triplets of changing PATCHes: with the lease, without it, direct fetch. */
 const LOCK_COST = { warmup: 100, iterations: 1_000, budgetMs: 15_000 };
 const BURST_SIZE = 100;
+/** The CPU-cost child takes 10-30 s on the shared machine; past this it is killed and its targets missed. */
+const CPU_COST_TIME_LIMIT_MS = 120_000;
 /** JIT code and feedback settle within about 3,000 invocations; growth after that is what could leak. */
 const MEMORY_WARMUP = 3_000;
 const MEMORY_INVOCATIONS = 10_000;
@@ -277,6 +284,18 @@ async function main(): Promise<void> {
 
   const bundles = await measureBundles();
   progress('bundles built');
+  const cpuCost = await measureCpuCost(join(WORK, 'cpu-cost'), CPU_COST_TIME_LIMIT_MS);
+  // Shown now as well as in the report: a run that fails later still leaves these figures.
+  progress(
+    cpuCost.completed
+      ? `CPU cost measured: ${cpuCost.cases
+          .map(
+            (entry) =>
+              `${entry.name} ${entry.ratioToParse.median}× JSON.parse, growth ${entry.growth.median}× (4× input)`,
+          )
+          .join('; ')}`
+      : `CPU cost: ${cpuCost.reason}`,
+  );
   const coldInit = await measureColdInits(bundles.files);
   progress('cold init measured');
   const warm = await measureWarm(bundles.files);
@@ -318,6 +337,7 @@ async function main(): Promise<void> {
     bundle: bundles.result,
     coldInit,
     ...warm,
+    cpuCost,
   };
   const { rows, checks } = buildRows(measured);
   const results: Results = { ...measured, targets: checks };

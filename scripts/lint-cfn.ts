@@ -12,13 +12,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAGES_DIR = join(REPO_ROOT, 'infra', 'stages');
 
-interface Finding {
+export interface Finding {
   readonly Level: string;
   readonly Message: string;
   readonly Rule: { readonly Id: string };
@@ -28,7 +28,7 @@ interface Finding {
   };
 }
 
-interface KnownFalsePositive {
+export interface KnownFalsePositive {
   readonly rule: string;
   readonly applies: (finding: Finding, resourceType: string | undefined) => boolean;
   readonly reason: string;
@@ -51,79 +51,104 @@ export const KNOWN_FALSE_POSITIVES: readonly KnownFalsePositive[] = [
   },
 ];
 
+/** The stages to lint: the committed stage files' names, sorted. */
+export function stagesOf(files: readonly string[]): string[] {
+  return files
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => basename(file, '.json'))
+    .sort();
+}
+
+/** The type of the resource a finding is about, if it is about one of the template's resources. */
+export function resourceTypeOf(
+  finding: Finding,
+  resources: Readonly<Record<string, { Type: string }>>,
+): string | undefined {
+  const [section, logicalId] = finding.Location.Path;
+  return section === 'Resources' ? resources[String(logicalId)]?.Type : undefined;
+}
+
+/** `ERROR` for an error that fails the lint, `known` for a listed false positive, else the finding's level. */
+export function verdictOf(finding: Finding, resourceType: string | undefined): string {
+  const known = KNOWN_FALSE_POSITIVES.find(
+    (fp) => fp.rule === finding.Rule.Id && fp.applies(finding, resourceType),
+  );
+  return finding.Level === 'Error' && known === undefined ? 'ERROR' : known ? 'known' : finding.Level;
+}
+
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
 }
 
-if (process.env.LINT_CFN_SKIP === '1') {
-  console.log('lint:cfn skipped (LINT_CFN_SKIP=1)');
-  process.exit(0);
-}
-
-const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
-if (version.error !== undefined || version.status !== 0) {
-  fail(
-    'cfn-lint is not installed: install it with `pipx install cfn-lint` (or `pip install cfn-lint`), or set LINT_CFN_SKIP=1 to skip this check.',
-  );
-}
-console.log(version.stdout.trim());
-
-const cdkContext = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: object })
-  .context;
-const stages = readdirSync(STAGES_DIR)
-  .filter((file) => file.endsWith('.json'))
-  .map((file) => basename(file, '.json'))
-  .sort();
-const work = mkdtempSync(join(tmpdir(), 'lint-cfn-'));
-let failed = false;
-try {
-  for (const stage of stages) {
-    const outdir = join(work, stage);
-    // What `cdk synth -c stage=<stage>` runs: the app, with cdk.json's context and the stage.
-    const synth = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'infra', 'app.ts')], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        CDK_CONTEXT_JSON: JSON.stringify({ ...cdkContext, stage, 'aws:cdk:bundling-stacks': [] }),
-        CDK_OUTDIR: outdir,
-      },
-      encoding: 'utf8',
-    });
-    if (synth.status !== 0) fail(`synth of ${stage} failed:\n${synth.stderr}`);
-    const templateFile = readdirSync(outdir).find((file) => file.endsWith('.template.json'));
-    if (templateFile === undefined) fail(`synth of ${stage} wrote no template`);
-    const path = join(outdir, templateFile);
-    const template = JSON.parse(readFileSync(path, 'utf8')) as {
-      Resources: Record<string, { Type: string }>;
-    };
-    const lint = spawnSync('cfn-lint', ['--format', 'json', path], {
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    let findings: Finding[];
-    try {
-      findings = JSON.parse(lint.stdout || '[]') as Finding[];
-    } catch {
-      fail(`cfn-lint gave no JSON for ${stage} (exit ${lint.status}):\n${lint.stderr}`);
-    }
-    let errors = 0;
-    for (const finding of findings) {
-      const [section, logicalId] = finding.Location.Path;
-      const resourceType = section === 'Resources' ? template.Resources[String(logicalId)]?.Type : undefined;
-      const known = KNOWN_FALSE_POSITIVES.find(
-        (fp) => fp.rule === finding.Rule.Id && fp.applies(finding, resourceType),
-      );
-      const where = `${finding.Location.Path.slice(0, 2).join('/')} (line ${finding.Location.Start.LineNumber})`;
-      const verdict =
-        finding.Level === 'Error' && known === undefined ? 'ERROR' : known ? 'known' : finding.Level;
-      if (verdict === 'ERROR') errors += 1;
-      console.log(`${stage}: ${verdict} ${finding.Rule.Id} ${where}: ${finding.Message}`);
-    }
-    console.log(`${stage}: ${findings.length} findings, ${errors} errors outside the known false positives`);
-    if (errors > 0) failed = true;
+function main(): void {
+  if (process.env.LINT_CFN_SKIP === '1') {
+    console.log('lint:cfn skipped (LINT_CFN_SKIP=1)');
+    process.exit(0);
   }
-} finally {
-  rmSync(work, { recursive: true, force: true });
+
+  const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+  if (version.error !== undefined || version.status !== 0) {
+    fail(
+      'cfn-lint is not installed: install it with `pipx install cfn-lint` (or `pip install cfn-lint`), or set LINT_CFN_SKIP=1 to skip this check.',
+    );
+  }
+  console.log(version.stdout.trim());
+
+  const cdkContext = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: object })
+    .context;
+  const stages = stagesOf(readdirSync(STAGES_DIR));
+  const work = mkdtempSync(join(tmpdir(), 'lint-cfn-'));
+  let failed = false;
+  try {
+    for (const stage of stages) {
+      const outdir = join(work, stage);
+      // What `cdk synth -c stage=<stage>` runs: the app, with cdk.json's context and the stage.
+      const synth = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'infra', 'app.ts')], {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ ...cdkContext, stage, 'aws:cdk:bundling-stacks': [] }),
+          CDK_OUTDIR: outdir,
+        },
+        encoding: 'utf8',
+      });
+      if (synth.status !== 0) fail(`synth of ${stage} failed:\n${synth.stderr}`);
+      const templateFile = readdirSync(outdir).find((file) => file.endsWith('.template.json'));
+      if (templateFile === undefined) fail(`synth of ${stage} wrote no template`);
+      const path = join(outdir, templateFile);
+      const template = JSON.parse(readFileSync(path, 'utf8')) as {
+        Resources: Record<string, { Type: string }>;
+      };
+      const lint = spawnSync('cfn-lint', ['--format', 'json', path], {
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      let findings: Finding[];
+      try {
+        findings = JSON.parse(lint.stdout || '[]') as Finding[];
+      } catch {
+        fail(`cfn-lint gave no JSON for ${stage} (exit ${lint.status}):\n${lint.stderr}`);
+      }
+      let errors = 0;
+      for (const finding of findings) {
+        const verdict = verdictOf(finding, resourceTypeOf(finding, template.Resources));
+        const where = `${finding.Location.Path.slice(0, 2).join('/')} (line ${finding.Location.Start.LineNumber})`;
+        if (verdict === 'ERROR') errors += 1;
+        console.log(`${stage}: ${verdict} ${finding.Rule.Id} ${where}: ${finding.Message}`);
+      }
+      console.log(
+        `${stage}: ${findings.length} findings, ${errors} errors outside the known false positives`,
+      );
+      if (errors > 0) failed = true;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (failed) fail('lint:cfn failed');
 }
-if (failed) fail('lint:cfn failed');
+
+// Importing the module (its tests) runs nothing: only `tsx scripts/lint-cfn.ts` lints.
+const invokedDirectly =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) main();

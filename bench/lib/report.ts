@@ -5,6 +5,7 @@
  * A latency or size target is judged on the median over the runs; a request count or a memory bound
  * must hold in every run.
  */
+import type { CpuCostCaseName } from './cpu-cost.ts';
 import type { OverheadRoute } from './protocol.ts';
 import {
   type CountResult,
@@ -47,7 +48,23 @@ export const TARGETS = {
    * code still settling accounts for about 0.5 MB.
    */
   heapAfterGcGrowthBytes: 2 * MIB,
+  /**
+   * The nesting check runs on every body before `JSON.parse`: it may cost at most twice the parse of
+   * the same bytes (it costs less; a scan that went back over the text would cost thousands of times more).
+   */
+  depthScanRatioToParse: 2,
+  /**
+   * CPU time at four times the input over the time at the input: about 4 for a linear pass (less when
+   * a fixed cost dominates), 16 for a quadratic one.
+   */
+  cpuCostGrowth: 8,
 } as const;
+
+/** The CPU-cost cases with a target on their ratio to `JSON.parse` (the judge's is shown only). */
+const RATIO_TARGETS: Partial<Record<CpuCostCaseName, number>> = {
+  depthScanQuoted: TARGETS.depthScanRatioToParse,
+  depthScanNested: TARGETS.depthScanRatioToParse,
+};
 
 export type Measured = Omit<Results, 'targets'>;
 
@@ -269,6 +286,64 @@ function operationsDetail(operations: Record<string, CountResult>): string {
 }
 
 /** Every figure of the main table, and the target checks it makes. */
+/** `1 MiB`, `256 KiB`; `~1 MiB` for an input built to about that size. */
+function size(bytes: number): string {
+  const [unit, name] = bytes >= 1000 * KIB ? [MIB, 'MiB'] : [KIB, 'KiB'];
+  const rounded = Math.round(bytes / unit);
+  return `${rounded * unit === bytes ? '' : '~'}${rounded} ${name}`;
+}
+const times = (value: number): string => `${value < 0.1 ? value.toFixed(3) : value.toFixed(2)}×`;
+
+/** The CPU-cost figures: per case, its cost over `JSON.parse` of the same bytes and its growth. */
+function cpuCostRows(results: Measured, checks: TargetCheck[]): Row[] {
+  const cpuCost = results.cpuCost;
+  if (cpuCost === undefined) return [];
+  if (!cpuCost.completed) {
+    const figure = 'CPU cost: depth scan and upstream judge';
+    checks.push({ figure, target: 'a result', value: cpuCost.reason, met: false });
+    return [{ figure, median: cpuCost.reason, spread: '', target: 'a result', status: 'missed' }];
+  }
+  const rows: Row[] = [];
+  for (const entry of cpuCost.cases) {
+    const [small, large] = entry.inputBytes;
+    const spread = (summary: Summary) => `${iqr(summary, times)}, ${entry.rounds} rounds`;
+    const ratioFigure = `CPU time, ${entry.label}, ${size(large)}: over JSON.parse of the same bytes`;
+    const ratioLimit = RATIO_TARGETS[entry.name];
+    const ratioMet = ratioLimit === undefined || entry.ratioToParse.median <= ratioLimit;
+    if (ratioLimit !== undefined) {
+      checks.push({
+        figure: ratioFigure,
+        target: `≤ ${ratioLimit}×`,
+        value: times(entry.ratioToParse.median),
+        met: ratioMet,
+      });
+    }
+    rows.push({
+      figure: ratioFigure,
+      median: `${times(entry.ratioToParse.median)} (${ms(entry.subjectMs.median)} vs ${ms(entry.baselineMs.median, 3)})`,
+      spread: spread(entry.ratioToParse),
+      target: ratioLimit === undefined ? '' : `≤ ${ratioLimit}×`,
+      status: ratioLimit === undefined ? '' : status(ratioMet),
+    });
+    const growthFigure = `CPU time, ${entry.label}: ${size(large)} over ${size(small)}`;
+    const growthMet = entry.growth.median <= TARGETS.cpuCostGrowth;
+    checks.push({
+      figure: growthFigure,
+      target: `≤ ${TARGETS.cpuCostGrowth}×`,
+      value: times(entry.growth.median),
+      met: growthMet,
+    });
+    rows.push({
+      figure: growthFigure,
+      median: times(entry.growth.median),
+      spread: spread(entry.growth),
+      target: `≤ ${TARGETS.cpuCostGrowth}×`,
+      status: status(growthMet),
+    });
+  }
+  return rows;
+}
+
 export function buildRows(results: Measured): { rows: Row[]; checks: TargetCheck[] } {
   const checks: TargetCheck[] = [];
   const rows: Row[] = [];
@@ -486,6 +561,8 @@ export function buildRows(results: Measured): { rows: Row[]; checks: TargetCheck
     if (row.spread === '' || row.spread.includes('IQR') || row.spread.includes('builds')) continue;
     row.spread = `${row.spread} (${runs})`;
   }
+  // Measured once, in rounds of their own: not per warm run.
+  rows.push(...cpuCostRows(results, checks));
   return { rows, checks };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Contributor } from './bundles.ts';
 import type { ColdInitSample } from './cold-init.ts';
+import type { CpuCostResult } from './cpu-cost.ts';
 import type { MemorySnapshot, OverheadRoute } from './protocol.ts';
 import { quantile, round, roundSummary, type Summary, summarize } from './stats.ts';
 import type { BudgetRun, DynamoDbTrafficRun, LatencySamples, LockCostSamples, MixedRun } from './warm.ts';
@@ -208,6 +209,8 @@ export interface Results {
   dynamodb: DynamoDbTrafficResult;
   memory: MemoryResult;
   budget: BudgetResult;
+  /** The depth scan's and the upstream judge's CPU cost (`cpu-cost.ts`); absent from results before it. */
+  cpuCost?: CpuCostResult;
   targets: TargetCheck[];
 }
 
