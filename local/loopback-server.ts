@@ -9,6 +9,8 @@ import type { AddressInfo, Socket } from 'node:net';
 export class ServerLifecycle {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The resolvers of sleeps still running: `close()` ends them with their timers. */
+  private readonly sleepers = new Set<() => void>();
   private closing = false;
 
   /** A timer that `close()` cancels. */
@@ -27,11 +29,18 @@ export class ServerLifecycle {
     this.timers.delete(timer);
   }
 
-  /** Waits `ms`, or not at all once the server is closing. */
+  /** Waits `ms`, or not at all once the server is closing; a sleep still running at `close()` ends then. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      if (ms <= 0 || this.closing) resolve();
-      else this.setTimer(resolve, ms);
+      if (ms <= 0 || this.closing) {
+        resolve();
+        return;
+      }
+      this.sleepers.add(resolve);
+      this.setTimer(() => {
+        this.sleepers.delete(resolve);
+        resolve();
+      }, ms);
     });
   }
 
@@ -58,6 +67,8 @@ export class ServerLifecycle {
     this.closing = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
     return new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();

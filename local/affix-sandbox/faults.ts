@@ -123,16 +123,24 @@ export async function answerFault(fault: SandboxFault, ctx: FaultContext): Promi
         headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
       });
     }
-    case 'body-error':
+    case 'body-error': {
+      // The start of a client on the first pull, the failure on the next: erroring in `start()` would
+      // discard the chunk queued before it, and a reader would get nothing at all.
+      let started = false;
       return new Response(
         new ReadableStream<Uint8Array>({
-          start(controller) {
+          pull(controller) {
+            if (started) {
+              controller.error(new TypeError('terminated'));
+              return;
+            }
+            started = true;
             controller.enqueue(encoder.encode('{"client_id":'));
-            controller.error(new TypeError('terminated'));
           },
         }),
         { status: 200, headers: { 'content-type': 'application/json' } },
       );
+    }
     case 'non-json': {
       const html =
         fault.text ??

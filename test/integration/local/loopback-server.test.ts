@@ -85,6 +85,15 @@ describe('ServerLifecycle', () => {
     await expect(lifecycle.sleep(60_000)).resolves.toBeUndefined();
   });
 
+  it('ends a sleep still running when it closes', async () => {
+    const lifecycle = new ServerLifecycle();
+    const server = createServer();
+    await lifecycle.listen(server);
+    const sleeping = lifecycle.sleep(600_000);
+    await lifecycle.close(server);
+    await expect(sleeping).resolves.toBeUndefined();
+  });
+
   it('runs a timer once and forgets it; clearTimer cancels one, and accepts undefined', async () => {
     vi.useFakeTimers();
     try {
