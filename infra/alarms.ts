@@ -83,13 +83,13 @@ function countMetric(stage: Stage, metricName: string, extra: Record<string, str
 }
 
 /** What each destination field decides, for the alarm descriptions and the runbooks. */
-export const DESTINATION_MEANING: Readonly<Record<DestinationField, string>> = {
+const DESTINATION_MEANING: Readonly<Record<DestinationField, string>> = {
   webhook_uri: "where Affix sends our employees' data (webhooks)",
   redirect_uris: 'where Affix Connect sends OAuth authorization codes',
 };
 
 /** The alarm id of a destination field: `destination-change-webhook-uri`, `destination-change-redirect-uris`. */
-export function destinationAlarmId(field: DestinationField): string {
+function destinationAlarmId(field: DestinationField): string {
   return `destination-change-${field.replaceAll('_', '-')}`;
 }
 
@@ -97,7 +97,7 @@ export function destinationAlarmId(field: DestinationField): string {
  * One alarm per destination field: any change of it (through the proxy or at Affix) reaches a
  * human, expected or not. Operational, never a rollback alarm: a destination change is no bad release.
  */
-export function addDestinationAlarms(alarms: StageAlarms, stage: Stage): void {
+function addDestinationAlarms(alarms: StageAlarms, stage: Stage): void {
   for (const field of DESTINATION_FIELDS) {
     alarms.add(destinationAlarmId(field), {
       metric: countMetric(stage, METRIC.destinationChange, { [DESTINATION_FIELD_DIMENSION]: field }),

@@ -44,7 +44,7 @@ const positiveInteger = integerFrom(1);
  * `JOURNAL_RETENTION_DAYS`: how long change-journal entries live before the table's TTL removes them;
  * one day to ten years.
  */
-export const JOURNAL_RETENTION_DAYS_LIMITS = { min: 1, max: 3_650 } as const;
+const JOURNAL_RETENTION_DAYS_LIMITS = { min: 1, max: 3_650 } as const;
 export const JournalRetentionDaysSchema = v.pipe(
   v.number(),
   v.integer('must be a whole number of days'),
