@@ -29,6 +29,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import {
+  DESTINATION_FIELD_DIMENSION,
+  DESTINATION_FIELDS,
+  type DestinationField,
+} from '../functions/contract/telemetry.ts';
 import { ALARM_PERIOD } from './alarm-period.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './service.ts';
 import type { Stage, StageConfig } from './stages.ts';
@@ -66,21 +71,46 @@ export function budgetAlarmThreshold(config: StageConfig): number {
   return Math.ceil(config.affixBudget.requests * periodShare * BUDGET_ALARM_SHARE);
 }
 
-/** A metric of the function's own (dimensions `service`, `stage`), summed per alarm period. */
-function countMetric(stage: Stage, metricName: string): Metric {
+/** A metric of the function's own (dimensions `service`, `stage` and `extra`), summed per alarm period. */
+function countMetric(stage: Stage, metricName: string, extra: Record<string, string> = {}): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: SERVICE_NAME, stage },
+    dimensionsMap: { service: SERVICE_NAME, stage, ...extra },
     statistic: Stats.SUM,
     period: ALARM_PERIOD,
   });
 }
 
+/** What each destination field decides, for the alarm descriptions and the runbooks. */
+const DESTINATION_MEANING: Readonly<Record<DestinationField, string>> = {
+  webhook_uri: "where Affix sends our employees' data (webhooks)",
+  redirect_uris: 'where Affix Connect sends OAuth authorization codes',
+};
+
+/** The alarm id of a destination field: `destination-change-webhook-uri`, `destination-change-redirect-uris`. */
+function destinationAlarmId(field: DestinationField): string {
+  return `destination-change-${field.replaceAll('_', '-')}`;
+}
+
 /**
- * The Affix budget alarms: `affix-budget` (the proxy's Affix requests within 20% of the budget in 5
- * minutes) and `outside-change` (any change of the client no write through the proxy explains: a
- * security event).
+ * One alarm per destination field: any change of it (through the proxy or at Affix) reaches a
+ * human, expected or not. Operational, never a rollback alarm: a destination change is no bad release.
+ */
+function addDestinationAlarms(alarms: StageAlarms, stage: Stage): void {
+  for (const field of DESTINATION_FIELDS) {
+    alarms.add(destinationAlarmId(field), {
+      metric: countMetric(stage, METRIC.destinationChange, { [DESTINATION_FIELD_DIMENSION]: field }),
+      threshold: 1,
+      description: `${field} of the Affix client changed (a write through the proxy or a change at Affix): it decides ${DESTINATION_MEANING[field]}. Check who changed it and whether it was expected: docs/operations.md "A destination changed".`,
+    });
+  }
+}
+
+/**
+ * The Affix client alarms: `affix-budget` (the proxy's Affix requests within 20% of the budget in 5
+ * minutes), `outside-change` (any change of the client no write through the proxy explains: a
+ * security event) and one `destination-change-*` per destination field (every change of one).
  */
 export function addAffixAlarms(alarms: StageAlarms, stage: Stage, config: StageConfig): void {
   const threshold = budgetAlarmThreshold(config);
@@ -95,6 +125,7 @@ export function addAffixAlarms(alarms: StageAlarms, stage: Stage, config: StageC
     description:
       'The Affix client changed outside the proxy (dashboard, Affix support, or a leaked secret): check webhook_uri first.',
   });
+  addDestinationAlarms(alarms, stage);
 }
 
 export interface AlarmProps {

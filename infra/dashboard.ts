@@ -1,6 +1,6 @@
 /**
  * One CloudWatch dashboard per stage: traffic and answers, latency, Affix, the write lock, the
- * synthetic caller, and the state of every alarm.
+ * synthetic caller, changes of the client's destinations, and the state of every alarm.
  *
  * Affix's budget is shown as the handler spends it: Affix requests by method and outcome, shared
  * cache hits and answers from the shared back-off. Rotation state has no widget yet: a text widget
@@ -23,6 +23,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { PROBLEMS } from '../functions/contract/problems.ts';
 import { routeKeyOfOperation } from '../functions/contract/routes.ts';
+import { DESTINATION_FIELD_DIMENSION, DESTINATION_FIELDS } from '../functions/contract/telemetry.ts';
 import { SYNTHETIC_LATENCY_METRIC, SYNTHETIC_SUCCESS_METRIC } from '../functions/synthetic-caller/check.ts';
 import { ALARM_PERIOD } from './alarm-period.ts';
 import { affixRequestsMetric } from './alarms.ts';
@@ -150,6 +151,20 @@ export function createDashboard(
       title: 'Answered from the shared back-off (RateLimitBackoff)',
       left: [handlerMetric(stage, METRIC.rateLimitBackoff, Stats.SUM).with({ label: 'back-off answers' })],
       width: 8,
+    }),
+  );
+  dashboard.addWidgets(
+    new GraphWidget({
+      title: 'Client changes: destinations by field (DestinationChange) and outside changes (OutsideChange)',
+      left: [
+        ...DESTINATION_FIELDS.map((field) =>
+          handlerMetric(stage, METRIC.destinationChange, Stats.SUM, {
+            [DESTINATION_FIELD_DIMENSION]: field,
+          }).with({ label: field }),
+        ),
+        handlerMetric(stage, METRIC.outsideChange, Stats.SUM).with({ label: 'outside changes' }),
+      ],
+      width: 24,
     }),
   );
   dashboard.addWidgets(

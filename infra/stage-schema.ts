@@ -40,6 +40,20 @@ const parameterName = v.pipe(
 const integerFrom = (min: number) =>
   v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(min, `must be at least ${min}`));
 const positiveInteger = integerFrom(1);
+/**
+ * `JOURNAL_RETENTION_DAYS`: how long change-journal entries live before the table's TTL removes them;
+ * one day to ten years.
+ */
+const JOURNAL_RETENTION_DAYS_LIMITS = { min: 1, max: 3_650 } as const;
+export const JournalRetentionDaysSchema = v.pipe(
+  v.number(),
+  v.integer('must be a whole number of days'),
+  v.minValue(JOURNAL_RETENTION_DAYS_LIMITS.min, `must be at least ${JOURNAL_RETENTION_DAYS_LIMITS.min} day`),
+  v.maxValue(
+    JOURNAL_RETENTION_DAYS_LIMITS.max,
+    `must be at most ${JOURNAL_RETENTION_DAYS_LIMITS.max} days (ten years)`,
+  ),
+);
 const fraction = v.pipe(v.number(), v.gtValue(0, 'must be above 0'), v.maxValue(1, 'must be at most 1'));
 
 /**
@@ -151,6 +165,8 @@ export const StageFileSchema = v.pipe(
         `must be one of CloudWatch's retention values: ${RETENTION_DAYS.join(', ')}`,
       ),
     ),
+    /** `JOURNAL_RETENTION_DAYS`: how long the change journal keeps an entry (default 400 days). */
+    journalRetentionDays: v.optional(JournalRetentionDaysSchema),
     /** `CLIENT_CACHE_MAX_AGE_SECONDS`: age of the shared read cache; 0 turns it off. */
     clientCacheMaxAgeSeconds: v.optional(v.pipe(integerFrom(0), v.maxValue(3_600, 'must be at most 3600'))),
     /** Affix's rate budget for our client_id; leave out for the documented 40 per 300 s. */

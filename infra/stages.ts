@@ -16,10 +16,11 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as v from 'valibot';
+import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../functions/client-config/change-journal.ts';
 import { ConfigError, loadConfig } from '../functions/client-config/config.ts';
 import type { DestinationPolicy } from '../functions/contract/destination-policy.ts';
 import type { CallerGroup } from '../functions/contract/routes.ts';
-import { affixBaseUrlProblem, StageFileSchema } from './stage-schema.ts';
+import { affixBaseUrlProblem, JournalRetentionDaysSchema, StageFileSchema } from './stage-schema.ts';
 import { AFFIX_BUDGET, type AffixBudget, deriveThrottles, ThrottleBudgetError } from './throttles.ts';
 
 /** Where the stage files live. */
@@ -93,6 +94,8 @@ export interface StageConfig {
   /** Affix's rate budget for our client_id, from which the method throttles are derived. */
   readonly affixBudget: AffixBudget;
   readonly logRetention: RetentionDays;
+  /** `JOURNAL_RETENTION_DAYS` of both functions: how long a change-journal entry lives (1-3650). */
+  readonly journalRetentionDays: number;
   readonly credentialsMaxAgeSeconds: number;
   readonly upstream: { readonly attemptTimeoutMs: number; readonly deadlineMs: number };
   readonly logLevel: PowertoolsLogLevel;
@@ -141,6 +144,7 @@ export function stageDefaults(stage: Stage) {
     clientCacheMaxAgeSeconds: 30,
     affixBudget: AFFIX_BUDGET,
     logRetention: 30 as RetentionDays,
+    journalRetentionDays: DEFAULT_JOURNAL_RETENTION_DAYS,
     credentialsMaxAgeSeconds: 300,
     upstream: { attemptTimeoutMs: 5_000, deadlineMs: 10_000 },
     logLevel: 'INFO' as PowertoolsLogLevel,
@@ -218,6 +222,7 @@ export function handlerConfigProblem(stage: Stage, config: StageConfig): string 
       STATE_TABLE_NAME: 'state-table',
       CREDENTIALS_MAX_AGE_SECONDS: String(config.credentialsMaxAgeSeconds),
       CLIENT_CACHE_MAX_AGE_SECONDS: String(config.clientCacheMaxAgeSeconds),
+      JOURNAL_RETENTION_DAYS: String(config.journalRetentionDays),
       UPSTREAM_ATTEMPT_TIMEOUT_MS: String(config.upstream.attemptTimeoutMs),
       UPSTREAM_DEADLINE_MS: String(config.upstream.deadlineMs),
       POWERTOOLS_LOG_LEVEL: config.logLevel,
@@ -305,6 +310,10 @@ export function validateStageConfig(stage: Stage, config: StageConfig): StageCon
   // The handler allows http:// on loopback hosts (npm start); a deployed stage never does.
   const urlProblem = affixBaseUrlProblem(config.affixBaseUrl);
   if (urlProblem !== undefined) throw new StageConfigError(`stage ${stage}: affixBaseUrl: ${urlProblem}`);
+  const retention = v.safeParse(JournalRetentionDaysSchema, config.journalRetentionDays);
+  if (!retention.success) {
+    throw new StageConfigError(`stage ${stage}: journalRetentionDays: ${retention.issues[0].message}`);
+  }
   const throttles = throttleProblem(config);
   if (throttles !== undefined) throw new StageConfigError(`stage ${stage}: (throttles): ${throttles}`);
   return config;

@@ -162,6 +162,7 @@ export function functionEnvironment(
     STATE_TABLE_NAME: stateTableName,
     CREDENTIALS_MAX_AGE_SECONDS: String(config.credentialsMaxAgeSeconds),
     CLIENT_CACHE_MAX_AGE_SECONDS: String(config.clientCacheMaxAgeSeconds),
+    JOURNAL_RETENTION_DAYS: String(config.journalRetentionDays),
     UPSTREAM_ATTEMPT_TIMEOUT_MS: String(config.upstream.attemptTimeoutMs),
     UPSTREAM_DEADLINE_MS: String(config.upstream.deadlineMs),
     POWERTOOLS_LOG_LEVEL: config.logLevel,

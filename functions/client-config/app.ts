@@ -19,6 +19,7 @@ import { type ClientReads, UNCACHED_READS } from './client-reads.ts';
 import type { Config } from './config.ts';
 import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
 import { checkDestinations } from './destination-config.ts';
+import { createDestinationTelemetry } from './destination-telemetry.ts';
 import { toPublicClient } from './masking.ts';
 import {
   jsonRoutesOnly,
@@ -91,6 +92,7 @@ export function createHandler(dependencies: HandlerDependencies) {
   );
   const reads = dependencies.reads ?? UNCACHED_READS;
   const destinations = dependencies.destinations ?? OPEN_DESTINATION_POLICY;
+  const destinationTelemetry = createDestinationTelemetry(metrics);
 
   /** `signal` is middy's: it fires at the early-timeout backstop, and then no Affix request starts. */
   async function routeRequest(
@@ -121,10 +123,11 @@ export function createHandler(dependencies: HandlerDependencies) {
     return operations[operationIdOf(route)]({ event, call, state, route });
   }
 
-  /** A write's answer: the changed fields for the audit line, the secrets masked. (The Affix port has
-   * refreshed the shared view already.) */
+  /** A write's answer: the changed fields for the audit line and the destination-change count, the
+   * secrets masked. (The Affix port has refreshed the shared view already.) */
   function written(result: ClientResult, state: RequestState): APIGatewayProxyResult {
     state.changedFields = result.changed;
+    destinationTelemetry.record(result.changed);
     return jsonResponse(200, toPublicClient(result.client), { etag: result.etag });
   }
 

@@ -20,6 +20,7 @@ import { createAffixHttpClient } from './affix-http.ts';
 import { type ClientReads, createClientReads } from './client-reads.ts';
 import type { Config } from './config.ts';
 import { createCredentialsCache } from './credentials.ts';
+import { createDestinationTelemetry } from './destination-telemetry.ts';
 import { createDynamoDbStateStore } from './dynamodb-state.ts';
 import { describeFailure } from './failure-summary.ts';
 import { createLeaseWriteLock } from './lease-lock.ts';
@@ -89,6 +90,7 @@ export function createProductionPorts(
   const store = createDynamoDbStateStore({ client: dynamodb, tableName: config.stateTableName });
   // One instance per container, publishing each metric with only the default dimensions.
   const single = metrics.singleMetric();
+  const destinations = createDestinationTelemetry(metrics);
   const keeper = createSharedState({
     store,
     credentials,
@@ -97,6 +99,7 @@ export function createProductionPorts(
       // Names only: the values (a secret among them) were never stored, and are not logged.
       logger.warn('outside change', { outsideChange: { fields } });
       single.addMetric(METRIC.outsideChange, MetricUnit.Count, 1);
+      destinations.record(fields);
     },
     onStoreFailure: (operation, error) => {
       logger.warn('shared state unavailable', { sharedState: { operation, ...describeFailure(error) } });

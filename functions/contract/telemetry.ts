@@ -36,6 +36,12 @@ export const METRIC = {
   rateLimitBackoff: 'RateLimitBackoff',
   /** Count, once per Affix read that found a change no write through the proxy explains. */
   outsideChange: 'OutsideChange',
+  /**
+   * Count, once per accepted change of a destination field (a write through the proxy, or an outside
+   * change the watch reported); dimension {@link DESTINATION_FIELD_DIMENSION}, one of
+   * {@link DESTINATION_FIELDS}. Each field has its own alarm: someone must see every such change.
+   */
+  destinationChange: 'DestinationChange',
   /** Count, once per rotation job run: 1 on failure, 0 otherwise. */
   rotationFailure: 'RotationFailure',
   /** Count, once per rotation job run: 1 when it rotated, 0 otherwise. */
@@ -51,5 +57,15 @@ export const METRIC = {
  * name Lambda gives the dimension on its own per-version metrics.
  */
 export const EXECUTED_VERSION_DIMENSION = 'ExecutedVersion';
+
+/**
+ * The client fields that decide where Affix sends things: `webhook_uri` our employees' data,
+ * `redirect_uris` Affix Connect's OAuth codes.
+ */
+export const DESTINATION_FIELDS = ['webhook_uri', 'redirect_uris'] as const;
+export type DestinationField = (typeof DESTINATION_FIELDS)[number];
+
+/** The dimension of {@link METRIC.destinationChange} that names the changed field. */
+export const DESTINATION_FIELD_DIMENSION = 'field';
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

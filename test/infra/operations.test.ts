@@ -41,6 +41,8 @@ const ALARM_IDS = [
   'rotation-job',
   'affix-budget',
   'outside-change',
+  'destination-change-webhook-uri',
+  'destination-change-redirect-uris',
 ];
 /** A traffic-shifting stage's rollback alarms (release-alarms.ts), besides the alarms above. */
 const RELEASE_ALARM_IDS = [
@@ -121,6 +123,11 @@ describe('safe deploys', () => {
     const refOf = (id: string) =>
       canary.stack.resolve((byId[id] as NonNullable<(typeof byId)[string]>).alarmName);
     expect(alarms.map((alarm) => alarm.Name)).toEqual(RELEASE_ALARM_IDS.map(refOf));
+    // A destination change is no bad release: its alarms page a human and never roll a deploy back.
+    for (const id of ['destination-change-webhook-uri', 'destination-change-redirect-uris']) {
+      expect(byId[id], id).toBeDefined();
+      expect(alarms.map((alarm) => alarm.Name)).not.toContainEqual(refOf(id));
+    }
   });
 });
 
@@ -264,6 +271,21 @@ describe('alarms that reach someone', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         EvaluationPeriods: 1,
       },
+      ...Object.fromEntries(
+        (['webhook_uri', 'redirect_uris'] as const).map((field) => [
+          `destination-change-${field.replaceAll('_', '-')}`,
+          {
+            Namespace: 'AffixWebhookConfig',
+            MetricName: 'DestinationChange',
+            Dimensions: handler([{ Name: 'field', Value: field }]),
+            Statistic: 'Sum',
+            Threshold: 1,
+            ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+            EvaluationPeriods: 1,
+            DatapointsToAlarm: 1,
+          },
+        ]),
+      ),
       'synthetic-caller': {
         Namespace: 'AffixWebhookConfig',
         MetricName: 'SyntheticCheckSuccess',
@@ -290,6 +312,19 @@ describe('alarms that reach someone', () => {
       // The budget alarm's period is its query's.
       if (id !== 'affix-budget') expect(alarm(id)?.Period, id).toBe(300);
     }
+  });
+
+  it.each([
+    ['webhook_uri', 'webhook-uri', "employees' data"],
+    ['redirect_uris', 'redirect-uris', 'OAuth authorization codes'],
+  ])('the %s alarm names the field, what it decides and the runbook', (field, suffix, decides) => {
+    const description = resources(basic.template, 'AWS::CloudWatch::Alarm').find(
+      ([, a]) => a.Properties.AlarmName === `affix-webhook-config-basic-destination-change-${suffix}`,
+    )?.[1].Properties.AlarmDescription as string;
+    expect(description.startsWith(`${field} of the Affix client changed`), description).toBe(true);
+    expect(description).toContain(decides);
+    expect(description).toContain('docs/operations.md "A destination changed"');
+    expect(description).toMatch(new RegExp(`Runbook: infra/README\\.md#destination-change-${suffix}$`));
   });
 
   it.each([
@@ -486,6 +521,8 @@ describe('the dashboard', () => {
     ['Affix requests by method and outcome', 'SELECT SUM(AffixRequests)'],
     ['shared cache hits', '"ClientCacheHit"'],
     ['answers from the shared back-off', '"RateLimitBackoff"'],
+    ['destination changes', '"DestinationChange"'],
+    ['outside changes', '"OutsideChange"'],
     ['what is missing, in words', 'Not shown yet'],
   ])('shows %s', (_name, needle) => {
     expect(body).toContain(needle);
@@ -495,6 +532,16 @@ describe('the dashboard', () => {
     const outcomes = widgets.find((w) => w.properties.title === 'Outcomes by slug (RequestOutcome)');
     const metrics = outcomes?.properties.metrics as unknown[][];
     expect(metrics.map((metric) => metric[3])).toEqual(['success', ...Object.keys(PROBLEMS)]);
+  });
+
+  it('graphs DestinationChange per destination field, beside OutsideChange', () => {
+    const changes = widgets.find((w) => String(w.properties.title).startsWith('Client changes'));
+    const metrics = changes?.properties.metrics as unknown[][];
+    expect(metrics.map((metric) => metric.slice(0, 4))).toEqual([
+      ['AffixWebhookConfig', 'DestinationChange', 'field', 'webhook_uri'],
+      ['AffixWebhookConfig', 'DestinationChange', 'field', 'redirect_uris'],
+      ['AffixWebhookConfig', 'OutsideChange', 'service', 'affix-webhook-config'],
+    ]);
   });
 
   it('shows the state of every alarm of the stack', () => {

@@ -161,6 +161,8 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
       CREDENTIALS_MAX_AGE_SECONDS: '300',
       // The fixture canary sets 60; basic leaves it to the default.
       CLIENT_CACHE_MAX_AGE_SECONDS: prod ? '60' : '30',
+      // Neither fixture sets journalRetentionDays: the default (journal-retention.test.ts sets one).
+      JOURNAL_RETENTION_DAYS: '400',
       UPSTREAM_ATTEMPT_TIMEOUT_MS: '5000',
       UPSTREAM_DEADLINE_MS: '10000',
       STAGE: stage,

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../../functions/client-config/change-journal.ts';
 import { REPO_ROOT } from '../../infra/service.ts';
 import {
   loadStage,
@@ -93,6 +94,17 @@ describe('a stage file', () => {
     })();
     expect(config.clientCacheMaxAgeSeconds).toBe(0);
     expect(config.affixBudget).toEqual({ requests: 100, windowSeconds: 300 });
+  });
+
+  it('keeps change-journal entries 400 days unless it says otherwise (1 to 3650)', () => {
+    expect(BASIC.journalRetentionDays).toBe(DEFAULT_JOURNAL_RETENTION_DAYS);
+    expect(DEFAULT_JOURNAL_RETENTION_DAYS).toBe(400);
+    for (const days of [1, 731, 3650]) {
+      const config = parseEdited((file) => {
+        file.journalRetentionDays = days;
+      })();
+      expect(config.journalRetentionDays).toBe(days);
+    }
   });
 
   const cases: Array<[string, (file: Json) => void, string]> = [
@@ -223,6 +235,27 @@ describe('a stage file', () => {
       'test/x.json: logRetentionDays: must be one of CloudWatch',
     ],
     [
+      'a journal retention of 0 days',
+      (f) => {
+        f.journalRetentionDays = 0;
+      },
+      'test/x.json: journalRetentionDays: must be at least 1 day',
+    ],
+    [
+      'a journal retention above ten years',
+      (f) => {
+        f.journalRetentionDays = 5000;
+      },
+      'test/x.json: journalRetentionDays: must be at most 3650 days (ten years)',
+    ],
+    [
+      'a journal retention in part days',
+      (f) => {
+        f.journalRetentionDays = 1.5;
+      },
+      'test/x.json: journalRetentionDays: must be a whole number of days',
+    ],
+    [
       'the same parameter twice',
       (f) => {
         f.parameters = { clientId: '/affix/x', clientSecret: '/affix/x', etagKey: '/affix/k' };
@@ -269,6 +302,15 @@ describe('a stage file', () => {
       /^stage basic: \(handler configuration\): AFFIX_BASE_URL/,
     );
     expect(validateStageConfig('basic', BASIC)).toBe(BASIC);
+  });
+
+  it.each([
+    [0, 'must be at least 1 day'],
+    [5000, 'must be at most 3650 days (ten years)'],
+  ])('built in code with a journal retention of %d days is refused', (days, rule) => {
+    expect(() => validateStageConfig('basic', { ...BASIC, journalRetentionDays: days })).toThrow(
+      `stage basic: journalRetentionDays: ${rule}`,
+    );
   });
 });
 

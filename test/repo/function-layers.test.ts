@@ -53,6 +53,7 @@ const LAYERS: Record<string, Layer> = {
   'client-config/app.ts': 'adapter',
   'client-config/budget-telemetry.ts': 'adapter',
   'client-config/config.ts': 'adapter',
+  'client-config/destination-telemetry.ts': 'adapter',
   'client-config/dynamodb-state.ts': 'adapter',
   'client-config/dynamodb-write-lock.ts': 'adapter',
   'client-config/middlewares.ts': 'adapter',
