@@ -199,26 +199,43 @@ describe('the change journal, written with each accepted change', () => {
     ]);
   });
 
-  it('an outside change leaves one `outside` entry, once, though two containers see it', async () => {
-    const a = container();
+  it('an outside change leaves one `outside` entry, once, though two containers see it at once', async () => {
     const b = container();
-    await a.useCases.getClient(call());
+    let seeing: CallContext | undefined;
+    // Container a loads the state, then b reads and records the change, then a's read returns: both
+    // judged the same change against the same record, and only the first to record it journals it.
+    const a = container({
+      wrap: (inner) => ({
+        getClient: async (context) => {
+          if (seeing === undefined) {
+            seeing = call();
+            await b.useCases.getClient(seeing);
+          }
+          return inner.getClient(context);
+        },
+        replaceClient: (update, context) => inner.replaceClient(update, context),
+      }),
+    });
+    await b.useCases.getClient(call());
     const viewEtag = etagOf();
     sandbox.setClient({ ...sandbox.client, name: 'Renamed at Affix' });
-    const seeing = call();
-    await b.useCases.getClient(seeing);
     await a.useCases.getClient(call());
+    expect(seeing).toBeDefined();
     expect([...a.reported, ...b.reported]).toEqual([['name']]);
     const items = await journal();
     expect(items).toHaveLength(1);
     expect(v.parse(ChangeEntrySchema, items[0]?.entry)).toEqual({
       at: expect.any(String),
       actor: OUTSIDE_ACTOR,
-      request_id: seeing.author?.requestId,
+      request_id: seeing?.author?.requestId,
       fields: [{ field: 'name', before: 'Journal App', after: 'Renamed at Affix' }],
       etag_before: viewEtag,
       etag_after: etagOf(),
     });
+    // Seen again later by either: not journaled again.
+    await a.useCases.getClient(call());
+    await b.useCases.getClient(call());
+    expect(await journal()).toHaveLength(1);
   });
 
   it('a write whose lease was lost before its release still leaves its entry, once', async () => {
