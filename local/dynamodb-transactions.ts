@@ -1,10 +1,10 @@
 /**
  * `TransactWriteItems` for the local DynamoDB engine, which dynalite lacks: put in front of dynalite's
  * own request handler on the same server. A transaction runs alone (every other request waits for it,
- * and it waits for those under way), so no request sees it half done: each item's old image is read,
- * each write is applied with its own condition through dynalite, and when any condition fails the
- * applied ones are put back and the caller gets `TransactionCanceledException` with one cancellation
- * reason per item, as DynamoDB answers. Conditions are evaluated by dynalite itself.
+ * and it waits for those under way), so no request sees it half done: each write is applied with its
+ * own condition through dynalite (which evaluates it) and returns the item as it was, and when any
+ * condition fails the applied ones are put back and the caller gets `TransactionCanceledException`
+ * with one cancellation reason per item, as DynamoDB answers.
  *
  * Not emulated: `ClientRequestToken` idempotency, `ReturnValuesOnConditionCheckFailure`, conflicts
  * with other transactions (a transaction here never runs beside another request).
@@ -147,18 +147,22 @@ export function addTransactWriteItems(server: Server, url: () => string): void {
     return { kind, table, key, body };
   }
 
-  /** Applies one operation through dynalite; `false` when its condition failed. */
-  async function apply(operation: Operation, old: Json | undefined): Promise<boolean> {
+  /** What applying one operation left: whether its condition held, and the item as it was before. */
+  type Applied = { ok: true; old: Json | undefined } | { ok: false };
+
+  /** Applies one operation through dynalite, learning the old image from the write itself (`ALL_OLD`). */
+  async function apply(operation: Operation): Promise<Applied> {
     const { body } = operation;
-    const conditional = (name: string, request: Json) =>
-      call(name, request).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof DynamoDbError && error.type === 'ConditionalCheckFailedException')
-            return false;
-          throw error;
-        },
-      );
+    const conditional = async (name: string, request: Json): Promise<Applied> => {
+      try {
+        const reply = await call(name, { ...request, ReturnValues: 'ALL_OLD' });
+        return { ok: true, old: reply.Attributes as Json | undefined };
+      } catch (error) {
+        if (error instanceof DynamoDbError && error.type === 'ConditionalCheckFailedException')
+          return { ok: false };
+        throw error;
+      }
+    };
     const condition = {
       ...(body.ConditionExpression === undefined ? {} : { ConditionExpression: body.ConditionExpression }),
       ...(body.ExpressionAttributeNames === undefined
@@ -180,11 +184,18 @@ export function addTransactWriteItems(server: Server, url: () => string): void {
           UpdateExpression: body.UpdateExpression,
           ...condition,
         });
-      case 'ConditionCheck':
+      case 'ConditionCheck': {
         // The item written back as it was, under the check's condition: nothing changes either way.
+        const read = await call('GetItem', {
+          TableName: operation.table,
+          Key: operation.key,
+          ConsistentRead: true,
+        });
+        const old = read.Item as Json | undefined;
         return old === undefined
           ? conditional('DeleteItem', { TableName: operation.table, Key: operation.key, ...condition })
           : conditional('PutItem', { TableName: operation.table, Item: old, ...condition });
+      }
     }
   }
 
@@ -206,29 +217,24 @@ export function addTransactWriteItems(server: Server, url: () => string): void {
         'Transaction request cannot include multiple operations on one item',
       );
     }
-    const olds: (Json | undefined)[] = [];
-    for (const operation of operations) {
-      const read = await call('GetItem', {
-        TableName: operation.table,
-        Key: operation.key,
-        ConsistentRead: true,
-      });
-      olds.push(read.Item as Json | undefined);
+    // The items are distinct and nothing else runs meanwhile, so they may be written side by side.
+    const outcomes = await Promise.allSettled(operations.map((operation) => apply(operation)));
+    const undo = () =>
+      Promise.all(
+        outcomes.map((outcome, index) =>
+          outcome.status === 'fulfilled' && outcome.value.ok
+            ? restore(operations[index] as Operation, outcome.value.old)
+            : undefined,
+        ),
+      );
+    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failure !== undefined) {
+      await undo();
+      throw failure.reason;
     }
-    const passed: boolean[] = [];
-    const applied: number[] = [];
-    try {
-      for (const [index, operation] of operations.entries()) {
-        const ok = await apply(operation, olds[index]);
-        passed.push(ok);
-        if (ok) applied.push(index);
-      }
-    } catch (error) {
-      for (const index of applied.reverse()) await restore(operations[index] as Operation, olds[index]);
-      throw error;
-    }
+    const passed = outcomes.map((outcome) => outcome.status === 'fulfilled' && outcome.value.ok);
     if (passed.every(Boolean)) return {};
-    for (const index of applied.reverse()) await restore(operations[index] as Operation, olds[index]);
+    await undo();
     const reasons = passed.map((ok) =>
       ok ? { Code: 'None' } : { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' },
     );

@@ -156,7 +156,8 @@ export interface StateStore {
   ): Promise<{ acquired: true; parsed: ParsedState } | { acquired: false; holder: StateLease | undefined }>;
   /**
    * Applies `change` in one write (repeated without its optional parts when their conditions fail).
-   * `observed`: whether the digests were recorded. Throws `LeaseLostError` when `lease` no longer holds.
+   * `observed`: whether the digests were recorded. Throws `LeaseLostError` when `lease` no longer holds
+   * (after appending the change's `journal` entries alone: the change they describe was accepted).
    */
   apply(change: StateChange, nowMs: number): Promise<{ observed: boolean }>;
 }

@@ -7,7 +7,10 @@
  * - after every successful read or write stores the masked view (client, ETag, read time; only if
  *   newer), adds the requests to the shared count, and judges the read for outside changes;
  * - under the write lease, keeps those records for the lease's next write (the pending marker
- *   before the POST, or the release), so a write costs three state writes at most.
+ *   before the POST, or the release), so a write costs three state writes at most;
+ * - builds the change journal's entries: a write's (the read under the lease against Affix's answer,
+ *   for the call's author) goes with the write's record, an outside change's (the view the state held
+ *   against the fresh read) with the observation that records it, so it is journaled once.
  *
  * The write lock ({@link SharedStateKeeper.writeLock}) lives on the same item and shares the calls'
  * sessions with the decorator.
