@@ -270,6 +270,16 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
     };
   }
 
+  /** An entry that cannot be built is logged and left out: the record it rides with is written anyway. */
+  function journaled(build: () => ChangeEntry | undefined): ChangeEntry | undefined {
+    try {
+      return build();
+    } catch (error) {
+      options.onStoreFailure('journal', error);
+      return undefined;
+    }
+  }
+
   /** A call that does not say whom it acts for is journaled as unknown, under a request id of its own. */
   function authorOf(call: CallContext): ChangeAuthor {
     return call.author ?? { actor: 'unknown', requestId: randomUUID() };
@@ -283,16 +293,19 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
     digests: ReturnType<typeof fieldDigests>,
     atMs: number,
   ): ChangeEntry | undefined {
-    if (s.readView === undefined || s.readDigests === undefined) return undefined;
-    return changeEntry({
-      atMs,
-      author: authorOf(call),
-      fields: differingFields(s.readDigests, digests),
-      before: s.readView.client,
-      after: after.client,
-      etagBefore: s.readView.etag,
-      etagAfter: after.etag,
-    });
+    const { readView, readDigests } = s;
+    if (readView === undefined || readDigests === undefined) return undefined;
+    return journaled(() =>
+      changeEntry({
+        atMs,
+        author: authorOf(call),
+        fields: differingFields(readDigests, digests),
+        before: readView.client,
+        after: after.client,
+        etagBefore: readView.etag,
+        etagAfter: after.etag,
+      }),
+    );
   }
 
   /** The entry of an outside change this call's read found: the shared view the state held against it. */
@@ -304,15 +317,17 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
   ): ChangeEntry | undefined {
     // Without the view we had, there is no "before" to show.
     if (held === undefined) return undefined;
-    return changeEntry({
-      atMs: fresh.readAtMs,
-      author: { actor: OUTSIDE_ACTOR, requestId: authorOf(call).requestId },
-      fields,
-      before: held.client,
-      after: fresh.client,
-      etagBefore: held.etag,
-      etagAfter: fresh.etag,
-    });
+    return journaled(() =>
+      changeEntry({
+        atMs: fresh.readAtMs,
+        author: { actor: OUTSIDE_ACTOR, requestId: authorOf(call).requestId },
+        fields,
+        before: held.client,
+        after: fresh.client,
+        etagBefore: held.etag,
+        etagAfter: fresh.etag,
+      }),
+    );
   }
 
   function affix(port: AffixPort): AffixPort {
