@@ -93,11 +93,20 @@ interface Operation {
   body: Json;
 }
 
+export interface LocalTransactionOptions {
+  /** For tests: runs after a transaction's writes, before it answers (or undoes them). */
+  afterWrites?: () => Promise<void>;
+}
+
 /**
  * Puts transactions in front of `server`'s dynalite handler. `url` gives the server's own address:
  * the transaction's steps go to dynalite through it, marked so they pass without waiting their turn.
  */
-export function addTransactWriteItems(server: Server, url: () => string): void {
+export function addTransactWriteItems(
+  server: Server,
+  url: () => string,
+  options: LocalTransactionOptions = {},
+): void {
   const [dynaliteHandler] = server.listeners('request') as Handler[];
   if (dynaliteHandler === undefined) throw new Error('the server has no request handler');
   server.removeAllListeners('request');
@@ -219,6 +228,7 @@ export function addTransactWriteItems(server: Server, url: () => string): void {
     }
     // The items are distinct and nothing else runs meanwhile, so they may be written side by side.
     const outcomes = await Promise.allSettled(operations.map((operation) => apply(operation)));
+    await options.afterWrites?.();
     const undo = () =>
       Promise.all(
         outcomes.map((outcome, index) =>
