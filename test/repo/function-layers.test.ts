@@ -16,6 +16,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../functions')
 const LAYERS: Record<string, Layer> = {
   // Pure rules and types: no I/O.
   'client-config/budget-notes.ts': 'domain',
+  'client-config/change-journal.ts': 'domain',
   'client-config/client-state.ts': 'domain',
   'client-config/destination-config.ts': 'domain',
   'client-config/deadline.ts': 'domain',
