@@ -3,6 +3,7 @@
  * the DynamoDB JSON protocol, conditional writes included), with the proxy's state table created.
  * Point the SDK at it with `AWS_ENDPOINT_URL_DYNAMODB=<url>` plus fake credentials and a region.
  *
+ * dynalite has no transactions: `dynamodb-transactions.ts` adds `TransactWriteItems` in front of it.
  * dynalite does not return the item of a failed condition (`ReturnValuesOnConditionCheckFailure`);
  * the write lock then reads the lease with one `GetItem`, as it would on any such engine.
  *
@@ -15,6 +16,7 @@
  */
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { addTransactWriteItems } from './dynamodb-transactions.ts';
 import { ServerLifecycle } from './loopback-server.ts';
 
 export const DEFAULT_STATE_TABLE_NAME = 'affix-webhook-config-local-state';
@@ -59,7 +61,10 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
   const tableName = options.tableName ?? DEFAULT_STATE_TABLE_NAME;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const lifecycle = new ServerLifecycle();
+  let ownUrl = '';
+  addTransactWriteItems(server, () => ownUrl);
   const { url, port } = await lifecycle.listen(server, options.port ?? 0);
+  ownUrl = url;
   const clients: DynamoDBClient[] = [];
   const client = () => {
     const created = new DynamoDBClient({

@@ -117,6 +117,8 @@ export function createHandler(dependencies: HandlerDependencies) {
       onLockWait: (waitMs) => {
         state.lockWaitMs = waitMs;
       },
+      // The journal names a change's author as the audit line does: the caller and the request id.
+      ...(state.caller === undefined ? {} : { author: { actor: state.caller, requestId: state.requestId } }),
     };
     // requestGuard has set the route (it answers not-found otherwise).
     const route = state.route as RouteKey;

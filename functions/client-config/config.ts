@@ -10,6 +10,7 @@
  */
 import * as v from 'valibot';
 import { checkUrl, URL_RULE_MESSAGES } from '../contract/urls.ts';
+import { DEFAULT_JOURNAL_RETENTION_DAYS } from './change-journal.ts';
 import { DEFAULT_AFFIX_LIMIT, WRITER_RESERVE } from './state-item.ts';
 import { DEFAULT_LEASE_SECONDS } from './write-lock.ts';
 
@@ -100,6 +101,8 @@ const EnvEntries = {
     WRITER_RESERVE,
     1_000_000,
   ),
+  // Ten years at most: entries are small, but a journal nobody reads must not grow without end.
+  JOURNAL_RETENTION_DAYS: integerFromEnv('JOURNAL_RETENTION_DAYS', DEFAULT_JOURNAL_RETENTION_DAYS, 1, 3_650),
   STAGE: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(64, 'STAGE is too long'))),
 };
 
@@ -142,6 +145,8 @@ export interface Config {
   readonly clientCacheMaxAgeSeconds: number;
   /** Affix's requests per client id per 5 minutes: the shared budget's size. */
   readonly affixRequestsPerWindow: number;
+  /** How long the change journal keeps an entry (its items' TTL). */
+  readonly journalRetentionDays: number;
   readonly stage: string | undefined;
 }
 
@@ -172,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     writeLockLeaseMs: parsed.WRITE_LOCK_LEASE_SECONDS * 1_000,
     clientCacheMaxAgeSeconds: parsed.CLIENT_CACHE_MAX_AGE_SECONDS,
     affixRequestsPerWindow: parsed.AFFIX_REQUESTS_PER_5_MINUTES,
+    journalRetentionDays: parsed.JOURNAL_RETENTION_DAYS,
     stage: parsed.STAGE === '' ? undefined : parsed.STAGE,
   };
 }

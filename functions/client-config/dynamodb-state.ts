@@ -8,11 +8,14 @@
  *   item (`ALL_NEW`), so a writer learns the back-off, the budget and the digests with its lease;
  * - `apply`: one `UpdateItem` per {@link StateChange} (counts, view, digests, pending marker, back-off,
  *   lease release), its parts' conditions joined; when an optional part's condition fails (a newer
- *   view, another container's record) the write is repeated without it.
+ *   view, another container's record) the write is repeated without it. A change carrying journal
+ *   entries is one `TransactWriteItems` instead: that update and a `Put` of each entry's item, so a
+ *   write's release appends its entry in the same request. A write's entries stay in every repeat; an
+ *   outside change's entry goes only with its observation.
  *
- * Items are (un)marshalled with `@aws-sdk/util-dynamodb` and validated by `state-item.ts` when read.
- * A later change journal fits beside this item: `apply` of a release becomes a `TransactWriteItems`
- * of this update and a `Put` of the journal entry.
+ * Journal items share the partition: `sk` = {@link journalSortKey}, `ttl` = the entry's time plus the
+ * retention, `entry` = the validated {@link ChangeEntry}. Items are (un)marshalled with
+ * `@aws-sdk/util-dynamodb` and validated by `state-item.ts` when read.
  *
  * @example
  * const store = createDynamoDbStateStore({ client, tableName });
@@ -22,9 +25,23 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
+  TransactionCanceledException,
+  TransactionConflictException,
+  TransactWriteItemsCommand,
+  type Update,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import * as v from 'valibot';
+import {
+  type ChangeEntry,
+  ChangeEntrySchema,
+  DEFAULT_JOURNAL_RETENTION_DAYS,
+  entryAtMs,
+  journalExpirySeconds,
+  journalSortKey,
+} from './change-journal.ts';
 import type { StateChange, StateStore } from './ports.ts';
 import { LeaseLostError, type ParsedState, parseState, spentAttribute } from './state-item.ts';
 
@@ -39,7 +56,45 @@ export interface DynamoDbStateOptions {
   client: DynamoDBClient;
   tableName: string;
   timeoutMs?: number;
+  /** How long journal entries are kept (default {@link DEFAULT_JOURNAL_RETENTION_DAYS}). */
+  journalRetentionDays?: number;
 }
+
+/** A journal entry's item: the entry validated, keyed by its time and request, expiring by TTL. */
+export function journalItem(entry: ChangeEntry, retentionDays: number) {
+  const valid = v.parse(ChangeEntrySchema, entry);
+  const atMs = entryAtMs(valid);
+  return {
+    pk: STATE_KEY.pk,
+    sk: journalSortKey(atMs, valid.request_id),
+    ttl: journalExpirySeconds(atMs, retentionDays),
+    entry: valid,
+  };
+}
+
+/** How a write failed that may be repeated: a state condition, entries already there, a conflict. */
+type Refusal =
+  | { kind: 'state-condition' }
+  | { kind: 'entries-present'; indexes: number[] }
+  | { kind: 'conflict' };
+
+/** The write's failure as a {@link Refusal}; `undefined` for any other failure. */
+function refusalOf(error: unknown): Refusal | undefined {
+  if (error instanceof ConditionalCheckFailedException) return { kind: 'state-condition' };
+  if (error instanceof TransactionConflictException) return { kind: 'conflict' };
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  // One reason per item, in order: the state item's update first, then the journal items.
+  const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+  if (codes[0] === 'ConditionalCheckFailed') return { kind: 'state-condition' };
+  if (codes.includes('TransactionConflict')) return { kind: 'conflict' };
+  const indexes = codes.flatMap((code, index) =>
+    index > 0 && code === 'ConditionalCheckFailed' ? [index - 1] : [],
+  );
+  return indexes.length > 0 ? { kind: 'entries-present', indexes } : undefined;
+}
+
+/** Tries of one step when the only obstacle is another transaction or an entry already written. */
+const STEP_TRIES = 3;
 
 /** An update expression being built: clauses, names and values, conditions (required or optional). */
 class Expression {
@@ -162,19 +217,52 @@ export function createDynamoDbStateStore(options: DynamoDbStateOptions): StateSt
     // Numbers as plain numbers even when unsafe (1e100): validation refuses them, unmarshall must not throw.
     parseState(item === undefined ? undefined : unmarshall(item, { wrapNumbers: Number }), nowMs);
 
-  async function send(change: StateChange, nowMs: number, without: ReadonlySet<Optional>) {
+  const retentionDays = options.journalRetentionDays ?? DEFAULT_JOURNAL_RETENTION_DAYS;
+  const journalPut = (entry: ChangeEntry) => ({
+    TableName: tableName,
+    Item: marshall(journalItem(entry, retentionDays), { removeUndefinedValues: true }),
+    // The same entry twice (a repeat after a lost answer) is one item.
+    ConditionExpression: 'attribute_not_exists(#sk)',
+    ExpressionAttributeNames: { '#sk': 'sk' },
+  });
+
+  /** One request: the update alone, or with journal entries one transaction. */
+  async function send(
+    change: StateChange,
+    nowMs: number,
+    without: ReadonlySet<Optional>,
+    journal: readonly ChangeEntry[],
+  ) {
     const { e, condition } = updateOf(change, nowMs, without);
+    const update: Update = {
+      TableName: tableName,
+      Key,
+      UpdateExpression: e.text(),
+      ...(condition === undefined ? {} : { ConditionExpression: condition }),
+      ExpressionAttributeNames: e.names,
+      ExpressionAttributeValues: marshall(e.values, { removeUndefinedValues: true }),
+    };
+    if (journal.length === 0) {
+      await client.send(new UpdateItemCommand(update), within());
+      return;
+    }
     await client.send(
-      new UpdateItemCommand({
-        TableName: tableName,
-        Key,
-        UpdateExpression: e.text(),
-        ...(condition === undefined ? {} : { ConditionExpression: condition }),
-        ExpressionAttributeNames: e.names,
-        ExpressionAttributeValues: marshall(e.values, { removeUndefinedValues: true }),
+      new TransactWriteItemsCommand({
+        TransactItems: [{ Update: update }, ...journal.map((entry) => ({ Put: journalPut(entry) }))],
       }),
       within(),
     );
+  }
+
+  /** A write's entries when its state update can no longer be made (the lease was lost). */
+  async function appendAlone(journal: readonly ChangeEntry[]): Promise<void> {
+    for (const entry of journal) {
+      try {
+        await client.send(new PutItemCommand(journalPut(entry)), within());
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
   }
 
   return {
@@ -208,6 +296,8 @@ export function createDynamoDbStateStore(options: DynamoDbStateOptions): StateSt
         );
         return { acquired: true, parsed: parsed(written.Attributes, nowMs) };
       } catch (error) {
+        // Another request's transaction on the item (a release with its journal entry): held.
+        if (error instanceof TransactionConflictException) return { acquired: false, holder: undefined };
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         // Engines that do not return the holder's item (dynalite) are asked once.
         const holder =
@@ -238,15 +328,38 @@ export function createDynamoDbStateStore(options: DynamoDbStateOptions): StateSt
       const steps: Optional[][] = [[]];
       if (present.has('view') || present.has('back-off')) steps.push(['view', 'back-off']);
       if (present.has('observe')) steps.push(['view', 'back-off', 'observe']);
+      // A write's entries go with every step; an outside change's entry only with its observation.
+      const written = change.journal ?? [];
+      const outside = change.observe?.entry;
       for (const without of steps) {
-        try {
-          await send(change, nowMs, new Set(without));
-          return { observed: present.has('observe') && !without.includes('observe') };
-        } catch (error) {
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const observes = present.has('observe') && !without.includes('observe');
+        let journal = outside !== undefined && observes ? [...written, outside] : [...written];
+        for (let tries = 1; ; tries += 1) {
+          try {
+            await send(change, nowMs, new Set(without), journal);
+            return { observed: observes };
+          } catch (error) {
+            const refusal = refusalOf(error);
+            if (refusal === undefined || (refusal.kind !== 'state-condition' && tries >= STEP_TRIES))
+              throw error;
+            if (refusal.kind === 'state-condition') break;
+            if (refusal.kind === 'entries-present') {
+              journal = journal.filter((_, index) => !refusal.indexes.includes(index));
+            }
+          }
         }
       }
-      if (change.lease !== undefined) throw new LeaseLostError('the write lease is held by another writer');
+      if (change.lease !== undefined) {
+        // The change was accepted at Affix: its entry is kept even though the lease is not.
+        try {
+          await appendAlone(written);
+        } catch {
+          throw new LeaseLostError(
+            'the write lease is held by another writer; its journal entry was not written',
+          );
+        }
+        throw new LeaseLostError('the write lease is held by another writer');
+      }
       return { observed: false };
     },
   };

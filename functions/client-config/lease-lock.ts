@@ -6,9 +6,11 @@
  *   back-off, the budget, the digests) without reading it again. A refused writer learns the holder's
  *   expiry and tries again with jittered backoff while at least half its budget is left.
  * - release: one conditional write (our token) that gives the lease up together with everything the
- *   write recorded meanwhile (view, counts, digests); a failed release is logged as a warning and never
- *   replaces the write's own result (the lease then simply expires). After a POST that got no answer
- *   (a timeout, a broken connection) the same write keeps the lease, which then expires by itself.
+ *   write recorded meanwhile (view, counts, digests, and the change's journal entry, in one
+ *   transaction); a failed release is logged as a warning and never replaces the write's own result
+ *   (the lease then simply expires; a release refused because the lease was lost still appends the
+ *   entry, one that never reached the table loses it). After a POST that got no answer (a timeout, a
+ *   broken connection) the same write keeps the lease, which then expires by itself.
  *
  * @example
  * const writeLock = createLeaseWriteLock({ store, keeper, leaseMs: 30_000 });

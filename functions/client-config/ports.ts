@@ -13,7 +13,7 @@
  * };
  */
 import type { BudgetNotes } from './budget-notes.ts';
-import type { ChangeEntry } from './change-journal.ts';
+import type { ChangeAuthor, ChangeEntry } from './change-journal.ts';
 import type { Deadline } from './deadline.ts';
 import type { EtagKey } from './etag-key.ts';
 import type { FieldDigests } from './outside-change.ts';
@@ -49,6 +49,8 @@ export interface CallContext {
    * keep a reserve) or `read` (the default: GETs and webhook verification, which use only the rest).
    */
   purpose?: 'read' | 'write';
+  /** Whom a change made by this call is journaled for (the audit line's caller and request id). */
+  author?: ChangeAuthor;
 }
 
 /** The proxy's secrets (SSM in production, cached per container by `credentials.ts`). */
@@ -117,7 +119,12 @@ export interface StateChange {
    * A reader's record of the digests: only if the item still holds `expectedVersion` (undefined: none).
    * `observe`, `pending` and `written` each move the version, once per change.
    */
-  observe?: { fields: FieldDigests; expectedVersion: number | undefined };
+  observe?: {
+    fields: FieldDigests;
+    expectedVersion: number | undefined;
+    /** An outside change's journal entry: written with the observation, and only if it is recorded. */
+    entry?: ChangeEntry | undefined;
+  };
   /** The state a write is about to send ('clear' after a failed POST). */
   pending?: FieldDigests | 'clear';
   /** A write's result: the digests, the state it replaced and when (drops `pending`). */
@@ -157,7 +164,8 @@ export interface StateStore {
   ): Promise<{ acquired: true; parsed: ParsedState } | { acquired: false; holder: StateLease | undefined }>;
   /**
    * Applies `change` in one write (repeated without its optional parts when their conditions fail).
-   * `observed`: whether the digests were recorded. Throws `LeaseLostError` when `lease` no longer holds.
+   * `observed`: whether the digests were recorded. Throws `LeaseLostError` when `lease` no longer holds
+   * (after appending the change's `journal` entries alone: the change they describe was accepted).
    */
   apply(change: StateChange, nowMs: number): Promise<{ observed: boolean }>;
 }

@@ -7,7 +7,10 @@
  * - after every successful read or write stores the masked view (client, ETag, read time; only if
  *   newer), adds the requests to the shared count, and judges the read for outside changes;
  * - under the write lease, keeps those records for the lease's next write (the pending marker
- *   before the POST, or the release), so a write costs three state writes at most.
+ *   before the POST, or the release), so a write costs three state writes at most;
+ * - builds the change journal's entries: a write's (the read under the lease against Affix's answer,
+ *   for the call's author) goes with the write's record, an outside change's (the view the state held
+ *   against the fresh read) with the observation that records it, so it is journaled once.
  *
  * The write lock ({@link SharedStateKeeper.writeLock}) lives on the same item and shares the calls'
  * sessions with the decorator.
@@ -16,9 +19,11 @@
  * const keeper = createSharedState({ store, credentials, report, onStoreFailure });
  * const affix = keeper.affix(createAffixHttpClient(options));
  */
+import { randomUUID } from 'node:crypto';
+import { type ChangeAuthor, type ChangeEntry, changeEntry, OUTSIDE_ACTOR } from './change-journal.ts';
 import { computeEtag, toUpdate } from './client-state.ts';
 import { toPublicClient } from './masking.ts';
-import { fieldDigests, judgeRead, type WatchedField } from './outside-change.ts';
+import { differingFields, fieldDigests, judgeRead, type WatchedField } from './outside-change.ts';
 import type { AffixPort, CallContext, CredentialsProvider, StateChange, StateStore } from './ports.ts';
 import { ProblemError } from './problems.ts';
 import type { AffixClient } from './schemas.ts';
@@ -36,6 +41,7 @@ import {
   readShare,
   type SharedState,
   type StatePart,
+  type StateView,
 } from './state-item.ts';
 import { failedWrite } from './upstream-outcome.ts';
 
@@ -50,6 +56,8 @@ interface Session {
   reports: WatchedField[][];
   /** What this call last read: the state a write of it replaces. */
   readDigests?: ReturnType<typeof fieldDigests>;
+  /** The same read as `GET /client` shows it: the journal entry's "before" and its ETag. */
+  readView?: StateView;
   /** A POST of this call got no answer: it may still land at Affix later. */
   writeInDoubt?: boolean;
 }
@@ -114,7 +122,12 @@ function merge(into: StateChange, next: StateChange): void {
   if (next.view !== undefined && (into.view === undefined || into.view.readAtMs <= next.view.readAtMs)) {
     into.view = next.view;
   }
-  if (next.observe !== undefined) into.observe = next.observe;
+  if (next.observe !== undefined) {
+    // A later observation of the call keeps an outside change's entry that an earlier one carried.
+    const entry = next.observe.entry ?? into.observe?.entry;
+    into.observe = { ...next.observe, ...(entry === undefined ? {} : { entry }) };
+  }
+  if (next.journal !== undefined) into.journal = [...(into.journal ?? []), ...next.journal];
   if (next.pending !== undefined) into.pending = next.pending;
   if (next.written !== undefined) into.written = next.written;
   if (
@@ -257,6 +270,66 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
     };
   }
 
+  /** An entry that cannot be built is logged and left out: the record it rides with is written anyway. */
+  function journaled(build: () => ChangeEntry | undefined): ChangeEntry | undefined {
+    try {
+      return build();
+    } catch (error) {
+      options.onStoreFailure('journal', error);
+      return undefined;
+    }
+  }
+
+  /** A call that does not say whom it acts for is journaled as unknown, under a request id of its own. */
+  function authorOf(call: CallContext): ChangeAuthor {
+    return call.author ?? { actor: 'unknown', requestId: randomUUID() };
+  }
+
+  /** The entry of a write this call's POST made: the read under the lease against Affix's answer. */
+  function writtenEntry(
+    call: CallContext,
+    s: Session,
+    after: StateView,
+    digests: ReturnType<typeof fieldDigests>,
+    atMs: number,
+  ): ChangeEntry | undefined {
+    const { readView, readDigests } = s;
+    if (readView === undefined || readDigests === undefined) return undefined;
+    return journaled(() =>
+      changeEntry({
+        atMs,
+        author: authorOf(call),
+        fields: differingFields(readDigests, digests),
+        before: readView.client,
+        after: after.client,
+        etagBefore: readView.etag,
+        etagAfter: after.etag,
+      }),
+    );
+  }
+
+  /** The entry of an outside change this call's read found: the shared view the state held against it. */
+  function outsideEntry(
+    call: CallContext,
+    held: StateView | undefined,
+    fresh: StateView,
+    fields: WatchedField[],
+  ): ChangeEntry | undefined {
+    // Without the view we had, there is no "before" to show.
+    if (held === undefined) return undefined;
+    return journaled(() =>
+      changeEntry({
+        atMs: fresh.readAtMs,
+        author: { actor: OUTSIDE_ACTOR, requestId: authorOf(call).requestId },
+        fields,
+        before: held.client,
+        after: fresh.client,
+        etagBefore: held.etag,
+        etagAfter: fresh.etag,
+      }),
+    );
+  }
+
   function affix(port: AffixPort): AffixPort {
     return {
       async getClient(call) {
@@ -265,6 +338,7 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
         try {
           const { view, digests } = await viewOf(client, startedAt);
           session(call).readDigests = digests;
+          session(call).readView = view;
           const verdict = judgeRead(known.seen, digests, startedAt);
           const change: StateChange = { ...spendChange(known, requests, now()), view };
           // The lease holder finding a pending write's state confirms it as seen: a write whose own
@@ -273,9 +347,12 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
           // still holds, that is, if no write through the proxy was recorded during its read.
           const confirmsPending = verdict.kind === 'pending-write' && session(call).owner !== undefined;
           if (verdict.kind === 'first' || verdict.kind === 'outside' || confirmsPending) {
+            const entry =
+              verdict.kind === 'outside' ? outsideEntry(call, known.view, view, verdict.fields) : undefined;
             change.observe = {
               fields: digests,
               expectedVersion: verdict.kind === 'first' ? undefined : known.seen?.version,
+              ...(entry === undefined ? {} : { entry }),
             };
           }
           await record(call, change, verdict.kind === 'outside' ? verdict.fields : undefined);
@@ -321,10 +398,12 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
         const answeredAt = now();
         try {
           const { view, digests } = await viewOf(result.value, answeredAt);
+          const entry = writtenEntry(call, s, view, digests, answeredAt);
           await record(call, {
             ...spendChange(known, result.requests, answeredAt),
             view,
             written: { fields: digests, replaced: s.readDigests, atMs: answeredAt },
+            ...(entry === undefined ? {} : { journal: [entry] }),
           });
         } catch (error) {
           options.onStoreFailure('written', error);

@@ -99,7 +99,8 @@ export function createUseCases(ports: Ports, options: UseCaseOptions = {}): UseC
    * Every write is one read-check-merge-write sequence inside the write lease: the GET, the
    * `If-Match` check and the POST all happen while this request is the only writer in any container,
    * so of N writers carrying the same ETag exactly one passes and no accepted change is overwritten
-   * unseen.
+   * unseen. The Affix port journals a change it sent for the call's author (`shared-state.ts`); a
+   * no-op or a refused write sends nothing and so appends nothing.
    */
   async function write(
     requestCall: CallContext,

@@ -41,7 +41,7 @@ export type WiringConfig = Pick<
   | 'stateTableName'
   | 'writeLockLeaseMs'
 > &
-  Partial<Pick<Config, 'clientCacheMaxAgeSeconds' | 'affixRequestsPerWindow'>>;
+  Partial<Pick<Config, 'clientCacheMaxAgeSeconds' | 'affixRequestsPerWindow' | 'journalRetentionDays'>>;
 
 export interface WiringOverrides {
   /** Replaces the DynamoDB lease (the bench's lock-free entry); the shared state still uses DynamoDB. */
@@ -87,7 +87,14 @@ export function createProductionPorts(
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 },
   });
-  const store = createDynamoDbStateStore({ client: dynamodb, tableName: config.stateTableName });
+  // The store appends the change journal too: every accepted change, in its release's request.
+  const store = createDynamoDbStateStore({
+    client: dynamodb,
+    tableName: config.stateTableName,
+    ...(config.journalRetentionDays === undefined
+      ? {}
+      : { journalRetentionDays: config.journalRetentionDays }),
+  });
   // One instance per container, publishing each metric with only the default dimensions.
   const single = metrics.singleMetric();
   const destinations = createDestinationTelemetry(metrics);

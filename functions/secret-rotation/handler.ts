@@ -9,4 +9,4 @@ import { createRotationJob, type RotationEvent } from './job.ts';
 const job = createRotationJob(process.env);
 
 export const handler = async (event: RotationEvent | null, context: Context) =>
-  job.run(event ?? {}, () => context.getRemainingTimeInMillis());
+  job.run(event ?? {}, () => context.getRemainingTimeInMillis(), context.awsRequestId);

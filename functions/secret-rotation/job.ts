@@ -4,6 +4,8 @@
  * SSM secret store over the same SSM client, the secret verifier). The
  * Lambda handler, `npm run rotate` and the integration tests all run this same job.
  */
+import { randomUUID } from 'node:crypto';
+import { ROTATION_ACTOR } from '../client-config/change-journal.ts';
 import { createDeadline } from '../client-config/deadline.ts';
 import { logger, MetricUnit, metrics } from '../client-config/observability.ts';
 import { ProblemError } from '../client-config/problems.ts';
@@ -23,7 +25,8 @@ export interface RotationEvent {
 export interface RotationJob {
   readonly config: RotationConfig;
   readonly ports: RotationPorts;
-  run(event?: RotationEvent, remainingMs?: () => number): Promise<RotationOutcome>;
+  /** `runId`: the Lambda request id (a fresh one when absent), the journal's `request_id` of its changes. */
+  run(event?: RotationEvent, remainingMs?: () => number, runId?: string): Promise<RotationOutcome>;
 }
 
 /** A failure's kind, never its message beyond our own words: problem slug or error name. */
@@ -64,7 +67,7 @@ export function createRotationJob(
   return {
     config,
     ports,
-    async run(event = {}, remainingMs) {
+    async run(event = {}, remainingMs, runId = randomUUID()) {
       const settings = {
         graceSeconds: config.graceSeconds,
         intervalSeconds: config.intervalSeconds,
@@ -74,6 +77,8 @@ export function createRotationJob(
         deadline: createDeadline(config.upstreamDeadlineMs),
         // Rotation spends the writers' share of Affix's budget, which keeps one rotation in reserve.
         purpose: 'write' as const,
+        // Journaled as the rotation's, under the run's id.
+        author: { actor: ROTATION_ACTOR, requestId: runId },
         ...(remainingMs === undefined ? {} : { invocationRemainingMs: remainingMs }),
       });
       try {

@@ -1,9 +1,11 @@
 /**
  * DynamoDB requests per operation, counted by a relay in front of dynalite (`bench/lib/dynamodb-counter.ts`)
  * while the bundled handler runs in the local pool with the read cache on. The targets: a changing PATCH
- * at most 3, a no-op PATCH (and a 412) at most 2, a GET from the cache 1, a GET that asks Affix at most 2.
+ * 3 with its journal entry (lease, pending marker, release carrying the entry in one transaction), a
+ * no-op PATCH (and a 412) 2 with no entry, a GET from the cache 1, a GET that asks Affix at most 2.
  */
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   countsBetween,
@@ -12,6 +14,7 @@ import {
   startDynamoDbCounter,
   totalOf,
 } from '../../../bench/lib/dynamodb-counter.ts';
+import { JOURNAL_SORT_PREFIX } from '../../../functions/client-config/change-journal.ts';
 import { LEASE_KEY } from '../../../functions/client-config/dynamodb-write-lock.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb.ts';
 import { type ConcurrencyStack, freshRound, startConcurrencyStack } from '../../concurrency/harness.ts';
@@ -56,8 +59,23 @@ async function counted(
   return totalOf(counts);
 }
 
+/** The journal entries the table holds, newest first. */
+async function journalEntries(): Promise<{ actor: string; request_id: string }[]> {
+  const page = await engine.client().send(
+    new QueryCommand({
+      TableName: engine.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': { S: LEASE_KEY.pk }, ':prefix': { S: JOURNAL_SORT_PREFIX } },
+      ConsistentRead: true,
+      ScanIndexForward: false,
+    }),
+  );
+  return (page.Items ?? []).map((item) => unmarshall(item).entry);
+}
+
 describe('DynamoDB requests per operation', () => {
-  it('GET miss <= 2, GET hit 1, no-cache GET <= 2, changing PATCH <= 3, no-op PATCH <= 2, 412 <= 2', async () => {
+  it('GET miss <= 2, GET hit 1, no-cache GET <= 2, changing PATCH 3 with its journal entry, no-op PATCH 2, 412 2', async () => {
     freshRound(run, 1);
     const get = (headers: Record<string, string> = {}) =>
       run.caller.call('GET', '/client', undefined, headers);
@@ -66,25 +84,34 @@ describe('DynamoDB requests per operation', () => {
       await counted('GET no-cache', () => get({ 'cache-control': 'no-cache' }), 200),
     ).toBeLessThanOrEqual(2);
     expect(await counted('GET hit', () => get(), 200)).toBe(1);
+    const entriesBefore = (await journalEntries()).length;
     const changing = await counted(
       'PATCH changing',
       () => run.caller.call('PATCH', '/client', { name: 'Counted change' }),
       200,
     );
-    expect(changing).toBeLessThanOrEqual(3);
+    // The entry rides in the release: a transaction in place of its update, no request of its own.
+    expect(changing).toBe(3);
+    expect(measured['PATCH changing']).toEqual({ UpdateItem: 2, TransactWriteItems: 1 });
+    const entries = await journalEntries();
+    expect(entries).toHaveLength(entriesBefore + 1);
+    // Written for the caller the audit line names, under its request id.
+    expect(entries[0]?.actor).toMatch(/^arn:aws:/);
+    expect(entries[0]?.request_id).not.toBe('');
     const noOp = await counted(
       'PATCH no-op',
       () => run.caller.call('PATCH', '/client', { name: 'Counted change' }),
       200,
     );
-    expect(noOp).toBeLessThanOrEqual(2);
+    expect(noOp).toBe(2);
     const stale = await counted(
       'PATCH 412',
       () =>
         run.caller.call('PATCH', '/client', { name: 'Stale' }, { 'if-match': '"AAAAAAAAAAAAAAAAAAAAAA"' }),
       412,
     );
-    expect(stale).toBeLessThanOrEqual(2);
+    expect(stale).toBe(2);
+    expect(await journalEntries()).toHaveLength(entries.length);
     // The writes refreshed the view: a hit.
     expect(await counted('GET hit after writes', () => get(), 200)).toBe(1);
     // A miss: without a view, the read refills it.

@@ -4,7 +4,18 @@
  * pool of isolated environments that must all keep answering after the secret changed under them.
  * One stack for every scenario: each one starts where the previous one ended (a steady client).
  */
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ChangeEntry,
+  ChangeEntrySchema,
+  JOURNAL_SORT_PREFIX,
+  ROTATION_ACTOR,
+} from '../../../../functions/client-config/change-journal.ts';
+import { STATE_KEY } from '../../../../functions/client-config/dynamodb-state.ts';
+import { maskSecret } from '../../../../functions/client-config/masking.ts';
 import { createRotationJob } from '../../../../functions/secret-rotation/job.ts';
 import type { RotationPorts } from '../../../../functions/secret-rotation/rotate.ts';
 import { SANDBOX_DEFAULTS } from '../../../../local/affix-sandbox.ts';
@@ -129,6 +140,27 @@ async function verifyDelivery(secret: string) {
   return { status: response.status, text };
 }
 
+/** The journal's items as the table holds them (raw), oldest first. */
+async function rawJournal() {
+  const page = await stack.dynamodb.client().send(
+    new QueryCommand({
+      TableName: stack.dynamodb.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': { S: STATE_KEY.pk }, ':prefix': { S: JOURNAL_SORT_PREFIX } },
+      ConsistentRead: true,
+    }),
+  );
+  return page.Items ?? [];
+}
+
+/** The journal entries a run left, validated. */
+async function entriesOf(runId: string): Promise<ChangeEntry[]> {
+  return (await rawJournal())
+    .map((item) => v.parse(ChangeEntrySchema, unmarshall(item).entry))
+    .filter((entry) => entry.request_id === runId);
+}
+
 /** Exactly one new secret at Affix, the same in SSM, and the proxy answering from every environment. */
 async function expectRotatedFrom(before: string) {
   const listed = sandbox().client.client_secret;
@@ -167,9 +199,35 @@ describe('automatic rotation over the local stack', () => {
   it('grace 0: one run adds, verifies, stores and retires; the proxy keeps working everywhere', async () => {
     const before = await ssmSecret();
     expect(before).toBe(SANDBOX_DEFAULTS.clientSecret[0]);
-    const outcome = await jobCrashingAt(0).run({ force: true });
+    const outcome = await jobCrashingAt(0).run({ force: true }, undefined, 'rotation-run-grace-0');
     expect(outcome).toEqual({ outcome: 'rotated', steps: ['start', 'store-pending', 'retire', 'steady'] });
     await expectRotatedFrom(before);
+    // One journal entry per step that changed the client (the add and the retire), secrets masked.
+    const fresh = generated.at(-1) ?? '';
+    const entries = await entriesOf('rotation-run-grace-0');
+    expect(entries.map(({ actor, fields }) => ({ actor, fields }))).toEqual([
+      {
+        actor: ROTATION_ACTOR,
+        fields: [
+          {
+            field: 'client_secret',
+            before: [maskSecret(before)],
+            after: [maskSecret(before), maskSecret(fresh)],
+          },
+        ],
+      },
+      {
+        actor: ROTATION_ACTOR,
+        fields: [
+          {
+            field: 'client_secret',
+            before: [maskSecret(before), maskSecret(fresh)],
+            after: [maskSecret(fresh)],
+          },
+        ],
+      },
+    ]);
+    expect(entries[0]?.etag_after).toBe(entries[1]?.etag_before);
     // The old value stays in the parameter's history.
     expect((await createRotationJob(process.env).ports.secretStore.read()).history).toContain(before);
   });
@@ -262,10 +320,15 @@ describe('automatic rotation over the local stack', () => {
     await expectRotatedFrom(clientId);
   });
 
-  it('no secret in any log line or answer', () => {
+  it('no secret in any log line, answer or journal item', async () => {
     const secrets = [SANDBOX_DEFAULTS.clientSecret[0], ...generated, 'manual-secret-0123456789abcdef'];
     expect(generated.length).toBeGreaterThanOrEqual(6);
-    expect(findLeaks([...output.lines, ...answers], secrets, SANDBOX_DEFAULTS.clientId)).toEqual([]);
+    const journal = (await rawJournal()).map((item) => JSON.stringify(item));
+    // Every rotation's add and retire, and the secret list changed at Affix by hand, are journaled.
+    expect(journal.length).toBeGreaterThanOrEqual(2 * 6);
+    expect(findLeaks([...output.lines, ...answers, ...journal], secrets, SANDBOX_DEFAULTS.clientId)).toEqual(
+      [],
+    );
     // The audit trail is there, and names steps only.
     expect(output.lines.some((line) => line.includes('rotation audit'))).toBe(true);
   });

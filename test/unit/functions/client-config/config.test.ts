@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../../../../functions/client-config/change-journal.ts';
 import { ConfigError, loadConfig } from '../../../../functions/client-config/config.ts';
 
 const valid = {
@@ -25,8 +26,24 @@ describe('loadConfig', () => {
       writeLockLeaseMs: 30_000,
       clientCacheMaxAgeSeconds: 30,
       affixRequestsPerWindow: 40,
+      journalRetentionDays: 400,
       stage: undefined,
     });
+  });
+
+  it('reads JOURNAL_RETENTION_DAYS as a whole number of days from 1 to 3650', () => {
+    expect(loadConfig(valid).journalRetentionDays).toBe(DEFAULT_JOURNAL_RETENTION_DAYS);
+    expect(loadConfig({ ...valid, JOURNAL_RETENTION_DAYS: '1' }).journalRetentionDays).toBe(1);
+    expect(loadConfig({ ...valid, JOURNAL_RETENTION_DAYS: ' 3650 ' }).journalRetentionDays).toBe(3_650);
+    expect(() => loadConfig({ ...valid, JOURNAL_RETENTION_DAYS: '0' })).toThrow(
+      /JOURNAL_RETENTION_DAYS must be at least 1/,
+    );
+    expect(() => loadConfig({ ...valid, JOURNAL_RETENTION_DAYS: '3651' })).toThrow(
+      /JOURNAL_RETENTION_DAYS must be at most 3650/,
+    );
+    expect(() => loadConfig({ ...valid, JOURNAL_RETENTION_DAYS: '30.5' })).toThrow(
+      /JOURNAL_RETENTION_DAYS must be a whole number/,
+    );
   });
 
   it('reads CLIENT_CACHE_MAX_AGE_SECONDS with the integer rule: 0 turns the cache off', () => {

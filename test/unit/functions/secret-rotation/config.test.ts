@@ -20,6 +20,14 @@ describe('loadRotationConfig', () => {
     });
   });
 
+  it('reads the journal retention as the client-config function does (its rotation entries expire alike)', () => {
+    expect(loadRotationConfig(BASE).journalRetentionDays).toBe(400);
+    expect(loadRotationConfig({ ...BASE, JOURNAL_RETENTION_DAYS: '30' }).journalRetentionDays).toBe(30);
+    expect(() => loadRotationConfig({ ...BASE, JOURNAL_RETENTION_DAYS: '0' })).toThrow(
+      /JOURNAL_RETENTION_DAYS must be at least 1/,
+    );
+  });
+
   it('allows a grace of 0 and takes the KMS key', () => {
     const config = loadRotationConfig({ ...BASE, ROTATION_GRACE_SECONDS: '0', SECRET_KMS_KEY_ID: 'alias/k' });
     expect(config.graceSeconds).toBe(0);
