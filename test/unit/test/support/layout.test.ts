@@ -33,8 +33,6 @@ const NOT_IN_UNIT_TESTS = [
 const WITHOUT_UNIT_TEST: Readonly<Record<string, string>> = {
   'functions/client-config/budget-notes.ts': 'types only',
   'functions/client-config/ports.ts': 'types only',
-  'functions/client-config/dynamodb-state.ts':
-    'adapter over DynamoDB: test/integration/functions/client-config/shared-state.test.ts and dynamodb-write-lock.test.ts, on dynalite',
   'functions/client-config/dynamodb-write-lock.ts':
     'adapter over DynamoDB: test/integration/functions/client-config/dynamodb-write-lock.test.ts, on dynalite',
   'functions/secret-rotation/ssm-secret-store.ts':
@@ -43,7 +41,6 @@ const WITHOUT_UNIT_TEST: Readonly<Record<string, string>> = {
     'the Lambda entry over the production wiring: run bundled in the local pool by the integration and concurrency suites',
   'functions/client-config/wiring.ts':
     'the production ports over SSM, DynamoDB and Affix: run by the integration and concurrency suites, and compared with the bench entry (test/bench)',
-  'functions/client-config/change-journal.ts': 'the change journal’s entry shape: no unit test yet',
 };
 
 /** The module specifiers a file imports statically or dynamically. */
