@@ -79,7 +79,12 @@ describe('createProductionPorts', () => {
     expect(given.ports.writeLock).toBe(noLock);
     const leased = createProductionPorts(config);
     expect(leased.ports.writeLock).not.toBe(noLock);
-    expect(Object.keys(leased.ports).sort()).toEqual(['affix', 'credentials', 'writeLock']);
+    expect(Object.keys(leased.ports).sort()).toEqual([
+      'affix',
+      'credentials',
+      'recordedSecrets',
+      'writeLock',
+    ]);
     expect(Object.keys(given.ports).sort()).toEqual(Object.keys(leased.ports).sort());
   });
 });

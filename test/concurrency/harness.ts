@@ -220,6 +220,38 @@ export function useConcurrencyStack(
   };
 }
 
+/**
+ * A write as a caller under contention makes it: a 503 `write-contention` is sent again after its
+ * `Retry-After` (at most 1 s a wait); a 504 `upstream-timeout`, or API Gateway's 502 `gateway-error`
+ * for an invocation killed at its function timeout, at once (a busy machine can pass a deadline; every
+ * change here is idempotent, so a retry after a write that did land sends nothing, and the POSTs the
+ * suites count still prove it). Gives up after `budgetMs` and returns the last answer.
+ */
+export async function writeAccepted(
+  run: ConcurrencyStack,
+  method: 'PATCH' | 'PUT',
+  path: string,
+  body: unknown,
+  budgetMs = 60_000,
+): Promise<Called> {
+  const end = Date.now() + budgetMs;
+  for (;;) {
+    const result = await run.caller.call(method, path, body);
+    if (![502, 503, 504].includes(result.status) || Date.now() > end) return result;
+    if (result.status === 502) {
+      expect(result.documented).toMatchObject({ kind: 'gateway', slug: 'gateway-error' });
+      continue;
+    }
+    if (result.status === 504) {
+      run.caller.expectProblem(result, 504, 'upstream-timeout');
+      continue;
+    }
+    run.caller.expectProblem(result, 503, 'write-contention');
+    const seconds = Number(result.headers['retry-after'] ?? '1');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 1) * 1_000));
+  }
+}
+
 /** Rounds 1..`rounds`, spread over the stacks: each stack runs its share in order, stacks side by side. */
 export async function eachRound(
   stacks: readonly ConcurrencyStack[],

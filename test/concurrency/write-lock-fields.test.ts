@@ -21,6 +21,7 @@ import {
   STACKS,
   statusSummary,
   useConcurrencyStacks,
+  writeAccepted,
 } from './harness.ts';
 
 /** Concurrent writers per round, each in its own environment. */
@@ -37,7 +38,9 @@ describe('write lock across execution environments', () => {
         { redirect_uris: [`https://round-${round}.example.com/changed`] },
         { name: `Round ${round} other name` },
       ].slice(0, WRITERS);
-      const results = await Promise.all(changes.map((change) => run.caller.call('PATCH', '/client', change)));
+      const results = await Promise.all(
+        changes.map((change) => writeAccepted(run, 'PATCH', '/client', change)),
+      );
       const summary = `round ${round}: ${statusSummary(results)}`;
       expect(environmentsOf(results).size, summary).toBeGreaterThan(1);
       for (const result of results) expect(result.status, summary).toBe(200);

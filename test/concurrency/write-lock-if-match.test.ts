@@ -42,15 +42,24 @@ describe('write lock across execution environments', () => {
       expect(environmentsOf(results).size, `round ${round}`).toBeGreaterThan(1);
       const summary = `round ${round}: ${statusSummary(results)}`;
       const winners = results.filter((result) => result.status === 200);
-      // LOCK: among writers holding the same ETag exactly one wins.
-      expect(winners, summary).toHaveLength(1);
+      // What the contract allows a loser: 412, or (a busy machine) 503 `write-contention` (nothing sent)
+      // or 504 `upstream-timeout` (its POST may or may not have landed).
       for (const loser of results.filter((result) => result.status !== 200)) {
-        run.caller.expectProblem(loser, 412, 'precondition-failed');
+        if (loser.status === 503) run.caller.expectProblem(loser, 503, 'write-contention');
+        else if (loser.status === 504) run.caller.expectProblem(loser, 504, 'upstream-timeout');
+        else run.caller.expectProblem(loser, 412, 'precondition-failed');
       }
-      // LOCK: and only the winner's POST reached Affix.
-      expect(posts(run.sandbox.requests), summary).toHaveLength(1);
+      const timedOut = results.filter((result) => result.status === 504).length;
+      // LOCK: among writers holding the same ETag exactly one wins (none only if one timed out).
+      expect(winners.length, summary).toBe(timedOut === 0 ? 1 : Math.min(winners.length, 1));
+      // LOCK: and only one POST reached Affix, the winner's.
+      const sent = posts(run.sandbox.requests);
+      expect(sent.length, summary).toBeLessThanOrEqual(1);
       const won = winners[0]?.documented;
-      expect(won?.kind === 'success' && won.client.name, summary).toBe(run.sandbox.client.name);
+      if (won !== undefined) {
+        expect(sent, summary).toHaveLength(1);
+        expect(won.kind === 'success' && won.client.name, summary).toBe(run.sandbox.client.name);
+      }
     });
   }, 120_000);
 });

@@ -2,7 +2,8 @@
  * Acceptance of the write lock: writes that hold with several Lambda containers. Real HTTP through the local API
  * into a pool of warm, isolated execution environments (each its own module instance, as in Lambda),
  * the Affix sandbox answering after 50 ms, and the local DynamoDB engine holding the lock's table.
- * Every round starts from a fresh client state. (One property per file; the rounds are spread over independent stacks
+ * Every round starts from a fresh client state; writers send a `write-contention` or timed-out write
+ * again, as callers under contention do. (One property per file; the rounds are spread over independent stacks
  * side by side, so the file stays within its time with the lock serializing the writers: see harness.ts.)
  *
  * Assertions marked LOCK hold only with the cross-container write lock: without it every environment
@@ -21,6 +22,7 @@ import {
   STACKS,
   statusSummary,
   useConcurrencyStacks,
+  writeAccepted,
 } from './harness.ts';
 
 /** Concurrent writers per round, each in its own environment. */
@@ -41,8 +43,8 @@ describe('write lock across execution environments', () => {
         { redirect_uris: [`https://round-${round}.example.com/changed`] },
       ].slice(0, WRITERS - 1);
       const [put, ...patched] = await Promise.all([
-        run.caller.call('PUT', '/client/secrets', rotation),
-        ...patches.map((change) => run.caller.call('PATCH', '/client', change)),
+        writeAccepted(run, 'PUT', '/client/secrets', rotation),
+        ...patches.map((change) => writeAccepted(run, 'PATCH', '/client', change)),
       ]);
       if (put === undefined) throw new Error('no PUT answer');
       const summary = `round ${round}: PUT ${put.status}, PATCHes ${statusSummary(patched)}`;

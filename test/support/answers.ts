@@ -8,6 +8,7 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug } from '../../functions/client-config/problems.ts';
+import { GATEWAY_PROBLEMS, type GatewayProblemSlug } from '../../functions/contract/gateway-responses.ts';
 
 export interface Answer {
   status: number;
@@ -28,7 +29,9 @@ export interface ProblemBody {
 export type DocumentedAnswer =
   | { kind: 'success'; client: Record<string, unknown>; etag: string }
   | { kind: 'verified'; secret: string }
-  | { kind: 'problem'; slug: ProblemSlug; problem: ProblemBody };
+  | { kind: 'problem'; slug: ProblemSlug; problem: ProblemBody }
+  /** API Gateway's own answer (only over HTTP through the API, never from the handler). */
+  | { kind: 'gateway'; slug: GatewayProblemSlug; problem: ProblemBody };
 
 export class UndocumentedAnswerError extends Error {
   override readonly name = 'UndocumentedAnswerError';
@@ -72,6 +75,28 @@ function parseObject(answer: Answer): Record<string, unknown> {
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/**
+ * An answer over HTTP through the API: API Gateway's own documented answers (a Gateway Response, such
+ * as 502 `gateway-error` for a function that failed or was killed) besides the function's.
+ */
+export function documentedApiAnswer(answer: Answer): DocumentedAnswer {
+  const gateway = GATEWAY_PROBLEMS.find((entry) =>
+    answer.body.includes(`"${PROBLEM_TYPE_PREFIX}${entry.slug}"`),
+  );
+  if (gateway === undefined) return documentedAnswer(answer);
+  if (answer.headers['content-type'] !== 'application/problem+json') fail('not problem+json', answer);
+  const body = parseObject(answer) as unknown as ProblemBody;
+  if (body.type !== `${PROBLEM_TYPE_PREFIX}${gateway.slug}`) fail('not a gateway problem', answer);
+  const statusMatches =
+    gateway.status === undefined
+      ? Math.floor(answer.status / 100) === (gateway.responseType === 'DEFAULT_4XX' ? 4 : 5)
+      : answer.status === gateway.status;
+  if (!statusMatches)
+    fail(`status ${answer.status} does not match the gateway answer ${gateway.slug}`, answer);
+  if (body.title !== gateway.title) fail('the title is not the gateway answer title', answer);
+  return { kind: 'gateway', slug: gateway.slug as GatewayProblemSlug, problem: body };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import { THROTTLED_HEADER } from '../../local/api-gateway.ts';
 import { LOCAL_IDENTITIES, type LocalSigner } from '../../local/identities.ts';
-import { type Answer, answerOf, type DocumentedAnswer, documentedAnswer } from './answers.ts';
+import { type Answer, answerOf, type DocumentedAnswer, documentedApiAnswer } from './answers.ts';
 import { signedFetch } from './signed-fetch.ts';
 
 export interface Called extends Answer {
@@ -60,7 +60,7 @@ export function createCaller(
         continue;
       }
       const elapsedMs = performance.now() - started;
-      return { ...answer, documented: documentedAnswer(answer), elapsedMs };
+      return { ...answer, documented: documentedApiAnswer(answer), elapsedMs };
     }
   }
 
