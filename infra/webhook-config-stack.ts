@@ -104,14 +104,15 @@ export const STATE_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 
  * Exactly the item actions the function's items need: the write lease (conditional PutItem to take
  * it, conditional DeleteItem to give it back, GetItem to learn a holder's expiry), and next to it
  * the shared read cache (`sk=read-cache`), the shared back-off (`sk=rate-limit`) and the last state
- * seen (`sk=last-seen`), read with GetItem and written with PutItem/UpdateItem/DeleteItem: no
- * query, scan, batch or index access.
+ * seen (`sk=last-seen`), read with GetItem and written with PutItem/UpdateItem/DeleteItem; Query
+ * for `GET /client/changes` (the journal items of the same partition): no scan, batch or index access.
  */
 export const STATE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
+  'dynamodb:Query',
 ] as const;
 
 /**

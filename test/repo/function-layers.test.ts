@@ -16,6 +16,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../functions')
 const LAYERS: Record<string, Layer> = {
   // Pure rules and types: no I/O.
   'client-config/budget-notes.ts': 'domain',
+  'client-config/change-journal.ts': 'domain',
   'client-config/client-state.ts': 'domain',
   'client-config/destination-config.ts': 'domain',
   'client-config/deadline.ts': 'domain',
@@ -28,6 +29,7 @@ const LAYERS: Record<string, Layer> = {
   'client-config/schemas.ts': 'domain',
   'client-config/state-item.ts': 'domain',
   'client-config/upstream-outcome.ts': 'domain',
+  'client-config/journal-cursor.ts': 'domain',
   'client-config/upstream-text.ts': 'domain',
   'client-config/validation.ts': 'domain',
   'client-config/webhook-signature.ts': 'domain',
@@ -41,6 +43,7 @@ const LAYERS: Record<string, Layer> = {
   'client-config/credentials.ts': 'app',
   'client-config/failure-summary.ts': 'app',
   'client-config/lease-lock.ts': 'app',
+  'client-config/list-changes.ts': 'app',
   'client-config/shared-state.ts': 'app',
   'client-config/single-flight.ts': 'app',
   'client-config/use-cases.ts': 'app',
@@ -51,7 +54,9 @@ const LAYERS: Record<string, Layer> = {
   'client-config/affix-response.ts': 'adapter',
   'client-config/app.ts': 'adapter',
   'client-config/budget-telemetry.ts': 'adapter',
+  'client-config/changes-query.ts': 'adapter',
   'client-config/config.ts': 'adapter',
+  'client-config/dynamodb-journal.ts': 'adapter',
   'client-config/dynamodb-state.ts': 'adapter',
   'client-config/dynamodb-write-lock.ts': 'adapter',
   'client-config/middlewares.ts': 'adapter',
