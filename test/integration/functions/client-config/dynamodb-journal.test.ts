@@ -118,6 +118,8 @@ describe('the DynamoDB journal reader', () => {
   it('answers an empty journal with no entries and no cursor, beside the state item', async () => {
     await putNeighbours();
     expect(await journal().list({ limit: 20 })).toEqual({ entries: [] });
+    // Not read at all: an item outside the prefix would have been refused (and logged) had it been.
+    expect(warnings).toEqual([]);
   });
 
   it('leaves out an item that does not validate, and logs its sort key, never its content', async () => {
