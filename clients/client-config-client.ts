@@ -240,9 +240,13 @@ function verificationResult(status: number, _headers: Headers, text: string): We
 function changePageResult(status: number, _headers: Headers, text: string): ChangePage {
   const parsed = v.safeParse(ChangePageSchema, parseJsonAnswer(status, text));
   if (!parsed.success) {
-    throw clientError('invalid-response', `The answer is not a page of changes: ${v.summarize(parsed.issues)}`, {
-      status,
-    });
+    throw clientError(
+      'invalid-response',
+      `The answer is not a page of changes: ${v.summarize(parsed.issues)}`,
+      {
+        status,
+      },
+    );
   }
   return parsed.output;
 }

@@ -38,7 +38,9 @@ export function isJournalSortKey(sortKey: string): boolean {
 /** The cursor of a page that ended at `sortKey`. Throws for a key that is not a journal sort key. */
 export function encodeCursor(sortKey: string): string {
   if (!isJournalSortKey(sortKey)) throw new Error('not a journal sort key');
-  const cursor = Buffer.from(JSON.stringify({ v: CURSOR_VERSION, sk: sortKey }), 'utf8').toString('base64url');
+  const cursor = Buffer.from(JSON.stringify({ v: CURSOR_VERSION, sk: sortKey }), 'utf8').toString(
+    'base64url',
+  );
   if (cursor.length > MAX_CURSOR_LENGTH) throw new Error('the cursor would be too long');
   return cursor;
 }

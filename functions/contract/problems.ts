@@ -26,11 +26,11 @@ import {
   WEBHOOK_SECRETS_MAX_AGE_SECONDS,
 } from './limits.ts';
 import {
+  queryParametersOf,
   ROUTE_KEYS,
   ROUTES,
   type RouteDefinition,
   type RouteKey,
-  queryParametersOf,
   routeKeyOf,
   routeKeyOfOperation,
   takesRawBody,

@@ -117,7 +117,11 @@ const SCENARIOS: Scenario[] = [
     routes: CHANGES,
     request: { path: `/client/changes?cursor=${Buffer.from('{"v":1,"sk":"state"}').toString('base64url')}` },
   },
-  { name: 'Affix 400', routes: AFFIX, setup: onGet({ kind: 'status', status: 400, body: { message: 'no' } }) },
+  {
+    name: 'Affix 400',
+    routes: AFFIX,
+    setup: onGet({ kind: 'status', status: 400, body: { message: 'no' } }),
+  },
   { name: 'Affix 409', routes: AFFIX, setup: onGet({ kind: 'status', status: 409, body: {} }) },
   {
     name: 'Affix 429 with a long Retry-After',

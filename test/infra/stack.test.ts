@@ -608,13 +608,17 @@ describe('a stack with every option configured', () => {
     const rotation = 'arn:aws:iam::333333333333:role/ops/secret-rotation';
     expect(denies).toEqual([
       // The two GETs have the same groups: one statement, to stay within API Gateway's 8 KiB.
-      deny('DenyGetClientGetClientChangesOutsideTheirGroups', ['execute-api:/*/GET/client', 'execute-api:/*/GET/client/changes'], {
-        StringNotEquals: {
-          'aws:PrincipalAccount': ['111111111111', '222222222222'],
-          'aws:PrincipalOrgID': ['o-a1b2c3d4e5'],
+      deny(
+        'DenyGetClientGetClientChangesOutsideTheirGroups',
+        ['execute-api:/*/GET/client', 'execute-api:/*/GET/client/changes'],
+        {
+          StringNotEquals: {
+            'aws:PrincipalAccount': ['111111111111', '222222222222'],
+            'aws:PrincipalOrgID': ['o-a1b2c3d4e5'],
+          },
+          ArnNotLike: { 'aws:PrincipalArn': [admin, rotation] },
         },
-        ArnNotLike: { 'aws:PrincipalArn': [admin, rotation] },
-      }),
+      ),
       deny('DenyPatchClientOutsideItsGroups', 'execute-api:/*/PATCH/client', {
         StringNotEquals: { 'aws:PrincipalAccount': ['222222222222'] },
         ArnNotLike: { 'aws:PrincipalArn': [admin, rotation] },

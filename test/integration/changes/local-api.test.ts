@@ -110,16 +110,19 @@ describe('GET /client/changes through the local SigV4 API', () => {
     expect(output.json(from).filter((line) => line.service === 'affix-webhook-config')).toEqual([]);
   });
 
-  it.each(['0', '101', 'ten', '1.5'])('answers limit=%s with 400 validation-failed at /limit', async (limit) => {
-    const { response, text } = await list(`?limit=${limit}`);
-    expect(response.status).toBe(400);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
-    expect(JSON.parse(text)).toMatchObject({
-      type: 'urn:affix-webhook-config:problem:validation-failed',
-      status: 400,
-      errors: [{ pointer: '/limit', detail: 'must be an integer from 1 to 100' }],
-    });
-  });
+  it.each(['0', '101', 'ten', '1.5'])(
+    'answers limit=%s with 400 validation-failed at /limit',
+    async (limit) => {
+      const { response, text } = await list(`?limit=${limit}`);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(JSON.parse(text)).toMatchObject({
+        type: 'urn:affix-webhook-config:problem:validation-failed',
+        status: 400,
+        errors: [{ pointer: '/limit', detail: 'must be an integer from 1 to 100' }],
+      });
+    },
+  );
 
   it('answers a repeated limit with 400, and ignores an unknown parameter', async () => {
     expect((await list('?limit=1&limit=2')).response.status).toBe(400);

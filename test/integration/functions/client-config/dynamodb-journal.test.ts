@@ -130,7 +130,9 @@ describe('the DynamoDB journal reader', () => {
     const page = await journal().list({ limit: 10 });
     expect(page.entries.map((entry) => entry.request_id)).toEqual(['req-4', 'req-2', 'req-1']);
     expect(page.nextCursor).toBeUndefined();
-    expect(warnings).toEqual([{ message: 'journal item refused', attributes: { journal: { refused: badKey } } }]);
+    expect(warnings).toEqual([
+      { message: 'journal item refused', attributes: { journal: { refused: badKey } } },
+    ]);
     expect(JSON.stringify(warnings)).not.toContain(RAW_SECRET);
   });
 
@@ -160,7 +162,11 @@ describe('the DynamoDB journal reader', () => {
       'not a cursor',
       `${encodeCursor(journalSortKey(T0, 'req-1'))}x`,
     ]) {
-      const problem = problemOf(await journal().list({ limit: 5, cursor }).catch((error: unknown) => error));
+      const problem = problemOf(
+        await journal()
+          .list({ limit: 5, cursor })
+          .catch((error: unknown) => error),
+      );
       expect(problem.slug, cursor).toBe('invalid-cursor');
       expect(problem.status).toBe(400);
     }

@@ -48,7 +48,15 @@ describe('parseChangesQuery', () => {
   });
 
   it('ignores parameters it does not know, as every route does', () => {
-    expect(parseChangesQuery(query([['page', '2'], ['Limit', 'x'], ['limit', '5']]))).toEqual({
+    expect(
+      parseChangesQuery(
+        query([
+          ['page', '2'],
+          ['Limit', 'x'],
+          ['limit', '5'],
+        ]),
+      ),
+    ).toEqual({
       limit: 5,
       cursor: undefined,
     });
@@ -92,7 +100,14 @@ describe('parseChangesQuery', () => {
   });
 
   it('lists every bad parameter at once', () => {
-    const problem = problemOf(() => parseChangesQuery(query([['limit', '0'], ['cursor', '']])));
+    const problem = problemOf(() =>
+      parseChangesQuery(
+        query([
+          ['limit', '0'],
+          ['cursor', ''],
+        ]),
+      ),
+    );
     expect(problem.errors?.map((error) => error.pointer)).toEqual(['/limit', '/cursor']);
     expect(problem.message).toBe('Invalid query parameter(s): limit, cursor.');
   });

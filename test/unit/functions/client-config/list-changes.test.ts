@@ -38,7 +38,8 @@ const journalOf = (page: ChangePage): ChangeJournalReader & { queries: unknown[]
 
 describe('isMaskedSecret', () => {
   it('accepts what maskSecret makes, refuses a raw secret', () => {
-    for (const secret of ['short', RAW, 'x'.repeat(256)]) expect(isMaskedSecret(maskSecret(secret))).toBe(true);
+    for (const secret of ['short', RAW, 'x'.repeat(256)])
+      expect(isMaskedSecret(maskSecret(secret))).toBe(true);
     expect(isMaskedSecret(RAW)).toBe(false);
     expect(isMaskedSecret('****aaaaa')).toBe(false);
     expect(isMaskedSecret('***aaaa')).toBe(false);
