@@ -60,11 +60,13 @@ export const FieldErrorSchema = v.pipe(
   v.object({
     pointer: v.pipe(
       v.string(),
-      v.description('JSON Pointer (RFC 6901) into the request body; the empty string is the body itself.'),
+      v.description(
+        'JSON Pointer (RFC 6901) into the request body (the empty string is the body itself), or `/<name>` for a query parameter.',
+      ),
     ),
     detail: v.string(),
   }),
-  v.description('One invalid field of a request body.'),
+  v.description('One invalid field of a request body, or one invalid query parameter.'),
 );
 
 /** RFC 9457 problem details, as the handler writes them (`problemDocument` in problems.ts). */

@@ -240,7 +240,7 @@ export type ProblemSlug = keyof typeof PROBLEMS;
 
 /** One entry of the `errors` extension member of a validation problem. */
 export interface FieldError {
-  /** JSON Pointer (RFC 6901) into the request body; `''` is the body itself. */
+  /** JSON Pointer (RFC 6901) into the request body (`''` is the body itself), or `/<name>` for a query parameter. */
   pointer: string;
   detail: string;
 }
