@@ -23,6 +23,8 @@ import { type HttpMethod, type OperationId, routeOf } from '../functions/contrac
 import { checkUrl, URL_RULE_MESSAGES } from '../functions/contract/urls.ts';
 import { ClientConfigError, clientError, errorFromResponse } from './errors.ts';
 import {
+  type ChangePage,
+  ChangePageSchema,
   type PatchClientRequest,
   type PublicClient,
   PublicClientSchema,
@@ -93,6 +95,20 @@ export interface ClientConfigClient {
     signature: string,
     options?: CallOptions,
   ): Promise<WebhookVerified>;
+  /**
+   * `GET /client/changes`: one page of the change journal, newest first (`limit` 1-100, default 20).
+   * Pass the answer's `next_cursor` as `cursor` for the next, older page; a cursor this API did not
+   * issue throws `ClientConfigError` with slug `invalid-cursor`.
+   */
+  listChanges(query?: ChangesQuery, options?: CallOptions): Promise<ChangePage>;
+}
+
+/** The query of {@link ClientConfigClient.listChanges}. */
+export interface ChangesQuery {
+  /** Entries per page, an integer from 1 to 100 (default 20). */
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
 }
 
 export type WebhookVerified = v.InferOutput<typeof WebhookVerificationSchema>;
@@ -219,6 +235,29 @@ function verificationResult(status: number, _headers: Headers, text: string): We
     });
   }
   return parsed.output;
+}
+
+function changePageResult(status: number, _headers: Headers, text: string): ChangePage {
+  const parsed = v.safeParse(ChangePageSchema, parseJsonAnswer(status, text));
+  if (!parsed.success) {
+    throw clientError(
+      'invalid-response',
+      `The answer is not a page of changes: ${v.summarize(parsed.issues)}`,
+      {
+        status,
+      },
+    );
+  }
+  return parsed.output;
+}
+
+/** `?limit=..&cursor=..` of the given members, or nothing. */
+function queryString(query: ChangesQuery): string {
+  const params = new URLSearchParams();
+  if (query.limit !== undefined) params.set('limit', String(query.limit));
+  if (query.cursor !== undefined) params.set('cursor', query.cursor);
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
 }
 
 function successResult(status: number, headers: Headers, text: string): ClientConfigResult {
@@ -389,6 +428,10 @@ export function createClientConfigClient(options: ClientConfigClientOptions): Cl
         { ...callOptions, headers: { ...headers, [WEBHOOK_SIGNATURE_HEADER]: signature } },
         verificationResult,
       );
+    },
+    listChanges: (query = {}, callOptions = {}) => {
+      const { method, path } = route('listChanges');
+      return call({ method, path: `${path}${queryString(query)}` }, undefined, callOptions, changePageResult);
     },
   };
 }

@@ -15,6 +15,7 @@ export {
   type AwsCredentials,
   type AwsCredentialsProvider,
   type CallOptions,
+  type ChangesQuery,
   type ClientConfigClient,
   type ClientConfigClientOptions,
   type ClientConfigResult,
@@ -33,4 +34,10 @@ export {
   type GatewayProblemSlug,
   RETRYABLE_SLUGS,
 } from './errors.ts';
-export type { PatchClientRequest, PublicClient, ReplaceSecretsRequest } from './schemas.ts';
+export type {
+  ChangeEntry,
+  ChangePage,
+  PatchClientRequest,
+  PublicClient,
+  ReplaceSecretsRequest,
+} from './schemas.ts';

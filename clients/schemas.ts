@@ -60,11 +60,13 @@ export const FieldErrorSchema = v.pipe(
   v.object({
     pointer: v.pipe(
       v.string(),
-      v.description('JSON Pointer (RFC 6901) into the request body; the empty string is the body itself.'),
+      v.description(
+        'JSON Pointer (RFC 6901) into the request body (the empty string is the body itself), or `/<name>` for a query parameter.',
+      ),
     ),
     detail: v.string(),
   }),
-  v.description('One invalid field of a request body.'),
+  v.description('One invalid field of a request body, or one invalid query parameter.'),
 );
 
 /** RFC 9457 problem details, as the handler writes them (`problemDocument` in problems.ts). */
@@ -101,3 +103,71 @@ export const GatewayMessageSchema = v.pipe(
     "API Gateway's own answer (the request did not reach the function, or the function failed): `message`, or `Message` for an explicit IAM deny.",
   ),
 );
+
+const MaskedSecretsSchema = v.array(v.pipe(v.string(), v.description(MASKED_SECRET_DESCRIPTION)));
+
+/** One field's change in a journal entry; values as `GET /client` shows them (secrets masked). */
+export const FieldChangeSchema = v.pipe(
+  v.variant('field', [
+    v.object({ field: v.literal('name'), before: v.string(), after: v.string() }),
+    v.object({
+      field: v.literal('webhook_uri'),
+      before: v.nullable(v.string()),
+      after: v.nullable(v.string()),
+    }),
+    v.object({
+      field: v.literal('redirect_uris'),
+      before: v.array(v.string()),
+      after: v.array(v.string()),
+    }),
+    v.object({ field: v.literal('client_secret'), before: MaskedSecretsSchema, after: MaskedSecretsSchema }),
+  ]),
+  v.description('One field of the client that changed, with its value before and after.'),
+);
+
+/** One entry of `GET /client/changes`: one accepted change of the client. */
+export const ChangeEntrySchema = v.pipe(
+  v.object({
+    at: v.pipe(
+      v.string(),
+      v.description('When the change was accepted (an outside change: when it was first seen), ISO 8601.'),
+    ),
+    actor: v.pipe(
+      v.string(),
+      v.description(
+        'Who made it: the caller’s IAM ARN, `rotation` (the scheduled rotation job) or `outside` (a change made at Affix, not through this API).',
+      ),
+    ),
+    request_id: v.pipe(
+      v.string(),
+      v.description('The request (or rotation run) that made or saw the change.'),
+    ),
+    fields: v.array(FieldChangeSchema),
+    etag_before: v.pipe(
+      v.nullable(v.string()),
+      v.description('The ETag before the change (`null` when none was known).'),
+    ),
+    etag_after: v.pipe(v.string(), v.description('The ETag after the change.')),
+  }),
+  v.description('One accepted change of the Affix client.'),
+);
+
+export type ChangeEntry = v.InferOutput<typeof ChangeEntrySchema>;
+
+/** `GET /client/changes`'s 200 answer: one page of the change journal, newest first. */
+export const ChangePageSchema = v.pipe(
+  v.object({
+    changes: v.pipe(v.array(ChangeEntrySchema), v.description('Newest first.')),
+    next_cursor: v.optional(
+      v.pipe(
+        v.string(),
+        v.description(
+          'Pass as `cursor` to read the next (older) page; absent on the last page. Opaque: do not build or change one.',
+        ),
+      ),
+    ),
+  }),
+  v.description('One page of the change journal, newest first.'),
+);
+
+export type ChangePage = v.InferOutput<typeof ChangePageSchema>;

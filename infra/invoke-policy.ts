@@ -6,7 +6,7 @@
  * policy OR its own IAM policy allows the call. An Allow per group therefore cannot keep a route to
  * its groups: a same-account role whose IAM policy allows `execute-api:Invoke *` would get in
  * anyway. So, besides an Allow for each group on exactly its routes, every route carries an explicit
- * Deny for every principal outside that route's groups; an explicit deny wins over any allow, so the
+ * Deny for every principal outside that route's groups (one statement for routes with the same groups); an explicit deny wins over any allow, so the
  * grant holds whatever the caller's own policy says. One more deny covers every account and
  * organization no group names (any method, also one added outside this code), and a PRIVATE API denies any request that
  * does not come through one of its VPC endpoints. With nobody configured the policy denies everybody.
@@ -96,13 +96,14 @@ export function invokePolicy(
     );
   } else {
     for (const group of CALLER_GROUPS) statements.push(...allowGroup(group, callers[group]));
-    for (const route of ROUTES) {
-      const groups = routeDefinition(routeKeyOf(route)).groups;
+    // Routes with the same groups share one deny (API Gateway keeps only 8 KiB of policy).
+    for (const routes of routesBySameGroups()) {
+      const keys = routes.map(routeKeyOf);
       statements.push(
         denyOutside(
-          `Deny${sidPart(routeKeyOf(route))}OutsideItsGroups`,
-          unionOf(groups.map((group) => callers[group])),
-          methodResource(route),
+          `Deny${keys.map(sidPart).join('')}${keys.length === 1 ? 'OutsideItsGroups' : 'OutsideTheirGroups'}`,
+          unionOf((routes[0]?.groups ?? []).map((group) => callers[group])),
+          routes.map(methodResource),
         ),
       );
     }
@@ -119,7 +120,7 @@ export function invokePolicy(
           // A role ARN known only at deploy time (the synthetic caller's) has no account to read.
           roleArns: everybody.roleArns.filter((arn) => Token.isUnresolved(arn)),
         },
-        ANY_METHOD,
+        [ANY_METHOD],
       ),
     );
   }
@@ -138,6 +139,16 @@ export function invokePolicy(
   const policy = new PolicyDocument({ statements });
   assertPolicyFits(policy);
   return policy;
+}
+
+/** The routes grouped by their caller groups (the same set, in any order), in route table order. */
+function routesBySameGroups(): RouteDefinition[][] {
+  const byGroups = new Map<string, RouteDefinition[]>();
+  for (const route of ROUTES) {
+    const key = [...routeDefinition(routeKeyOf(route)).groups].sort().join(',');
+    byGroups.set(key, [...(byGroups.get(key) ?? []), route]);
+  }
+  return [...byGroups.values()];
 }
 
 /** The Allow statements of one group: its accounts and roles, and its organization, on its routes. */
@@ -183,7 +194,11 @@ function allowGroup(group: CallerGroup, principals: AllowedPrincipals): PolicySt
  * caller outside any organization has no `aws:PrincipalOrgID`, and a negated operator on an absent
  * key is true, so such a caller is still denied unless its account or role matches.
  */
-function denyOutside(sid: string, allowed: ReturnType<typeof unionOf>, resource: string): PolicyStatement {
+function denyOutside(
+  sid: string,
+  allowed: ReturnType<typeof unionOf>,
+  resources: readonly string[],
+): PolicyStatement {
   const stringNotEquals: Record<string, string[]> = {};
   if (allowed.accountIds.length > 0) stringNotEquals['aws:PrincipalAccount'] = allowed.accountIds;
   if (allowed.organizationIds.length > 0) stringNotEquals['aws:PrincipalOrgID'] = allowed.organizationIds;
@@ -195,7 +210,7 @@ function denyOutside(sid: string, allowed: ReturnType<typeof unionOf>, resource:
     effect: Effect.DENY,
     principals: [new AnyPrincipal()],
     actions: ['execute-api:Invoke'],
-    resources: [resource],
+    resources: [...resources],
     ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
   });
 }

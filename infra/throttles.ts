@@ -173,6 +173,8 @@ export function deriveThrottles(inputs: ThrottleInputs): ThrottlePlan {
       replaceSecrets: putSecrets,
       // Bounded by its per-container secret cache, not by its rate.
       verifyWebhook: stageThrottle,
+      // One DynamoDB query, no Affix request.
+      listChanges: stageThrottle,
     },
     split: {
       usable,

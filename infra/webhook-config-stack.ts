@@ -101,18 +101,24 @@ export { ROUTES };
 export const STATE_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'ttl' } as const;
 
 /**
- * Exactly the item actions the function's items need: the write lease (conditional PutItem to take
- * it, conditional DeleteItem to give it back, GetItem to learn a holder's expiry), and next to it
- * the shared read cache (`sk=read-cache`), the shared back-off (`sk=rate-limit`) and the last state
- * seen (`sk=last-seen`), read with GetItem and written with PutItem/UpdateItem/DeleteItem: no
- * query, scan, batch or index access.
+ * Exactly the item actions the state items need: the write lease (conditional PutItem to take it,
+ * conditional DeleteItem to give it back, GetItem to learn a holder's expiry), and next to it the
+ * shared read cache (`sk=read-cache`), the shared back-off (`sk=rate-limit`) and the last state seen
+ * (`sk=last-seen`), read with GetItem and written with PutItem/UpdateItem/DeleteItem. The rotation
+ * job needs these only.
  */
-export const STATE_TABLE_ACTIONS = [
+export const STATE_ITEM_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
 ] as const;
+
+/**
+ * The function's: the item actions, and Query for `GET /client/changes` (the journal items of the
+ * same partition, read newest first): no scan, batch or index access.
+ */
+export const STATE_TABLE_ACTIONS = [...STATE_ITEM_ACTIONS, 'dynamodb:Query'] as const;
 
 /**
  * Every item of ours has this partition key (the lease's), so the grant is limited to it with
@@ -235,7 +241,7 @@ export class WebhookConfigStack extends Stack {
       config,
       environment: functionEnvironment(stage, config, this.stateTable.tableName),
       stateTable: this.stateTable,
-      stateTableActions: STATE_TABLE_ACTIONS,
+      stateTableActions: STATE_ITEM_ACTIONS,
       stateTableConditions: STATE_TABLE_CONDITIONS,
       readCredentials,
       parameterArn: (name) => this.parameterArn(name),

@@ -25,11 +25,16 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConversionConfig, type JsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema';
 import {
+  ChangeEntrySchema,
+  ChangePageSchema,
+  FieldChangeSchema,
   FieldErrorSchema,
   ProblemDocumentSchema,
   PublicClientSchema,
   WebhookVerificationSchema,
 } from '../clients/schemas.ts';
+import { DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT } from '../functions/client-config/changes-query.ts';
+import { MAX_CURSOR_LENGTH } from '../functions/client-config/journal-cursor.ts';
 import {
   ClientNameSchema,
   LIMITS,
@@ -172,6 +177,9 @@ function componentSchemas(): Record<string, Json> {
       PatchClientRequest: PatchClientRequestSchema,
       ReplaceSecretsRequest: ReplaceSecretsRequestSchema,
       WebhookVerification: WebhookVerificationSchema,
+      ChangePage: ChangePageSchema,
+      ChangeEntry: ChangeEntrySchema,
+      FieldChange: FieldChangeSchema,
       Problem: ProblemDocumentSchema,
       FieldError: FieldErrorSchema,
     },
@@ -379,6 +387,19 @@ const OPERATION_DETAILS: Readonly<Record<OperationId, { details: Json; success?:
       content: { 'application/json': { schema: ref('schemas', 'WebhookVerification') } },
     },
   },
+  listChanges: {
+    details: {
+      summary: 'List the changes of the client',
+      description:
+        'The change journal, newest first: every accepted change of the client, by a caller of this API (its IAM ARN), the rotation job (`rotation`) or someone at Affix (`outside`, when the proxy first saw it), with each changed field before and after as `GET /client` shows it (secrets only as masked tails). One DynamoDB query, no Affix request. Page with `limit` and the answer’s `next_cursor`; entries expire after the stage’s journal retention. Unknown query parameters are ignored.',
+      parameters: [ref('parameters', 'limit'), ref('parameters', 'cursor')],
+    },
+    success: {
+      description: 'One page of changes, newest first; `next_cursor` when older ones follow.',
+      headers: { 'Cache-Control': ref('headers', 'Cache-Control') },
+      content: { 'application/json': { schema: ref('schemas', 'ChangePage') } },
+    },
+  },
 };
 
 /** The document's `paths`: every route of the route table, under its path and lower-case method. */
@@ -457,6 +478,21 @@ export function buildOpenApiDocument(): Json {
             '`no-cache` (or `max-age=0`): read the client from Affix, not from the shared cache (and refresh the cache). Costs one Affix request of its rate budget; other directives are ignored.',
           schema: { type: 'string' },
           example: 'no-cache',
+        },
+        limit: {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          description: `Entries per page (default ${DEFAULT_CHANGES_LIMIT}). Anything but an integer from 1 to ${MAX_CHANGES_LIMIT} written in digits, or the parameter given twice, is 400 \`validation-failed\` (pointer \`/limit\`).`,
+          schema: { type: 'integer', minimum: 1, maximum: MAX_CHANGES_LIMIT, default: DEFAULT_CHANGES_LIMIT },
+          example: 50,
+        },
+        cursor: {
+          name: 'cursor',
+          in: 'query',
+          required: false,
+          description: `The \`next_cursor\` of the previous page, as it came (at most ${MAX_CURSOR_LENGTH} characters: 400 \`validation-failed\` otherwise). One this API did not issue is 400 \`invalid-cursor\`.`,
+          schema: { type: 'string', minLength: 1, maxLength: MAX_CURSOR_LENGTH, pattern: '^[A-Za-z0-9_-]+$' },
         },
         'X-Affix-Api-Signature': {
           name: SIGNATURE_HEADER,

@@ -15,11 +15,13 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type DestinationPolicy, OPEN_DESTINATION_POLICY } from '../contract/destination-policy.ts';
 import { type OperationId, operationIdOf, type RouteKey } from '../contract/routes.ts';
+import { parseChangesQuery } from './changes-query.ts';
 import { type ClientReads, UNCACHED_READS } from './client-reads.ts';
 import type { Config } from './config.ts';
 import { backstopMs, createDeadline, requestBudgetMs } from './deadline.ts';
 import { checkDestinations } from './destination-config.ts';
 import { createDestinationTelemetry } from './destination-telemetry.ts';
+import { createChangeListing } from './list-changes.ts';
 import { toPublicClient } from './masking.ts';
 import {
   jsonRoutesOnly,
@@ -30,7 +32,7 @@ import {
   requestTelemetry,
   stateOf,
 } from './middlewares.ts';
-import type { CallContext, Ports } from './ports.ts';
+import type { CallContext, ChangeJournalReader, Ports } from './ports.ts';
 import { ProblemError } from './problems.ts';
 import { requestsNoCache } from './read-cache.ts';
 import { routeMaxBodyBytes } from './request-rules.ts';
@@ -58,7 +60,17 @@ export interface HandlerDependencies {
   destinations?: DestinationPolicy;
   /** `AWS_LAMBDA_FUNCTION_VERSION`, the dimension of the 5xx answers a deploy rolls back on (`$LATEST` if unset). */
   functionVersion?: string | undefined;
+  /**
+   * The change journal `GET /client/changes` reads (`handler.ts` passes the DynamoDB one). Without it
+   * that route answers `internal`: no journal is not the same as an empty one.
+   */
+  journal?: ChangeJournalReader;
 }
+
+/** Stands in for a journal that was not wired: `GET /client/changes` fails rather than answer nothing. */
+const UNWIRED_JOURNAL: ChangeJournalReader = {
+  list: () => Promise.reject(new Error('no change journal is wired')),
+};
 
 /** The field names the PATCH and PUT bodies know (`client_secret` is PUT's; PATCH refuses it). */
 const KNOWN_BODY_FIELDS = ['name', 'webhook_uri', 'redirect_uris', 'client_secret'];
@@ -93,6 +105,12 @@ export function createHandler(dependencies: HandlerDependencies) {
   const reads = dependencies.reads ?? UNCACHED_READS;
   const destinations = dependencies.destinations ?? OPEN_DESTINATION_POLICY;
   const destinationTelemetry = createDestinationTelemetry(metrics);
+  const listChanges = createChangeListing({
+    journal: dependencies.journal ?? UNWIRED_JOURNAL,
+    // The request id only: the entry held a value that may be a secret.
+    onRefused: (requestId) =>
+      logger.warn('journal entry refused', { journal: { refused: requestId, reason: 'unmasked secret' } }),
+  });
 
   /** `signal` is middy's: it fires at the early-timeout backstop, and then no Affix request starts. */
   async function routeRequest(
@@ -167,6 +185,9 @@ export function createHandler(dependencies: HandlerDependencies) {
       );
       return jsonResponse(200, verification);
     },
+    // One DynamoDB query, no Affix request; `jsonResponse` answers it with `Cache-Control: no-store`.
+    listChanges: async ({ event, call }) =>
+      jsonResponse(200, await listChanges(parseChangesQuery(event), call.signal)),
   };
 
   // requestGuard has checked the media type (case-insensitive, whitespace around `;` allowed); the

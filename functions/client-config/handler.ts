@@ -14,7 +14,7 @@ const destinations = loadDestinationPolicy(process.env);
 // Stages sharing an account keep their metrics (and the alarms on them) apart.
 if (config.stage !== undefined) metrics.setDefaultDimensions({ stage: config.stage });
 
-const { ports, reads } = createProductionPorts(config);
+const { ports, reads, journal } = createProductionPorts(config);
 
 // Lambda sets the version that runs this container: `$LATEST` or the published number.
 const functionVersion = process.env.AWS_LAMBDA_FUNCTION_VERSION;
@@ -23,6 +23,7 @@ export const handler = createHandler({
   config,
   ports,
   reads,
+  journal,
   logger,
   metrics,
   destinations,

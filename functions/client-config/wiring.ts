@@ -1,10 +1,10 @@
 /**
  * The production ports, built once per container: the SSM client and the credentials cache over it,
  * the Affix HTTP client behind the shared state (`shared-state.ts`: view, budget, back-off and
- * outside-change watch on one DynamoDB item), the write lease on that same item, and `GET /client`'s
- * reads over the view. The client-config entry (`handler.ts`), the rotation job
- * (`secret-rotation/job.ts`) and the bench entry without the lock (`bench/fixtures/no-lock-handler.ts`)
- * all take them from here, so they cannot be wired apart.
+ * outside-change watch on one DynamoDB item), the write lease on that same item, `GET /client`'s
+ * reads over the view, and the change journal's reader (`GET /client/changes`). The client-config
+ * entry (`handler.ts`), the rotation job (`secret-rotation/job.ts`) and the bench entry without the
+ * lock (`bench/fixtures/no-lock-handler.ts`) all take them from here, so they cannot be wired apart.
  *
  * Both AWS clients use default endpoint resolution, so `AWS_ENDPOINT_URL_SSM` and
  * `AWS_ENDPOINT_URL_DYNAMODB` point them at local endpoints.
@@ -21,11 +21,12 @@ import { type ClientReads, createClientReads } from './client-reads.ts';
 import type { Config } from './config.ts';
 import { createCredentialsCache } from './credentials.ts';
 import { createDestinationTelemetry } from './destination-telemetry.ts';
+import { createDynamoDbJournal } from './dynamodb-journal.ts';
 import { createDynamoDbStateStore } from './dynamodb-state.ts';
 import { describeFailure } from './failure-summary.ts';
 import { createLeaseWriteLock } from './lease-lock.ts';
 import { logger, metrics } from './observability.ts';
-import type { Ports, WriteLock } from './ports.ts';
+import type { ChangeJournalReader, Ports, WriteLock } from './ports.ts';
 import { createSharedState, type SharedStateKeeper } from './shared-state.ts';
 import { createSsmCredentialsLoader } from './ssm-credentials.ts';
 
@@ -56,6 +57,8 @@ export interface ProductionPorts {
   keeper: SharedStateKeeper;
   /** The one SSM client: the rotation job writes the secret parameter with it too. */
   ssm: SSMClient;
+  /** `GET /client/changes`: the change journal in the state table. */
+  journal: ChangeJournalReader;
 }
 
 export function createProductionPorts(
@@ -126,5 +129,6 @@ export function createProductionPorts(
     reads: createClientReads({ state: keeper.state, maxAgeSeconds: config.clientCacheMaxAgeSeconds ?? 0 }),
     keeper,
     ssm,
+    journal: createDynamoDbJournal({ client: dynamodb, tableName: config.stateTableName, logger }),
   };
 }

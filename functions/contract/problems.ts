@@ -10,6 +10,7 @@
  * @example
  * PROBLEMS['write-contention'].status; // 503
  * routeProblems('GET /client').includes('write-contention'); // false: reads take no write lease
+ * routeProblems('GET /client/changes').includes('upstream-error'); // false: it never asks Affix
  */
 export { PROBLEM_TYPE_PREFIX } from './gateway-responses.ts';
 
@@ -25,6 +26,7 @@ import {
   WEBHOOK_SECRETS_MAX_AGE_SECONDS,
 } from './limits.ts';
 import {
+  queryParametersOf,
   ROUTE_KEYS,
   ROUTES,
   type RouteDefinition,
@@ -36,8 +38,10 @@ import {
 
 /**
  * Which routes can answer a problem, from the routes' own properties:
- * - `every-route`: any routed request (the caller guard, the catch-all, Affix and SSM outcomes: every
- *   route reads Affix, each write reads the client first);
+ * - `every-route`: any routed request (the caller guard, the catch-all);
+ * - `affix`: routes that ask Affix (`callsAffix`), and so read its credentials from SSM: Affix and SSM
+ *   outcomes (each write reads the client first);
+ * - `input`: routes with a body or query parameters (what a caller sends that a schema checks);
  * - `body`: routes with a body (`mediaTypes`); `json-body`: those whose body is parsed as JSON;
  *   `raw-body`: those taking opaque bytes;
  * - `writes`: routes with `writes: true` (the write lease, If-Match);
@@ -47,6 +51,8 @@ import {
  */
 export type ProblemScope =
   | 'every-route'
+  | 'affix'
+  | 'input'
   | 'body'
   | 'json-body'
   | 'raw-body'
@@ -65,14 +71,15 @@ export interface ProblemDefinition {
 }
 
 const VERIFY = `\`${routeKeyOfOperation('verifyWebhook')}\``;
+const CHANGES = `\`${routeKeyOfOperation('listChanges')}\``;
 
 /** Ordered by status, as the README's table lists them. */
 export const PROBLEMS = {
   'validation-failed': {
     status: 400,
-    title: 'Request body failed validation',
-    when: `The body fails the schema; \`errors\` lists the first ${MAX_FIELD_ERRORS} invalid fields as JSON Pointers (\`detail\` gives the total). For ${VERIFY}: a \`Content-Encoding: gzip\` body that does not decompress.`,
-    scope: 'body',
+    title: 'Request failed validation',
+    when: `The body fails the schema, or a query parameter is invalid or repeated; \`errors\` lists the first ${MAX_FIELD_ERRORS} invalid fields as JSON Pointers (\`/limit\` for the query parameter \`limit\`; \`detail\` gives the total). For ${VERIFY}: a \`Content-Encoding: gzip\` body that does not decompress.`,
+    scope: 'input',
   },
   'malformed-json': {
     status: 400,
@@ -91,6 +98,12 @@ export const PROBLEMS = {
     title: 'If-Match is not a list of entity tags',
     when: '`If-Match` is neither `*` nor a comma-separated list of quoted entity tags (RFC 9110 section 13.1.1: `"<etag>"`, quotes included; a weak `W/"<etag>"` is read but never matches), or the request has several `If-Match` headers. `detail` shows the expected form; nothing was sent to Affix.',
     scope: 'writes',
+  },
+  'invalid-cursor': {
+    status: 400,
+    title: 'Cursor was not issued by this API',
+    when: `For ${CHANGES}: the \`cursor\` is not a \`next_cursor\` this API answered (not base64url, not the expected JSON, or pointing outside the change journal). Start again without a cursor.`,
+    scope: { route: routeKeyOfOperation('listChanges') },
   },
   forbidden: {
     status: 403,
@@ -120,7 +133,7 @@ export const PROBLEMS = {
     status: 409,
     title: 'Affix reported a conflict',
     when: 'Affix answered 409.',
-    scope: 'every-route',
+    scope: 'affix',
   },
   'precondition-failed': {
     status: 412,
@@ -144,7 +157,7 @@ export const PROBLEMS = {
     status: 422,
     title: 'Affix rejected the change',
     when: `Affix answered 400. \`detail\` carries its message only when no run of ${SECRET_RUN_LENGTH} characters in it matches any encoding of a secret the proxy knows; otherwise only the names of our fields it mentioned.`,
-    scope: 'every-route',
+    scope: 'affix',
   },
   'destination-not-allowed': {
     status: 422,
@@ -162,7 +175,7 @@ export const PROBLEMS = {
     status: 429,
     title: 'Affix is rate limiting us',
     when: "Affix answered 429 after retries or with a `Retry-After` longer than the deadline, or an earlier Affix 429's `Retry-After` has not passed yet (recorded for all containers; no Affix request is made). `Retry-After` is the time left.",
-    scope: 'every-route',
+    scope: 'affix',
     retryAfter: true,
   },
   internal: {
@@ -175,31 +188,31 @@ export const PROBLEMS = {
     status: 502,
     title: 'Affix rejected our credentials',
     when: 'Affix answered 401, also after one fresh read of the credentials from SSM.',
-    scope: 'every-route',
+    scope: 'affix',
   },
   'upstream-error': {
     status: 502,
     title: 'Affix failed',
     when: 'Affix answered 5xx or an unexpected status, after retries.',
-    scope: 'every-route',
+    scope: 'affix',
   },
   'upstream-bad-response': {
     status: 502,
     title: 'Affix sent an invalid response',
     when: `Affix answered 2xx with a body that is not JSON, fails the schema, or exceeds ${formatBytes(MAX_UPSTREAM_BODY_BYTES)}.`,
-    scope: 'every-route',
+    scope: 'affix',
   },
   'upstream-unreachable': {
     status: 502,
     title: 'Affix could not be reached',
     when: 'Connection refused or reset, DNS or TLS failure, after retries.',
-    scope: 'every-route',
+    scope: 'affix',
   },
   'credentials-unavailable': {
     status: 503,
     title: 'Affix credentials are unavailable',
     when: 'SSM failed, or an Affix credentials parameter is missing.',
-    scope: 'every-route',
+    scope: 'affix',
   },
   'write-contention': {
     status: 503,
@@ -219,7 +232,7 @@ export const PROBLEMS = {
     status: 504,
     title: 'Affix did not answer in time',
     when: "The request's deadline passed before Affix answered. On a write the change may or may not have been applied (GET to see); no request to Affix is started after the deadline, so none after this answer.",
-    scope: 'every-route',
+    scope: 'affix',
   },
 } as const satisfies Record<string, ProblemDefinition>;
 
@@ -227,7 +240,7 @@ export type ProblemSlug = keyof typeof PROBLEMS;
 
 /** One entry of the `errors` extension member of a validation problem. */
 export interface FieldError {
-  /** JSON Pointer (RFC 6901) into the request body; `''` is the body itself. */
+  /** JSON Pointer (RFC 6901) into the request body (`''` is the body itself), or `/<name>` for a query parameter. */
   pointer: string;
   detail: string;
 }
@@ -246,6 +259,10 @@ export function scopeCovers(scope: ProblemScope, route: RouteDefinition): boolea
   switch (scope) {
     case 'every-route':
       return true;
+    case 'affix':
+      return route.callsAffix;
+    case 'input':
+      return route.mediaTypes !== undefined || queryParametersOf(route).length > 0;
     case 'body':
       return route.mediaTypes !== undefined;
     case 'json-body':

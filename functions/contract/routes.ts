@@ -6,7 +6,7 @@
  * can load it.
  *
  * @example
- * routesForGroup('writers'); // ['GET /client', 'PATCH /client']
+ * routesForGroup('writers'); // ['GET /client', 'PATCH /client', 'GET /client/changes']
  * findRoute('PUT', '/client/secrets')?.groups; // ['rotators']
  * routesForGroup('verifiers'); // ['POST /webhooks/verify']
  */
@@ -42,6 +42,10 @@ export interface RouteDefinition {
   readonly writes: boolean;
   /** The OpenAPI `operationId`, also the typed client's method name: how code names a route without its path. */
   readonly operationId: string;
+  /** Whether it asks Affix (and so reads the Affix credentials): the Affix and SSM problems are its. */
+  readonly callsAffix: boolean;
+  /** The query parameters it reads, each validated; any other query parameter is ignored. */
+  readonly queryParameters?: readonly string[];
 }
 
 /** A route whose body is opaque bytes (any or no content type), such as a webhook delivery. */
@@ -55,6 +59,7 @@ export const ROUTES = [
     groups: ['readers', 'writers', 'rotators'],
     writes: false,
     operationId: 'getClient',
+    callsAffix: true,
   },
   {
     method: 'PATCH',
@@ -64,6 +69,7 @@ export const ROUTES = [
     mediaTypes: ['application/json', 'application/merge-patch+json'],
     writes: true,
     operationId: 'updateClient',
+    callsAffix: true,
   },
   {
     method: 'PUT',
@@ -72,6 +78,7 @@ export const ROUTES = [
     mediaTypes: ['application/json'],
     writes: true,
     operationId: 'replaceSecrets',
+    callsAffix: true,
   },
   {
     // A receiver of Affix webhooks asks whether a delivery's signature matches a current secret.
@@ -82,6 +89,17 @@ export const ROUTES = [
     maxBodyBytes: WEBHOOK_MAX_BODY_BYTES,
     writes: false,
     operationId: 'verifyWebhook',
+    callsAffix: true,
+  },
+  {
+    // The change journal, newest first: one DynamoDB query, no Affix request.
+    method: 'GET',
+    path: '/client/changes',
+    groups: ['readers', 'writers', 'rotators'],
+    writes: false,
+    operationId: 'listChanges',
+    callsAffix: false,
+    queryParameters: ['limit', 'cursor'],
   },
 ] as const satisfies readonly RouteDefinition[];
 
@@ -147,6 +165,11 @@ export function methodsOf(path: string): HttpMethod[] {
 /** The body limit of a route (decoded bytes). */
 export function maxBodyBytesOf(route: RouteDefinition): number {
   return route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+}
+
+/** The query parameters a route reads (none for most). */
+export function queryParametersOf(route: RouteDefinition): readonly string[] {
+  return route.queryParameters ?? [];
 }
 
 /** Whether a route takes its body as opaque bytes rather than JSON. */

@@ -33,7 +33,7 @@ describe('the entry without the write lock', () => {
     const lock = statements.filter((statement) => statement.includes('writeLock'));
     expect(lock).toEqual([
       'const writeLock: WriteLock = { runExclusive: (_call, work) => work() };',
-      `const { ports, reads } = ${LOCK_OVERRIDE};`,
+      `const { ports, reads, journal } = ${LOCK_OVERRIDE};`,
     ]);
   });
 
@@ -53,8 +53,8 @@ describe('the entry without the write lock', () => {
     expect(changedReal).not.toBe(real);
     expect(benchAsReal(withoutLock)).not.toEqual(wiringStatements(changedReal, []));
     const changedBench = withoutLock.replace(
-      'const { ports, reads }',
-      'const extra = 1;\nconst { ports, reads }',
+      'const { ports, reads, journal }',
+      'const extra = 1;\nconst { ports, reads, journal }',
     );
     expect(benchAsReal(changedBench)).not.toEqual(wiringStatements(real, []));
   });

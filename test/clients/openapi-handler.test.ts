@@ -9,18 +9,21 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
 import { createHandler } from '../../functions/client-config/app.ts';
 import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
+import { createDynamoDbJournal } from '../../functions/client-config/dynamodb-journal.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../functions/client-config/problems.ts';
 import type { RouteKey } from '../../functions/client-config/request-rules.ts';
 import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
+import { ROUTES, routeKeyOf } from '../../functions/contract/routes.ts';
 import {
   createAffixSandbox,
   type InProcessAffixSandbox,
   type SandboxFault,
 } from '../../local/affix-sandbox.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.ts';
 import { OPENAPI_PATH, ROUTE_PROBLEMS } from '../../scripts/openapi.ts';
 import { CLIENT_ID, ETAG_KEY_BASE64, initialClient, SECRET_A, SECRET_B } from '../support/affix-fixtures.ts';
 import { captureOutput } from '../support/capture.ts';
@@ -37,6 +40,7 @@ interface Setup {
   lock: InMemoryWriteLock;
   ssmFails: boolean;
   affixThrows: boolean;
+  journalThrows: boolean;
 }
 
 interface Scenario {
@@ -53,7 +57,11 @@ const ALL: readonly RouteKey[] = [
   'PATCH /client',
   'PUT /client/secrets',
   'POST /webhooks/verify',
+  'GET /client/changes',
 ];
+/** The routes that ask Affix: the Affix and SSM scenarios are theirs. */
+const AFFIX: readonly RouteKey[] = ROUTES.filter((route) => route.callsAffix).map(routeKeyOf);
+const CHANGES: readonly RouteKey[] = ['GET /client/changes'];
 const VERIFY: readonly RouteKey[] = ['POST /webhooks/verify'];
 const DELIVERY = '{"added":[],"removed":[],"updated":[]}';
 const hmacHex = (body: string, secret: string) => createHmac('sha256', secret).update(body).digest('hex');
@@ -73,6 +81,7 @@ const VALID_REQUEST: Record<RouteKey, EventOptions> = {
     rawBody: DELIVERY,
     headers: { 'x-affix-api-signature': hmacHex(DELIVERY, SECRET_A) },
   },
+  'GET /client/changes': { method: 'GET', path: '/client/changes' },
 };
 
 /** The next GETs get `fault`, `times` times. */
@@ -86,48 +95,69 @@ const SCENARIOS: Scenario[] = [
   { name: 'no IAM caller', routes: ALL, request: { identity: null } },
   {
     name: 'an unexpected error',
-    routes: ALL,
+    routes: AFFIX,
     setup: (s) => {
       s.affixThrows = true;
     },
   },
-  { name: 'Affix 400', routes: ALL, setup: onGet({ kind: 'status', status: 400, body: { message: 'no' } }) },
-  { name: 'Affix 409', routes: ALL, setup: onGet({ kind: 'status', status: 409, body: {} }) },
+  {
+    name: 'the journal failing',
+    routes: CHANGES,
+    setup: (s) => {
+      s.journalThrows = true;
+    },
+  },
+  {
+    name: 'a limit over 100',
+    routes: CHANGES,
+    request: { path: '/client/changes?limit=101' },
+  },
+  {
+    name: 'a cursor this API did not issue',
+    routes: CHANGES,
+    request: { path: `/client/changes?cursor=${Buffer.from('{"v":1,"sk":"state"}').toString('base64url')}` },
+  },
+  {
+    name: 'Affix 400',
+    routes: AFFIX,
+    setup: onGet({ kind: 'status', status: 400, body: { message: 'no' } }),
+  },
+  { name: 'Affix 409', routes: AFFIX, setup: onGet({ kind: 'status', status: 409, body: {} }) },
   {
     name: 'Affix 429 with a long Retry-After',
-    routes: ALL,
+    routes: AFFIX,
     setup: onGet({ kind: 'status', status: 429, body: {}, retryAfter: '3600' }),
   },
   {
     name: 'Affix 401 twice',
-    routes: ALL,
+    routes: AFFIX,
     setup: onGet({ kind: 'status', status: 401, body: {} }, 2),
   },
   {
     name: 'Affix 500 on every attempt',
-    routes: ALL,
+    routes: AFFIX,
     setup: onGet({ kind: 'status', status: 500, body: {} }, 3),
   },
   {
     name: 'Affix 200 that is not JSON',
-    routes: ALL,
+    routes: AFFIX,
     setup: onGet({ kind: 'non-json', text: '<html>' }),
   },
   {
     name: 'Affix unreachable',
-    routes: ALL,
+    routes: AFFIX,
     setup: onGet({ kind: 'network', code: 'ECONNREFUSED' }, 3),
   },
   {
     name: 'SSM failing',
-    routes: ALL,
+    routes: AFFIX,
     setup: (s) => {
       s.ssmFails = true;
     },
   },
   {
     name: 'Affix hanging past the deadline',
-    routes: ALL,
+    routes: AFFIX,
     deadlineMs: 150,
     setup: onGet({ kind: 'hang-before-headers' }, 4),
   },
@@ -197,12 +227,21 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+let dynamodb: LocalDynamoDb;
+beforeAll(async () => {
+  dynamodb = await startLocalDynamoDb();
+});
+afterAll(async () => {
+  await dynamodb?.close();
+});
+
 async function run(route: RouteKey, scenario: Scenario) {
   const setup: Setup = {
     affix: createAffixSandbox({ client: initialClient() }),
     lock: createInMemoryWriteLock(),
     ssmFails: false,
     affixThrows: false,
+    journalThrows: false,
   };
   scenario.setup?.(setup);
   const ssm = {
@@ -235,6 +274,8 @@ async function run(route: RouteKey, scenario: Scenario) {
     random: () => 0,
   });
   const boom = () => Promise.reject(new Error('boom'));
+  const logger = new Logger({ serviceName: 'affix-webhook-config' });
+  const journal = createDynamoDbJournal({ client: dynamodb.client(), tableName: dynamodb.tableName, logger });
   const handler = createHandler({
     config: { upstreamDeadlineMs: scenario.deadlineMs ?? 2_000, deadlineSafetyMarginMs: 100 },
     ports: {
@@ -242,7 +283,8 @@ async function run(route: RouteKey, scenario: Scenario) {
       affix: setup.affixThrows ? { getClient: boom, replaceClient: boom } : http,
       writeLock: setup.lock,
     },
-    logger: new Logger({ serviceName: 'affix-webhook-config' }),
+    journal: setup.journalThrows ? { list: boom } : journal,
+    logger,
     metrics: new Metrics({ namespace: 'AffixWebhookConfig', serviceName: 'affix-webhook-config' }),
   });
   const request = { ...VALID_REQUEST[route], ...scenario.request };
@@ -267,6 +309,11 @@ describe('what the handler answers is what openapi.json documents', () => {
       expect(response, `${scenario.name}: ${status} is not documented for ${route}`).toBeDefined();
       if (result.statusCode === 200 && route === 'POST /webhooks/verify') {
         expect(JSON.parse(result.body)).toEqual({ valid: true, secret: `****${SECRET_A.slice(-4)}` });
+        continue;
+      }
+      if (result.statusCode === 200 && route === 'GET /client/changes') {
+        expect(JSON.parse(result.body)).toEqual({ changes: [] });
+        expect(result.headers?.['cache-control']).toBe('no-store');
         continue;
       }
       if (result.statusCode === 200) {

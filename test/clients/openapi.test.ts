@@ -49,6 +49,7 @@ const OPERATIONS: Record<RouteKey, { path: string; method: string }> = {
   'PATCH /client': { path: '/client', method: 'patch' },
   'PUT /client/secrets': { path: '/client/secrets', method: 'put' },
   'POST /webhooks/verify': { path: '/webhooks/verify', method: 'post' },
+  'GET /client/changes': { path: '/client/changes', method: 'get' },
 };
 /** The operations whose 200 is the client with its ETag. */
 const CLIENT_ROUTES: readonly RouteKey[] = ['GET /client', 'PATCH /client', 'PUT /client/secrets'];

@@ -41,6 +41,7 @@ const EXPECTED_ACKNOWLEDGMENTS = [
   'Api AwsSolutions-APIG2',
   'Api/Default/client/GET AwsSolutions-COG4',
   'Api/Default/client/PATCH AwsSolutions-COG4',
+  'Api/Default/client/changes/GET AwsSolutions-COG4',
   'Api/Default/client/secrets/PUT AwsSolutions-COG4',
   'Api/Default/webhooks/verify/POST AwsSolutions-COG4',
   'Api/DeploymentStage.{stage} AwsSolutions-APIG3',

@@ -220,6 +220,44 @@ describe.each(CALLER_GROUPS)(
   },
 );
 
+describe('GET /client/changes in the synthesized policy, evaluated', () => {
+  const { template } = buildStack({ config: MATRIX_CONFIG });
+  const policy = apiResourcePolicy(template, STAGE);
+  // Written out here, not read from the contract: the readers' route is the reading groups', never the verifiers'.
+  const granted: Record<CallerGroup, boolean> = {
+    readers: true,
+    writers: true,
+    rotators: true,
+    verifiers: false,
+  };
+  it.each(CALLER_GROUPS.flatMap((group) => KINDS.map((kind) => [group, kind] as const)))(
+    '%s, %s, with a permissive IAM policy',
+    async (group, kind) => {
+      const actual = await evaluate({
+        ...callerFor(kind, group),
+        action: 'execute-api:Invoke',
+        resource: methodArn(STAGE, 'GET', '/client/changes'),
+        identityPolicy: permissive('execute-api:Invoke'),
+        resourcePolicy: policy,
+      });
+      expect(actual).toBe(granted[group] ? 'Allowed' : 'ExplicitlyDenied');
+    },
+  );
+
+  it('is denied to a principal in no group, even with a permissive IAM policy', async () => {
+    for (const kind of KINDS) {
+      const actual = await evaluate({
+        ...callerFor(kind, undefined),
+        action: 'execute-api:Invoke',
+        resource: methodArn(STAGE, 'GET', '/client/changes'),
+        identityPolicy: permissive('execute-api:Invoke'),
+        resourcePolicy: policy,
+      });
+      expect(actual, kind).toBe('ExplicitlyDenied');
+    }
+  });
+});
+
 describe.each(FIXTURE_STAGES)('the %s stage as configured (nobody listed), evaluated', (stage) => {
   const policy = apiResourcePolicy(buildStack({ stage }).template, stage);
   it.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))(

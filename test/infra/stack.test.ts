@@ -75,6 +75,7 @@ function refOf(construct: IConstruct): { Ref: string } {
 
 const ROUTES = [
   ['GET', '/client'],
+  ['GET', '/client/changes'],
   ['PATCH', '/client'],
   ['POST', '/webhooks/verify'],
   ['PUT', '/client/secrets'],
@@ -85,7 +86,7 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
   const config = fixtureStage(stage);
   const prod = stage === 'canary';
 
-  it('requires AWS_IAM on every method, and has exactly GET /client, PATCH /client, PUT /client/secrets, POST /webhooks/verify', () => {
+  it('requires AWS_IAM on every method, and has exactly GET /client, PATCH /client, PUT /client/secrets, POST /webhooks/verify, GET /client/changes', () => {
     const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
     expect(methods).toHaveLength(ROUTES.length);
     for (const method of methods) {
@@ -108,7 +109,7 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
         Effect: 'Allow',
         Principal: { AWS: synthetic },
         Action: 'execute-api:Invoke',
-        Resource: 'execute-api:/*/GET/client',
+        Resource: ['execute-api:/*/GET/client', 'execute-api:/*/GET/client/changes'],
       },
     ]);
     expect(statements.find((statement) => statement.Sid === 'DenyAccountsInNoGroup')).toEqual({
@@ -191,7 +192,7 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
     expect(config.logRetention).toBe(prod ? RetentionDays.ONE_YEAR : RetentionDays.TWO_WEEKS);
   });
 
-  it('reads exactly the three parameters, uses exactly four item actions on the state table, on its one partition key, and nothing else beyond its logs', () => {
+  it('reads exactly the three parameters, uses exactly four item actions and Query on the state table, on its one partition key, and nothing else beyond its logs', () => {
     const statements = rolePolicyStatements(template);
     const fnLogGroupId = (
       clientConfigFunction(template, stack).LoggingConfig as { LogGroup: { Ref: string } }
@@ -211,9 +212,16 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
         {
           Sid: 'UseStateTableItems',
           Effect: 'Allow',
-          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Action: [
+            'dynamodb:DeleteItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+            'dynamodb:UpdateItem',
+          ],
           Resource: { 'Fn::GetAtt': [refOf(stack.stateTable).Ref, 'Arn'] },
-          // Only the items of the one partition key (lease, read cache, back-off, last seen).
+          // Only the items of the one partition key (lease, read cache, back-off, last seen, journal):
+          // a Query is held to it too.
           Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['affix-client'] } },
         },
         {
@@ -224,8 +232,8 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
       ]),
     );
     expect(statements).toHaveLength(3);
-    // No index, no other table, no query, scan or batch action.
-    expect(JSON.stringify(statements)).not.toMatch(/index|dynamodb:\*|Query|Scan|Batch/);
+    // No index, no other table, no scan or batch action (Query only as above, on the one partition).
+    expect(JSON.stringify(statements)).not.toMatch(/index|dynamodb:\*|Scan|Batch/);
     const role = resourcesOf(template, 'AWS::IAM::Role')[refOf(stack.clientConfig.role).Ref]?.Properties;
     expect(JSON.stringify(role?.AssumeRolePolicyDocument)).toContain('lambda.amazonaws.com');
     expect(role?.ManagedPolicyArns).toBeUndefined();
@@ -271,6 +279,8 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
       patch,
       setting('PUT', '/~1client~1secrets', 0.0033, 1),
       setting('POST', '/~1webhooks~1verify', rateLimit, burstLimit),
+      // One DynamoDB query, no Affix request: the stage's throttle.
+      setting('GET', '/~1client~1changes', rateLimit, burstLimit),
     ]);
     expect([rateLimit, burstLimit]).toEqual(prod ? [20, 40] : [5, 10]);
     const accessLog = apiStage.AccessLogSetting as { Format: string; DestinationArn: unknown };
@@ -345,9 +355,13 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
           ],
         ],
       });
-      const methods = ['GET/client', 'PATCH/client', 'PUT/client/secrets', 'POST/webhooks/verify'].map(
-        sourceArn,
-      );
+      const methods = [
+        'GET/client',
+        'PATCH/client',
+        'PUT/client/secrets',
+        'POST/webhooks/verify',
+        'GET/client/changes',
+      ].map(sourceArn);
       expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
         {
           Sid: 'AllowApiGatewayForTheApiMethods',
@@ -531,13 +545,14 @@ describe.each(FIXTURE_STAGES)('the %s stack', (stage) => {
 describe('a stack with every option configured', () => {
   const { stack, template } = buildStack({ config: FULL_CONFIG });
 
-  it('allows each group exactly its routes: readers GET, writers GET and PATCH, rotators GET, PATCH, PUT, verifiers POST /webhooks/verify', () => {
+  it('allows each group exactly its routes: readers both GETs, writers the GETs and PATCH, rotators the GETs, PATCH, PUT, verifiers POST /webhooks/verify', () => {
     const statements = apiPolicyStatements(template);
-    const [get, patch, put, verify] = [
+    const [get, patch, put, verify, changes] = [
       'execute-api:/*/GET/client',
       'execute-api:/*/PATCH/client',
       'execute-api:/*/PUT/client/secrets',
       'execute-api:/*/POST/webhooks/verify',
+      'execute-api:/*/GET/client/changes',
     ];
     expect(statements.filter((statement) => statement.Effect === 'Allow')).toEqual([
       {
@@ -545,14 +560,14 @@ describe('a stack with every option configured', () => {
         Effect: 'Allow',
         Principal: { AWS: 'arn:aws:iam::111111111111:root' },
         Action: 'execute-api:Invoke',
-        Resource: get,
+        Resource: [get, changes],
       },
       {
         Sid: 'AllowReadersOrganization',
         Effect: 'Allow',
         Principal: { AWS: '*' },
         Action: 'execute-api:Invoke',
-        Resource: get,
+        Resource: [get, changes],
         Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
       },
       {
@@ -562,14 +577,14 @@ describe('a stack with every option configured', () => {
           AWS: ['arn:aws:iam::123456789012:role/webhook-config-admin', 'arn:aws:iam::222222222222:root'],
         },
         Action: 'execute-api:Invoke',
-        Resource: [get, patch],
+        Resource: [get, changes, patch],
       },
       {
         Sid: 'AllowRotators',
         Effect: 'Allow',
         Principal: { AWS: 'arn:aws:iam::333333333333:role/ops/secret-rotation' },
         Action: 'execute-api:Invoke',
-        Resource: [get, patch, put],
+        Resource: [get, changes, patch, put],
       },
       {
         Sid: 'AllowVerifiers',
@@ -583,7 +598,7 @@ describe('a stack with every option configured', () => {
 
   it('denies each route explicitly to everyone outside its groups, every account in no group everything, and any request outside the VPC endpoints', () => {
     const denies = apiPolicyStatements(template).filter((statement) => statement.Effect === 'Deny');
-    const deny = (Sid: string, Resource: string, Condition: unknown) => ({
+    const deny = (Sid: string, Resource: string | string[], Condition: unknown) => ({
       Sid,
       Effect: 'Deny',
       Principal: { AWS: '*' },
@@ -594,13 +609,18 @@ describe('a stack with every option configured', () => {
     const admin = 'arn:aws:iam::123456789012:role/webhook-config-admin';
     const rotation = 'arn:aws:iam::333333333333:role/ops/secret-rotation';
     expect(denies).toEqual([
-      deny('DenyGetClientOutsideItsGroups', 'execute-api:/*/GET/client', {
-        StringNotEquals: {
-          'aws:PrincipalAccount': ['111111111111', '222222222222'],
-          'aws:PrincipalOrgID': ['o-a1b2c3d4e5'],
+      // The two GETs have the same groups: one statement, to stay within API Gateway's 8 KiB.
+      deny(
+        'DenyGetClientGetClientChangesOutsideTheirGroups',
+        ['execute-api:/*/GET/client', 'execute-api:/*/GET/client/changes'],
+        {
+          StringNotEquals: {
+            'aws:PrincipalAccount': ['111111111111', '222222222222'],
+            'aws:PrincipalOrgID': ['o-a1b2c3d4e5'],
+          },
+          ArnNotLike: { 'aws:PrincipalArn': [admin, rotation] },
         },
-        ArnNotLike: { 'aws:PrincipalArn': [admin, rotation] },
-      }),
+      ),
       deny('DenyPatchClientOutsideItsGroups', 'execute-api:/*/PATCH/client', {
         StringNotEquals: { 'aws:PrincipalAccount': ['222222222222'] },
         ArnNotLike: { 'aws:PrincipalArn': [admin, rotation] },
@@ -686,7 +706,13 @@ describe('a stack with every option configured', () => {
       {
         Sid: 'UseStateTableItems',
         Effect: 'Allow',
-        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Action: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
         Resource: { 'Fn::GetAtt': [refOf(stack.stateTable).Ref, 'Arn'] },
         Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['affix-client'] } },
       },

@@ -40,6 +40,8 @@ describe('deriveThrottles', () => {
       updateClient: { rateLimit: 0.0133, burstLimit: 1 },
       replaceSecrets: { rateLimit: 0.0033, burstLimit: 1 },
       verifyWebhook: { rateLimit: 5, burstLimit: 10 },
+      // No Affix request: the stage's throttle.
+      listChanges: { rateLimit: 5, burstLimit: 10 },
     });
   });
 

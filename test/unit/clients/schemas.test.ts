@@ -7,7 +7,17 @@
 import * as v from 'valibot';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ClientConfigClient } from '../../../clients/index.ts';
-import { ProblemDocumentSchema, PublicClientSchema } from '../../../clients/schemas.ts';
+import {
+  ChangeEntrySchema,
+  type ChangePageSchema,
+  ProblemDocumentSchema,
+  PublicClientSchema,
+} from '../../../clients/schemas.ts';
+import {
+  type ChangeEntry,
+  ChangeEntrySchema as HandlerChangeEntrySchema,
+} from '../../../functions/client-config/change-journal.ts';
+import type { ChangesAnswer } from '../../../functions/client-config/list-changes.ts';
 import { toPublicClient } from '../../../functions/client-config/masking.ts';
 import {
   PROBLEMS,
@@ -52,5 +62,71 @@ describe('clients/schemas.ts matches the handler', () => {
     const errors = slug === 'validation-failed' ? [{ pointer: '', detail: 'x' }] : undefined;
     const document = problemDocument(new ProblemError(slug, 'detail', { errors }), 'req-1');
     expect(v.parse(ProblemDocumentSchema, document)).toEqual(document);
+  });
+});
+
+describe('the change journal schemas match the handler', () => {
+  const entries: unknown[] = [
+    {
+      at: '2026-12-06T20:00:00.000Z',
+      actor: 'rotation',
+      request_id: 'run-1',
+      fields: [{ field: 'client_secret', before: ['****aaaa'], after: ['****aaaa', '****'] }],
+      etag_before: null,
+      etag_after: '"x"',
+    },
+    {
+      at: '2026-12-06T20:00:01.000Z',
+      actor: 'arn:aws:sts::000000000000:assumed-role/local-writer/local',
+      request_id: 'req-2',
+      fields: [
+        { field: 'name', before: 'A', after: 'B' },
+        { field: 'webhook_uri', before: 'https://a.example.com/', after: null },
+        { field: 'redirect_uris', before: [], after: ['https://b.example.com/cb'] },
+      ],
+      etag_before: '"x"',
+      etag_after: '"y"',
+    },
+    {
+      at: 'x',
+      actor: 'y',
+      request_id: 'z',
+      fields: [{ field: 'owner', before: 'a', after: 'b' }],
+      etag_before: null,
+      etag_after: 'e',
+    },
+    { at: 'x', actor: 'y', request_id: 'z', fields: [], etag_after: 'e' },
+    {
+      at: 'x',
+      actor: 'y',
+      request_id: 'z',
+      fields: [{ field: 'name', before: null, after: 'b' }],
+      etag_before: null,
+      etag_after: 'e',
+    },
+  ];
+
+  it('has the same types as the handler', () => {
+    expectTypeOf<v.InferOutput<typeof ChangeEntrySchema>>().toEqualTypeOf<ChangeEntry>();
+    expectTypeOf<v.InferOutput<typeof ChangePageSchema>>().toEqualTypeOf<ChangesAnswer>();
+  });
+
+  it.each(entries.map((entry, index) => [index, entry] as const))(
+    'gives entry %i the same verdict as the handler',
+    (_index, entry) => {
+      expect(v.safeParse(ChangeEntrySchema, entry).success).toBe(
+        v.safeParse(HandlerChangeEntrySchema, entry).success,
+      );
+    },
+  );
+
+  it('accepts two entries and refuses three (the list checks something)', () => {
+    expect(entries.map((entry) => v.safeParse(ChangeEntrySchema, entry).success)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 });

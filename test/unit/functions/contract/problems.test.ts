@@ -36,6 +36,7 @@ describe('the problem catalogue', () => {
     // The caller's fault is 4xx, ours or Affix's 5xx, except where Affix's answer is about the request.
     const clientErrors: ProblemSlug[] = [
       'validation-failed',
+      'invalid-cursor',
       'malformed-json',
       'json-too-deep',
       'forbidden',
@@ -129,6 +130,30 @@ describe("routes' problems, derived from route properties", () => {
     expect(UNROUTED_PROBLEMS).toEqual(['not-found', 'method-not-allowed']);
     for (const slug of UNROUTED_PROBLEMS) expect(routed.has(slug)).toBe(false);
     expect([...routed, ...UNROUTED_PROBLEMS].sort()).toEqual([...PROBLEM_SLUGS].sort());
+  });
+
+  it('gives the Affix and SSM problems to the routes that ask Affix only', () => {
+    for (const route of ROUTES) {
+      const problems = routeProblems(routeKeyOf(route));
+      for (const slug of [...upstreamSlugs, 'credentials-unavailable' as const]) {
+        expect(problems.includes(slug), `${routeKeyOf(route)} ${slug}`).toBe(route.callsAffix);
+      }
+    }
+  });
+
+  it('gives GET /client/changes exactly its own problems: the caller guard, the query, the cursor, internal', () => {
+    expect(routeProblems('GET /client/changes')).toEqual([
+      'validation-failed',
+      'invalid-cursor',
+      'forbidden',
+      'internal',
+    ]);
+    expect(PROBLEMS['invalid-cursor']).toMatchObject({
+      status: 400,
+      title: 'Cursor was not issued by this API',
+    });
+    const withCursor = ROUTE_KEYS.filter((key) => routeProblems(key).includes('invalid-cursor'));
+    expect(withCursor).toEqual(['GET /client/changes']);
   });
 
   it('keeps the lock-out guard to the secrets route', () => {

@@ -9,6 +9,7 @@ import {
   maxBodyBytesOf,
   methodsOf,
   operationIdOf,
+  queryParametersOf,
   RESOURCE_PATHS,
   ROUTE_KEYS,
   ROUTES,
@@ -98,6 +99,28 @@ describe('route properties', () => {
   it('answers groupMayCall and routesForGroup alike', () => {
     for (const group of CALLER_GROUPS) {
       expect(routesForGroup(group)).toEqual(ROUTE_KEYS.filter((key) => groupMayCall(group, key)));
+    }
+  });
+});
+
+describe('GET /client/changes', () => {
+  it('is a read of the reading groups, without body or Affix, reading limit and cursor', () => {
+    const route = routeOf('listChanges');
+    expect(routeKeyOf(route)).toBe('GET /client/changes');
+    expect(route.groups).toEqual(['readers', 'writers', 'rotators']);
+    expect(route.writes).toBe(false);
+    expect(route.callsAffix).toBe(false);
+    expect(route.mediaTypes).toBeUndefined();
+    expect(queryParametersOf(route)).toEqual(['limit', 'cursor']);
+    expect(groupMayCall('verifiers', 'GET /client/changes')).toBe(false);
+    expect(findRoute('GET', '/client/changes')).toBe(route);
+    expect(methodsOf('/client/changes')).toEqual(['GET']);
+  });
+
+  it('leaves every other route without query parameters, and asking Affix', () => {
+    for (const route of ROUTES.filter((entry) => entry.operationId !== 'listChanges')) {
+      expect(queryParametersOf(route), routeKeyOf(route)).toEqual([]);
+      expect(route.callsAffix, routeKeyOf(route)).toBe(true);
     }
   });
 });
