@@ -33,6 +33,8 @@ const NOT_IN_UNIT_TESTS = [
 const WITHOUT_UNIT_TEST: Readonly<Record<string, string>> = {
   'functions/client-config/budget-notes.ts': 'types only',
   'functions/client-config/ports.ts': 'types only',
+  'functions/client-config/dynamodb-journal.ts':
+    'adapter over DynamoDB: test/integration/functions/client-config/dynamodb-journal.test.ts, on dynalite',
   'functions/client-config/dynamodb-write-lock.ts':
     'adapter over DynamoDB: test/integration/functions/client-config/dynamodb-write-lock.test.ts, on dynalite',
   'functions/secret-rotation/ssm-secret-store.ts':
