@@ -85,8 +85,8 @@ export default defineConfig({
           ...SHARED_GRAPH,
           // One real `cdk synth` per stage per run, for every suite that asks (test/support/synthesized.ts).
           globalSetup: ['test/support/synth-global-setup.ts'],
-          // Slowest: a CDK app run in a child process, 29-94 s (the test stops it at 90 s); two stages
-          // synthesized with bundling at once (a hook), 12-100 s.
+          // Slowest: the run's one CLI synth with bundling (a hook; ~30 s of CPU), 65-100 s with the cores
+          // shared by a dozen processes; the CLI refusing a synth without a stage, 11-60 s.
           testTimeout: 120_000,
           hookTimeout: 150_000,
         },

@@ -28,7 +28,7 @@ declare module 'vitest' {
 const run = promisify(execFile);
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(REPO_ROOT, 'node_modules', '.bin');
-/** Measured: two stages at once with bundling take 12-15 s with the cores shared; a hang ends here. */
+/** Measured: one stage with bundling takes ~30 s of CPU, 65 s with the cores shared; a hang ends here. */
 const SYNTH_TIMEOUT_MS = 150_000;
 const POLL_MS = 200;
 
