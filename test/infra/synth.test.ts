@@ -1,7 +1,10 @@
 /**
- * The slow, real thing: `cdk synth` through the CLI and cdk.json for every stage, offline and with no
- * AWS credentials, bundling the real handler with the local esbuild. Then the bundle a benchmark
- * builds with esbuildOptionsFor() must be byte-identical to the deployed one, and must load.
+ * The slow, real thing: `cdk synth` through the CLI and cdk.json, offline and with no AWS credentials,
+ * bundling the real handler with the local esbuild. One stage is enough: `canary` has every function
+ * (the proxy, the synthetic caller, the secret rotation and the pre-traffic hook), bundling does not
+ * depend on the stage, and every stage's template and cdk-nag findings are checked in-process by the
+ * other CDK suites. Then the bundle a benchmark builds with esbuildOptionsFor() must be byte-identical
+ * to the deployed one, and must load.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,47 +14,25 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FILE_NAME, esbuildOptionsFor } from '../../infra/bundling.ts';
-import { CLIENT_CONFIG_ENTRY, REPO_ROOT } from '../../infra/service.ts';
+import { CLIENT_CONFIG_ENTRY } from '../../infra/service.ts';
 import { stackNameFor } from '../../infra/webhook-config-stack.ts';
-import { offlineEnv } from '../support/synthesized.ts';
-import { FIXTURE_STAGES, FIXTURE_STAGES_DIR } from './fixtures.ts';
+import { cdkSynth, offlineEnv, synthesizedAssembly } from '../support/synthesized.ts';
+import { FIXTURE_STAGES_DIR } from './fixtures.ts';
 
-const STAGES = FIXTURE_STAGES;
-type Stage = (typeof STAGES)[number];
-
+const STAGE = 'canary';
 const run = promisify(execFile);
-const BIN = join(REPO_ROOT, 'node_modules', '.bin');
 
-function cdkSynth(args: string[]) {
-  // The tests' own stage files, so the committed ones stay free to edit.
-  return run(
-    join(BIN, 'cdk'),
-    ['synth', '--no-notices', '--quiet', '-c', `stagesDir=${FIXTURE_STAGES_DIR}`, ...args],
-    {
-      cwd: REPO_ROOT,
-      env: offlineEnv(),
-      // Generous: two bundling synths side by side on a busy machine take minutes.
-      timeout: 300_000,
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
-}
-
-/** The directory of a function's bundled asset inside a cloud assembly, found by its entry module. */
-function functionAssetDir(
-  outdir: string,
-  stage: Stage,
-  entry = 'functions/client-config/handler.ts',
-): string {
-  const manifest = JSON.parse(readFileSync(join(outdir, `${stackNameFor(stage)}.assets.json`), 'utf8')) as {
+/** The directory of a function's bundled asset inside the cloud assembly, found by its entry module. */
+function functionAssetDir(outdir: string, entry = 'functions/client-config/handler.ts'): string {
+  const manifest = JSON.parse(readFileSync(join(outdir, `${stackNameFor(STAGE)}.assets.json`), 'utf8')) as {
     files: Record<string, { source: { path: string; packaging?: string } }>;
   };
   const bundles = Object.values(manifest.files)
     .map((file) => file.source)
     .filter((source) => source.packaging === 'zip')
     .map((source) => join(outdir, source.path));
-  // The client-config function, the synthetic caller, the secret rotation; the canary's hook.
-  expect(bundles).toHaveLength(stage === 'canary' ? 4 : 3);
+  // The client-config function, the synthetic caller, the secret rotation, the pre-traffic hook.
+  expect(bundles).toHaveLength(4);
   const found = bundles.filter((dir) => {
     const meta = JSON.parse(readFileSync(join(dir, 'index.meta.json'), 'utf8')) as { inputs: object };
     return entry in meta.inputs;
@@ -64,29 +45,28 @@ const work = mkdtempSync(join(tmpdir(), 'infra-synth-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
-  const outdirs = Object.fromEntries(
-    STAGES.map((stage) => [stage, join(work, `cdk.out.${stage}`)]),
-  ) as Record<Stage, string>;
+  let outdir = '';
 
   beforeAll(async () => {
-    await Promise.all(STAGES.map((stage) => cdkSynth(['-c', `stage=${stage}`, '-o', outdirs[stage]])));
-  }, 360_000);
+    // The run's one synth of the stage (test/support/synthesized.ts), shared with any other suite asking.
+    outdir = await synthesizedAssembly({ stage: STAGE, stagesDir: FIXTURE_STAGES_DIR });
+  });
 
-  it.each(STAGES)('synthesizes the %s stack with no validation finding', (stage) => {
+  it(`synthesizes the ${STAGE} stack with no validation finding`, () => {
     const template = JSON.parse(
-      readFileSync(join(outdirs[stage], `${stackNameFor(stage)}.template.json`), 'utf8'),
+      readFileSync(join(outdir, `${stackNameFor(STAGE)}.template.json`), 'utf8'),
     ) as { Resources: Record<string, { Type: string }> };
     expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(
-      stage === 'canary' ? 4 : 3,
+      4,
     );
-    const report = JSON.parse(readFileSync(join(outdirs[stage], 'validation-report.json'), 'utf8')) as {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
       pluginReports: unknown[];
     };
     expect(report.pluginReports).toEqual([]);
   });
 
-  it.each(STAGES)('bundles the real handler for %s: ESM, source map, metafile, AWS SDK inside', (stage) => {
-    const assetDir = functionAssetDir(outdirs[stage], stage);
+  it('bundles the real handler: ESM, source map, metafile, AWS SDK inside', () => {
+    const assetDir = functionAssetDir(outdir);
     expect(readdirSync(assetDir).sort()).toEqual(
       [BUNDLE_FILE_NAME, `${BUNDLE_FILE_NAME}.map`, 'index.meta.json'].sort(),
     );
@@ -102,7 +82,7 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
   });
 
   it('bundles the pre-traffic hook with its AWS SDK clients, and none of the proxy', () => {
-    const assetDir = functionAssetDir(outdirs.canary, 'canary', 'functions/deploy-check/handler.ts');
+    const assetDir = functionAssetDir(outdir, 'functions/deploy-check/handler.ts');
     const inputs = Object.keys(
       (JSON.parse(readFileSync(join(assetDir, 'index.meta.json'), 'utf8')) as { inputs: object }).inputs,
     );
@@ -112,7 +92,7 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
   });
 
   it('bundles the synthetic caller with the typed client inside', () => {
-    const assetDir = functionAssetDir(outdirs.basic, 'basic', 'functions/synthetic-caller/handler.ts');
+    const assetDir = functionAssetDir(outdir, 'functions/synthetic-caller/handler.ts');
     const meta = JSON.parse(readFileSync(join(assetDir, 'index.meta.json'), 'utf8')) as {
       inputs: Record<string, unknown>;
     };
@@ -126,14 +106,12 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
     const result = await build(esbuildOptionsFor(CLIENT_CONFIG_ENTRY, outfile));
     expect(result.errors).toEqual([]);
     expect(Object.keys(result.metafile?.outputs ?? {}).length).toBeGreaterThan(0);
-    for (const stage of STAGES) {
-      const deployed = readFileSync(join(functionAssetDir(outdirs[stage], stage), BUNDLE_FILE_NAME));
-      expect(readFileSync(outfile).equals(deployed), `${stage} bundle differs`).toBe(true);
-    }
+    const deployed = readFileSync(join(functionAssetDir(outdir), BUNDLE_FILE_NAME));
+    expect(readFileSync(outfile).equals(deployed), 'the bundles differ').toBe(true);
   });
 
   it('produces a bundle that Node.js 22 loads, exporting handler', async () => {
-    const bundle = join(functionAssetDir(outdirs.basic, 'basic'), BUNDLE_FILE_NAME);
+    const bundle = join(functionAssetDir(outdir), BUNDLE_FILE_NAME);
     const script = `import(${JSON.stringify(bundle)}).then((m) => console.log(typeof m.handler))`;
     const { stdout } = await run(
       process.execPath,
@@ -160,12 +138,17 @@ describe('cdk synth (CLI, offline, no AWS credentials, real bundling)', () => {
   });
 
   it('refuses to synthesize without a stage, listing the valid ones', async () => {
-    const failure = await cdkSynth(['-o', join(work, 'cdk.out.none')]).then(
+    const failure = await cdkSynth([
+      '-c',
+      `stagesDir=${FIXTURE_STAGES_DIR}`,
+      '-o',
+      join(work, 'cdk.out.none'),
+    ]).then(
       () => undefined,
       (error: { code?: number; stderr?: string }) => error,
     );
     expect(failure?.code).toBeGreaterThan(0);
     expect(failure?.stderr).toContain('No stage given. Pass -c stage=<stage>, one of: basic, canary.');
     expect(existsSync(join(work, 'cdk.out.none', `${stackNameFor('basic')}.template.json`))).toBe(false);
-  }, 60_000);
+  });
 });
