@@ -304,16 +304,17 @@ export function loadStage(stage: Stage, dir: string = STAGES_DIR): StageConfig {
  * @throws StageConfigError naming the stage and the problem, in one line
  */
 export function validateStageConfig(stage: Stage, config: StageConfig): StageConfig {
+  // The stage's own settings first: their messages name the setting, not the variable it becomes.
+  const retention = v.safeParse(JournalRetentionDaysSchema, config.journalRetentionDays);
+  if (!retention.success) {
+    throw new StageConfigError(`stage ${stage}: journalRetentionDays: ${retention.issues[0].message}`);
+  }
   const problem = handlerConfigProblem(stage, config);
   if (problem !== undefined)
     throw new StageConfigError(`stage ${stage}: (handler configuration): ${problem}`);
   // The handler allows http:// on loopback hosts (npm start); a deployed stage never does.
   const urlProblem = affixBaseUrlProblem(config.affixBaseUrl);
   if (urlProblem !== undefined) throw new StageConfigError(`stage ${stage}: affixBaseUrl: ${urlProblem}`);
-  const retention = v.safeParse(JournalRetentionDaysSchema, config.journalRetentionDays);
-  if (!retention.success) {
-    throw new StageConfigError(`stage ${stage}: journalRetentionDays: ${retention.issues[0].message}`);
-  }
   const throttles = throttleProblem(config);
   if (throttles !== undefined) throw new StageConfigError(`stage ${stage}: (throttles): ${throttles}`);
   return config;

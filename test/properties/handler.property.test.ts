@@ -6,7 +6,7 @@
  * the status table; no secret (nor its Base64 or Basic form) reaches a response or a log line; and
  * the next request, warm or in a new container, succeeds.
  *
- * `PROPERTY_RUNS` (default 4,000 in `npm test`; `test:unit` runs 1,000) sets the number of generated
+ * `PROPERTY_RUNS` (default 4,000, as `npm test` runs it) sets the number of generated
  * cases over all properties;
  * `PROPERTY_SEED` replays a failing run (fast-check prints the seed and the path).
  */
