@@ -15,7 +15,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
 import { routeOf } from '../../functions/contract/routes.ts';
@@ -128,7 +133,7 @@ async function floorPatch(statuses: StatusCounts, beforePost?: () => Promise<voi
 /**
  * The state item's three requests made directly with the SDK, on an item of its own in the same table
  * and engine the handler uses: the lease taken with the item returned (`ALL_NEW`), the pending mark
- * before the POST, and the owner-conditioned release. The I/O a write must do besides Affix's, so that
+ * before the POST, and the owner-conditioned release with a journal item (one `TransactWriteItems`). The I/O a write must do besides Affix's, so that
  * "added by the handler" stays what our code adds over the I/O.
  */
 const dynamodb = new DynamoDBClient({ maxAttempts: 2 });
@@ -166,14 +171,32 @@ async function floorLease<T>(work: (beforePost: () => Promise<void>) => Promise<
   try {
     return await work(beforePost);
   } finally {
+    // The release with the change's journal entry, in one transaction, as a changing write's release.
     await dynamodb.send(
-      new UpdateItemCommand({
-        TableName,
-        Key: floorKey,
-        UpdateExpression: 'REMOVE #owner, #expires, #pending',
-        ConditionExpression: '#owner = :owner',
-        ExpressionAttributeNames: { '#owner': 'owner', '#expires': 'expiresAtMs', '#pending': 'pending' },
-        ExpressionAttributeValues: { ':owner': { S: owner } },
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName,
+              Key: floorKey,
+              UpdateExpression: 'REMOVE #owner, #expires, #pending',
+              ConditionExpression: '#owner = :owner',
+              ExpressionAttributeNames: {
+                '#owner': 'owner',
+                '#expires': 'expiresAtMs',
+                '#pending': 'pending',
+              },
+              ExpressionAttributeValues: { ':owner': { S: owner } },
+            },
+          },
+          {
+            Put: {
+              TableName,
+              Item: { pk: floorKey.pk, sk: { S: `change#${owner}` }, entry: { S: 'floor' } },
+              ConditionExpression: 'attribute_not_exists(sk)',
+            },
+          },
+        ],
       }),
     );
   }

@@ -35,7 +35,8 @@ export const TARGETS = {
   affixOverWarmGets: 1,
   /**
    * One state item: the lease taken with the state (`UpdateItem`, `ALL_NEW`), the pending marker with
-   * the read's records, and the release with the write's records (2 `UpdateItem`).
+   * the read's records (`UpdateItem`), and the release with the write's records and its journal entry
+   * (`TransactWriteItems`).
    */
   dynamoDbPerPatch: 3,
   /** A no-op PATCH reads under the lease too (its `If-Match` check needs the exclusive read): lease and release. */
