@@ -21,6 +21,7 @@ import { ENVIRONMENT_ID_HEADER } from '../../local/lambda-pool.ts';
 import { captureOutput } from '../support/capture.ts';
 import { findLeaks } from '../support/leaks.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
+import { until } from '../support/until.ts';
 import {
   type ConcurrencyStack,
   CURRENT_SECRET,
@@ -66,14 +67,6 @@ afterAll(async () => {
   ];
   expect(findLeaks(texts, [CURRENT_SECRET], SANDBOX_DEFAULTS.clientId)).toEqual([]);
 });
-
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 async function deathRound(run: ConcurrencyStack, round: number): Promise<void> {
   const dyingName = `Round ${round} dying writer`;
@@ -160,7 +153,7 @@ async function dieMidWrite(
     answered = true;
   };
   dying.then(markAnswered, markAnswered);
-  await until(() => posts(sandbox.requests).length === 1 || answered);
+  await until(() => posts(sandbox.requests).length === 1 || answered, { timeoutMs: 30_000, pollMs: 2 });
   if (posts(sandbox.requests).length === 0) {
     await (await dying).arrayBuffer();
     return undefined;

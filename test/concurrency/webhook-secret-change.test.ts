@@ -14,6 +14,7 @@ import { signDelivery } from '../../local/webhook-delivery.ts';
 import type { Answer } from '../support/answers.ts';
 import { type Called, createCaller } from '../support/http-caller.ts';
 import { findLeaks } from '../support/leaks.ts';
+import { until } from '../support/until.ts';
 import { CURRENT_SECRET, useConcurrencyStack } from './harness.ts';
 
 const ADDED_SECRET = 'sandbox-secret-bbbbbbbbbbbbbbbb';
@@ -22,13 +23,6 @@ const stackOf = useConcurrencyStack({ environments: 2 }, [ADDED_SECRET]);
 /** The answers of the readers that held the first environment busy: checked for secrets too. */
 const readerAnswers: Answer[] = [];
 const delivery = { added: [], removed: [{ id: 'employee-1' }], updated: [] };
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let tries = 0; !condition(); tries += 1) {
-    if (tries > 5_000) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 /** Runs `work` while the first idle environment is busy with a no-cache read held at the sandbox. */
 async function withFirstEnvironmentBusy<T>(work: () => Promise<T>): Promise<{ held: Called; result: T }> {
@@ -44,6 +38,7 @@ async function withFirstEnvironmentBusy<T>(work: () => Promise<T>): Promise<{ he
   try {
     await until(
       () => run.sandbox.requests.filter((request) => request.method === 'GET').length > readsBefore,
+      { timeoutMs: 30_000, pollMs: 2 },
     );
     const result = await work();
     release();

@@ -17,6 +17,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_ID_HEADER } from '../../local/lambda-pool.ts';
 import { useConcurrencyStack } from '../concurrency/harness.ts';
 import { documentedAnswer } from '../support/answers.ts';
+import { until } from '../support/until.ts';
 
 const ENVIRONMENTS = 4;
 const run = useConcurrencyStack({ environments: ENVIRONMENTS });
@@ -36,14 +37,6 @@ async function currentEtag(): Promise<string> {
   const read = await first.call('GET', '/client', undefined, { 'cache-control': 'no-cache' });
   expect(read.status).toBe(200);
   return read.headers.etag ?? '';
-}
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** A writer that lost: 412 (it read the winner's change), or 503 write-contention with a Retry-After. */
@@ -162,7 +155,7 @@ describe('If-Match across execution environments', () => {
     sandbox().resetRequests();
     sandbox().injectFault({ kind: 'delay', ms: 300 }, { method: 'POST' });
     const slow = first.call('PATCH', '/client', { name: 'Slow Writer' }, { 'if-match': etag });
-    await until(() => sandbox().requests.some((request) => request.method === 'POST'));
+    await until(() => sandbox().requests.some((request) => request.method === 'POST'), { timeoutMs: 5_000 });
     const late = await first.call(
       'PATCH',
       '/client',

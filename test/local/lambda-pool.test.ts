@@ -13,6 +13,7 @@ import { type LocalApi, startLocalApi } from '../../local/api-gateway.ts';
 import { localHandlerEnv } from '../../local/handler-env.ts';
 import { createLambdaPool, ENVIRONMENT_ID_HEADER, type LambdaPool } from '../../local/lambda-pool.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
+import { until } from '../support/until.ts';
 import { type Gate, startGate } from './support/gate.ts';
 import { type ManualSchedule, manualSchedule } from './support/manual-schedule.ts';
 
@@ -470,6 +471,3 @@ describe('lambda pool: output and cold starts', () => {
 });
 
 /** Waits for a condition the test's own timeout bounds (no wall-clock deadline of its own). */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}

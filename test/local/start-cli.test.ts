@@ -22,6 +22,7 @@ import {
 } from '../../local/start.ts';
 import { outputUntilExit, type ProcessRun } from '../support/process-output.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
+import { until } from '../support/until.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const COUNTER_HANDLER = new URL('./fixtures/counter-handler.ts', import.meta.url).href;
@@ -173,7 +174,7 @@ describe('the access log', () => {
     );
     expect(patch.status).toBe(403);
     expect((await fetch(`${stack.apiUrl}/client?x=1`)).status).toBe(403);
-    await until(() => entries.length >= 3);
+    await until(() => entries.length >= 3, { pollMs: 20 });
     expect(entries).toHaveLength(3);
 
     const [get, denied, unsigned] = entries;
@@ -214,7 +215,7 @@ describe('the access log', () => {
       body: '{"name":""}',
     });
     expect(res.status).toBe(400);
-    await until(() => entries.length >= 1);
+    await until(() => entries.length >= 1, { pollMs: 20 });
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       status: 400,
@@ -254,11 +255,11 @@ describe('the access log', () => {
       child.stdout.on('data', collect);
       child.stderr.on('data', collect);
       try {
-        await until(() => /ready on (http:\/\/127\.0\.0\.1:\d+)/.test(out));
+        await until(() => /ready on (http:\/\/127\.0\.0\.1:\d+)/.test(out), { pollMs: 20 });
         const url = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
         expect((await signedFetch(`${url}/client`, {}, LOCAL_IDENTITIES.readers)).status).toBe(200);
-        await until(() => /GET \/client 200 \d+ms success/.test(out));
-        if (waitFor !== undefined) await until(() => out.includes(waitFor));
+        await until(() => /GET \/client 200 \d+ms success/.test(out), { pollMs: 20 });
+        if (waitFor !== undefined) await until(() => out.includes(waitFor), { pollMs: 20 });
         // Without --raw-logs, absence can only be checked after a grace; the raw run below shows
         // that the same lines do arrive when they are printed.
         else await new Promise((done) => setTimeout(done, 300));
@@ -279,6 +280,3 @@ describe('the access log', () => {
 });
 
 /** Waits for a condition; the test's own timeout bounds it. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
-}
