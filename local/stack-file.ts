@@ -4,7 +4,8 @@
  * each other's file and `npm run rotate` finds the right one (the only one running, or the one named by
  * `--stack <file>` or `--port <port>`). URLs, the table name and the parameter names only: never a secret.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -67,8 +68,9 @@ export async function writeStackFile(
   await writeFile(path, `${JSON.stringify(describeForFile(stack, pid), null, 2)}\n`, { mode: 0o600 });
 }
 
-export async function removeStackFile(path: string): Promise<void> {
-  await rm(path, { force: true });
+/** Synchronous, so a stack that is stopping or exiting removes its file before anything else can fail. */
+export function removeStackFile(path: string): void {
+  rmSync(path, { force: true });
 }
 
 /** Whether a process with this id runs (signal 0 checks without signalling; EPERM: it runs as another user). */
@@ -153,7 +155,7 @@ export async function removeStaleStackFiles(
   }
   for (const name of names.filter((entry) => /^\d+\.json$/.test(entry))) {
     const path = join(dir, name);
-    if (!running.has(path)) await removeStackFile(path);
+    if (!running.has(path)) removeStackFile(path);
   }
 }
 

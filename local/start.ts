@@ -645,10 +645,11 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    removeStackFile(stackFile);
     process.stdout.write(`${signal}: shutting down\n`);
     const force = setTimeout(() => process.exit(1), 5_000);
     force.unref();
-    Promise.allSettled([removeStackFile(stackFile), stack.close()]).then(
+    stack.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -659,6 +660,8 @@ async function main(argv: readonly string[]): Promise<void> {
   // For `npm run rotate` and other tools: where this stack runs (no secret in it), one file per stack.
   await removeStaleStackFiles(dir);
   await writeStackFile(stack, stackFile);
+  // Whatever ends this process (a second signal, the forced exit, a crash) takes its stack file along.
+  process.on('exit', () => removeStackFile(stackFile));
   process.stdout.write(describeLocalStack(stack));
   process.stdout.write(`\nlocal API ready on ${stack.apiUrl} (Ctrl-C to stop)\n`);
 }

@@ -232,8 +232,9 @@ export function useConcurrencyStack(
 }
 
 /**
- * A write as a caller under contention makes it: a 503 `write-contention` is sent again after its
- * `Retry-After` (at most 1 s a wait); a 504 `upstream-timeout`, or API Gateway's 502 `gateway-error`
+ * A write as a caller under contention makes it: a 503 `write-contention` or `write-lock-unavailable`
+ * (the lock store did not answer in time on a busy machine; nothing was sent to Affix) is sent again
+ * after its `Retry-After` (at most 1 s a wait); a 504 `upstream-timeout`, or API Gateway's 502 `gateway-error`
  * for an invocation killed at its function timeout, at once (a busy machine can pass a deadline; every
  * change here is idempotent, so a retry after a write that did land sends nothing, and the POSTs the
  * suites count still prove it). Gives up after `budgetMs` and returns the last answer.
@@ -257,7 +258,8 @@ export async function writeAccepted(
       run.caller.expectProblem(result, 504, 'upstream-timeout');
       continue;
     }
-    run.caller.expectProblem(result, 503, 'write-contention');
+    const slug = result.documented.kind === 'problem' ? result.documented.slug : undefined;
+    run.caller.expectProblem(result, 503, slug === 'write-lock-unavailable' ? slug : 'write-contention');
     const seconds = Number(result.headers['retry-after'] ?? '1');
     await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 1) * 1_000));
   }

@@ -67,7 +67,7 @@ export function createCaller(
   /** Asserts a problem answer: its status, its type (slug) and the status table agree. */
   function expectProblem(called: Called, status: number, slug: string): void {
     expect(called.status, called.body).toBe(status);
-    expect(called.documented).toMatchObject({ kind: 'problem', slug });
+    expect(called.documented, called.body).toMatchObject({ kind: 'problem', slug });
     expect(called.headers['content-type']).toBe('application/problem+json');
   }
 
