@@ -26,6 +26,7 @@
  * the stack file. `--help` prints {@link USAGE} and starts nothing.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { routeKeyOf, routeOf, routesForGroup } from '../functions/contract/routes.ts';
@@ -64,6 +65,7 @@ import {
 } from './identities.ts';
 import { createLambdaPool, type LambdaPool, parseConcurrency } from './lambda-pool.ts';
 import { DEFAULT_FUNCTION_TIMEOUT_MS, LAMBDA_INIT_TIMEOUT_MS } from './lambda-protocol.ts';
+import { stopOnSignal } from './shutdown.ts';
 import { type SsmEndpoint, startSsmEndpoint } from './ssm-endpoint.ts';
 import {
   removeStackFile,
@@ -638,21 +640,12 @@ async function main(argv: readonly string[]): Promise<void> {
         },
   });
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      process.stdout.write(`${signal} again: exiting now\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    process.stdout.write(`${signal}: shutting down\n`);
-    const force = setTimeout(() => process.exit(1), 5_000);
-    force.unref();
-    Promise.allSettled([removeStackFile(stackFile), stack.close()]).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
+  const stop = stopOnSignal({
+    close: () => Promise.allSettled([removeStackFile(stackFile), stack.close()]),
+    closeNow: () => rmSync(stackFile, { force: true }),
+    exit: (code) => process.exit(code),
+    write: (text) => process.stdout.write(text),
+  });
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
