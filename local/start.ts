@@ -177,6 +177,9 @@ export const START_VARIABLES: readonly (readonly [name: string, meaning: string]
   ['LOCAL_RAW_LOGS', '1: also print the raw Powertools JSON and EMF lines (default unset)'],
 ];
 
+/** The column the variables' meanings start at: past the longest name, so none runs into its meaning. */
+const VARIABLE_COLUMN = Math.max(...START_VARIABLES.map(([name]) => name.length)) + 2;
+
 export const USAGE = [
   'Usage: npm start [-- --raw-logs] [-- --help]',
   '',
@@ -189,7 +192,7 @@ export const USAGE = [
   '  --help, -h   print this and exit',
   '',
   'Environment:',
-  ...START_VARIABLES.map(([name, meaning]) => `  ${name.padEnd(26)}${meaning}`),
+  ...START_VARIABLES.map(([name, meaning]) => `  ${name.padEnd(VARIABLE_COLUMN)}${meaning}`),
   '',
 ].join('\n');
 
