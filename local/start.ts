@@ -64,6 +64,7 @@ import {
 } from './identities.ts';
 import { createLambdaPool, type LambdaPool, parseConcurrency } from './lambda-pool.ts';
 import { DEFAULT_FUNCTION_TIMEOUT_MS, LAMBDA_INIT_TIMEOUT_MS } from './lambda-protocol.ts';
+import { stopOnSignal } from './shutdown.ts';
 import { type SsmEndpoint, startSsmEndpoint } from './ssm-endpoint.ts';
 import {
   removeStackFile,
@@ -175,6 +176,9 @@ export const START_VARIABLES: readonly (readonly [name: string, meaning: string]
   ['LOCAL_RAW_LOGS', '1: also print the raw Powertools JSON and EMF lines (default unset)'],
 ];
 
+/** The column the variables' meanings start at: past the longest name, so none runs into its meaning. */
+const VARIABLE_COLUMN = Math.max(...START_VARIABLES.map(([name]) => name.length)) + 2;
+
 export const USAGE = [
   'Usage: npm start [-- --raw-logs] [-- --help]',
   '',
@@ -187,7 +191,7 @@ export const USAGE = [
   '  --help, -h   print this and exit',
   '',
   'Environment:',
-  ...START_VARIABLES.map(([name, meaning]) => `  ${name.padEnd(26)}${meaning}`),
+  ...START_VARIABLES.map(([name, meaning]) => `  ${name.padEnd(VARIABLE_COLUMN)}${meaning}`),
   '',
 ].join('\n');
 
@@ -638,22 +642,15 @@ async function main(argv: readonly string[]): Promise<void> {
         },
   });
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      process.stdout.write(`${signal} again: exiting now\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    removeStackFile(stackFile);
-    process.stdout.write(`${signal}: shutting down\n`);
-    const force = setTimeout(() => process.exit(1), 5_000);
-    force.unref();
-    stack.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
+  const stop = stopOnSignal({
+    close: () => {
+      removeStackFile(stackFile);
+      return stack.close();
+    },
+    closeNow: () => removeStackFile(stackFile),
+    exit: (code) => process.exit(code),
+    write: (text) => process.stdout.write(text),
+  });
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 

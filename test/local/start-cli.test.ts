@@ -62,7 +62,14 @@ describe('npm start -- --help', () => {
     expect(read.size).toBeGreaterThan(5);
     const listed = START_VARIABLES.map(([name]) => name);
     for (const name of read) expect(listed, name).toContain(name);
-    for (const name of listed) expect(USAGE).toContain(name);
+    // Each name stands apart from its meaning, and all meanings start in one column.
+    const columns = new Set<number>();
+    for (const name of listed) {
+      const line = USAGE.split('\n').find((text) => text.startsWith(`  ${name} `)) ?? '';
+      expect(line, name).not.toBe('');
+      columns.add(line.length - line.slice(2 + name.length).trimStart().length);
+    }
+    expect(columns.size).toBe(1);
   });
 
   it('parses --raw-logs and LOCAL_RAW_LOGS=1, and refuses an unknown argument', () => {

@@ -1,8 +1,9 @@
 /**
  * `npm start` as a newcomer runs it (through npm, so the signal path is npm's): two stacks at once each
  * keep their own stack file; `npm run rotate -- --help` rotates nothing; with two stacks `npm run
- * rotate` says which to name and `--port` rotates that one only; SIGTERM and SIGINT to npm stop every
- * server of the stack and remove its file.
+ * rotate` says which to name and `--port` rotates that one only; SIGTERM to npm, and SIGINT to the
+ * whole process group as a terminal's Ctrl-C sends it (npm and tsx relay copies of it), stop every
+ * server of the stack once, gracefully, and remove its file.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -45,10 +46,12 @@ function childEnv(): Record<string, string | undefined> {
 /** `npm start` until its banner's ready line; its stack file is the one file of its pid's name. */
 async function npmStart(): Promise<Started> {
   const before = new Set(await readdir(dir).catch(() => []));
+  // A process group of its own, as a terminal gives a command: Ctrl-C signals all of it.
   const child = spawn('npm', ['start'], {
     cwd: repoRoot,
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   children.push(child);
   let output = '';
@@ -166,20 +169,26 @@ describe('two stacks at once', () => {
 });
 
 describe('stopping', () => {
+  const toNpm = (stack: Started, signal: NodeJS.Signals) => stack.child.kill(signal);
+  /** A terminal's Ctrl-C: the signal reaches npm, tsx and the stack at once. */
+  const toGroup = (stack: Started, signal: NodeJS.Signals) => process.kill(-(stack.child.pid ?? 0), signal);
   it.each([
-    ['SIGTERM', () => first],
-    ['SIGINT', () => second],
+    ['SIGTERM', 'to npm', toNpm, () => first],
+    ['SIGINT', 'to the process group (Ctrl-C)', toGroup, () => second],
   ] as const)(
-    '%s to npm stops every server of the stack and removes its stack file',
-    async (signal, which) => {
+    '%s %s stops every server of the stack once, exits 0 and removes its stack file',
+    async (signal, _to, send, which) => {
       const stack = which();
       for (const url of servers(stack.file)) expect(await listening(url), url).toBe(true);
-      stack.child.kill(signal);
-      expect(await stack.exited).not.toBeNull();
+      send(stack, signal);
+      expect(await stack.exited).toBe(0);
       // npm exits once its script has; the stack's node process must be gone with it, and its servers.
       await expect.poll(() => processIsAlive(stack.file.pid), { timeout: 15_000 }).toBe(false);
       for (const url of servers(stack.file)) expect(await listening(url), url).toBe(false);
       expect((await readdir(dir)).includes(`${stack.file.pid}.json`)).toBe(false);
+      // Copies of one signal relayed by npm and tsx are not a second press.
+      expect(stack.output()).toContain(`${signal}: shutting down`);
+      expect(stack.output()).not.toContain('again: exiting now');
     },
     60_000,
   );
