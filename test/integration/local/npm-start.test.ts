@@ -176,12 +176,13 @@ describe('stopping', () => {
     ['SIGTERM', 'to npm', toNpm, () => first],
     ['SIGINT', 'to the process group (Ctrl-C)', toGroup, () => second],
   ] as const)(
-    '%s %s stops every server of the stack once, exits 0 and removes its stack file',
+    '%s %s stops every server of the stack once and removes its stack file',
     async (signal, _to, send, which) => {
       const stack = which();
       for (const url of servers(stack.file)) expect(await listening(url), url).toBe(true);
       send(stack, signal);
-      expect(await stack.exited).toBe(0);
+      // npm exits 0 after its script stopped cleanly; after a Ctrl-C it may report the conventional 130.
+      expect([0, 130]).toContain(await stack.exited);
       // npm exits once its script has; the stack's node process must be gone with it, and its servers.
       await expect.poll(() => processIsAlive(stack.file.pid), { timeout: 15_000 }).toBe(false);
       for (const url of servers(stack.file)) expect(await listening(url), url).toBe(false);
