@@ -3,7 +3,7 @@
  * (`infra/stages/<stage>.json`).
  *
  * `npm run synth` synthesizes every stage file in turn; `cdk deploy -c stage=prod` deploys one.
- * `-c ignoreRollbackAlarms=true` deploys without the rollback alarms (infra/README.md "Rollback").
+ * `-c ignoreRollbackAlarms=true` deploys without the rollback alarms (infra/README.md "Safe deploys").
  */
 import { App } from 'aws-cdk-lib';
 import { IGNORE_ROLLBACK_ALARMS_CONTEXT, ignoresRollbackAlarms } from './deployment.ts';

@@ -59,7 +59,11 @@ export interface SecretRotationProps {
   readonly stateTableActions: readonly string[];
   /** Conditions of the state-table grant (the partition key its items share). */
   readonly stateTableConditions: Readonly<Record<string, unknown>>;
-  /** The GetParameters statements of the client-config function (reading the three parameters). */
+  /**
+   * The GetParameters statements of the client-config function (reading the three parameters). The
+   * job needs the ETag key too: its Affix exchanges refresh the shared view (an ETag) and the last
+   * state seen (digests keyed from the ETag key), and the credentials load all three in one call.
+   */
   readonly readCredentials: readonly PolicyStatement[];
   readonly parameterArn: (name: string) => string;
   readonly kmsKeyArn: string | undefined;

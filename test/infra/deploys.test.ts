@@ -4,12 +4,14 @@
  * new version first; a deploy can ship a fix past an unrelated firing alarm; published versions stay
  * for a rollback; scheduled functions run once per event; the API's logging role outlives the stack.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { ignoresRollbackAlarms } from '../../infra/deployment.ts';
+import { IGNORE_ROLLBACK_ALARMS_CONTEXT, ignoresRollbackAlarms } from '../../infra/deployment.ts';
 import { RELEASE_ALARM_PERIOD, releaseEvaluation } from '../../infra/release-alarms.ts';
-import { EXECUTED_VERSION_DIMENSION, METRIC } from '../../infra/service.ts';
+import { EXECUTED_VERSION_DIMENSION, METRIC, REPO_ROOT } from '../../infra/service.ts';
 import type { StageConfig } from '../../infra/stages.ts';
 import type { WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
 import { BASIC, buildStack, fixtureStage } from './fixtures.ts';
@@ -210,6 +212,11 @@ describe('shipping a fix while an unrelated alarm fires (-c ignoreRollbackAlarms
 
   it('keeps the pre-traffic check', () => {
     expect(ignoring.stack.deployCheck).toBeDefined();
+  });
+
+  it('is the command infra/README.md documents, with the context key the app reads (stages.test.ts runs it)', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'infra', 'README.md'), 'utf8');
+    expect(readme).toContain(`npx cdk deploy -c stage=prod -c ${IGNORE_ROLLBACK_ALARMS_CONTEXT}=true`);
   });
 
   it.each([

@@ -2,9 +2,11 @@
  * Every alarm a stack creates has a runbook section in infra/README.md (`### <alarm id>`, with its
  * meaning, first checks and fix), and every runbook section belongs to an alarm that exists.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/service.ts';
 import { buildStack } from './fixtures.ts';
 
@@ -137,5 +139,74 @@ describe('the rollback runbook, run against the synthesized template', () => {
     expect(fn?.Properties.LoggingConfig).toEqual({
       LogGroup: stack.resolve(stack.clientConfig.logGroup.logGroupName),
     });
+  });
+});
+
+/**
+ * An `aws` that answers the two reads as the CLI would (`--output text`: one line per page of the
+ * list, tab-separated) and records each delete. `$LATEST` is listed unless the query leaves it out.
+ */
+const RECORDING_AWS = `#!/usr/bin/env bash
+case "$2" in
+  get-alias) printf '%s\\n' "$STUB_LIVE" ;;
+  list-versions-by-function)
+    case "$*" in
+      *'Versions[?Version!=\`$LATEST\`].Version'*) printf '%s\\n' "$STUB_PAGES" ;;
+      *) printf '%s\\t%s\\n' '$LATEST' "$STUB_PAGES" ;;
+    esac ;;
+  delete-function) printf '%s\\n' "$*" >> "$STUB_LOG" ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+`;
+
+describe('the pruning runbook, run with a recording aws', () => {
+  const script = /\*\*Pruning\.\*\*[\s\S]*?```sh\n([\s\S]*?)```/.exec(chapter(README, 'Rollback'))?.[1];
+  const bin = mkdtempSync(join(tmpdir(), 'pruning-'));
+  afterAll(() => rmSync(bin, { recursive: true, force: true }));
+  writeFileSync(join(bin, 'aws'), RECORDING_AWS);
+  chmodSync(join(bin, 'aws'), 0o755);
+
+  /** The runbook's deletes, for versions listed in `pages` and `live` where the alias points. */
+  function prune(pages: string[][], live: string): string[] {
+    const log = join(bin, `deletes-${pages.flat().join('-')}-${live}.log`);
+    writeFileSync(log, '');
+    const run = spawnSync('bash', ['-c', (script ?? '').replace('<FunctionName>', 'fn-prod')], {
+      env: {
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        STUB_LIVE: live,
+        STUB_PAGES: pages.map((page) => page.join('\t')).join('\n'),
+        STUB_LOG: log,
+      },
+      encoding: 'utf8',
+      // Not a socket on stdin (libuv's pipes are): bash would take itself for a remote shell and read ~/.bashrc.
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    return readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        const [command, qualifier] =
+          /^lambda delete-function --function-name fn-prod --qualifier (\S+)$/.exec(line) ?? [];
+        expect(command, line).toBeDefined();
+        return qualifier as string;
+      });
+  }
+
+  const range = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, index) => String(from + index));
+
+  it('finds the script (a broken parser must not pass)', () => {
+    expect(script).toContain('delete-function');
+  });
+
+  it.each([
+    ['live is the newest: the four oldest go', [range(1, 9)], '9', ['4', '3', '2', '1']],
+    ['live rolled back to an old one: it stays', [range(1, 9)], '3', ['4', '2', '1']],
+    ['two pages, numeric order (10 after 9)', [range(1, 6), range(7, 12)], '12', range(1, 7).reverse()],
+    ['five or fewer: nothing goes', [range(1, 5)], '5', []],
+  ])('%s', (_name, pages, live, deleted) => {
+    expect(prune(pages, live)).toEqual(deleted);
   });
 });

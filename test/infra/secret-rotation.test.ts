@@ -55,6 +55,18 @@ describe.each([
     expect(puts[0]?.statement.Resource).toEqual(secretArn);
   });
 
+  it('lets the rotation role read the three parameters, the ETag key too: the shared state it goes through needs it', () => {
+    const reads = roleStatements(template).filter(
+      ({ roles, statement }) =>
+        roles.includes(roleId(stack)) && actionsOf(statement).includes('ssm:GetParameters'),
+    );
+    expect(reads).toHaveLength(1);
+    const { clientId, clientSecret, etagKey } = config.parameters;
+    expect(reads[0]?.statement.Resource).toEqual(
+      [clientId, clientSecret, etagKey].map((name) => stack.resolve(stack.parameterArn(name))),
+    );
+  });
+
   it('gives the rotation role no API route: it calls Affix directly and is in no caller group', () => {
     const rotation = roleStatements(template).filter(({ roles }) => roles.includes(roleId(stack)));
     expect(

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../../functions/client-config/change-journal.ts';
+import { IGNORE_ROLLBACK_ALARMS_CONTEXT } from '../../infra/deployment.ts';
 import { REPO_ROOT } from '../../infra/service.ts';
 import {
   loadStage,
@@ -347,17 +348,22 @@ describe('infra/app.ts', () => {
 
   // The usage and stage-file errors themselves are checked in-process above (resolveStage, the stage
   // file cases); that the app prints them as one line and exits 1 is synth.test.ts's real `cdk synth`
-  // without a stage. One run of the app here: a new stage from a new file alone.
-  it('deploys a new stage from a new file alone', async () => {
+  // without a stage. One run of the app here: a new stage from a new file alone, a canary deployed as
+  // `-c ignoreRollbackAlarms=true` asks (the CLI passes the context value as the string "true").
+  it('deploys a new stage from a new file alone, past firing rollback alarms when asked', async () => {
     const dir = join(work, 'stages-new');
     const outdir = join(work, 'out-qa');
     const file = JSON.parse(BASIC_TEXT) as Json;
     file.tags = { owner: 'qa-team', repository: 'example/qa' };
     file.syntheticCaller = { enabled: true, rateMinutes: 15 };
+    file.deployment = { strategy: 'canary', percentage: 10, intervalMinutes: 10 };
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'qa.json'), JSON.stringify(file));
     // The import rejects if the app fails.
-    const result = await runApp({ stage: 'qa', stagesDir: dir }, outdir);
+    const result = await runApp(
+      { stage: 'qa', stagesDir: dir, [IGNORE_ROLLBACK_ALARMS_CONTEXT]: 'true' },
+      outdir,
+    );
     expect(result.stderr).toBe('');
     const template = JSON.parse(
       readFileSync(join(outdir, `${stackNameFor('qa')}.template.json`), 'utf8'),
@@ -374,6 +380,17 @@ describe('infra/app.ts', () => {
     ]);
     expect(ofType('AWS::Scheduler::Schedule')[0]?.Properties.ScheduleExpression).toBe('rate(15 minutes)');
     expect(ofType('AWS::SSM::Parameter')[0]?.Properties.Name).toBe('/affix-webhook-config/qa/api-url');
+    // The rollback alarms stay attached but are not looked at; a failed or stopped deploy still rolls back.
+    const group = ofType('AWS::CodeDeploy::DeploymentGroup')[0]?.Properties as {
+      AlarmConfiguration: { Enabled: boolean; Alarms: unknown[] };
+      AutoRollbackConfiguration: { Events: string[] };
+    };
+    expect(group.AlarmConfiguration.Enabled).toBe(false);
+    expect(group.AlarmConfiguration.Alarms).toHaveLength(5);
+    expect(group.AutoRollbackConfiguration.Events).toEqual([
+      'DEPLOYMENT_FAILURE',
+      'DEPLOYMENT_STOP_ON_REQUEST',
+    ]);
     // Measured: 15 s alone, 32-65 s beside the other CDK suites with a load average of 13-18.
   }, 240_000);
 });
