@@ -11,6 +11,22 @@ const PROPERTIES = 'test/properties/**/*.test.ts';
 const CDK = 'test/infra/**/*.test.ts';
 const CONCURRENCY = 'test/concurrency/**/*.test.ts';
 const LOCAL = 'test/local/**/*.test.ts';
+/**
+ * Integration suites that build what they test per file or per test (their own dynalite, sandbox, state
+ * store, handler chain) and read no environment at import: they share one module graph per worker.
+ * The others start a local stack around the handler module, whose wiring is a module singleton read
+ * from the environment at its first import, so each runs in a fresh graph.
+ */
+const INTEGRATION_SHARED = [
+  'test/bench/*.test.ts',
+  'test/clients/{client,openapi,openapi-handler,sigv4-verifier}.test.ts',
+  'test/integration/functions/client-config/{app,change-journal,dynamodb-journal,dynamodb-write-lock,etag,extra-fields,shared-state,upstream-leaks.http}.test.ts',
+  'test/integration/functions/{dynamodb-requests,fair-budget,shared-view}.test.ts',
+  'test/integration/functions/secret-rotation/ssm-secret-store.test.ts',
+  'test/integration/local/{dynamodb,loopback-server}.test.ts',
+  'test/integration/support/*.test.ts',
+  'test/load/*.test.ts',
+];
 
 /** Projects whose files share a module graph put back what a file changed in the process. */
 const SHARED_GRAPH = { isolate: false, setupFiles: ['test/support/shared-graph-hygiene.ts'] };
@@ -118,12 +134,24 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Local stand-ins built per file or per test, one module graph per worker.
+        test: {
+          name: 'integration-shared',
+          include: INTEGRATION_SHARED,
+          ...SHARED_GRAPH,
+          sequence: AFTER_UNIT,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
         // Servers, local stand-ins, processes: each file in its own module graph. Slowest: 9-24 s;
         // `npm pack` and installing the tarball (a hook) sets its own 60 s.
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [UNIT, REPO, PROPERTIES, CDK, CONCURRENCY, LOCAL],
+          exclude: [UNIT, REPO, PROPERTIES, CDK, CONCURRENCY, LOCAL, ...INTEGRATION_SHARED],
           sequence: AFTER_UNIT,
           testTimeout: 60_000,
           hookTimeout: 60_000,
