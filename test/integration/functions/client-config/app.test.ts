@@ -763,20 +763,36 @@ describe('the write lock', () => {
       };
       for (const container of containers) container.affixFetch = slowPosts;
       const etag = (await first.invoke(GET)).headers?.etag as string;
-      const results = await Promise.all(
-        containers.map((container, i) =>
-          container.invoke(patch({ name: `Writer ${i}` }, { 'If-Match': etag })),
-        ),
-      );
+      // A writer answered a retryable 503 sends the same PATCH again, as a caller does; on a busy machine
+      // every writer of a race can time out waiting for the lock, and a later attempt settles it.
+      const results: Awaited<ReturnType<typeof first.invoke>>[] = [];
+      let waiting = containers.map((container, i) => ({ container, i }));
+      for (let attempt = 1; attempt <= 5 && waiting.length > 0; attempt += 1) {
+        const answers = await Promise.all(
+          waiting.map(({ container, i }) =>
+            container.invoke(patch({ name: `Writer ${i}` }, { 'If-Match': etag })),
+          ),
+        );
+        const again: typeof waiting = [];
+        for (const [k, answer] of answers.entries()) {
+          if (answer.statusCode !== 503) {
+            results.push(answer);
+            continue;
+          }
+          // Gave up waiting (write-contention) or the lock store did not answer in time: nothing was sent.
+          const slug = String(answer.json.type).split(':').pop();
+          expectProblem(answer, 503, slug === 'write-lock-unavailable' ? slug : 'write-contention');
+          expect(Number(answer.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+          const writer = waiting[k];
+          if (writer !== undefined) again.push(writer);
+        }
+        waiting = again;
+      }
       const winners = results.filter((result) => result.statusCode === 200);
       expect(winners).toHaveLength(1);
-      // Every loser read the winner's write (412), or gave up waiting and may retry (503, Retry-After):
-      // which one depends on how fast the engine answers, both are what the contract allows.
+      // Every other writer read the winner's write: 412.
       for (const loser of results.filter((result) => result.statusCode !== 200)) {
-        if (loser.statusCode === 503) {
-          expectProblem(loser, 503, 'write-contention');
-          expect(Number(loser.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
-        } else expectProblem(loser, 412, 'precondition-failed');
+        expectProblem(loser, 412, 'precondition-failed');
       }
       // No lost change: one POST, and it is the winner's.
       const posted = first.affix.requests.filter((call) => call.method === 'POST');
