@@ -117,89 +117,213 @@ async function floorGet(statuses: StatusCounts): Promise<Record<string, unknown>
   return body;
 }
 
-async function floorPatch(statuses: StatusCounts, beforePost?: () => Promise<void>): Promise<void> {
-  const { client_id: _id, ...current } = await floorGet(statuses);
-  await beforePost?.();
+type AffixJson = Record<string, unknown>;
+
+/** The Affix GET and POST of a write; `beforePost` gets the client read, and the answers are returned. */
+async function floorPatch(
+  statuses: StatusCounts,
+  beforePost?: (read: AffixJson) => Promise<void>,
+): Promise<{ read: AffixJson; written: AffixJson }> {
+  const read = await floorGet(statuses);
+  const { client_id: _id, ...current } = read;
+  await beforePost?.(read);
   // Writes back what it read: the same request size, and the handler's next PATCH still changes the name.
   const response = await fetch(affixUrl, {
     method: 'POST',
     headers: { accept: 'application/json', 'content-type': 'application/json', authorization },
     body: JSON.stringify(current),
   });
-  JSON.parse(await response.text());
+  const written = JSON.parse(await response.text()) as AffixJson;
   tally(statuses, response.status);
+  return { read, written };
 }
 
 /**
  * The state item's three requests made directly with the SDK, on an item of its own in the same table
- * and engine the handler uses: the lease taken with the item returned (`ALL_NEW`), the pending mark
- * before the POST, and the owner-conditioned release with a journal item (one `TransactWriteItems`). The I/O a write must do besides Affix's, so that
- * "added by the handler" stays what our code adds over the I/O.
+ * and engine the handler uses, carrying what the handler's carry (the local engine's time grows with
+ * what it parses, stores and returns): the lease taken with the item returned (`ALL_NEW`); before the
+ * POST, the pending mark with the read's masked view, the spent count and five field digests; and the
+ * owner-conditioned release with the written view, the digests and a journal item of the same shape
+ * (one `TransactWriteItems`). The values are built plainly (fixed digests, a cut-off mask), not with
+ * the handler's code: computing them is part of what the handler adds.
  */
 const dynamodb = new DynamoDBClient({ maxAttempts: 2 });
 const floorKey = { pk: { S: 'bench-floor' }, sk: { S: 'state' } };
-async function floorLease<T>(work: (beforePost: () => Promise<void>) => Promise<T>): Promise<T> {
+const ITEM_TTL_SECONDS = 7 * 24 * 3_600;
+const FLOOR_DIGEST = { S: 'FloorDigestFloorDigest' };
+const floorDigests = {
+  M: Object.fromEntries(
+    ['name', 'webhook_uri', 'redirect_uris', 'client_secret', 'unmodelled'].map((field) => [
+      field,
+      FLOOR_DIGEST,
+    ]),
+  ),
+};
+const FLOOR_ETAG = '"FloorEtagFloorEtagFloo"';
+let floorReadAtMs = 0;
+
+const text = (value: unknown) => ({ S: String(value) });
+const texts = (values: unknown) => ({ L: (Array.isArray(values) ? values : []).map(text) });
+/** The client as `GET /client` shows it: secrets cut to a mask and their last four characters. */
+function floorView(client: AffixJson) {
+  // Strictly later than the last one: the view's condition (an older view only) always holds.
+  floorReadAtMs = Math.max(Date.now(), floorReadAtMs + 1);
+  const secrets = Array.isArray(client.client_secret) ? client.client_secret : [];
+  return {
+    M: {
+      client: {
+        M: {
+          client_id: text(client.client_id),
+          name: text(client.name),
+          redirect_uris: texts(client.redirect_uris),
+          webhook_uri: client.webhook_uri === null ? { NULL: true } : text(client.webhook_uri),
+          client_secret: { L: secrets.map((secret) => text(`****${String(secret).slice(-4)}`)) },
+        },
+      },
+      etag: text(FLOOR_ETAG),
+      readAtMs: { N: String(floorReadAtMs) },
+    },
+  };
+}
+
+/** The spent count's clause names and values, as the handler's state writes carry them. */
+function spentNow() {
+  const bucket = `spent_${Math.floor(Date.now() / 30_000)}`;
+  return { bucket, ttl: { N: String(Math.ceil(Date.now() / 1_000) + ITEM_TTL_SECONDS) } };
+}
+
+async function floorLease(
+  work: (beforePost: (read: AffixJson) => Promise<void>) => Promise<{ read: AffixJson; written: AffixJson }>,
+): Promise<void> {
   const owner = randomUUID();
   const TableName = process.env.STATE_TABLE_NAME;
+  const now = Date.now();
   await dynamodb.send(
     new UpdateItemCommand({
       TableName,
       Key: floorKey,
-      UpdateExpression: 'SET #owner = :owner, #expires = :expires',
+      UpdateExpression: 'SET #owner = :owner, #expires = :expires, #ttl = :ttl',
       ConditionExpression: 'attribute_not_exists(#owner) OR #expires < :now',
-      ExpressionAttributeNames: { '#owner': 'owner', '#expires': 'expiresAtMs' },
+      ExpressionAttributeNames: { '#owner': 'owner', '#expires': 'expiresAtMs', '#ttl': 'ttl' },
       ExpressionAttributeValues: {
         ':owner': { S: owner },
-        ':expires': { N: String(Date.now() + 30_000) },
-        ':now': { N: String(Date.now()) },
+        ':expires': { N: String(now + 30_000) },
+        ':now': { N: String(now) },
+        ':ttl': { N: String(Math.ceil(now / 1_000) + ITEM_TTL_SECONDS) },
       },
       ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
   );
-  const beforePost = async () => {
+  const beforePost = async (read: AffixJson) => {
+    const { bucket, ttl } = spentNow();
+    const view = floorView(read);
     await dynamodb.send(
       new UpdateItemCommand({
         TableName,
         Key: floorKey,
-        UpdateExpression: 'SET #pending = :pending',
-        ConditionExpression: '#owner = :owner',
-        ExpressionAttributeNames: { '#owner': 'owner', '#pending': 'pending' },
-        ExpressionAttributeValues: { ':owner': { S: owner }, ':pending': { S: 'p' } },
+        UpdateExpression: `SET #ttl = :ttl, #spent = if_not_exists(#spent, :zero) + :one, #view = :view, #pending = :pending ADD #version :one`,
+        ConditionExpression: '(attribute_not_exists(#view) OR #view.#readAtMs < :readAt) AND #owner = :owner',
+        ExpressionAttributeNames: {
+          '#ttl': 'ttl',
+          '#spent': bucket,
+          '#view': 'view',
+          '#readAtMs': 'readAtMs',
+          '#pending': 'pending',
+          '#version': 'version',
+          '#owner': 'owner',
+        },
+        ExpressionAttributeValues: {
+          ':ttl': ttl,
+          ':zero': { N: '0' },
+          ':one': { N: '1' },
+          ':readAt': view.M.readAtMs,
+          ':view': view,
+          ':pending': floorDigests,
+          ':owner': { S: owner },
+        },
       }),
     );
   };
-  try {
-    return await work(beforePost);
-  } finally {
-    // The release with the change's journal entry, in one transaction, as a changing write's release.
+  const { read, written } = await work(beforePost).catch(async (error: unknown) => {
+    // Not expected (the floor's answers are tallied too); the lease must not block the next one.
     await dynamodb.send(
-      new TransactWriteItemsCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName,
-              Key: floorKey,
-              UpdateExpression: 'REMOVE #owner, #expires, #pending',
-              ConditionExpression: '#owner = :owner',
-              ExpressionAttributeNames: {
-                '#owner': 'owner',
-                '#expires': 'expiresAtMs',
-                '#pending': 'pending',
-              },
-              ExpressionAttributeValues: { ':owner': { S: owner } },
-            },
-          },
-          {
-            Put: {
-              TableName,
-              Item: { pk: floorKey.pk, sk: { S: `change#${owner}` }, entry: { S: 'floor' } },
-              ConditionExpression: 'attribute_not_exists(sk)',
-            },
-          },
-        ],
+      new UpdateItemCommand({
+        TableName,
+        Key: floorKey,
+        UpdateExpression: 'REMOVE #owner, #expires',
+        ExpressionAttributeNames: { '#owner': 'owner', '#expires': 'expiresAtMs' },
       }),
     );
-  }
+    throw error;
+  });
+  // The release with the written view and the change's journal entry, in one transaction, as a
+  // changing write's release.
+  const { bucket, ttl } = spentNow();
+  const view = floorView(written);
+  const atMs = Number(view.M.readAtMs.N);
+  await dynamodb.send(
+    new TransactWriteItemsCommand({
+      TransactItems: [
+        {
+          Update: {
+            TableName,
+            Key: floorKey,
+            UpdateExpression:
+              'SET #ttl = :ttl, #spent = if_not_exists(#spent, :zero) + :one, #view = :view, #fields = :fields, #changedAtMs = :at, #replaced = :replaced ADD #version :one REMOVE #pending, #owner, #expires',
+            ConditionExpression: '(attribute_not_exists(#view) OR #view.#readAtMs < :at) AND #owner = :owner',
+            ExpressionAttributeNames: {
+              '#ttl': 'ttl',
+              '#spent': bucket,
+              '#view': 'view',
+              '#readAtMs': 'readAtMs',
+              '#fields': 'fields',
+              '#changedAtMs': 'changedAtMs',
+              '#replaced': 'replaced',
+              '#version': 'version',
+              '#pending': 'pending',
+              '#owner': 'owner',
+              '#expires': 'expiresAtMs',
+            },
+            ExpressionAttributeValues: {
+              ':ttl': ttl,
+              ':zero': { N: '0' },
+              ':one': { N: '1' },
+              ':view': view,
+              ':fields': floorDigests,
+              ':at': { N: String(atMs) },
+              ':replaced': floorDigests,
+              ':owner': { S: owner },
+            },
+          },
+        },
+        {
+          Put: {
+            TableName,
+            Item: {
+              pk: floorKey.pk,
+              sk: { S: `change#${String(atMs).padStart(15, '0')}#${owner}` },
+              ttl: { N: String(Math.ceil(atMs / 1_000) + 400 * 24 * 3_600) },
+              entry: {
+                M: {
+                  at: { S: new Date(atMs).toISOString() },
+                  actor: { S: LOCAL_IDENTITIES.writers.identity.userArn ?? 'floor' },
+                  request_id: { S: owner },
+                  fields: {
+                    L: [{ M: { field: { S: 'name' }, before: text(read.name), after: text(written.name) } }],
+                  },
+                  etag_before: { S: FLOOR_ETAG },
+                  etag_after: { S: FLOOR_ETAG },
+                },
+              },
+            },
+            ConditionExpression: 'attribute_not_exists(#sk)',
+            ExpressionAttributeNames: { '#sk': 'sk' },
+          },
+        },
+      ],
+    }),
+  );
 }
 
 /** A changing PATCH's I/O made directly: the lease around the Affix GET, the pending mark and the POST. */

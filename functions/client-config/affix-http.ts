@@ -25,6 +25,7 @@ import type {
   UpstreamExchange,
 } from './ports.ts';
 import type { AffixClient, AffixClientUpdate } from './schemas.ts';
+import { timeLimit } from './time-limit.ts';
 import { backoffDelayMs, isRetryable, outcomeToProblem } from './upstream-outcome.ts';
 
 export const CLIENT_PATH = '/2023-03-01/management/client';
@@ -89,10 +90,7 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
   ): Promise<AttemptResult> {
     const remaining = call.deadline.remainingMs();
     if (remaining <= 0 || call.signal?.aborted) return { kind: 'deadline' };
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), Math.min(options.attemptTimeoutMs, remaining));
-    const signal =
-      call.signal === undefined ? timeout.signal : AbortSignal.any([timeout.signal, call.signal]);
+    const limit = timeLimit(Math.min(options.attemptTimeoutMs, remaining), call.signal);
     const started = performance.now();
     const record = (status: UpstreamExchange['status']) =>
       call.exchanges?.push({
@@ -106,7 +104,7 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
         authorization: basicAuthorization(credentials),
       };
       if (payload !== undefined) headers['content-type'] = 'application/json';
-      const response = await doFetch(url, { method, headers, body: payload, signal });
+      const response = await doFetch(url, { method, headers, body: payload, signal: limit.signal });
       const ok = response.status >= 200 && response.status < 300;
       const body = ok
         ? await readBodyLimited(response, maxBodyBytes)
@@ -123,14 +121,14 @@ export function createAffixHttpClient(options: AffixHttpClientOptions): AffixPor
         record('timeout');
         return interpretFailure({ kind: 'aborted' });
       }
-      if (timeout.signal.aborted) {
+      if (limit.signal.aborted) {
         record('timeout');
         return interpretFailure({ kind: 'timed-out', deadlineLeftMs: call.deadline.remainingMs() });
       }
       record('network-error');
       return interpretFailure({ kind: 'network', error });
     } finally {
-      clearTimeout(timer);
+      limit.clear();
     }
   }
 

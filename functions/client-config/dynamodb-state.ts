@@ -44,6 +44,7 @@ import {
 } from './change-journal.ts';
 import type { StateChange, StateStore } from './ports.ts';
 import { LeaseLostError, type ParsedState, parseState, spentAttribute } from './state-item.ts';
+import { timeLimit } from './time-limit.ts';
 
 /** The state item's key. Other keys of the table's one partition are free for later items. */
 export const STATE_KEY = { pk: 'affix-client', sk: 'state' } as const;
@@ -209,9 +210,17 @@ function updateOf(change: StateChange, nowMs: number, without: ReadonlySet<Optio
 export function createDynamoDbStateStore(options: DynamoDbStateOptions): StateStore {
   const { client, tableName } = options;
   const Key = marshall(STATE_KEY);
-  const within = (signal?: AbortSignal) => {
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? STATE_TIMEOUT_MS);
-    return { abortSignal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]) };
+  /** Sends one command within the state's time limit (and the caller's signal, if any). */
+  const sendWithin = async <Output>(
+    send: (abortSignal: AbortSignal) => Promise<Output>,
+    signal?: AbortSignal,
+  ) => {
+    const limit = timeLimit(options.timeoutMs ?? STATE_TIMEOUT_MS, signal);
+    try {
+      return await send(limit.signal);
+    } finally {
+      limit.clear();
+    }
   };
   const parsed = (item: Parameters<typeof unmarshall>[0] | undefined, nowMs: number): ParsedState =>
     // Numbers as plain numbers even when unsafe (1e100): validation refuses them, unmarshall must not throw.
@@ -243,14 +252,16 @@ export function createDynamoDbStateStore(options: DynamoDbStateOptions): StateSt
       ExpressionAttributeValues: marshall(e.values, { removeUndefinedValues: true }),
     };
     if (journal.length === 0) {
-      await client.send(new UpdateItemCommand(update), within());
+      await sendWithin((abortSignal) => client.send(new UpdateItemCommand(update), { abortSignal }));
       return;
     }
-    await client.send(
-      new TransactWriteItemsCommand({
-        TransactItems: [{ Update: update }, ...journal.map((entry) => ({ Put: journalPut(entry) }))],
-      }),
-      within(),
+    await sendWithin((abortSignal) =>
+      client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [{ Update: update }, ...journal.map((entry) => ({ Put: journalPut(entry) }))],
+        }),
+        { abortSignal },
+      ),
     );
   }
 
@@ -258,7 +269,9 @@ export function createDynamoDbStateStore(options: DynamoDbStateOptions): StateSt
   async function appendAlone(journal: readonly ChangeEntry[]): Promise<void> {
     for (const entry of journal) {
       try {
-        await client.send(new PutItemCommand(journalPut(entry)), within());
+        await sendWithin((abortSignal) =>
+          client.send(new PutItemCommand(journalPut(entry)), { abortSignal }),
+        );
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
@@ -267,9 +280,12 @@ export function createDynamoDbStateStore(options: DynamoDbStateOptions): StateSt
 
   return {
     async load(nowMs, signal) {
-      const read = await client.send(
-        new GetItemCommand({ TableName: tableName, Key, ConsistentRead: true }),
-        within(signal),
+      const read = await sendWithin(
+        (abortSignal) =>
+          client.send(new GetItemCommand({ TableName: tableName, Key, ConsistentRead: true }), {
+            abortSignal,
+          }),
+        signal,
       );
       return parsed(read.Item, nowMs);
     },

@@ -21,6 +21,7 @@ import { describeFailure } from './failure-summary.ts';
 import type { CallContext, StateStore, WriteLock } from './ports.ts';
 import type { SharedStateKeeper } from './shared-state.ts';
 import { LeaseLostError } from './state-item.ts';
+import { timeLimit } from './time-limit.ts';
 import {
   contentionRetryAfterSeconds,
   leaseBackoffMs,
@@ -60,9 +61,13 @@ export function createLeaseWriteLock(options: LeaseWriteLockOptions): WriteLock 
   async function tryAcquire(owner: string, call: CallContext): Promise<TryOutcome> {
     const at = now();
     const expiresAtMs = at + leaseDurationMs(options.leaseMs, call.invocationRemainingMs?.());
-    const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(call.deadline.remainingMs())));
-    const signal = call.signal === undefined ? timeout : AbortSignal.any([timeout, call.signal]);
-    const outcome = await store.acquire(owner, expiresAtMs, at, signal);
+    const limit = timeLimit(Math.max(1, Math.ceil(call.deadline.remainingMs())), call.signal);
+    let outcome: Awaited<ReturnType<StateStore['acquire']>>;
+    try {
+      outcome = await store.acquire(owner, expiresAtMs, at, limit.signal);
+    } finally {
+      limit.clear();
+    }
     if (outcome.acquired) {
       keeper.holdLease(call, owner, outcome.parsed);
       return { kind: 'acquired' };
