@@ -46,6 +46,7 @@ const LAYERS: Record<string, Layer> = {
   'client-config/list-changes.ts': 'app',
   'client-config/shared-state.ts': 'app',
   'client-config/single-flight.ts': 'app',
+  'client-config/time-limit.ts': 'app',
   'client-config/use-cases.ts': 'app',
   'client-config/webhook-secrets.ts': 'app',
   'secret-rotation/rotate.ts': 'app',
