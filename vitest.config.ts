@@ -96,9 +96,14 @@ export default defineConfig({
         test: {
           name: 'cdk',
           include: [CDK],
-          sequence: AFTER_UNIT,
-          // CDK assertions keep no state between files: aws-cdk-lib loads once per worker.
+          // CDK assertions keep no state between files: aws-cdk-lib loads once per worker, and each stage's
+          // stack is synthesized once per worker (test/infra/fixtures.ts).
           ...SHARED_GRAPH,
+          // Each worker pays ~10 s of CPU before its first synthesis (aws-cdk-lib, CDK's WebAssembly
+          // template validation): two workers on two cores, in a group of their own after the other suites,
+          // where a worker is reused only while the next queued file is of its own project.
+          maxWorkers: 2,
+          sequence: { groupOrder: AFTER_UNIT.groupOrder + 1 },
           // One real `cdk synth` per stage per run, for every suite that asks (test/support/synthesized.ts).
           globalSetup: ['test/support/synth-global-setup.ts'],
           // Slowest: the run's one CLI synth with bundling (a hook; ~30 s of CPU): 65 s alone with a load

@@ -50,14 +50,62 @@ export function buildApp(options: BuildOptions = {}): { app: App; stack: Webhook
   return { app, stack };
 }
 
-/** Synthesizes the stage's stack (cdk-nag included: an unacknowledged finding throws). */
-export function buildStack(options: BuildOptions = {}): {
+export interface BuiltStack {
   app: App;
   stack: WebhookConfigStack;
   template: Template;
-} {
-  const { app, stack } = buildApp(options);
-  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * Synthesized stacks of this worker by build options: the CDK suites share one module graph per worker
+ * (`isolate: false`), so each stage or shape is built, synthesized and nag-checked once per worker, not
+ * once per file or test. A build that threw throws the same error again.
+ */
+const built = new Map<string, { ok: BuiltStack } | { error: unknown }>();
+
+/** The options as a key: the stage, the effective configuration (fields set to `undefined` included). */
+function buildKey(options: BuildOptions): string {
+  const stage = options.stage ?? 'basic';
+  return JSON.stringify(
+    {
+      stage,
+      config: options.config ?? loadStage(stage, FIXTURE_STAGES_DIR),
+      bundle: options.bundle === true,
+      ignoreRollbackAlarms: options.ignoreRollbackAlarms ?? null,
+    },
+    (_key, value: unknown) => (value === undefined ? '<undefined>' : value),
+  );
+}
+
+/** Freezes a synthesized template, so a test that would change what another test reads fails instead. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * The stage's stack, synthesized (cdk-nag included: an unacknowledged finding throws), shared by every
+ * caller in this worker with the same options: read it, never add to it (use {@link buildApp} for that).
+ */
+export function buildStack(options: BuildOptions = {}): BuiltStack {
+  const key = buildKey(options);
+  let entry = built.get(key);
+  if (entry === undefined) {
+    try {
+      const { app, stack } = buildApp(options);
+      const template = Template.fromStack(stack);
+      deepFreeze(template.toJSON());
+      entry = { ok: { app, stack, template } };
+    } catch (error) {
+      entry = { error };
+    }
+    built.set(key, entry);
+  }
+  if ('error' in entry) throw entry.error;
+  return entry.ok;
 }
 
 /** A configuration that exercises every option: principals of each kind, KMS, VPC endpoints, e-mail. */
