@@ -17,6 +17,7 @@ import type { ChangeAuthor, ChangeEntry } from './domain/change-journal.ts';
 import type { Deadline } from './domain/deadline.ts';
 import type { EtagKey } from './domain/etag-key.ts';
 import type { FieldDigests } from './domain/outside-change.ts';
+import type { SsmSecretState } from './domain/rotation-state.ts';
 import type { AffixClient, AffixClientUpdate } from './domain/schemas.ts';
 import type { ParsedState, StateLease, StateView } from './domain/state-item.ts';
 
@@ -168,4 +169,21 @@ export interface StateStore {
    * (after appending the change's `journal` entries alone: the change they describe was accepted).
    */
   apply(change: StateChange, nowMs: number): Promise<{ observed: boolean }>;
+}
+
+/** The rotation job's secret parameter in SSM (`ssm-secret-store.ts`). */
+export interface SecretStore {
+  /** The secret parameter's current value and date, and its earlier values. */
+  read(): Promise<SsmSecretState>;
+  /** Writes `value` as a new SecureString version (Overwrite). */
+  put(value: string): Promise<void>;
+}
+
+/** What a rotation run needs: the use cases' ports and its own. */
+export interface RotationPorts extends Ports {
+  secretStore: SecretStore;
+  /** Throws unless Affix accepts `secret` (an authenticated GET with it). */
+  verifySecret(secret: string, context: CallContext): Promise<void>;
+  generateSecret(): string;
+  now(): Date;
 }

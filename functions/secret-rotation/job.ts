@@ -10,11 +10,12 @@ import { METRIC } from '../contract/telemetry.ts';
 import { logger, MetricUnit, metrics } from '../core/adapters/observability.ts';
 import { createSsmSecretStore } from '../core/adapters/ssm-secret-store.ts';
 import { createSecretVerifier } from '../core/adapters/verify-secret.ts';
-import { type RotationOutcome, type RotationPorts, RotationStuckError, rotate } from '../core/app/rotate.ts';
+import { type RotationOutcome, RotationStuckError, rotate } from '../core/app/rotate.ts';
 import { ROTATION_ACTOR } from '../core/domain/change-journal.ts';
 import { createDeadline } from '../core/domain/deadline.ts';
 import { ProblemError } from '../core/domain/problems.ts';
 import { generateSecret } from '../core/domain/rotation-state.ts';
+import type { RotationPorts } from '../core/ports.ts';
 import { loadRotationConfig, type RotationConfig } from './config.ts';
 
 /** What the schedule (or an on-demand invoke) sends: `force` starts a rotation even if not due. */

@@ -10,8 +10,8 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { SecretStore } from '../app/rotate.ts';
 import type { SsmSecretState } from '../domain/rotation-state.ts';
+import type { SecretStore } from '../ports.ts';
 
 export interface SsmSecretStoreOptions {
   client: SSMClient;

@@ -5,24 +5,9 @@
  * lock-out guard). Audit events name steps, counts and SSM versions, never a secret.
  */
 
-import { nextStep, type SsmSecretState, type Step } from '../domain/rotation-state.ts';
-import type { CallContext, Ports } from '../ports.ts';
+import { nextStep, type Step } from '../domain/rotation-state.ts';
+import type { CallContext, RotationPorts } from '../ports.ts';
 import { createUseCases } from './use-cases.ts';
-
-export interface SecretStore {
-  /** The secret parameter's current value and date, and its earlier values. */
-  read(): Promise<SsmSecretState>;
-  /** Writes `value` as a new SecureString version (Overwrite). */
-  put(value: string): Promise<void>;
-}
-
-export interface RotationPorts extends Ports {
-  secretStore: SecretStore;
-  /** Throws unless Affix accepts `secret` (an authenticated GET with it). */
-  verifySecret(secret: string, context: CallContext): Promise<void>;
-  generateSecret(): string;
-  now(): Date;
-}
 
 export interface RotationSettings {
   graceSeconds: number;

@@ -9,7 +9,6 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_KEY } from '../../../../functions/core/adapters/dynamodb-state.ts';
-import type { RotationPorts } from '../../../../functions/core/app/rotate.ts';
 import {
   type ChangeEntry,
   ChangeEntrySchema,
@@ -17,6 +16,7 @@ import {
   ROTATION_ACTOR,
 } from '../../../../functions/core/domain/change-journal.ts';
 import { maskSecret } from '../../../../functions/core/domain/masking.ts';
+import type { RotationPorts } from '../../../../functions/core/ports.ts';
 import { createRotationJob } from '../../../../functions/secret-rotation/job.ts';
 import { SANDBOX_DEFAULTS } from '../../../../local/affix-sandbox.ts';
 import { DEFAULT_CLIENT_SECRET_PARAMETER, localHandlerEnv } from '../../../../local/handler-env.ts';

@@ -6,9 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { METRIC } from '../../../../functions/contract/telemetry.ts';
 import { ConfigError } from '../../../../functions/core/adapters/config.ts';
-import type { RotationPorts } from '../../../../functions/core/app/rotate.ts';
 import type { AffixClient } from '../../../../functions/core/domain/schemas.ts';
-import type { CallContext } from '../../../../functions/core/ports.ts';
+import type { CallContext, RotationPorts } from '../../../../functions/core/ports.ts';
 import { DEFAULT_GRACE_SECONDS } from '../../../../functions/secret-rotation/config.ts';
 import { createRotationJob } from '../../../../functions/secret-rotation/job.ts';
 import { CLIENT_ID, ETAG_KEY, parsedClient } from '../../../support/affix-fixtures.ts';

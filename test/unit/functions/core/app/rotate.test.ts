@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AuditEvent,
-  type RotationPorts,
   type RotationSettings,
   RotationStuckError,
   rotate,
@@ -16,7 +15,12 @@ import { createDeadline } from '../../../../../functions/core/domain/deadline.ts
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import type { SsmSecretState } from '../../../../../functions/core/domain/rotation-state.ts';
 import type { AffixClient } from '../../../../../functions/core/domain/schemas.ts';
-import type { AffixPort, CallContext, CredentialsProvider } from '../../../../../functions/core/ports.ts';
+import type {
+  AffixPort,
+  CallContext,
+  CredentialsProvider,
+  RotationPorts,
+} from '../../../../../functions/core/ports.ts';
 import { CLIENT_ID, ETAG_KEY, parsedClient } from '../../../../support/affix-fixtures.ts';
 import { createInMemoryWriteLock } from '../../../../support/in-memory-write-lock.ts';
 
