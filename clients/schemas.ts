@@ -1,7 +1,7 @@
 /**
  * valibot schemas for what our API answers, and the types of what a caller sends. The typed client
  * validates every answer with them and the OpenAPI generator converts them, so both describe the same
- * shapes. The request rules themselves are the handler's (`functions/client-config/schemas.ts`, not part
+ * shapes. The request rules themselves are the handler's (`functions/core/domain/schemas.ts`, not part
  * of this package); `test/unit/clients/schemas.test.ts` proves that the types here equal the handler's
  * `PublicClient`, `ProblemDocument` and request types.
  *

@@ -11,9 +11,9 @@
  * const result = v.safeParse(StageFileSchema, JSON.parse(text));
  */
 import * as v from 'valibot';
-import { StageDestinationsSchema } from '../functions/client-config/destination-config.ts';
 import { CALLER_GROUPS } from '../functions/contract/routes.ts';
 import { checkUrl, URL_RULE_MESSAGES } from '../functions/contract/urls.ts';
+import { StageDestinationsSchema } from '../functions/core/domain/destination-config.ts';
 
 /** The retention values CloudWatch Logs accepts, in days. */
 export const RETENTION_DAYS = [

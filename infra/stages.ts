@@ -16,10 +16,10 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as v from 'valibot';
-import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../functions/client-config/change-journal.ts';
-import { ConfigError, loadConfig } from '../functions/client-config/config.ts';
 import type { DestinationPolicy } from '../functions/contract/destination-policy.ts';
 import type { CallerGroup } from '../functions/contract/routes.ts';
+import { ConfigError, loadConfig } from '../functions/core/adapters/config.ts';
+import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../functions/core/domain/change-journal.ts';
 import { affixBaseUrlProblem, JournalRetentionDaysSchema, StageFileSchema } from './stage-schema.ts';
 import { AFFIX_BUDGET, type AffixBudget, deriveThrottles, ThrottleBudgetError } from './throttles.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The one integer-from-env rule for the local tools (`npm start`, the pool, the bench): the function's
- * own (`integerFromEnv` in `functions/client-config/config.ts`, pure valibot, no AWS imports), so the
+ * own (`integerFromEnv` in `functions/core/adapters/config.ts`, pure valibot, no AWS imports), so the
  * wording and the bounds check are the same everywhere. One local difference: an empty variable counts
  * as unset (`PORT= npm start` means the default), as the local tools always did.
  *
@@ -10,7 +10,7 @@
  * ```
  */
 import * as v from 'valibot';
-import { ConfigError, integerFromEnv } from '../functions/client-config/config.ts';
+import { ConfigError, integerFromEnv } from '../functions/core/adapters/config.ts';
 
 /** `raw` as a whole number within `[min, max]`, `fallback` when unset or empty; else a ConfigError naming `name`. */
 export function parseIntegerVariable(

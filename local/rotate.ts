@@ -7,8 +7,8 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RotationOutcome } from '../functions/core/app/rotate.ts';
 import { createRotationJob } from '../functions/secret-rotation/job.ts';
-import type { RotationOutcome } from '../functions/secret-rotation/rotate.ts';
 import {
   chooseStack,
   listRunningStacks,

@@ -33,19 +33,6 @@ import {
   PublicClientSchema,
   WebhookVerificationSchema,
 } from '../clients/schemas.ts';
-import { DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT } from '../functions/client-config/changes-query.ts';
-import { MAX_CURSOR_LENGTH } from '../functions/client-config/journal-cursor.ts';
-import {
-  ClientNameSchema,
-  LIMITS,
-  PatchClientRequestSchema,
-  RedirectUriSchema,
-  RedirectUrisSchema,
-  ReplaceSecretsRequestSchema,
-  SECRETS_ROUTE_HINT,
-  SecretListSchema,
-  WebhookUriSchema,
-} from '../functions/client-config/schemas.ts';
 import {
   GATEWAY_PROBLEMS,
   type GatewayProblem,
@@ -72,6 +59,19 @@ import {
   routeOf,
 } from '../functions/contract/routes.ts';
 import { LOOPBACK_HOSTS } from '../functions/contract/urls.ts';
+import { DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT } from '../functions/core/adapters/changes-query.ts';
+import { MAX_CURSOR_LENGTH } from '../functions/core/domain/journal-cursor.ts';
+import {
+  ClientNameSchema,
+  LIMITS,
+  PatchClientRequestSchema,
+  RedirectUriSchema,
+  RedirectUrisSchema,
+  ReplaceSecretsRequestSchema,
+  SECRETS_ROUTE_HINT,
+  SecretListSchema,
+  WebhookUriSchema,
+} from '../functions/core/domain/schemas.ts';
 import { README_PATH, STATUS_TABLE_PATH, writeStatusTables } from './status-table.ts';
 
 export const OPENAPI_PATH = fileURLToPath(new URL('../openapi.json', import.meta.url));

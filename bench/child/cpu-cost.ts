@@ -4,8 +4,8 @@
  * rotating order, and prints one JSON line of milliseconds (`CpuCostSamples`) on stdout.
  */
 
-import { judgeUpstreamText } from '../../functions/client-config/upstream-text.ts';
-import { exceedsJsonDepth } from '../../functions/client-config/validation.ts';
+import { judgeUpstreamText } from '../../functions/core/domain/upstream-text.ts';
+import { exceedsJsonDepth } from '../../functions/core/domain/validation.ts';
 import {
   CPU_COST_CASES,
   type CpuCostCase,

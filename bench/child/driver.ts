@@ -22,8 +22,8 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
 import { routeOf } from '../../functions/contract/routes.ts';
+import { LEASE_KEY } from '../../functions/core/adapters/dynamodb-write-lock.ts';
 import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';

@@ -3,10 +3,10 @@
  * start; the ports (SSM, DynamoDB, Affix) come from `wiring.ts`, built once per container, never per
  * request.
  */
-import { createHandler } from './app.ts';
-import { loadConfig } from './config.ts';
-import { loadDestinationPolicy } from './destination-config.ts';
-import { logger, metrics } from './observability.ts';
+import { createHandler } from '../core/adapters/app.ts';
+import { loadConfig } from '../core/adapters/config.ts';
+import { logger, metrics } from '../core/adapters/observability.ts';
+import { loadDestinationPolicy } from '../core/domain/destination-config.ts';
 import { createProductionPorts } from './wiring.ts';
 
 const config = loadConfig(process.env);

@@ -16,19 +16,19 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { METRIC } from '../contract/telemetry.ts';
-import { createAffixHttpClient } from './affix-http.ts';
-import { type ClientReads, createClientReads } from './client-reads.ts';
-import type { Config } from './config.ts';
-import { createCredentialsCache } from './credentials.ts';
-import { createDestinationTelemetry } from './destination-telemetry.ts';
-import { createDynamoDbJournal } from './dynamodb-journal.ts';
-import { createDynamoDbStateStore } from './dynamodb-state.ts';
-import { describeFailure } from './failure-summary.ts';
-import { createLeaseWriteLock } from './lease-lock.ts';
-import { logger, metrics } from './observability.ts';
-import type { ChangeJournalReader, Ports, WriteLock } from './ports.ts';
-import { createSharedState, type SharedStateKeeper } from './shared-state.ts';
-import { createSsmCredentialsLoader } from './ssm-credentials.ts';
+import { createAffixHttpClient } from '../core/adapters/affix-http.ts';
+import type { Config } from '../core/adapters/config.ts';
+import { createDestinationTelemetry } from '../core/adapters/destination-telemetry.ts';
+import { createDynamoDbJournal } from '../core/adapters/dynamodb-journal.ts';
+import { createDynamoDbStateStore } from '../core/adapters/dynamodb-state.ts';
+import { logger, metrics } from '../core/adapters/observability.ts';
+import { createSsmCredentialsLoader } from '../core/adapters/ssm-credentials.ts';
+import { type ClientReads, createClientReads } from '../core/app/client-reads.ts';
+import { createCredentialsCache } from '../core/app/credentials.ts';
+import { describeFailure } from '../core/app/failure-summary.ts';
+import { createLeaseWriteLock } from '../core/app/lease-lock.ts';
+import { createSharedState, type SharedStateKeeper } from '../core/app/shared-state.ts';
+import type { ChangeJournalReader, Ports, WriteLock } from '../core/ports.ts';
 
 export type WiringConfig = Pick<
   Config,

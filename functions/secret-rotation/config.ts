@@ -3,7 +3,7 @@
  * timeouts) plus its own. Parsed once at cold start; a bad value names the variable, never a value.
  */
 import * as v from 'valibot';
-import { type Config, ConfigError, integerFromEnv, loadConfig } from '../client-config/config.ts';
+import { type Config, ConfigError, integerFromEnv, loadConfig } from '../core/adapters/config.ts';
 
 export const DEFAULT_GRACE_SECONDS = 86_400;
 export const DEFAULT_INTERVAL_DAYS = 30;

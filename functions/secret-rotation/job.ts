@@ -5,17 +5,18 @@
  * Lambda handler, `npm run rotate` and the integration tests all run this same job.
  */
 import { randomUUID } from 'node:crypto';
-import { ROTATION_ACTOR } from '../client-config/change-journal.ts';
-import { createDeadline } from '../client-config/deadline.ts';
-import { logger, MetricUnit, metrics } from '../client-config/observability.ts';
-import { ProblemError } from '../client-config/problems.ts';
 import { createProductionPorts } from '../client-config/wiring.ts';
 import { METRIC } from '../contract/telemetry.ts';
+import { logger, MetricUnit, metrics } from '../core/adapters/observability.ts';
+import { createSsmSecretStore } from '../core/adapters/ssm-secret-store.ts';
+import { createSecretVerifier } from '../core/adapters/verify-secret.ts';
+import { type RotationOutcome, RotationStuckError, rotate } from '../core/app/rotate.ts';
+import { ROTATION_ACTOR } from '../core/domain/change-journal.ts';
+import { createDeadline } from '../core/domain/deadline.ts';
+import { ProblemError } from '../core/domain/problems.ts';
+import { generateSecret } from '../core/domain/rotation-state.ts';
+import type { RotationPorts } from '../core/ports.ts';
 import { loadRotationConfig, type RotationConfig } from './config.ts';
-import { type RotationOutcome, type RotationPorts, RotationStuckError, rotate } from './rotate.ts';
-import { generateSecret } from './rotation-state.ts';
-import { createSsmSecretStore } from './ssm-secret-store.ts';
-import { createSecretVerifier } from './verify-secret.ts';
 
 /** What the schedule (or an on-demand invoke) sends: `force` starts a rotation even if not due. */
 export interface RotationEvent {

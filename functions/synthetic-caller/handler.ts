@@ -12,8 +12,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import * as v from 'valibot';
 import { type ClientConfigClient, createClientConfigClient } from '../../clients/index.ts';
-import { ConfigError, integerFromEnv } from '../client-config/config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../contract/telemetry.ts';
+import { ConfigError, integerFromEnv } from '../core/adapters/config.ts';
 import { runSyntheticCheck, type SyntheticResult } from './check.ts';
 
 /** Its own timeout's bounds: above 0 (the client refuses 0), below its Lambda timeout (15 s). */

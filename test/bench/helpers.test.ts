@@ -42,7 +42,7 @@ describe('bundle contributors', () => {
     expect(contributorOf('node_modules/@smithy/core/dist-es/index.js')).toBe('@smithy/core');
     expect(contributorOf('node_modules/valibot/dist/index.mjs')).toBe('valibot');
     expect(contributorOf('node_modules/a/node_modules/@x/y/z.js')).toBe('@x/y');
-    expect(contributorOf('functions/client-config/app.ts')).toBe('functions/client-config');
+    expect(contributorOf('functions/core/adapters/app.ts')).toBe('functions/core');
     expect(contributorOf('<runtime>')).toBe('<runtime>');
   });
 
@@ -59,7 +59,7 @@ describe('bundle contributors', () => {
           inputs: {
             'node_modules/@smithy/core/a.js': { bytesInOutput: 20 },
             'node_modules/@smithy/core/b.js': { bytesInOutput: 15 },
-            'functions/client-config/app.ts': { bytesInOutput: 25 },
+            'functions/core/adapters/app.ts': { bytesInOutput: 25 },
             'node_modules/unused/index.js': { bytesInOutput: 0 },
           },
         },
@@ -67,10 +67,10 @@ describe('bundle contributors', () => {
     });
     expect(ours).toEqual([
       { name: '@smithy/core', bytes: 35 },
-      { name: 'functions/client-config', bytes: 25 },
+      { name: 'functions/core', bytes: 25 },
     ]);
     expect(addedContributors(ours, [{ name: '@smithy/core', bytes: 40 }], 5)).toEqual([
-      { name: 'functions/client-config', bytes: 25 },
+      { name: 'functions/core', bytes: 25 },
     ]);
   });
 });

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { importedModules, wiringStatements } from '../../bench/lib/wiring.ts';
-import type { WriteLock } from '../../functions/client-config/ports.ts';
 import { createProductionPorts, type WiringConfig } from '../../functions/client-config/wiring.ts';
+import type { WriteLock } from '../../functions/core/ports.ts';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const real = read('functions/client-config/handler.ts');

@@ -16,11 +16,11 @@ import {
   type ProblemSlug,
   RETRYABLE_SLUGS,
 } from '../../clients/index.ts';
-import { toPublicClient } from '../../functions/client-config/masking.ts';
-import { ProblemError, type ProblemOptions } from '../../functions/client-config/problems.ts';
-import { jsonResponse, problemResponse } from '../../functions/client-config/responses.ts';
 import { gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
 import { PROBLEM_SLUGS, problemDefinition } from '../../functions/contract/problems.ts';
+import { jsonResponse, problemResponse } from '../../functions/core/adapters/responses.ts';
+import { toPublicClient } from '../../functions/core/domain/masking.ts';
+import { ProblemError, type ProblemOptions } from '../../functions/core/domain/problems.ts';
 import { failure } from './support/failure.ts';
 import {
   type Answer,

@@ -10,14 +10,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
-import { createHandler } from '../../functions/client-config/app.ts';
-import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
-import { createDynamoDbJournal } from '../../functions/client-config/dynamodb-journal.ts';
-import { PROBLEM_TYPE_PREFIX } from '../../functions/client-config/problems.ts';
-import type { RouteKey } from '../../functions/client-config/request-rules.ts';
-import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
 import { ROUTES, routeKeyOf } from '../../functions/contract/routes.ts';
+import { createAffixHttpClient } from '../../functions/core/adapters/affix-http.ts';
+import { createHandler } from '../../functions/core/adapters/app.ts';
+import { createDynamoDbJournal } from '../../functions/core/adapters/dynamodb-journal.ts';
+import type { RouteKey } from '../../functions/core/adapters/request-rules.ts';
+import { createSsmCredentialsLoader } from '../../functions/core/adapters/ssm-credentials.ts';
+import { createCredentialsCache } from '../../functions/core/app/credentials.ts';
+import { PROBLEM_TYPE_PREFIX } from '../../functions/core/domain/problems.ts';
 import {
   createAffixSandbox,
   type InProcessAffixSandbox,

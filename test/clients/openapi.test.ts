@@ -12,21 +12,21 @@ import fc from 'fast-check';
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createClientConfigClient } from '../../clients/index.ts';
-import { toPublicClient } from '../../functions/client-config/masking.ts';
+import { GATEWAY_PROBLEMS, gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
+import { RETRY_AFTER_PROBLEMS } from '../../functions/contract/problems.ts';
+import { ROUTES, routeKeyOf, routeOf } from '../../functions/contract/routes.ts';
+import type { RouteKey } from '../../functions/core/adapters/request-rules.ts';
+import { toPublicClient } from '../../functions/core/domain/masking.ts';
 import {
   PROBLEMS,
   ProblemError,
   type ProblemSlug,
   problemDocument,
-} from '../../functions/client-config/problems.ts';
-import type { RouteKey } from '../../functions/client-config/request-rules.ts';
+} from '../../functions/core/domain/problems.ts';
 import {
   PatchClientRequestSchema,
   ReplaceSecretsRequestSchema,
-} from '../../functions/client-config/schemas.ts';
-import { GATEWAY_PROBLEMS, gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
-import { RETRY_AFTER_PROBLEMS } from '../../functions/contract/problems.ts';
-import { ROUTES, routeKeyOf, routeOf } from '../../functions/contract/routes.ts';
+} from '../../functions/core/domain/schemas.ts';
 import {
   buildOpenApiDocument,
   OPENAPI_PATH,

@@ -15,7 +15,7 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
+import { LEASE_KEY } from '../../functions/core/adapters/dynamodb-write-lock.ts';
 import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { ENVIRONMENT_ID_HEADER } from '../../local/lambda-pool.ts';
 import { captureOutput } from '../support/capture.ts';

@@ -7,8 +7,8 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { LEASE_KEY } from '../../functions/client-config/dynamodb-write-lock.ts';
 import { METRIC } from '../../functions/contract/telemetry.ts';
+import { LEASE_KEY } from '../../functions/core/adapters/dynamodb-write-lock.ts';
 import { captureOutput } from '../support/capture.ts';
 import type { Called } from '../support/http-caller.ts';
 import { environmentsOf, freshRound, statusSummary, useConcurrencyStack } from './harness.ts';

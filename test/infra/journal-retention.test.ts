@@ -4,7 +4,7 @@
  * `JOURNAL_RETENTION_DAYS`; a stack built with a retention out of 1..3650 is refused before synth.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../../functions/client-config/change-journal.ts';
+import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../../functions/core/domain/change-journal.ts';
 import { StageConfigError } from '../../infra/stages.ts';
 import { BASIC, buildStack } from './fixtures.ts';
 

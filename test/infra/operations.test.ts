@@ -6,7 +6,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { PROBLEMS } from '../../functions/client-config/problems.ts';
+import { PROBLEMS } from '../../functions/core/domain/problems.ts';
 import { API_ENDPOINT_ACCESS_MODE, API_SECURITY_POLICY } from '../../infra/webhook-config-stack.ts';
 import { buildStack, FULL_CONFIG, fixtureStage } from './fixtures.ts';
 import {

@@ -4,7 +4,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { nextStep, type Observation } from '../../functions/secret-rotation/rotation-state.ts';
+import { nextStep, type Observation } from '../../functions/core/domain/rotation-state.ts';
 import { graceForSchedule, SECRET_ROTATION_ENTRY } from '../../infra/secret-rotation.ts';
 import type { WebhookConfigStack } from '../../infra/webhook-config-stack.ts';
 import { BASIC, buildStack, FULL_CONFIG, fixtureStage } from './fixtures.ts';

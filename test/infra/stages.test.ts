@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../../functions/client-config/change-journal.ts';
+import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../../functions/core/domain/change-journal.ts';
 import { IGNORE_ROLLBACK_ALARMS_CONTEXT } from '../../infra/deployment.ts';
 import { REPO_ROOT } from '../../infra/service.ts';
 import {

@@ -8,12 +8,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetParametersCommand, type GetParametersCommandOutput, type SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
-import { createHandler } from '../../functions/client-config/app.ts';
-import { computeEtag } from '../../functions/client-config/client-state.ts';
-import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
-import type { CredentialsProvider, WriteLock } from '../../functions/client-config/ports.ts';
-import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
+import { createAffixHttpClient } from '../../functions/core/adapters/affix-http.ts';
+import { createHandler } from '../../functions/core/adapters/app.ts';
+import { createSsmCredentialsLoader } from '../../functions/core/adapters/ssm-credentials.ts';
+import { createCredentialsCache } from '../../functions/core/app/credentials.ts';
+import { computeEtag } from '../../functions/core/domain/client-state.ts';
+import type { CredentialsProvider, WriteLock } from '../../functions/core/ports.ts';
 import { createAffixSandbox, type InProcessAffixSandbox } from '../../local/affix-sandbox.ts';
 import {
   CLIENT_ID,

@@ -1,8 +1,10 @@
 /**
- * The hexagon's import directions, read from the sources (regex over `import`/`export ... from`):
- * domain rules import only domain rules and the contract; the ports only domain types; the application
- * (use cases and the decorators around ports) never an adapter; adapters never the wiring. Every module
- * under `functions/` must be placed in a layer here, so a new one cannot slip past the rule.
+ * The hexagon's import directions, read from the sources (regex over `import`/`export ... from`).
+ * A module's layer is the folder it lives in: `core/domain` (pure rules and types, no I/O) imports
+ * only the domain and the contract; `core/ports.ts` (every port, as types) only domain types;
+ * `core/app` (use cases and what wraps a port) never an adapter; `core/adapters` (AWS, HTTP, Lambda
+ * events, middy, Powertools, the environment) never an entry point; each function's folder holds its
+ * entry points and their wiring. A module anywhere else under `functions/` fails the placement test.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -13,72 +15,16 @@ type Layer = 'contract' | 'domain' | 'ports' | 'app' | 'adapter' | 'entry';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../functions');
 
-const LAYERS: Record<string, Layer> = {
-  // Pure rules and types: no I/O.
-  'client-config/budget-notes.ts': 'domain',
-  'client-config/change-journal.ts': 'domain',
-  'client-config/client-state.ts': 'domain',
-  'client-config/destination-config.ts': 'domain',
-  'client-config/deadline.ts': 'domain',
-  'client-config/etag-key.ts': 'domain',
-  'client-config/exact-json.ts': 'domain',
-  'client-config/masking.ts': 'domain',
-  'client-config/outside-change.ts': 'domain',
-  'client-config/problems.ts': 'domain',
-  'client-config/read-cache.ts': 'domain',
-  'client-config/schemas.ts': 'domain',
-  'client-config/state-item.ts': 'domain',
-  'client-config/upstream-outcome.ts': 'domain',
-  'client-config/journal-cursor.ts': 'domain',
-  'client-config/upstream-text.ts': 'domain',
-  'client-config/validation.ts': 'domain',
-  'client-config/webhook-signature.ts': 'domain',
-  'client-config/write-lock.ts': 'domain',
-  'secret-rotation/rotation-state.ts': 'domain',
-  // Every port, as types.
-  'client-config/ports.ts': 'ports',
-  // Use cases and what wraps a port (built from ports, never from an adapter).
-  'client-config/abortable-sleep.ts': 'app',
-  'client-config/client-reads.ts': 'app',
-  'client-config/credentials.ts': 'app',
-  'client-config/failure-summary.ts': 'app',
-  'client-config/lease-lock.ts': 'app',
-  'client-config/list-changes.ts': 'app',
-  'client-config/shared-state.ts': 'app',
-  'client-config/single-flight.ts': 'app',
-  'client-config/time-limit.ts': 'app',
-  'client-config/use-cases.ts': 'app',
-  'client-config/webhook-secrets.ts': 'app',
-  'secret-rotation/rotate.ts': 'app',
-  // Adapters: AWS, HTTP, Lambda events, middy, Powertools, the environment.
-  'client-config/affix-http.ts': 'adapter',
-  'client-config/affix-response.ts': 'adapter',
-  'client-config/app.ts': 'adapter',
-  'client-config/budget-telemetry.ts': 'adapter',
-  'client-config/changes-query.ts': 'adapter',
-  'client-config/config.ts': 'adapter',
-  'client-config/destination-telemetry.ts': 'adapter',
-  'client-config/dynamodb-journal.ts': 'adapter',
-  'client-config/dynamodb-state.ts': 'adapter',
-  'client-config/dynamodb-write-lock.ts': 'adapter',
-  'client-config/middlewares.ts': 'adapter',
-  'client-config/observability.ts': 'adapter',
-  'client-config/request-rules.ts': 'adapter',
-  'client-config/responses.ts': 'adapter',
-  'client-config/ssm-credentials.ts': 'adapter',
-  'client-config/version-telemetry.ts': 'adapter',
-  'client-config/webhook-body.ts': 'adapter',
-  'secret-rotation/config.ts': 'adapter',
-  'secret-rotation/ssm-secret-store.ts': 'adapter',
-  'secret-rotation/verify-secret.ts': 'adapter',
-  'synthetic-caller/check.ts': 'adapter',
-  // Entry points and the wiring of production ports.
-  'client-config/handler.ts': 'entry',
-  'client-config/wiring.ts': 'entry',
-  'secret-rotation/handler.ts': 'entry',
-  'secret-rotation/job.ts': 'entry',
-  'synthetic-caller/handler.ts': 'entry',
-};
+/** The folders of the shared core, each one layer. */
+const CORE_LAYERS: ReadonlyArray<readonly [prefix: string, layer: Layer]> = [
+  ['core/domain/', 'domain'],
+  ['core/ports.ts', 'ports'],
+  ['core/app/', 'app'],
+  ['core/adapters/', 'adapter'],
+];
+
+/** The functions whose folders hold entry points (and the wiring of production ports). */
+const ENTRY_FOLDERS = ['client-config/', 'secret-rotation/', 'synthetic-caller/'];
 
 /** What each layer may import from `functions/`, and which packages. */
 const ALLOWED: Record<Layer, { layers: Layer[]; packages: RegExp }> = {
@@ -98,8 +44,18 @@ function sources(dir: string): string[] {
   });
 }
 
+/** The layer of a module (a path under `functions/`): where it lives. */
 function layerOf(module: string): Layer | undefined {
-  return module.startsWith('contract/') ? 'contract' : LAYERS[module];
+  if (module.startsWith('contract/')) return 'contract';
+  const core = CORE_LAYERS.find(([prefix]) =>
+    prefix.endsWith('/') ? module.startsWith(prefix) : module === prefix,
+  );
+  if (core !== undefined) return core[1];
+  return ENTRY_FOLDERS.some(
+    (folder) => module.startsWith(folder) && !module.slice(folder.length).includes('/'),
+  )
+    ? 'entry'
+    : undefined;
 }
 
 /** Every specifier of `import ... from`, `import '...'` and `export ... from`. */
@@ -141,6 +97,24 @@ describe('import directions of functions/', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('takes the layer from the folder', () => {
+    expect(
+      [
+        'core/domain/a.ts',
+        'core/ports.ts',
+        'core/app/a.ts',
+        'core/adapters/a.ts',
+        'client-config/handler.ts',
+      ].map(layerOf),
+    ).toEqual(['domain', 'ports', 'app', 'adapter', 'entry']);
+    expect(['core/a.ts', 'core/domain.ts', 'client-config/nested/a.ts', 'other/a.ts'].map(layerOf)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('reads the imports it judges', () => {

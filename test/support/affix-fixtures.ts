@@ -3,12 +3,12 @@
  * ETag key their containers load. Data, not logic: the fake is `local/affix-sandbox.ts`.
  */
 import { createHash } from 'node:crypto';
-import { parseEtagKey } from '../../functions/client-config/etag-key.ts';
+import { parseEtagKey } from '../../functions/core/domain/etag-key.ts';
 import {
   type AffixClient,
   type AffixClientJson,
   parseAffixClient,
-} from '../../functions/client-config/schemas.ts';
+} from '../../functions/core/domain/schemas.ts';
 
 export const SECRET_A = 'secret-AAAA-aaaa-1111-initial';
 export const SECRET_B = 'secret-BBBB-bbbb-2222-rotated';

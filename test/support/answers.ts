@@ -7,8 +7,8 @@
  * const problem = documentedAnswer(toAnswer(result)); // throws when the answer is not documented
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug } from '../../functions/client-config/problems.ts';
 import { GATEWAY_PROBLEMS, type GatewayProblemSlug } from '../../functions/contract/gateway-responses.ts';
+import { PROBLEM_TYPE_PREFIX, PROBLEMS, type ProblemSlug } from '../../functions/core/domain/problems.ts';
 
 export interface Answer {
   status: number;

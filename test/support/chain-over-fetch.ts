@@ -12,9 +12,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
-import { createHandler, type HandlerDependencies } from '../../functions/client-config/app.ts';
-import type { CredentialsProvider, WriteLock } from '../../functions/client-config/ports.ts';
+import { createAffixHttpClient } from '../../functions/core/adapters/affix-http.ts';
+import { createHandler, type HandlerDependencies } from '../../functions/core/adapters/app.ts';
+import type { CredentialsProvider, WriteLock } from '../../functions/core/ports.ts';
 import { createInMemoryWriteLock } from './in-memory-write-lock.ts';
 
 export interface ChainOverFetchOptions {

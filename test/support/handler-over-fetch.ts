@@ -5,10 +5,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
-import { createHandler } from '../../functions/client-config/app.ts';
-import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
-import type { AffixCredentials } from '../../functions/client-config/ports.ts';
+import { createAffixHttpClient } from '../../functions/core/adapters/affix-http.ts';
+import { createHandler } from '../../functions/core/adapters/app.ts';
+import { createCredentialsCache } from '../../functions/core/app/credentials.ts';
+import type { AffixCredentials } from '../../functions/core/ports.ts';
 import { ETAG_KEY } from './affix-fixtures.ts';
 import { createInMemoryWriteLock } from './in-memory-write-lock.ts';
 

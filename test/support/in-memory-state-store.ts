@@ -5,7 +5,7 @@
  * dropping optional parts when one fails. Every applied change is kept, and any operation can be made
  * to fail. The adapter itself is tested against dynalite (test/integration).
  */
-import type { StateChange, StateStore } from '../../functions/client-config/ports.ts';
+
 import {
   LeaseLostError,
   type ParsedState,
@@ -13,7 +13,8 @@ import {
   type SeenState,
   type StateView,
   spentAttribute,
-} from '../../functions/client-config/state-item.ts';
+} from '../../functions/core/domain/state-item.ts';
+import type { StateChange, StateStore } from '../../functions/core/ports.ts';
 
 export type StateOperation = 'load' | 'acquire' | 'apply';
 

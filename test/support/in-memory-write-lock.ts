@@ -3,8 +3,9 @@
  * time, FIFO), which records when it is held and can be told to refuse like the DynamoDB adapter does
  * (`write-contention`, `write-lock-unavailable`). The DynamoDB adapter has its own tests.
  */
-import type { CallContext, WriteLock } from '../../functions/client-config/ports.ts';
-import { writeContention, writeLockUnavailable } from '../../functions/client-config/write-lock.ts';
+
+import { writeContention, writeLockUnavailable } from '../../functions/core/domain/write-lock.ts';
+import type { CallContext, WriteLock } from '../../functions/core/ports.ts';
 
 export interface InMemoryWriteLock extends WriteLock {
   /** True while some write holds the lease. */

@@ -1,6 +1,6 @@
 /**
  * A leak corpus and a leak detector written independently of the proxy's own check
- * (`functions/client-config/upstream-text.ts` is never imported here): the encodings are listed below,
+ * (`functions/core/domain/upstream-text.ts` is never imported here): the encodings are listed below,
  * each one a plain function, so a form the proxy forgets is still built and still found.
  *
  * - {@link leakCorpus} builds, for a secret, every form in which an upstream text could carry it: as

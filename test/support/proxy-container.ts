@@ -8,11 +8,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createAffixHttpClient } from '../../functions/client-config/affix-http.ts';
-import { createHandler } from '../../functions/client-config/app.ts';
-import { createCredentialsCache } from '../../functions/client-config/credentials.ts';
-import type { WriteLock } from '../../functions/client-config/ports.ts';
-import { createSsmCredentialsLoader } from '../../functions/client-config/ssm-credentials.ts';
+import { createAffixHttpClient } from '../../functions/core/adapters/affix-http.ts';
+import { createHandler } from '../../functions/core/adapters/app.ts';
+import { createSsmCredentialsLoader } from '../../functions/core/adapters/ssm-credentials.ts';
+import { createCredentialsCache } from '../../functions/core/app/credentials.ts';
+import type { WriteLock } from '../../functions/core/ports.ts';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,

@@ -4,7 +4,7 @@
  * the field before and after. Needs the journal's write side (every accepted change appends an entry).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChangeEntry } from '../../../functions/client-config/change-journal.ts';
+import type { ChangeEntry } from '../../../functions/core/domain/change-journal.ts';
 import { LOCAL_IDENTITIES } from '../../../local/identities.ts';
 import { type LocalStack, startLocalStack } from '../../../local/start.ts';
 import { captureOutput } from '../../support/capture.ts';

@@ -8,9 +8,9 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ChangeEntry, journalSortKey } from '../../../functions/client-config/change-journal.ts';
-import { STATE_KEY } from '../../../functions/client-config/dynamodb-state.ts';
-import { maskSecret } from '../../../functions/client-config/masking.ts';
+import { STATE_KEY } from '../../../functions/core/adapters/dynamodb-state.ts';
+import { type ChangeEntry, journalSortKey } from '../../../functions/core/domain/change-journal.ts';
+import { maskSecret } from '../../../functions/core/domain/masking.ts';
 import { SANDBOX_DEFAULTS } from '../../../local/affix-sandbox.ts';
 import { LOCAL_IDENTITIES } from '../../../local/identities.ts';
 import { type LocalStack, startLocalStack } from '../../../local/start.ts';

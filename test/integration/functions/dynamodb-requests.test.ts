@@ -14,8 +14,8 @@ import {
   startDynamoDbCounter,
   totalOf,
 } from '../../../bench/lib/dynamodb-counter.ts';
-import { JOURNAL_SORT_PREFIX } from '../../../functions/client-config/change-journal.ts';
-import { LEASE_KEY } from '../../../functions/client-config/dynamodb-write-lock.ts';
+import { LEASE_KEY } from '../../../functions/core/adapters/dynamodb-write-lock.ts';
+import { JOURNAL_SORT_PREFIX } from '../../../functions/core/domain/change-journal.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb.ts';
 import { type ConcurrencyStack, freshRound, startConcurrencyStack } from '../../concurrency/harness.ts';
 

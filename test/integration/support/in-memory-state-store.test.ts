@@ -7,12 +7,12 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { toUpdate } from '../../../functions/client-config/client-state.ts';
-import { createDynamoDbStateStore } from '../../../functions/client-config/dynamodb-state.ts';
-import { toPublicClient } from '../../../functions/client-config/masking.ts';
-import { fieldDigests } from '../../../functions/client-config/outside-change.ts';
-import type { StateChange, StateStore } from '../../../functions/client-config/ports.ts';
-import { bucketOf } from '../../../functions/client-config/state-item.ts';
+import { createDynamoDbStateStore } from '../../../functions/core/adapters/dynamodb-state.ts';
+import { toUpdate } from '../../../functions/core/domain/client-state.ts';
+import { toPublicClient } from '../../../functions/core/domain/masking.ts';
+import { fieldDigests } from '../../../functions/core/domain/outside-change.ts';
+import { bucketOf } from '../../../functions/core/domain/state-item.ts';
+import type { StateChange, StateStore } from '../../../functions/core/ports.ts';
 import { createStateTable, type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb.ts';
 import { ETAG_KEY, parsedClient } from '../../support/affix-fixtures.ts';
 import { createInMemoryStateStore } from '../../support/in-memory-state-store.ts';

@@ -13,24 +13,24 @@ import {
   ProblemDocumentSchema,
   PublicClientSchema,
 } from '../../../clients/schemas.ts';
+import type { ChangesAnswer } from '../../../functions/core/app/list-changes.ts';
 import {
   type ChangeEntry,
   ChangeEntrySchema as HandlerChangeEntrySchema,
-} from '../../../functions/client-config/change-journal.ts';
-import type { ChangesAnswer } from '../../../functions/client-config/list-changes.ts';
-import { toPublicClient } from '../../../functions/client-config/masking.ts';
+} from '../../../functions/core/domain/change-journal.ts';
+import { toPublicClient } from '../../../functions/core/domain/masking.ts';
 import {
   PROBLEMS,
   type ProblemDocument,
   ProblemError,
   type ProblemSlug,
   problemDocument,
-} from '../../../functions/client-config/problems.ts';
+} from '../../../functions/core/domain/problems.ts';
 import type {
   PatchClientRequestSchema,
   PublicClient,
   ReplaceSecretsRequestSchema,
-} from '../../../functions/client-config/schemas.ts';
+} from '../../../functions/core/domain/schemas.ts';
 
 describe('clients/schemas.ts matches the handler', () => {
   it('has the same types as the handler', () => {

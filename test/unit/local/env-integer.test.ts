@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../functions/client-config/config.ts';
+import { ConfigError } from '../../../functions/core/adapters/config.ts';
 import { parseIntegerVariable } from '../../../local/env-integer.ts';
 
 describe('parseIntegerVariable (the function config rule, for the local tools)', () => {

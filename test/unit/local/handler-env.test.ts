@@ -3,10 +3,10 @@
  * own configuration parsers make of it, the local parameter names, and fake AWS credentials only.
  */
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../functions/client-config/config.ts';
-import { loadDestinationPolicy } from '../../../functions/client-config/destination-config.ts';
 import { LOCAL_DESTINATION_POLICY } from '../../../functions/contract/destination-policy.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../../functions/contract/telemetry.ts';
+import { loadConfig } from '../../../functions/core/adapters/config.ts';
+import { loadDestinationPolicy } from '../../../functions/core/domain/destination-config.ts';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,

@@ -8,16 +8,16 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STATE_KEY } from '../../../../functions/core/adapters/dynamodb-state.ts';
 import {
   type ChangeEntry,
   ChangeEntrySchema,
   JOURNAL_SORT_PREFIX,
   ROTATION_ACTOR,
-} from '../../../../functions/client-config/change-journal.ts';
-import { STATE_KEY } from '../../../../functions/client-config/dynamodb-state.ts';
-import { maskSecret } from '../../../../functions/client-config/masking.ts';
+} from '../../../../functions/core/domain/change-journal.ts';
+import { maskSecret } from '../../../../functions/core/domain/masking.ts';
+import type { RotationPorts } from '../../../../functions/core/ports.ts';
 import { createRotationJob } from '../../../../functions/secret-rotation/job.ts';
-import type { RotationPorts } from '../../../../functions/secret-rotation/rotate.ts';
 import { SANDBOX_DEFAULTS } from '../../../../local/affix-sandbox.ts';
 import { DEFAULT_CLIENT_SECRET_PARAMETER, localHandlerEnv } from '../../../../local/handler-env.ts';
 import { LOCAL_IDENTITIES } from '../../../../local/identities.ts';

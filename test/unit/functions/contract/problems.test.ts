@@ -3,7 +3,6 @@
  * when text; every route can answer something; the scopes derive from the route table's properties.
  */
 import { describe, expect, it } from 'vitest';
-import { ProblemError, problemDocument } from '../../../../functions/client-config/problems.ts';
 import { GATEWAY_PROBLEMS } from '../../../../functions/contract/gateway-responses.ts';
 import {
   PROBLEM_SLUGS,
@@ -16,6 +15,7 @@ import {
   UNROUTED_PROBLEMS,
 } from '../../../../functions/contract/problems.ts';
 import { ROUTE_KEYS, ROUTES, routeKeyOf, takesRawBody } from '../../../../functions/contract/routes.ts';
+import { ProblemError, problemDocument } from '../../../../functions/core/domain/problems.ts';
 
 /** Problems about Affix, the upstream: a gateway-class status (502/504) or Affix's own meaning. */
 const upstreamSlugs = PROBLEM_SLUGS.filter((slug) => slug.startsWith('upstream-'));

@@ -7,9 +7,9 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { createClientConfigClient } from '../../../../clients/index.ts';
-import { loadConfig } from '../../../../functions/client-config/config.ts';
-import { RedirectUriSchema, WebhookUriSchema } from '../../../../functions/client-config/schemas.ts';
 import { checkUrl, LOOPBACK_HOSTS } from '../../../../functions/contract/urls.ts';
+import { loadConfig } from '../../../../functions/core/adapters/config.ts';
+import { RedirectUriSchema, WebhookUriSchema } from '../../../../functions/core/domain/schemas.ts';
 
 const ENV = {
   AFFIX_CLIENT_ID_PARAMETER: '/affix/test/client-id',

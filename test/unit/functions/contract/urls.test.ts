@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { PatchClientRequestSchema } from '../../../../functions/client-config/schemas.ts';
 import { checkUrl } from '../../../../functions/contract/urls.ts';
+import { PatchClientRequestSchema } from '../../../../functions/core/domain/schemas.ts';
 
 const webhook = (value: string) => v.safeParse(PatchClientRequestSchema, { webhook_uri: value });
 const redirects = (values: string[]) => v.safeParse(PatchClientRequestSchema, { redirect_uris: values });

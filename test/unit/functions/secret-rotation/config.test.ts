@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../../functions/client-config/config.ts';
+import { ConfigError } from '../../../../functions/core/adapters/config.ts';
 import { loadRotationConfig } from '../../../../functions/secret-rotation/config.ts';
 
 const BASE = {

@@ -4,13 +4,12 @@
  * anywhere), its outcome, its failure message, its log lines and its metrics.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../../functions/client-config/config.ts';
-import type { CallContext } from '../../../../functions/client-config/ports.ts';
-import type { AffixClient } from '../../../../functions/client-config/schemas.ts';
 import { METRIC } from '../../../../functions/contract/telemetry.ts';
+import { ConfigError } from '../../../../functions/core/adapters/config.ts';
+import type { AffixClient } from '../../../../functions/core/domain/schemas.ts';
+import type { CallContext, RotationPorts } from '../../../../functions/core/ports.ts';
 import { DEFAULT_GRACE_SECONDS } from '../../../../functions/secret-rotation/config.ts';
 import { createRotationJob } from '../../../../functions/secret-rotation/job.ts';
-import type { RotationPorts } from '../../../../functions/secret-rotation/rotate.ts';
 import { CLIENT_ID, ETAG_KEY, parsedClient } from '../../../support/affix-fixtures.ts';
 import { captureOutput } from '../../../support/capture.ts';
 import { createInMemoryWriteLock } from '../../../support/in-memory-write-lock.ts';

@@ -4,7 +4,7 @@
  * integer-from-env rule.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../../functions/client-config/config.ts';
+import { ConfigError } from '../../../../functions/core/adapters/config.ts';
 import { parseSyntheticEnv } from '../../../../functions/synthetic-caller/handler.ts';
 
 const BASE = { CLIENT_CONFIG_URL: 'https://abc123defg.execute-api.eu-west-1.amazonaws.com/prod' };

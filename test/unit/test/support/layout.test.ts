@@ -31,14 +31,14 @@ const NOT_IN_UNIT_TESTS = [
  * test must leave this list.
  */
 const WITHOUT_UNIT_TEST: Readonly<Record<string, string>> = {
-  'functions/client-config/budget-notes.ts': 'types only',
-  'functions/client-config/ports.ts': 'types only',
-  'functions/client-config/dynamodb-journal.ts':
-    'adapter over DynamoDB: test/integration/functions/client-config/dynamodb-journal.test.ts, on dynalite',
-  'functions/client-config/dynamodb-write-lock.ts':
-    'adapter over DynamoDB: test/integration/functions/client-config/dynamodb-write-lock.test.ts, on dynalite',
-  'functions/secret-rotation/ssm-secret-store.ts':
-    'adapter over SSM: test/integration/functions/secret-rotation/ssm-secret-store.test.ts, on the local SSM endpoint',
+  'functions/core/domain/budget-notes.ts': 'types only',
+  'functions/core/ports.ts': 'types only',
+  'functions/core/adapters/dynamodb-journal.ts':
+    'adapter over DynamoDB: test/integration/functions/core/adapters/dynamodb-journal.test.ts, on dynalite',
+  'functions/core/adapters/dynamodb-write-lock.ts':
+    'adapter over DynamoDB: test/integration/functions/core/adapters/dynamodb-write-lock.test.ts, on dynalite',
+  'functions/core/adapters/ssm-secret-store.ts':
+    'adapter over SSM: test/integration/functions/core/adapters/ssm-secret-store.test.ts, on the local SSM endpoint',
   'functions/client-config/handler.ts':
     'the Lambda entry over the production wiring: run bundled in the local pool by the integration and concurrency suites',
   'functions/client-config/wiring.ts':
