@@ -20,9 +20,9 @@ const LOCAL = 'test/local/**/*.test.ts';
 const INTEGRATION_SHARED = [
   'test/bench/*.test.ts',
   'test/clients/{client,openapi,openapi-handler,sigv4-verifier}.test.ts',
-  'test/integration/functions/client-config/{app,change-journal,dynamodb-journal,dynamodb-write-lock,etag,extra-fields,shared-state,upstream-leaks.http}.test.ts',
+  'test/integration/functions/client-config/{etag,extra-fields,upstream-leaks.http}.test.ts',
+  'test/integration/functions/core/**/*.test.ts',
   'test/integration/functions/{dynamodb-requests,fair-budget,shared-view}.test.ts',
-  'test/integration/functions/secret-rotation/ssm-secret-store.test.ts',
   'test/integration/local/{dynamodb,loopback-server}.test.ts',
   'test/integration/support/*.test.ts',
   'test/load/*.test.ts',

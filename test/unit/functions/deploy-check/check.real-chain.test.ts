@@ -6,7 +6,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createCredentialsCache } from '../../../../functions/client-config/credentials.ts';
+import { createCredentialsCache } from '../../../../functions/core/app/credentials.ts';
 import {
   type DeployCheckPorts,
   type HookStatus,
