@@ -21,11 +21,16 @@ export class ChildError extends Error {
 const DRIVER_ENTRY = new URL('../child/driver.ts', import.meta.url).pathname;
 
 /** Bundles the driver (our bench code, not the function under test) into one plain ESM file. */
-export async function buildDriver(outDir: string): Promise<string> {
+export function buildDriver(outDir: string): Promise<string> {
+  return bundleForPlainNode(DRIVER_ENTRY, outDir, 'driver.mjs');
+}
+
+/** Bundles a bench child's entry into `<outDir>/<fileName>`, one ESM file plain `node` runs without tsx. */
+export async function bundleForPlainNode(entry: string, outDir: string, fileName: string): Promise<string> {
   await mkdir(outDir, { recursive: true });
-  const outfile = join(outDir, 'driver.mjs');
+  const outfile = join(outDir, fileName);
   await build({
-    entryPoints: [DRIVER_ENTRY],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',

@@ -7,26 +7,13 @@
  * const cpuCost = await measureCpuCost('bench/.work/cpu-cost', 120_000);
  */
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { bundleForPlainNode } from './child.ts';
 import { type CpuCostResult, type CpuCostSamples, cpuCostResult } from './cpu-cost.ts';
 
 const CHILD_ENTRY = new URL('../child/cpu-cost.ts', import.meta.url).pathname;
 
 export async function measureCpuCost(outDir: string, timeLimitMs: number): Promise<CpuCostResult> {
-  await mkdir(outDir, { recursive: true });
-  const outfile = join(outDir, 'cpu-cost.mjs');
-  await build({
-    entryPoints: [CHILD_ENTRY],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    logLevel: 'warning',
-  });
+  const outfile = await bundleForPlainNode(CHILD_ENTRY, outDir, 'cpu-cost.mjs');
   return new Promise((resolve) => {
     execFile(
       process.execPath,
