@@ -13,7 +13,7 @@
 import * as v from 'valibot';
 import { CALLER_GROUPS } from '../functions/contract/routes.ts';
 import { checkUrl, URL_RULE_MESSAGES } from '../functions/contract/urls.ts';
-import { StageDestinationsSchema } from '../functions/core/domain/destination-config.ts';
+import { StageDestinationsSchema } from '../functions/core/domain/client-state.ts';
 
 /** The retention values CloudWatch Logs accepts, in days. */
 export const RETENTION_DAYS = [

@@ -51,7 +51,7 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { ROUTES, routeKeyOf } from '../functions/contract/routes.ts';
 import { LEASE_KEY } from '../functions/core/adapters/dynamodb-write-lock.ts';
-import { DESTINATION_POLICY_ENV } from '../functions/core/domain/destination-config.ts';
+import { DESTINATION_POLICY_ENV } from '../functions/core/domain/client-state.ts';
 import { SYNTHETIC_SUCCESS_METRIC } from '../functions/synthetic-caller/check.ts';
 import { ALARM_PERIOD } from './alarm-period.ts';
 import { addAffixAlarms, StageAlarms } from './alarms.ts';

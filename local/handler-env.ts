@@ -10,7 +10,7 @@
 
 import { LOCAL_DESTINATION_POLICY } from '../functions/contract/destination-policy.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/contract/telemetry.ts';
-import { DESTINATION_POLICY_ENV } from '../functions/core/domain/destination-config.ts';
+import { DESTINATION_POLICY_ENV } from '../functions/core/domain/client-state.ts';
 
 export const DEFAULT_CLIENT_ID_PARAMETER = '/affix/local/client-id';
 export const DEFAULT_CLIENT_SECRET_PARAMETER = '/affix/local/client-secret';

@@ -4,8 +4,8 @@
  * rotating order, and prints one JSON line of milliseconds (`CpuCostSamples`) on stdout.
  */
 
+import { exceedsJsonDepth } from '../../functions/core/domain/schemas.ts';
 import { judgeUpstreamText } from '../../functions/core/domain/upstream-text.ts';
-import { exceedsJsonDepth } from '../../functions/core/domain/validation.ts';
 import {
   CPU_COST_CASES,
   type CpuCostCase,

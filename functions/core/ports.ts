@@ -14,12 +14,10 @@
  */
 import type { BudgetNotes } from './domain/budget-notes.ts';
 import type { ChangeAuthor, ChangeEntry } from './domain/change-journal.ts';
-import type { Deadline } from './domain/deadline.ts';
 import type { EtagKey } from './domain/etag-key.ts';
-import type { FieldDigests } from './domain/outside-change.ts';
 import type { SsmSecretState } from './domain/rotation-state.ts';
 import type { AffixClient, AffixClientUpdate } from './domain/schemas.ts';
-import type { ParsedState, StateLease, StateView } from './domain/state-item.ts';
+import type { FieldDigests, ParsedState, StateLease, StateView } from './domain/state-item.ts';
 
 /** One HTTP exchange with Affix, reported for audit logs and metrics. */
 export interface UpstreamExchange {
@@ -27,6 +25,14 @@ export interface UpstreamExchange {
   /** The HTTP status, or the kind of failure when there was none. */
   status: number | 'network-error' | 'timeout';
   latencyMs: number;
+}
+
+/** A request's time budget for upstream work, on the monotonic clock (`app/deadline.ts` makes one). */
+export interface Deadline {
+  /** Milliseconds left, never negative. */
+  remainingMs(): number;
+  /** The budget this deadline started with. */
+  readonly budgetMs: number;
 }
 
 /** What one request (or one rotation step) carries through every port it calls. */

@@ -16,7 +16,7 @@ import { GATEWAY_PROBLEMS, gatewayProblemDocument } from '../../functions/contra
 import { RETRY_AFTER_PROBLEMS } from '../../functions/contract/problems.ts';
 import { ROUTES, routeKeyOf, routeOf } from '../../functions/contract/routes.ts';
 import type { RouteKey } from '../../functions/core/adapters/request-rules.ts';
-import { toPublicClient } from '../../functions/core/domain/masking.ts';
+import { toPublicClient } from '../../functions/core/domain/client-state.ts';
 import {
   PROBLEMS,
   ProblemError,

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { destinationRefusal } from '../../functions/contract/destination-policy.ts';
-import { loadDestinationPolicy } from '../../functions/core/domain/destination-config.ts';
+import { loadDestinationPolicy } from '../../functions/core/domain/client-state.ts';
 import { loadStage, parseStageConfig, STAGES } from '../../infra/stages.ts';
 import { functionEnvironment } from '../../infra/webhook-config-stack.ts';
 import { FIXTURE_STAGES_DIR, fixtureStage } from './fixtures.ts';

@@ -4,7 +4,7 @@
  * (`write-contention`, `write-lock-unavailable`). The DynamoDB adapter has its own tests.
  */
 
-import { writeContention, writeLockUnavailable } from '../../functions/core/domain/write-lock.ts';
+import { writeContention, writeLockUnavailable } from '../../functions/core/domain/state-item.ts';
 import type { CallContext, WriteLock } from '../../functions/core/ports.ts';
 
 export interface InMemoryWriteLock extends WriteLock {

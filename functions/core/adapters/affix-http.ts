@@ -15,7 +15,7 @@
 import { MAX_UPSTREAM_BODY_BYTES } from '../../contract/limits.ts';
 import { abortableSleep } from '../app/abortable-sleep.ts';
 import { basicAuthorization } from '../app/credentials.ts';
-import { timeLimit } from '../app/time-limit.ts';
+import { timeLimit } from '../app/deadline.ts';
 import { affixRequestBody } from '../domain/client-state.ts';
 import type { AffixClient, AffixClientUpdate } from '../domain/schemas.ts';
 import { backoffDelayMs, isRetryable, outcomeToProblem } from '../domain/upstream-outcome.ts';

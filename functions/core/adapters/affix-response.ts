@@ -9,8 +9,12 @@
  */
 import * as v from 'valibot';
 import { parseRetryAfter } from '../../contract/retry-after.ts';
-import { parseJsonKeepingNumbers } from '../domain/exact-json.ts';
-import { type AffixClient, AffixMessageSchema, parseAffixClient } from '../domain/schemas.ts';
+import {
+  type AffixClient,
+  AffixMessageSchema,
+  parseAffixClient,
+  parseJsonKeepingNumbers,
+} from '../domain/schemas.ts';
 import { cappedRetryAfter } from '../domain/state-item.ts';
 import type { AttemptOutcome } from '../domain/upstream-outcome.ts';
 import { judgeUpstreamText, type UpstreamMessage } from '../domain/upstream-text.ts';

@@ -16,15 +16,17 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type DestinationPolicy, OPEN_DESTINATION_POLICY } from '../../contract/destination-policy.ts';
 import { type OperationId, operationIdOf, type RouteKey } from '../../contract/routes.ts';
 import { type ClientReads, UNCACHED_READS } from '../app/client-reads.ts';
+import { backstopMs, createDeadline, requestBudgetMs } from '../app/deadline.ts';
 import { createChangeListing } from '../app/list-changes.ts';
 import { type ClientResult, createUseCases, type UseCaseOptions } from '../app/use-cases.ts';
-import { backstopMs, createDeadline, requestBudgetMs } from '../domain/deadline.ts';
-import { checkDestinations } from '../domain/destination-config.ts';
-import { toPublicClient } from '../domain/masking.ts';
+import { checkDestinations, toPublicClient } from '../domain/client-state.ts';
 import { ProblemError } from '../domain/problems.ts';
 import { requestsNoCache } from '../domain/read-cache.ts';
-import { PatchClientRequestSchema, ReplaceSecretsRequestSchema } from '../domain/schemas.ts';
-import { parseRequestBody } from '../domain/validation.ts';
+import {
+  PatchClientRequestSchema,
+  parseRequestBody,
+  ReplaceSecretsRequestSchema,
+} from '../domain/schemas.ts';
 import { SIGNATURE_HEADER } from '../domain/webhook-signature.ts';
 import type { CallContext, ChangeJournalReader, Ports } from '../ports.ts';
 import { parseChangesQuery } from './changes-query.ts';

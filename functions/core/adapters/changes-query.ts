@@ -12,7 +12,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as v from 'valibot';
 import { MAX_CURSOR_LENGTH } from '../domain/journal-cursor.ts';
 import { ProblemError } from '../domain/problems.ts';
-import { fieldErrors } from '../domain/validation.ts';
+import { fieldErrors } from '../domain/schemas.ts';
 
 export const DEFAULT_CHANGES_LIMIT = 20;
 export const MAX_CHANGES_LIMIT = 100;

@@ -11,8 +11,7 @@
 import * as v from 'valibot';
 import { checkUrl, URL_RULE_MESSAGES } from '../../contract/urls.ts';
 import { DEFAULT_JOURNAL_RETENTION_DAYS } from '../domain/change-journal.ts';
-import { DEFAULT_AFFIX_LIMIT, WRITER_RESERVE } from '../domain/state-item.ts';
-import { DEFAULT_LEASE_SECONDS } from '../domain/write-lock.ts';
+import { DEFAULT_AFFIX_LIMIT, DEFAULT_LEASE_SECONDS, WRITER_RESERVE } from '../domain/state-item.ts';
 
 /** API Gateway REST integrations give up after 29 s; our own deadline must end well before that. */
 export const MAX_UPSTREAM_DEADLINE_MS = 25_000;

@@ -34,7 +34,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as v from 'valibot';
-import { timeLimit } from '../app/time-limit.ts';
+import { timeLimit } from '../app/deadline.ts';
 import {
   type ChangeEntry,
   ChangeEntrySchema,

@@ -12,7 +12,7 @@ import { METRIC } from '../../contract/telemetry.ts';
 import type { BudgetNotes } from '../domain/budget-notes.ts';
 import type { ClientField } from '../domain/client-state.ts';
 import { ProblemError, type ProblemSlug } from '../domain/problems.ts';
-import { checkJsonDepth, checkNoRepeatedKeys, strictBodyText } from '../domain/validation.ts';
+import { checkJsonDepth, checkNoRepeatedKeys, strictBodyText } from '../domain/schemas.ts';
 import type { UpstreamExchange } from '../ports.ts';
 import { answeredFrom, createBudgetTelemetry } from './budget-telemetry.ts';
 import {

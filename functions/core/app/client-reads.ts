@@ -10,7 +10,7 @@
  * const read = await reads.read(call, (c) => useCases.getClient(c), { noCache: false });
  */
 import { BUDGET_HEADER, READS_EXHAUSTED } from '../../contract/headers.ts';
-import { toPublicClient } from '../domain/masking.ts';
+import { toPublicClient } from '../domain/client-state.ts';
 import { ageSeconds, cacheHeaders, isFresh } from '../domain/read-cache.ts';
 import type { AffixClient, PublicClient } from '../domain/schemas.ts';
 import type { SharedState } from '../domain/state-item.ts';

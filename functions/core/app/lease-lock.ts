@@ -16,21 +16,21 @@
  * const writeLock = createLeaseWriteLock({ store, keeper, leaseMs: 30_000 });
  */
 import { randomUUID } from 'node:crypto';
-import { LeaseLostError } from '../domain/state-item.ts';
 import {
   contentionRetryAfterSeconds,
+  LeaseLostError,
   leaseBackoffMs,
   leaseDurationMs,
   workReserveMs,
   writeAbandoned,
   writeContention,
   writeLockUnavailable,
-} from '../domain/write-lock.ts';
+} from '../domain/state-item.ts';
 import type { CallContext, StateStore, WriteLock } from '../ports.ts';
 import { abortableSleep } from './abortable-sleep.ts';
+import { timeLimit } from './deadline.ts';
 import { describeFailure } from './failure-summary.ts';
 import type { SharedStateKeeper } from './shared-state.ts';
-import { timeLimit } from './time-limit.ts';
 
 export interface LeaseWarningLogger {
   warn(message: string, extra: Record<string, unknown>): void;

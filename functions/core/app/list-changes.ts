@@ -9,7 +9,7 @@
  * const { changes, next_cursor } = await listChanges({ limit: 20 });
  */
 import type { ChangeEntry } from '../domain/change-journal.ts';
-import { MASK } from '../domain/masking.ts';
+import { MASK } from '../domain/client-state.ts';
 import type { ChangeJournalReader } from '../ports.ts';
 
 /** The 200 body of `GET /client/changes`. */

@@ -21,9 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type ChangeAuthor, type ChangeEntry, changeEntry, OUTSIDE_ACTOR } from '../domain/change-journal.ts';
-import { computeEtag, toUpdate } from '../domain/client-state.ts';
-import { toPublicClient } from '../domain/masking.ts';
-import { differingFields, fieldDigests, judgeRead, type WatchedField } from '../domain/outside-change.ts';
+import { computeEtag, toPublicClient, toUpdate } from '../domain/client-state.ts';
 import { ProblemError } from '../domain/problems.ts';
 import type { AffixClient } from '../domain/schemas.ts';
 import {
@@ -32,8 +30,11 @@ import {
   bucketOf,
   cappedRetryAfter,
   DEFAULT_AFFIX_LIMIT,
+  differingFields,
   EMPTY_STATE,
   expiredBuckets,
+  fieldDigests,
+  judgeRead,
   LeaseLostError,
   MAX_CLOCK_SKEW_MS,
   type ParsedState,
@@ -41,6 +42,7 @@ import {
   type SharedState,
   type StatePart,
   type StateView,
+  type WatchedField,
 } from '../domain/state-item.ts';
 import { failedWrite } from '../domain/upstream-outcome.ts';
 import type { AffixPort, CallContext, CredentialsProvider, StateChange, StateStore } from '../ports.ts';

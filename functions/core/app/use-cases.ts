@@ -15,13 +15,13 @@ import {
   changedFields,
   computeEtag,
   ifMatchSatisfied,
+  maskSecret,
   mergePatch,
   toUpdate,
 } from '../domain/client-state.ts';
-import { maskSecret } from '../domain/masking.ts';
-import { secretListDigest } from '../domain/outside-change.ts';
 import { ProblemError } from '../domain/problems.ts';
 import type { AffixClient, AffixClientUpdate, PatchClientRequest } from '../domain/schemas.ts';
+import { secretListDigest } from '../domain/state-item.ts';
 import { matchingSecret, parseSignatureHeader, SIGNATURE_HEADER } from '../domain/webhook-signature.ts';
 import type { CallContext, Ports, RecordedSecrets } from '../ports.ts';
 import { ReadsExhaustedError } from './shared-state.ts';

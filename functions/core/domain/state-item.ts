@@ -1,7 +1,8 @@
 /**
  * The one shared state item per Affix client, as the domain sees it, and its pure rules: the write
- * lease, the masked view `GET /client` answers, the back-off after an Affix 429, the outside-change
- * digests, and the Affix requests spent per 30-second bucket (the shared rate budget).
+ * lease (how long it lasts, how long a writer waits, what a refused writer is told), the masked view
+ * `GET /client` answers, the back-off after an Affix 429, the outside-change digests and how a read is
+ * judged against them, and the Affix requests spent per 30-second bucket (the shared rate budget).
  *
  * What is read from the table is validated here part by part (valibot): a part that does not validate
  * is treated as absent and named in {@link ParsedState.refused}, never served. A view that holds an
@@ -10,11 +11,14 @@
  * @example
  * const { state, refused } = parseState(item, Date.now());
  * readShare(state.spent, Date.now(), DEFAULT_AFFIX_LIMIT); // { allowed: true, ... }
+ * judgeRead(state.seen, fieldDigests(toUpdate(client), etagKey), startedAtMs); // { kind: 'same' }
  */
+import { createHmac } from 'node:crypto';
 import * as v from 'valibot';
-import { MASK } from './masking.ts';
-import { type FieldDigests, WATCHED_FIELDS } from './outside-change.ts';
-import type { PublicClient } from './schemas.ts';
+import { MASK } from './client-state.ts';
+import type { EtagKey } from './etag-key.ts';
+import { ProblemError } from './problems.ts';
+import { type AffixClientUpdate, canonicalJson, type PublicClient } from './schemas.ts';
 
 /** Affix's documented limit per client id: 40 requests in any 5 minutes. */
 export const DEFAULT_AFFIX_LIMIT = 40;
@@ -45,7 +49,7 @@ export interface StateView {
   readAtMs: number;
 }
 
-/** What the proxy last wrote or saw at Affix, per field as keyed digests (see `outside-change.ts`). */
+/** What the proxy last wrote or saw at Affix, per field as keyed digests (see {@link fieldDigests}). */
 export interface SeenState {
   fields: FieldDigests;
   version: number;
@@ -80,6 +84,112 @@ export const EMPTY_STATE: SharedState = { spent: new Map() };
 export const SPENT_PREFIX = 'spent_';
 export const spentAttribute = (bucket: number): string => `${SPENT_PREFIX}${bucket}`;
 export const bucketOf = (atMs: number): number => Math.floor(atMs / BUCKET_MS);
+
+// ---------------------------------------------------------------------------------------------------
+// Outside changes: a change to the client that no write through the proxy explains (Affix's
+// dashboard, Affix support, a leaked secret) is a security event, since `webhook_uri` decides where
+// employee data goes. Every Affix read is compared with the last state the proxy wrote or saw, kept
+// per field as an HMAC digest (keyed with a key derived from the ETag key), so the table holds no
+// value and no secret.
+//
+// A write through the proxy is never reported: inside the write lease it records the state it is about
+// to send (pending) before the POST, and the state Affix returned (plus the one it replaced) after.
+// Each of those records moves the item's version, and a read records (and reports) only while the
+// version it loaded holds: a read is judged only against a state item no write touched while it read.
+// `shared-state.ts` applies these rules to every Affix exchange.
+// ---------------------------------------------------------------------------------------------------
+
+/** The fields compared; `unmodelled` stands for every field the proxy does not model, together. */
+export const WATCHED_FIELDS = [
+  'name',
+  'webhook_uri',
+  'redirect_uris',
+  'client_secret',
+  'unmodelled',
+] as const;
+export type WatchedField = (typeof WATCHED_FIELDS)[number];
+export type FieldDigests = Record<WatchedField, string>;
+
+const DIGEST_CONTEXT = 'affix-webhook-config last-seen v1';
+
+/** Derived once per ETag key (a `KeyObject` never changes): a PATCH digests three clients with it. */
+const digestKeys = new WeakMap<EtagKey, Buffer>();
+
+/** A key of its own for the digests, derived from the ETag key (digests and ETags never share a MAC). */
+function digestKey(etagKey: EtagKey): Buffer {
+  let key = digestKeys.get(etagKey);
+  if (key === undefined) {
+    key = createHmac('sha256', etagKey).update(DIGEST_CONTEXT).digest();
+    digestKeys.set(etagKey, key);
+  }
+  return key;
+}
+
+/** Per field: an HMAC-SHA256 of the field's name and canonical value (base64url, 128 bits). */
+function fieldDigest(key: Buffer, field: WatchedField, value: unknown): string {
+  return createHmac('sha256', key)
+    .update(canonicalJson([field, value]))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/** The digest `fieldDigests` records for a secret list: equal digests, equal lists (in order). */
+export function secretListDigest(secrets: readonly string[], etagKey: EtagKey): string {
+  return fieldDigest(digestKey(etagKey), 'client_secret', secrets);
+}
+
+export function fieldDigests(client: AffixClientUpdate, etagKey: EtagKey): FieldDigests {
+  const key = digestKey(etagKey);
+  const values: Record<WatchedField, unknown> = {
+    name: client.name,
+    webhook_uri: client.webhook_uri ?? null,
+    redirect_uris: client.redirect_uris,
+    client_secret: client.client_secret,
+    unmodelled: client.extra,
+  };
+  const digests = {} as FieldDigests;
+  for (const field of WATCHED_FIELDS) digests[field] = fieldDigest(key, field, values[field]);
+  return digests;
+}
+
+/** The fields whose digests differ (a field missing on one side differs). */
+export function differingFields(a: FieldDigests, b: FieldDigests): WatchedField[] {
+  return WATCHED_FIELDS.filter((field) => a[field] !== b[field]);
+}
+
+export type ReadVerdict =
+  /** No item yet: record, report nothing. */
+  | { kind: 'first' }
+  /** What the proxy last wrote or saw. */
+  | { kind: 'same' }
+  /** The state a write in progress is sending: ours. */
+  | { kind: 'pending-write' }
+  /** The state the last write replaced, read by a request that started before that write was recorded. */
+  | { kind: 'stale-read' }
+  | { kind: 'outside'; fields: WatchedField[] };
+
+/** How a read that began at `readStartedAtMs` and found `observed` compares with the last-seen item. */
+export function judgeRead(
+  seen: SeenState | undefined,
+  observed: FieldDigests,
+  readStartedAtMs: number,
+): ReadVerdict {
+  if (seen === undefined) return { kind: 'first' };
+  const fields = differingFields(seen.fields, observed);
+  if (fields.length === 0) return { kind: 'same' };
+  if (seen.pending !== undefined && differingFields(seen.pending, observed).length === 0) {
+    return { kind: 'pending-write' };
+  }
+  if (
+    seen.replaced !== undefined &&
+    seen.changedAtMs !== undefined &&
+    readStartedAtMs <= seen.changedAtMs &&
+    differingFields(seen.replaced, observed).length === 0
+  ) {
+    return { kind: 'stale-read' };
+  }
+  return { kind: 'outside', fields };
+}
 
 const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100_000));
 const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
@@ -230,4 +340,86 @@ export function cappedRetryAfter(seconds: number): number {
 export function backoffRemainingSeconds(notBeforeMs: number | undefined, nowMs: number): number {
   if (notBeforeMs === undefined) return 0;
   return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((notBeforeMs - nowMs) / 1_000)));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The write lease's rules. Affix has no conditional write, and a Lambda container runs one invocation
+// at a time, so two concurrent writes always run in two containers: only a lock outside the
+// containers (the lease on this item, `WriteLock` in `ports.ts`) makes one write's read-check-write
+// sequence exclusive.
+// ---------------------------------------------------------------------------------------------------
+
+/** Added to the Lambda's remaining time: covers clock skew between containers and the release call. */
+export const LEASE_MARGIN_MS = 2_000;
+/** Default `WRITE_LOCK_LEASE_SECONDS`: longer than API Gateway's 29 s, so longer than any invocation. */
+export const DEFAULT_LEASE_SECONDS = 30;
+
+/**
+ * How long a lease taken now lasts: at least the configured lease, and always past the moment Lambda
+ * would kill this invocation, so a container that is killed mid-write cannot leave a second writer
+ * running beside a live one (the killed one is gone before its lease ends).
+ */
+export function leaseDurationMs(
+  configuredLeaseMs: number,
+  invocationRemainingMs: number | undefined,
+): number {
+  if (invocationRemainingMs === undefined || !Number.isFinite(invocationRemainingMs))
+    return configuredLeaseMs;
+  return Math.max(configuredLeaseMs, Math.ceil(invocationRemainingMs) + LEASE_MARGIN_MS);
+}
+
+/**
+ * The part of a request's budget kept for the GET and POST that follow the lease: half of it. A
+ * writer stops waiting for the lease once less than this is left.
+ */
+export function workReserveMs(deadline: { readonly budgetMs: number }): number {
+  return Math.ceil(deadline.budgetMs / 2);
+}
+
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 200;
+
+/**
+ * The pause before the next try: exponential (10, 20, 40, ... ms, at most 200), jittered over its
+ * upper half so racing writers spread out, and never much past the holder's expiry when that is sooner.
+ */
+export function leaseBackoffMs(attempt: number, holderRemainingMs: number | undefined, random: () => number) {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 10));
+  const jittered = ceiling / 2 + random() * (ceiling / 2);
+  const untilExpiry = holderRemainingMs === undefined ? Number.POSITIVE_INFINITY : holderRemainingMs + 1;
+  return Math.max(1, Math.round(Math.min(jittered, untilExpiry)));
+}
+
+/** `Retry-After` for a refused writer: the holder's remaining lease in whole seconds, at least 1. */
+export function contentionRetryAfterSeconds(holderRemainingMs: number | undefined, leaseMs: number): number {
+  const remaining = holderRemainingMs ?? leaseMs;
+  return Math.max(1, Math.ceil(remaining / 1_000));
+}
+
+export function writeContention(retryAfterSeconds: number, waitedMs: number): ProblemError {
+  return new ProblemError(
+    'write-contention',
+    'Another write to the client is in progress and did not finish in time; nothing was sent to Affix. Retry after the Retry-After delay.',
+    { retryAfterSeconds, cause: { reason: 'lease-held', waitedMs } },
+  );
+}
+
+export function writeLockUnavailable(cause: Record<string, unknown>): ProblemError {
+  return new ProblemError(
+    'write-lock-unavailable',
+    'The write lock could not be taken; nothing was sent to Affix. Retry shortly.',
+    { retryAfterSeconds: 1, cause },
+  );
+}
+
+/**
+ * The invocation was given up (middy's early-timeout backstop) while this writer waited: it stops
+ * waiting. The caller has had the backstop's 504 already; this only ends the work.
+ */
+export function writeAbandoned(waitedMs: number): ProblemError {
+  return new ProblemError(
+    'upstream-timeout',
+    'The request ran out of time while waiting for the write lock; nothing was sent to Affix.',
+    { cause: { reason: 'aborted', waitedMs } },
+  );
 }

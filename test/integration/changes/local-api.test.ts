@@ -10,7 +10,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STATE_KEY } from '../../../functions/core/adapters/dynamodb-state.ts';
 import { type ChangeEntry, journalSortKey } from '../../../functions/core/domain/change-journal.ts';
-import { maskSecret } from '../../../functions/core/domain/masking.ts';
+import { maskSecret } from '../../../functions/core/domain/client-state.ts';
 import { SANDBOX_DEFAULTS } from '../../../local/affix-sandbox.ts';
 import { LOCAL_IDENTITIES } from '../../../local/identities.ts';
 import { type LocalStack, startLocalStack } from '../../../local/start.ts';

@@ -8,10 +8,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbStateStore } from '../../../functions/core/adapters/dynamodb-state.ts';
-import { toUpdate } from '../../../functions/core/domain/client-state.ts';
-import { toPublicClient } from '../../../functions/core/domain/masking.ts';
-import { fieldDigests } from '../../../functions/core/domain/outside-change.ts';
-import { bucketOf } from '../../../functions/core/domain/state-item.ts';
+import { toPublicClient, toUpdate } from '../../../functions/core/domain/client-state.ts';
+import { bucketOf, fieldDigests } from '../../../functions/core/domain/state-item.ts';
 import type { StateChange, StateStore } from '../../../functions/core/ports.ts';
 import { createStateTable, type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb.ts';
 import { ETAG_KEY, parsedClient } from '../../support/affix-fixtures.ts';

@@ -18,7 +18,7 @@ import {
   type ChangeEntry,
   ChangeEntrySchema as HandlerChangeEntrySchema,
 } from '../../../functions/core/domain/change-journal.ts';
-import { toPublicClient } from '../../../functions/core/domain/masking.ts';
+import { toPublicClient } from '../../../functions/core/domain/client-state.ts';
 import {
   PROBLEMS,
   type ProblemDocument,

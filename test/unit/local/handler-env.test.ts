@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LOCAL_DESTINATION_POLICY } from '../../../functions/contract/destination-policy.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../../functions/contract/telemetry.ts';
 import { loadConfig } from '../../../functions/core/adapters/config.ts';
-import { loadDestinationPolicy } from '../../../functions/core/domain/destination-config.ts';
+import { loadDestinationPolicy } from '../../../functions/core/domain/client-state.ts';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
   DEFAULT_CLIENT_SECRET_PARAMETER,

@@ -9,7 +9,7 @@
 import { createHash, createHmac, getHashes, randomBytes } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../../functions/core/domain/exact-json.ts';
+import { canonicalJson } from '../../../../functions/core/domain/schemas.ts';
 import { type AffixClientState, createAffixSandbox } from '../../../../local/affix-sandbox.ts';
 import type { SsmEndpoint } from '../../../../local/ssm-endpoint.ts';
 import { CLIENT_ID, initialClient, SECRET_A, SECRET_B } from '../../../support/affix-fixtures.ts';

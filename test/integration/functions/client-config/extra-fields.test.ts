@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJsonKeepingNumbers } from '../../../../functions/core/domain/exact-json.ts';
+import { parseJsonKeepingNumbers } from '../../../../functions/core/domain/schemas.ts';
 import { createAffixSandbox } from '../../../../local/affix-sandbox.ts';
 import type { SsmEndpoint } from '../../../../local/ssm-endpoint.ts';
 import { CLIENT_ID, ETAG_KEY_BASE64, SECRET_A, SECRET_B } from '../../../support/affix-fixtures.ts';

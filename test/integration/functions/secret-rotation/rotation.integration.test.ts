@@ -15,7 +15,7 @@ import {
   JOURNAL_SORT_PREFIX,
   ROTATION_ACTOR,
 } from '../../../../functions/core/domain/change-journal.ts';
-import { maskSecret } from '../../../../functions/core/domain/masking.ts';
+import { maskSecret } from '../../../../functions/core/domain/client-state.ts';
 import type { RotationPorts } from '../../../../functions/core/ports.ts';
 import { createRotationJob } from '../../../../functions/secret-rotation/job.ts';
 import { SANDBOX_DEFAULTS } from '../../../../local/affix-sandbox.ts';

@@ -16,9 +16,9 @@ import {
   type DynamoDbWriteLockOptions,
   LEASE_KEY,
 } from '../../../../../functions/core/adapters/dynamodb-write-lock.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
-import { LEASE_MARGIN_MS } from '../../../../../functions/core/domain/write-lock.ts';
+import { LEASE_MARGIN_MS } from '../../../../../functions/core/domain/state-item.ts';
 import type { CallContext } from '../../../../../functions/core/ports.ts';
 import { createStateTable, type LocalDynamoDb, startLocalDynamoDb } from '../../../../../local/dynamodb.ts';
 

@@ -12,6 +12,7 @@ import {
 } from '../../../../../functions/core/adapters/dynamodb-state.ts';
 import { createClientReads } from '../../../../../functions/core/app/client-reads.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { createLeaseWriteLock } from '../../../../../functions/core/app/lease-lock.ts';
 import {
   createSharedState,
@@ -19,7 +20,6 @@ import {
 } from '../../../../../functions/core/app/shared-state.ts';
 import type { BudgetNotes } from '../../../../../functions/core/domain/budget-notes.ts';
 import { computeEtag, toUpdate } from '../../../../../functions/core/domain/client-state.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
 import { parseEtagKey } from '../../../../../functions/core/domain/etag-key.ts';
 import type { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import type { StatePart } from '../../../../../functions/core/domain/state-item.ts';

@@ -13,6 +13,7 @@ import {
   STATE_KEY,
 } from '../../../../../functions/core/adapters/dynamodb-state.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { createLeaseWriteLock } from '../../../../../functions/core/app/lease-lock.ts';
 import { createSharedState } from '../../../../../functions/core/app/shared-state.ts';
 import { createUseCases } from '../../../../../functions/core/app/use-cases.ts';
@@ -23,7 +24,6 @@ import {
   OUTSIDE_ACTOR,
 } from '../../../../../functions/core/domain/change-journal.ts';
 import { computeEtag } from '../../../../../functions/core/domain/client-state.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
 import type { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import { parseAffixClient } from '../../../../../functions/core/domain/schemas.ts';
 import type { AffixPort, CallContext } from '../../../../../functions/core/ports.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { createAffixHttpClient } from '../../../../../functions/core/adapters/affix-http.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { parseEtagKey } from '../../../../../functions/core/domain/etag-key.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import type { CredentialsProvider, ProxyCredentials } from '../../../../../functions/core/ports.ts';

@@ -14,7 +14,7 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAffixHttpClient } from '../../../../../functions/core/adapters/affix-http.ts';
 import { createHandler } from '../../../../../functions/core/adapters/app.ts';
-import { backstopMs } from '../../../../../functions/core/domain/deadline.ts';
+import { backstopMs } from '../../../../../functions/core/app/deadline.ts';
 import { parseEtagKey } from '../../../../../functions/core/domain/etag-key.ts';
 import type { CredentialsProvider, ProxyCredentials } from '../../../../../functions/core/ports.ts';
 import { captureOutput } from '../../../../support/capture.ts';

@@ -5,9 +5,10 @@
  * JSON is `json-too-deep`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_FIELD_ERRORS } from '../../../../../functions/contract/limits.ts';
 import { MAX_REQUEST_BODY_BYTES } from '../../../../../functions/core/adapters/request-rules.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
-import { exceedsJsonDepth, MAX_FIELD_ERRORS } from '../../../../../functions/core/domain/validation.ts';
+import { exceedsJsonDepth } from '../../../../../functions/core/domain/schemas.ts';
 import { createAffixSandbox } from '../../../../../local/affix-sandbox.ts';
 import { CLIENT_ID, ETAG_KEY, initialClient, SECRET_A } from '../../../../support/affix-fixtures.ts';
 import { captureOutput } from '../../../../support/capture.ts';

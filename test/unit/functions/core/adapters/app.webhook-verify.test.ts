@@ -8,8 +8,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { WEBHOOK_MAX_BODY_BYTES } from '../../../../../functions/contract/routes.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { createWebhookSecretsCache } from '../../../../../functions/core/app/webhook-secrets.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
 import {
   matchingSecret,
   parseSignatureHeader,

@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../../../../../functions/contract/limits.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../../../../functions/contract/telemetry.ts';
 import {
   jsonRoutesOnly,
@@ -20,7 +21,6 @@ import {
   toProblem,
 } from '../../../../../functions/core/adapters/middlewares.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
-import { MAX_JSON_DEPTH } from '../../../../../functions/core/domain/validation.ts';
 import { captureOutput } from '../../../../support/capture.ts';
 import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../../../../support/events.ts';
 

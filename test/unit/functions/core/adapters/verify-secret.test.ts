@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLIENT_PATH } from '../../../../../functions/core/adapters/affix-http.ts';
 import { createSecretVerifier } from '../../../../../functions/core/adapters/verify-secret.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import type { AffixPort, CallContext, CredentialsProvider } from '../../../../../functions/core/ports.ts';
 import { CLIENT_ID, ETAG_KEY, initialClient, SECRET_A } from '../../../../support/affix-fixtures.ts';
 

@@ -10,10 +10,9 @@ import {
   type ReadResult,
   UNCACHED_READS,
 } from '../../../../../functions/core/app/client-reads.ts';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { ReadsExhaustedError } from '../../../../../functions/core/app/shared-state.ts';
-import { computeEtag } from '../../../../../functions/core/domain/client-state.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
-import { toPublicClient } from '../../../../../functions/core/domain/masking.ts';
+import { computeEtag, toPublicClient } from '../../../../../functions/core/domain/client-state.ts';
 import {
   EMPTY_STATE,
   type SharedState,

@@ -4,17 +4,20 @@
  * same lock is tested against dynalite (test/integration/functions/core/adapters/dynamodb-write-lock.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import {
   createLeaseWriteLock,
   type LeaseWarningLogger,
 } from '../../../../../functions/core/app/lease-lock.ts';
 import { createSharedState } from '../../../../../functions/core/app/shared-state.ts';
 import { toUpdate } from '../../../../../functions/core/domain/client-state.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
-import { LeaseLostError } from '../../../../../functions/core/domain/state-item.ts';
+import {
+  LeaseLostError,
+  leaseBackoffMs,
+  leaseDurationMs,
+} from '../../../../../functions/core/domain/state-item.ts';
 import { outcomeToProblem } from '../../../../../functions/core/domain/upstream-outcome.ts';
-import { leaseBackoffMs, leaseDurationMs } from '../../../../../functions/core/domain/write-lock.ts';
 import type { AffixPort, CallContext } from '../../../../../functions/core/ports.ts';
 import { ETAG_KEY, parsedClient } from '../../../../support/affix-fixtures.ts';
 import {

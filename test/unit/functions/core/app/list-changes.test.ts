@@ -9,7 +9,7 @@ import {
   secretsMasked,
 } from '../../../../../functions/core/app/list-changes.ts';
 import type { ChangeEntry } from '../../../../../functions/core/domain/change-journal.ts';
-import { maskSecret } from '../../../../../functions/core/domain/masking.ts';
+import { maskSecret } from '../../../../../functions/core/domain/client-state.ts';
 import type { ChangeJournalReader, ChangePage } from '../../../../../functions/core/ports.ts';
 
 const RAW = 'sandbox-secret-aaaaaaaaaaaaaaaa';

@@ -5,13 +5,13 @@
  * test/integration/functions/secret-rotation/.
  */
 import { describe, expect, it } from 'vitest';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import {
   type AuditEvent,
   type RotationSettings,
   RotationStuckError,
   rotate,
 } from '../../../../../functions/core/app/rotate.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import type { SsmSecretState } from '../../../../../functions/core/domain/rotation-state.ts';
 import type { AffixClient } from '../../../../../functions/core/domain/schemas.ts';

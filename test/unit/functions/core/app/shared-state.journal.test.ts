@@ -4,17 +4,16 @@
  * (The DynamoDB requests those changes become are `dynamodb-state.journal.test.ts`'s.)
  */
 import { describe, expect, it } from 'vitest';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { createLeaseWriteLock } from '../../../../../functions/core/app/lease-lock.ts';
 import { createSharedState } from '../../../../../functions/core/app/shared-state.ts';
 import { createUseCases } from '../../../../../functions/core/app/use-cases.ts';
 import { OUTSIDE_ACTOR, ROTATION_ACTOR } from '../../../../../functions/core/domain/change-journal.ts';
-import { computeEtag, toUpdate } from '../../../../../functions/core/domain/client-state.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
+import { computeEtag, toPublicClient, toUpdate } from '../../../../../functions/core/domain/client-state.ts';
 import { parseEtagKey } from '../../../../../functions/core/domain/etag-key.ts';
-import { toPublicClient } from '../../../../../functions/core/domain/masking.ts';
-import { fieldDigests } from '../../../../../functions/core/domain/outside-change.ts';
 import { type AffixClient, parseAffixClient } from '../../../../../functions/core/domain/schemas.ts';
 import type { SharedState } from '../../../../../functions/core/domain/state-item.ts';
+import { fieldDigests } from '../../../../../functions/core/domain/state-item.ts';
 import type { AffixPort, CallContext, StateChange, StateStore } from '../../../../../functions/core/ports.ts';
 
 const SECRET = 'secret-SSSS-ssss-1111-current';

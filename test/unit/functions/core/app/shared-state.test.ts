@@ -5,23 +5,23 @@
  * test/integration/functions/core/app/shared-state.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { createLeaseWriteLock } from '../../../../../functions/core/app/lease-lock.ts';
 import {
   createSharedState,
   ReadsExhaustedError,
   type SharedStateOptions,
 } from '../../../../../functions/core/app/shared-state.ts';
-import { computeEtag, toUpdate } from '../../../../../functions/core/domain/client-state.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
-import { toPublicClient } from '../../../../../functions/core/domain/masking.ts';
-import { fieldDigests, type WatchedField } from '../../../../../functions/core/domain/outside-change.ts';
+import { computeEtag, toPublicClient, toUpdate } from '../../../../../functions/core/domain/client-state.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import type { AffixClient } from '../../../../../functions/core/domain/schemas.ts';
 import {
   bucketOf,
   DEFAULT_AFFIX_LIMIT,
+  fieldDigests,
   type StatePart,
   spentAttribute,
+  type WatchedField,
   WRITER_RESERVE,
 } from '../../../../../functions/core/domain/state-item.ts';
 import { outcomeToProblem } from '../../../../../functions/core/domain/upstream-outcome.ts';

@@ -4,9 +4,9 @@
  * differ. No HTTP, no AWS, no middy.
  */
 import { describe, expect, it } from 'vitest';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { createUseCases } from '../../../../../functions/core/app/use-cases.ts';
 import { computeEtag } from '../../../../../functions/core/domain/client-state.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
 import { parseEtagKey } from '../../../../../functions/core/domain/etag-key.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import { type AffixClient, parseAffixClient } from '../../../../../functions/core/domain/schemas.ts';

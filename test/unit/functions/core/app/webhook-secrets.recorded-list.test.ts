@@ -3,10 +3,10 @@
  * last recorded: a list another container or function changed is read again at once, whatever its age.
  */
 import { describe, expect, it } from 'vitest';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import { createWebhookSecretsCache } from '../../../../../functions/core/app/webhook-secrets.ts';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
 import { parseEtagKey } from '../../../../../functions/core/domain/etag-key.ts';
-import { secretListDigest } from '../../../../../functions/core/domain/outside-change.ts';
+import { secretListDigest } from '../../../../../functions/core/domain/state-item.ts';
 import type { CallContext } from '../../../../../functions/core/ports.ts';
 import { ETAG_KEY_BASE64 } from '../../../../support/affix-fixtures.ts';
 

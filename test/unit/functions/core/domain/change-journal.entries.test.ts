@@ -11,7 +11,7 @@ import {
   OUTSIDE_ACTOR,
   ROTATION_ACTOR,
 } from '../../../../../functions/core/domain/change-journal.ts';
-import { toPublicClient } from '../../../../../functions/core/domain/masking.ts';
+import { toPublicClient } from '../../../../../functions/core/domain/client-state.ts';
 import type { PublicClient } from '../../../../../functions/core/domain/schemas.ts';
 
 const SECRET = 'secret-JJJJ-jjjj-1111-journal';

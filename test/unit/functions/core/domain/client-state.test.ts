@@ -4,10 +4,11 @@ import {
   changedFields,
   computeEtag,
   ifMatchSatisfied,
+  maskSecret,
   mergePatch,
+  toPublicClient,
   toUpdate,
 } from '../../../../../functions/core/domain/client-state.ts';
-import { maskSecret, toPublicClient } from '../../../../../functions/core/domain/masking.ts';
 import {
   ETAG_KEY,
   initialClient,

@@ -4,11 +4,6 @@ import { backoffProblem } from '../../../../../functions/core/app/shared-state.t
 import { toUpdate } from '../../../../../functions/core/domain/client-state.ts';
 import { parseEtagKey } from '../../../../../functions/core/domain/etag-key.ts';
 import {
-  differingFields,
-  fieldDigests,
-  judgeRead,
-} from '../../../../../functions/core/domain/outside-change.ts';
-import {
   ageSeconds,
   cacheHeaders,
   isFresh,
@@ -16,6 +11,9 @@ import {
 } from '../../../../../functions/core/domain/read-cache.ts';
 import {
   backoffRemainingSeconds,
+  differingFields,
+  fieldDigests,
+  judgeRead,
   MAX_CLOCK_SKEW_MS,
   type SeenState,
 } from '../../../../../functions/core/domain/state-item.ts';

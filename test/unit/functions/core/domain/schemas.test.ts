@@ -2,9 +2,9 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import {
   PatchClientRequestSchema,
+  parseRequestBody,
   ReplaceSecretsRequestSchema,
 } from '../../../../../functions/core/domain/schemas.ts';
-import { parseRequestBody } from '../../../../../functions/core/domain/validation.ts';
 
 const ok = (schema: v.GenericSchema, input: unknown) => v.safeParse(schema, input).success;
 

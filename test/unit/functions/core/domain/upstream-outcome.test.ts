@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfter } from '../../../../../functions/contract/retry-after.ts';
-import { createDeadline, requestBudgetMs } from '../../../../../functions/core/domain/deadline.ts';
+import { createDeadline, requestBudgetMs } from '../../../../../functions/core/app/deadline.ts';
 import {
   backoffDelayMs,
   failedWrite,

@@ -2,15 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { toUpdate } from '../../../../../functions/core/domain/client-state.ts';
 import { parseEtagKey } from '../../../../../functions/core/domain/etag-key.ts';
+import type { AffixClientUpdate } from '../../../../../functions/core/domain/schemas.ts';
+import type { SeenState } from '../../../../../functions/core/domain/state-item.ts';
 import {
   differingFields,
   type FieldDigests,
   fieldDigests,
   judgeRead,
   WATCHED_FIELDS,
-} from '../../../../../functions/core/domain/outside-change.ts';
-import type { AffixClientUpdate } from '../../../../../functions/core/domain/schemas.ts';
-import type { SeenState } from '../../../../../functions/core/domain/state-item.ts';
+} from '../../../../../functions/core/domain/state-item.ts';
 import { ETAG_KEY, parsedClient, SECRET_A } from '../../../../support/affix-fixtures.ts';
 
 const base = toUpdate(parsedClient());

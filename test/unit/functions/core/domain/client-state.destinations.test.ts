@@ -14,7 +14,7 @@ import {
   loadDestinationPolicy,
   parseDestinationPolicy,
   StageDestinationsSchema,
-} from '../../../../../functions/core/domain/destination-config.ts';
+} from '../../../../../functions/core/domain/client-state.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 
 const STAGE: DestinationPolicy = {

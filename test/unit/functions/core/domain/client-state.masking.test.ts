@@ -1,7 +1,7 @@
 /** What callers may see of a secret, and the client as the API shows it. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MASK, maskSecret, toPublicClient } from '../../../../../functions/core/domain/masking.ts';
+import { MASK, maskSecret, toPublicClient } from '../../../../../functions/core/domain/client-state.ts';
 import { parsedClient } from '../../../../support/affix-fixtures.ts';
 
 describe('maskSecret', () => {

@@ -2,18 +2,20 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import {
+  MAX_ERROR_TEXT_LENGTH,
+  MAX_FIELD_ERRORS,
+  MAX_JSON_DEPTH,
+} from '../../../../../functions/contract/limits.ts';
 import type { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import {
   checkJsonDepth,
   checkNoRepeatedKeys,
   exceedsJsonDepth,
   fieldErrors,
-  MAX_ERROR_TEXT_LENGTH,
-  MAX_FIELD_ERRORS,
-  MAX_JSON_DEPTH,
   parseRequestBody,
   strictBodyText,
-} from '../../../../../functions/core/domain/validation.ts';
+} from '../../../../../functions/core/domain/schemas.ts';
 
 function refusal(run: () => unknown): ProblemError {
   try {

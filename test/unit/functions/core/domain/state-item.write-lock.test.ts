@@ -1,13 +1,13 @@
 /** The pure rules of the write lease: its duration, the backoff, the reserve, Retry-After. */
 import { describe, expect, it } from 'vitest';
-import { createDeadline } from '../../../../../functions/core/domain/deadline.ts';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import {
   contentionRetryAfterSeconds,
   LEASE_MARGIN_MS,
   leaseBackoffMs,
   leaseDurationMs,
   workReserveMs,
-} from '../../../../../functions/core/domain/write-lock.ts';
+} from '../../../../../functions/core/domain/state-item.ts';
 
 describe('leaseDurationMs', () => {
   it('is the configured lease when the invocation ends sooner', () => {

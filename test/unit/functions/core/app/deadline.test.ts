@@ -1,11 +1,7 @@
 /** A request's time budget on an injected monotonic clock, and how the budget and the backstop are set. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  backstopMs,
-  createDeadline,
-  requestBudgetMs,
-} from '../../../../../functions/core/domain/deadline.ts';
+import { backstopMs, createDeadline, requestBudgetMs } from '../../../../../functions/core/app/deadline.ts';
 
 describe('createDeadline', () => {
   it('counts its budget down on the clock it is given, never below zero', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, parseJsonKeepingNumbers } from '../../../../../functions/core/domain/exact-json.ts';
+import { canonicalJson, parseJsonKeepingNumbers } from '../../../../../functions/core/domain/schemas.ts';
 
 describe('parseJsonKeepingNumbers', () => {
   it('keeps the text of numbers a JS number would change, and leaves ordinary numbers plain', () => {

@@ -4,7 +4,7 @@
  * waits on the clock.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { timeLimit } from '../../../../../functions/core/app/time-limit.ts';
+import { timeLimit } from '../../../../../functions/core/app/deadline.ts';
 
 describe('timeLimit', () => {
   beforeEach(() => {
