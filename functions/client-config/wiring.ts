@@ -26,8 +26,7 @@ import { createSsmCredentialsLoader } from '../core/adapters/ssm-credentials.ts'
 import { type ClientReads, createClientReads } from '../core/app/client-reads.ts';
 import { createCredentialsCache } from '../core/app/credentials.ts';
 import { describeFailure } from '../core/app/failure-summary.ts';
-import { createLeaseWriteLock } from '../core/app/lease-lock.ts';
-import { createSharedState, type SharedStateKeeper } from '../core/app/shared-state.ts';
+import { createLeaseWriteLock, createSharedState, type SharedStateKeeper } from '../core/app/shared-state.ts';
 import type { ChangeJournalReader, Ports, WriteLock } from '../core/ports.ts';
 
 export type WiringConfig = Pick<

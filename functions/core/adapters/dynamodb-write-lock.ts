@@ -7,8 +7,7 @@
  * const writeLock = createDynamoDbWriteLock({ client: new DynamoDBClient({}), tableName, leaseMs: 30_000 });
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createLeaseWriteLock, type LeaseWriteLockOptions } from '../app/lease-lock.ts';
-import { createSharedState } from '../app/shared-state.ts';
+import { createLeaseWriteLock, createSharedState, type LeaseWriteLockOptions } from '../app/shared-state.ts';
 import type { WriteLock } from '../ports.ts';
 import { createDynamoDbStateStore, STATE_KEY } from './dynamodb-state.ts';
 

@@ -24,12 +24,12 @@ import type { AffixClient, AffixClientUpdate, PatchClientRequest } from '../doma
 import { secretListDigest } from '../domain/state-item.ts';
 import { matchingSecret, parseSignatureHeader, SIGNATURE_HEADER } from '../domain/webhook-signature.ts';
 import type { CallContext, Ports, RecordedSecrets } from '../ports.ts';
-import { ReadsExhaustedError } from './shared-state.ts';
 import {
   createWebhookSecretsCache,
   type SecretList,
   type WebhookSecretsCacheOptions,
-} from './webhook-secrets.ts';
+} from './credentials.ts';
+import { ReadsExhaustedError } from './shared-state.ts';
 
 export interface ClientResult {
   client: AffixClient;

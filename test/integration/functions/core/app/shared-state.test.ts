@@ -13,8 +13,8 @@ import {
 import { createClientReads } from '../../../../../functions/core/app/client-reads.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
 import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
-import { createLeaseWriteLock } from '../../../../../functions/core/app/lease-lock.ts';
 import {
+  createLeaseWriteLock,
   createSharedState,
   type SharedStateOptions,
 } from '../../../../../functions/core/app/shared-state.ts';

@@ -14,8 +14,7 @@ import {
 } from '../../../../../functions/core/adapters/dynamodb-state.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
 import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
-import { createLeaseWriteLock } from '../../../../../functions/core/app/lease-lock.ts';
-import { createSharedState } from '../../../../../functions/core/app/shared-state.ts';
+import { createLeaseWriteLock, createSharedState } from '../../../../../functions/core/app/shared-state.ts';
 import { createUseCases } from '../../../../../functions/core/app/use-cases.ts';
 import {
   ChangeEntrySchema,

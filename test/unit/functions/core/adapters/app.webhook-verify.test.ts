@@ -7,9 +7,11 @@ import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { WEBHOOK_MAX_BODY_BYTES } from '../../../../../functions/contract/routes.ts';
-import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
+import {
+  createCredentialsCache,
+  createWebhookSecretsCache,
+} from '../../../../../functions/core/app/credentials.ts';
 import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
-import { createWebhookSecretsCache } from '../../../../../functions/core/app/webhook-secrets.ts';
 import {
   matchingSecret,
   parseSignatureHeader,

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
-import { createLeaseWriteLock } from '../../../../../functions/core/app/lease-lock.ts';
-import { createSharedState } from '../../../../../functions/core/app/shared-state.ts';
+import { createLeaseWriteLock, createSharedState } from '../../../../../functions/core/app/shared-state.ts';
 import { createUseCases } from '../../../../../functions/core/app/use-cases.ts';
 import { OUTSIDE_ACTOR, ROTATION_ACTOR } from '../../../../../functions/core/domain/change-journal.ts';
 import { computeEtag, toPublicClient, toUpdate } from '../../../../../functions/core/domain/client-state.ts';

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
-import { createLeaseWriteLock } from '../../../../../functions/core/app/lease-lock.ts';
 import {
+  createLeaseWriteLock,
   createSharedState,
   ReadsExhaustedError,
   type SharedStateOptions,

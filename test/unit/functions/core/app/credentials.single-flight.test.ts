@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { singleFlight } from '../../../../../functions/core/app/single-flight.ts';
+import { singleFlight } from '../../../../../functions/core/app/credentials.ts';
 
 /** A load the test settles by hand, counting how often it started. */
 function manualLoad<T>() {

@@ -3,12 +3,12 @@
  * failures not cached, the bounded refresh after a mismatch, and priming. The clock is injected.
  */
 import { describe, expect, it } from 'vitest';
-import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import {
   createWebhookSecretsCache,
   DEFAULT_WEBHOOK_SECRETS_MAX_AGE_MS,
   DEFAULT_WEBHOOK_SECRETS_MIN_REFRESH_MS,
-} from '../../../../../functions/core/app/webhook-secrets.ts';
+} from '../../../../../functions/core/app/credentials.ts';
+import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import type { CallContext } from '../../../../../functions/core/ports.ts';
 
 const call = (): CallContext => ({ deadline: createDeadline(10_000, () => 0) });

@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
 import {
   createLeaseWriteLock,
+  createSharedState,
   type LeaseWarningLogger,
-} from '../../../../../functions/core/app/lease-lock.ts';
-import { createSharedState } from '../../../../../functions/core/app/shared-state.ts';
+} from '../../../../../functions/core/app/shared-state.ts';
 import { toUpdate } from '../../../../../functions/core/domain/client-state.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import {

@@ -3,8 +3,8 @@
  * last recorded: a list another container or function changed is read again at once, whatever its age.
  */
 import { describe, expect, it } from 'vitest';
+import { createWebhookSecretsCache } from '../../../../../functions/core/app/credentials.ts';
 import { createDeadline } from '../../../../../functions/core/app/deadline.ts';
-import { createWebhookSecretsCache } from '../../../../../functions/core/app/webhook-secrets.ts';
 import { parseEtagKey } from '../../../../../functions/core/domain/etag-key.ts';
 import { secretListDigest } from '../../../../../functions/core/domain/state-item.ts';
 import type { CallContext } from '../../../../../functions/core/ports.ts';
