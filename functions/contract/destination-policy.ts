@@ -9,7 +9,7 @@
  * `[::ffff:7f00:1]` included), the names `localhost` and `*.localhost`, a host that is not a dotted
  * LDH name (`exa_mple.com`, `hooks.`, a single label), and port 0. Loopback (`localhost`, 127.0.0.0/8,
  * `[::1]`, any port) is allowed only by `allowLoopback`, which only the function's environment of the
- * local stack sets: stage files cannot. The schema of a policy is `functions/core/domain/destination-config.ts`
+ * local stack sets: stage files cannot. The schema of a policy is `functions/core/domain/client-state.ts`
  * (valibot; the contract imports nothing).
  *
  * A policy lists, per field, exact hosts (`hooks.example.com`) and wildcards (`*.example.com`: any

@@ -94,7 +94,7 @@ describe('Affix hangs', () => {
     expectProblem(result, 504, 'upstream-timeout');
     expect(methods()).toEqual(['GET', 'GET', 'GET']);
     // Each attempt waited out its own timeout (timers never fire early; the deadline's upper bound is
-    // proven with an injected clock in test/unit/functions/core/domain/deadline.test.ts).
+    // proven with an injected clock in test/unit/functions/core/app/deadline.test.ts).
     expect(result.elapsedMs).toBeGreaterThanOrEqual(3 * ATTEMPT_TIMEOUT_MS - 50);
     await expectRecovery();
   });

@@ -138,7 +138,7 @@ export interface Config {
   readonly deadlineSafetyMarginMs: number;
   /** DynamoDB table of the write lease (and later other shared state). */
   readonly stateTableName: string;
-  /** The configured write lease; every lease also outlives its invocation (see `write-lock.ts`). */
+  /** The configured write lease; every lease also outlives its invocation (`leaseDurationMs`). */
   readonly writeLockLeaseMs: number;
   /** The shared read cache's window for `GET /client`; 0 turns the cache off. */
   readonly clientCacheMaxAgeSeconds: number;
