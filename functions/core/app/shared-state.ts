@@ -33,9 +33,11 @@ import {
   cappedRetryAfter,
   contentionRetryAfterSeconds,
   DEFAULT_AFFIX_LIMIT,
+  type DigestedClient,
   differingFields,
   EMPTY_STATE,
   expiredBuckets,
+  type FieldDigests,
   fieldDigests,
   judgeRead,
   LeaseLostError,
@@ -75,8 +77,8 @@ interface Session {
   buffer: StateChange;
   /** Reports to make once the buffered digests are recorded. */
   reports: WatchedField[][];
-  /** What this call last read: the state a write of it replaces. */
-  readDigests?: ReturnType<typeof fieldDigests>;
+  /** What this call last read, with its digests: the state a write of it replaces. */
+  read?: DigestedClient;
   /** The same read as `GET /client` shows it: the journal entry's "before" and its ETag. */
   readView?: StateView;
   /** A POST of this call got no answer: it may still land at Affix later. */
@@ -283,11 +285,15 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
     }
   }
 
-  async function viewOf(client: AffixClient, readAtMs: number) {
+  /** The view and digests of a client Affix answered; `known`: a client digested already (a write's). */
+  async function viewOf(client: AffixClient, readAtMs: number, known?: DigestedClient) {
     const { etagKey } = await options.credentials.get();
+    const update = toUpdate(client);
+    const digests = fieldDigests(update, etagKey, known);
     return {
       view: { client: toPublicClient(client), etag: computeEtag(client, etagKey), readAtMs },
-      digests: fieldDigests(toUpdate(client), etagKey),
+      digests,
+      digested: { client: update, etagKey, digests },
     };
   }
 
@@ -311,10 +317,11 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
     call: CallContext,
     s: Session,
     after: StateView,
-    digests: ReturnType<typeof fieldDigests>,
+    digests: FieldDigests,
     atMs: number,
   ): ChangeEntry | undefined {
-    const { readView, readDigests } = s;
+    const { readView } = s;
+    const readDigests = s.read?.digests;
     if (readView === undefined || readDigests === undefined) return undefined;
     return journaled(() =>
       changeEntry({
@@ -357,8 +364,8 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
         const startedAt = now();
         const { value: client, requests, known } = await exchange(call, () => port.getClient(call));
         try {
-          const { view, digests } = await viewOf(client, startedAt);
-          session(call).readDigests = digests;
+          const { view, digests, digested } = await viewOf(client, startedAt);
+          session(call).read = digested;
           session(call).readView = view;
           const verdict = judgeRead(known.seen, digests, startedAt);
           const change: StateChange = { ...spendChange(known, requests, now()), view };
@@ -388,7 +395,7 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
         const known = await state(call);
         admit(call, known);
         const { etagKey } = await options.credentials.get();
-        const intended = fieldDigests(update, etagKey);
+        const intended = fieldDigests(update, etagKey, s.read);
         // Before the POST: a reader racing it must see it as ours (the pending marker), and the
         // records of the read under the lease go with it, in one write.
         const before: StateChange = { ...s.buffer, pending: intended };
@@ -418,12 +425,16 @@ export function createSharedState(options: SharedStateOptions): SharedStateKeepe
         );
         const answeredAt = now();
         try {
-          const { view, digests } = await viewOf(result.value, answeredAt);
+          const { view, digests } = await viewOf(result.value, answeredAt, {
+            client: update,
+            etagKey,
+            digests: intended,
+          });
           const entry = writtenEntry(call, s, view, digests, answeredAt);
           await record(call, {
             ...spendChange(known, result.requests, answeredAt),
             view,
-            written: { fields: digests, replaced: s.readDigests, atMs: answeredAt },
+            written: { fields: digests, replaced: s.read?.digests, atMs: answeredAt },
             ...(entry === undefined ? {} : { journal: [entry] }),
           });
         } catch (error) {

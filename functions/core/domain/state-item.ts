@@ -127,10 +127,15 @@ function digestKey(etagKey: EtagKey): Buffer {
 
 /** Per field: an HMAC-SHA256 of the field's name and canonical value (base64url, 128 bits). */
 function fieldDigest(key: Buffer, field: WatchedField, value: unknown): string {
-  return createHmac('sha256', key)
-    .update(canonicalJson([field, value]))
-    .digest('base64url')
-    .slice(0, 22);
+  return macOf(key, canonicalText(field, value));
+}
+
+function canonicalText(field: WatchedField, value: unknown): string {
+  return canonicalJson([field, value]);
+}
+
+function macOf(key: Buffer, canonical: string): string {
+  return createHmac('sha256', key).update(canonical).digest('base64url').slice(0, 22);
 }
 
 /** The digest `fieldDigests` records for a secret list: equal digests, equal lists (in order). */
@@ -138,17 +143,45 @@ export function secretListDigest(secrets: readonly string[], etagKey: EtagKey): 
   return fieldDigest(digestKey(etagKey), 'client_secret', secrets);
 }
 
-export function fieldDigests(client: AffixClientUpdate, etagKey: EtagKey): FieldDigests {
-  const key = digestKey(etagKey);
-  const values: Record<WatchedField, unknown> = {
+function watchedValues(client: AffixClientUpdate): Record<WatchedField, unknown> {
+  return {
     name: client.name,
     webhook_uri: client.webhook_uri ?? null,
     redirect_uris: client.redirect_uris,
     client_secret: client.client_secret,
     unmodelled: client.extra,
   };
+}
+
+/** A client and its digests, made with `etagKey`. */
+export interface DigestedClient {
+  client: AffixClientUpdate;
+  etagKey: EtagKey;
+  digests: FieldDigests;
+}
+
+/**
+ * The digests of `client`. A field whose canonical value equals that of `known` (digested with the
+ * same key) takes its digest from there, since the same key and text give the same MAC: a write
+ * digests the client it read, the state it sends and Affix's answer, which mostly agree.
+ */
+export function fieldDigests(
+  client: AffixClientUpdate,
+  etagKey: EtagKey,
+  known?: DigestedClient,
+): FieldDigests {
+  const key = digestKey(etagKey);
+  const values = watchedValues(client);
+  const reusable = known !== undefined && known.etagKey === etagKey ? known : undefined;
+  const knownValues = reusable === undefined ? undefined : watchedValues(reusable.client);
   const digests = {} as FieldDigests;
-  for (const field of WATCHED_FIELDS) digests[field] = fieldDigest(key, field, values[field]);
+  for (const field of WATCHED_FIELDS) {
+    const text = canonicalText(field, values[field]);
+    digests[field] =
+      reusable !== undefined && knownValues !== undefined && canonicalText(field, knownValues[field]) === text
+        ? reusable.digests[field]
+        : macOf(key, text);
+  }
   return digests;
 }
 

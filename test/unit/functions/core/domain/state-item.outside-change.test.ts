@@ -50,6 +50,33 @@ describe('fieldDigests', () => {
     const result = digests(same);
     expect(result.name).not.toBe(result.webhook_uri);
   });
+
+  it('gives the same digests when it reuses those of a client digested with the same key', () => {
+    const clients = [
+      base,
+      { ...base, name: 'Other' },
+      { ...base, webhook_uri: null },
+      { ...base, redirect_uris: [...base.redirect_uris].reverse(), extra: { a: 1 } },
+      { ...base, client_secret: [SECRET_A, 'secret-new-xxxx-0000'] },
+    ];
+    for (const known of clients) {
+      const digested = { client: known, etagKey: ETAG_KEY, digests: digests(known) };
+      for (const client of clients) expect(fieldDigests(client, ETAG_KEY, digested)).toEqual(digests(client));
+    }
+  });
+
+  it('reuses a known digest only for an equal value under the very same key', () => {
+    const marked = { name: 'n'.repeat(22) } as FieldDigests;
+    const known = { client: base, etagKey: ETAG_KEY, digests: { ...digests(), ...marked } };
+    // The same value under the same key: taken from `known` (here a marked one, to show it was reused).
+    expect(fieldDigests(base, ETAG_KEY, known).name).toBe(marked.name);
+    expect(fieldDigests({ ...base, name: 'Other' }, ETAG_KEY, known).name).toBe(
+      digests({ ...base, name: 'Other' }).name,
+    );
+    // Another key object (a refreshed ETag key): nothing is reused.
+    const other = parseEtagKey(Buffer.alloc(32, 9).toString('base64'));
+    expect(fieldDigests(base, other, known)).toEqual(fieldDigests(base, other));
+  });
 });
 
 describe('judgeRead', () => {
