@@ -1,6 +1,7 @@
 /**
- * The write lock over DynamoDB: the lease on the shared state item (`lease-lock.ts` over
- * `dynamodb-state.ts`), for callers that want the lock alone (the lock's own tests, the bench).
+ * The write lock over DynamoDB: the lease on the shared state item (`createLeaseWriteLock` of
+ * `shared-state.ts` over `dynamodb-state.ts`), for callers that want the lock alone (the lock's own
+ * tests, the bench).
  * `wiring.ts` builds the same pieces and shares the keeper with the Affix port.
  *
  * @example
