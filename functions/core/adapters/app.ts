@@ -29,18 +29,17 @@ import { SIGNATURE_HEADER } from '../domain/webhook-signature.ts';
 import type { CallContext, ChangeJournalReader, Ports } from '../ports.ts';
 import { parseChangesQuery } from './changes-query.ts';
 import type { Config } from './config.ts';
-import { createDestinationTelemetry } from './destination-telemetry.ts';
 import {
+  jsonResponse,
   jsonRoutesOnly,
   type ProxyContext,
   problemResponder,
   type RequestState,
   requestGuard,
-  requestTelemetry,
+  routeMaxBodyBytes,
   stateOf,
 } from './middlewares.ts';
-import { routeMaxBodyBytes } from './request-rules.ts';
-import { jsonResponse } from './responses.ts';
+import { createDestinationTelemetry, requestTelemetry } from './telemetry.ts';
 import { deliveryBytes } from './webhook-body.ts';
 
 export interface HandlerDependencies {

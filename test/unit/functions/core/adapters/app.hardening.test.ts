@@ -5,7 +5,7 @@
  * JSON is `json-too-deep`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_REQUEST_BODY_BYTES } from '../../../../../functions/core/adapters/request-rules.ts';
+import { MAX_REQUEST_BODY_BYTES } from '../../../../../functions/core/adapters/middlewares.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
 import { exceedsJsonDepth, MAX_FIELD_ERRORS } from '../../../../../functions/core/domain/validation.ts';
 import { createAffixSandbox } from '../../../../../local/affix-sandbox.ts';

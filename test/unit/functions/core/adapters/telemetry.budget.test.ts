@@ -6,10 +6,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../../../../functions/contract/telemetry.ts';
-import {
-  answeredFrom,
-  createBudgetTelemetry,
-} from '../../../../../functions/core/adapters/budget-telemetry.ts';
+import { answeredFrom, createBudgetTelemetry } from '../../../../../functions/core/adapters/telemetry.ts';
 import type { UpstreamExchange } from '../../../../../functions/core/ports.ts';
 import { captureOutput } from '../../../../support/capture.ts';
 

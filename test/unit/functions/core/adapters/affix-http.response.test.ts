@@ -10,7 +10,7 @@ import {
   interpretResponse,
   type MessageJudging,
   networkCode,
-} from '../../../../../functions/core/adapters/affix-response.ts';
+} from '../../../../../functions/core/adapters/affix-http.ts';
 import { isRetryable, outcomeToProblem } from '../../../../../functions/core/domain/upstream-outcome.ts';
 
 const SECRET = 'secret-ZZZZ-zzzz-9999-known';
