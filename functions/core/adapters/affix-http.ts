@@ -84,6 +84,28 @@ export function extractMessage(text: string): UpstreamMessage {
 const cappedOrUndefined = (seconds: number | undefined) =>
   seconds === undefined ? undefined : cappedRetryAfter(seconds);
 
+/** Whether a parsed JSON value holds a number anywhere (iteratively: a deep answer cannot overflow the stack). */
+function holdsNumber(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'number') return true;
+    if (item !== null && typeof item === 'object')
+      pending.push(...(Array.isArray(item) ? item : Object.values(item)));
+  }
+  return false;
+}
+
+/**
+ * A 2xx answer's JSON. Numbers keep their text, so unmodelled fields go back to Affix as they came;
+ * keeping it costs a reviver call per value, so it is paid only when the answer holds a number (a
+ * client is strings as a rule). Without numbers the plain parse is the same value.
+ */
+function parseAnswer(text: string): unknown {
+  const plain: unknown = JSON.parse(text);
+  return holdsNumber(plain) ? parseJsonKeepingNumbers(text) : plain;
+}
+
 export function interpretResponse(response: AffixResponse, judging: MessageJudging): AttemptResult {
   const { status, body } = response;
   if (status < 200 || status >= 300) {
@@ -108,8 +130,7 @@ export function interpretResponse(response: AffixResponse, judging: MessageJudgi
   if (body.kind === 'too-large') return { kind: 'bad-body', reason: 'too-large' };
   let json: unknown;
   try {
-    // Numbers keep their text: unmodelled fields go back to Affix as they came.
-    json = parseJsonKeepingNumbers(body.text);
+    json = parseAnswer(body.text);
   } catch {
     return { kind: 'bad-body', reason: 'not-json' };
   }

@@ -8,7 +8,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddyHandlerObject } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
@@ -202,7 +201,6 @@ export function createHandler(dependencies: HandlerDependencies) {
     },
   })
     .use(injectLambdaContext(logger, LOGGER_CONTEXT_OPTIONS))
-    .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
     .use(requestTelemetry({ logger, metrics, functionVersion: dependencies.functionVersion }))
     .use(problemResponder({ logger }))

@@ -12,12 +12,15 @@
  *   `redirect_uris`), once per write through the proxy and once per outside change.
  *
  * A metric with a dimension of its own is published in a blob of its own (a single-metric instance),
- * so no dimension multiplies another metric's series. The event is never logged (it may hold
+ * so no dimension multiplies another metric's series; the metrics of the default dimensions only
+ * (service, stage) share one blob per request. The event is never logged (it may hold
  * secrets); log lines carry only what we put in them.
  *
  * @example
  * export const handler = createHandler({ config, ports, logger, metrics }); // app.ts uses requestTelemetry
  */
+
+import type { Writable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ROUTES, type RouteKey, routeKeyOf } from '../../contract/routes.ts';
@@ -38,7 +41,7 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
 /** The function's one Logger. */
 export const logger = new Logger({ serviceName });
 
-/** The function's one Metrics instance; `logMetrics` publishes what a request stored on it. */
+/** The function's one Metrics instance; `requestTelemetry` publishes what a request stored on it. */
 export const metrics = new Metrics({
   serviceName,
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
@@ -58,10 +61,14 @@ export function answeredFrom(
 }
 
 export function createBudgetTelemetry(metrics: Metrics) {
-  // Built once per container (singleMetric() builds a whole Metrics); each publishes on addMetric.
+  // Built once per container (singleMetric() builds a whole Metrics); it publishes on addMetric.
   const exchangeMetrics = metrics.singleMetric();
-  const plainMetrics = metrics.singleMetric();
   return {
+    /**
+     * Publishes one `AffixRequests` per exchange at once (its own dimensions), and stores
+     * `ClientCacheHit` and `RateLimitBackoff` on `metrics` (default dimensions only), for the request's
+     * one blob of such metrics that `requestTelemetry` publishes.
+     */
     record(state: { exchanges: readonly UpstreamExchange[]; budget: BudgetNotes }): void {
       for (const exchange of state.exchanges) {
         // A status or a failure kind: a small, fixed set of values.
@@ -69,10 +76,10 @@ export function createBudgetTelemetry(metrics: Metrics) {
         exchangeMetrics.addMetric(METRIC.affixRequests, MetricUnit.Count, 1);
       }
       if (state.budget.cacheHit !== undefined) {
-        plainMetrics.addMetric(METRIC.clientCacheHit, MetricUnit.Count, state.budget.cacheHit ? 1 : 0);
+        metrics.addMetric(METRIC.clientCacheHit, MetricUnit.Count, state.budget.cacheHit ? 1 : 0);
       }
       if (state.budget.answeredFrom === 'backoff') {
-        plainMetrics.addMetric(METRIC.rateLimitBackoff, MetricUnit.Count, 1);
+        metrics.addMetric(METRIC.rateLimitBackoff, MetricUnit.Count, 1);
       }
     },
   };
@@ -136,33 +143,40 @@ function isWriteAttempt(state: RequestState): boolean {
   return state.method !== undefined && !SAFE_METHODS.has(state.method);
 }
 
+/** Where Powertools writes (its Console is built over `process.stdout`); a test passes its own. */
+type TelemetryOutput = Pick<Writable, 'cork' | 'uncork'>;
+
 /**
  * After every request: the outcome metric, the 5xx answer by version, upstream latency, and (for
  * writes) one audit line. `functionVersion` is `AWS_LAMBDA_FUNCTION_VERSION` (`$LATEST` when unset).
+ *
+ * `metrics` holds only the metrics of the default dimensions (service, stage): the latencies and the
+ * budget's counts, published here in one blob per request (so no `logMetrics` is needed, and a request
+ * that stored none prints nothing). A request's lines are written corked: one system call for all
+ * of them instead of one per line, the costliest part of the telemetry. Uncorked before this returns,
+ * so nothing waits for a later invocation (Lambda may freeze the environment after the answer).
  */
 export function requestTelemetry(options: {
   logger: Logger;
   metrics: Metrics;
   functionVersion?: string | undefined;
+  /** The stream Powertools writes to (default `process.stdout`), corked while a request's lines are written. */
+  output?: TelemetryOutput;
 }): ProxyMiddleware {
+  const { logger, metrics } = options;
+  const output = options.output ?? process.stdout;
   // Built once per container: singleMetric() constructs a whole Metrics (Console, env parsing) per call.
   // A single-metric instance publishes on every addMetric and keeps only its default dimensions.
-  const latencyMetrics = options.metrics.singleMetric();
-  const budgetTelemetry = createBudgetTelemetry(options.metrics);
-  const versionTelemetry = createVersionTelemetry(options.metrics, options.functionVersion);
-  const record = (request: ProxyRequest) => {
-    const { state } = request.context;
-    const outcome = state?.outcome ?? (request.response?.statusCode === 200 ? 'success' : 'internal');
-    options.metrics.addDimension('outcome', outcome);
-    options.metrics.addMetric(METRIC.requestOutcome, MetricUnit.Count, 1);
-    versionTelemetry.record(request.response?.statusCode);
-    if (state === undefined) return;
+  const outcomeMetrics = metrics.singleMetric();
+  const budgetTelemetry = createBudgetTelemetry(metrics);
+  const versionTelemetry = createVersionTelemetry(metrics, options.functionVersion);
+  const recordState = (request: ProxyRequest, state: RequestState, outcome: string) => {
     const upstreamLatencyMs = state.exchanges.reduce((sum, exchange) => sum + exchange.latencyMs, 0);
     if (state.exchanges.length > 0) {
-      latencyMetrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, upstreamLatencyMs);
+      metrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, upstreamLatencyMs);
     }
     if (state.lockWaitMs !== undefined) {
-      latencyMetrics.addMetric(METRIC.writeLockWait, MetricUnit.Milliseconds, state.lockWaitMs);
+      metrics.addMetric(METRIC.writeLockWait, MetricUnit.Milliseconds, state.lockWaitMs);
     }
     budgetTelemetry.record(state);
     const from = answeredFrom(state.budget, state.exchanges);
@@ -170,7 +184,7 @@ export function requestTelemetry(options: {
     if (isWriteAttempt(state) || from === 'backoff') {
       const last = state.exchanges.at(-1);
       // Names and statuses only, never values: a refused write (403, 404, 405 included) is audited too.
-      options.logger.info('audit', {
+      logger.info('audit', {
         audit: {
           caller: state.caller ?? null,
           route: state.route ?? null,
@@ -189,11 +203,26 @@ export function requestTelemetry(options: {
       });
     }
   };
+  const record = (request: ProxyRequest) => {
+    const { state } = request.context;
+    const outcome = state?.outcome ?? (request.response?.statusCode === 200 ? 'success' : 'internal');
+    output.cork();
+    try {
+      outcomeMetrics.addDimension('outcome', outcome);
+      outcomeMetrics.addMetric(METRIC.requestOutcome, MetricUnit.Count, 1);
+      versionTelemetry.record(request.response?.statusCode);
+      if (state !== undefined) recordState(request, state, outcome);
+    } finally {
+      // Also after a failure above: nothing of this request is left stored for the next one.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      output.uncork();
+    }
+  };
   return {
     before: (request) => {
       // API Gateway's request id: the `instance` of our problems, so logs and answers line up.
       const requestId = request.event.requestContext?.requestId;
-      if (requestId) options.logger.setCorrelationId(requestId);
+      if (requestId) logger.setCorrelationId(requestId);
     },
     after: (request) => {
       const { state } = request.context;

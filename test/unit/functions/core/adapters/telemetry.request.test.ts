@@ -47,9 +47,15 @@ describe('requestTelemetry', () => {
     req: ProxyRequest,
     outcome: 'after' | 'onError',
     fill: (state: RequestState) => void,
+    stream?: { cork(): void; uncork(): void },
   ) {
     const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-    const telemetry = requestTelemetry({ logger, metrics, functionVersion: '3' });
+    const telemetry = requestTelemetry({
+      logger,
+      metrics,
+      functionVersion: '3',
+      ...(stream === undefined ? {} : { output: stream }),
+    });
     await telemetry.before?.(req);
     await guard(req);
     fill(stateOf(req.context));
@@ -61,8 +67,8 @@ describe('requestTelemetry', () => {
       req.response = { statusCode: 503, body: '{}' };
       await telemetry.onError?.(req);
     }
-    // The outcome metric is stored until published, as logMetrics does after the handler.
-    metrics.publishStoredMetrics();
+    // Everything is published by the telemetry itself: nothing is left for a later request.
+    const leftStored = metrics.hasStoredMetrics();
     const lines = output.json(from);
     return {
       audit: lines
@@ -70,6 +76,7 @@ describe('requestTelemetry', () => {
         .map((line) => line.audit as Record<string, unknown>),
       outcomes: lines.filter((line) => line[METRIC.requestOutcome] !== undefined).map((line) => line.outcome),
       lines,
+      leftStored,
     };
   }
 
@@ -128,8 +135,8 @@ describe('requestTelemetry', () => {
     ]);
   });
 
-  it('publishes the upstream latency and the lock wait (their own blob), and the 5xx answer by version', async () => {
-    const { lines } = await finish(
+  it('publishes the upstream latency and the lock wait (one blob of the default dimensions), and the 5xx answer by version', async () => {
+    const { lines, leftStored } = await finish(
       request({ method: 'PUT', path: '/client/secrets', rawBody: '{}', headers: json }),
       'onError',
       (state) => {
@@ -142,5 +149,89 @@ describe('requestTelemetry', () => {
     expect(emf.find((line) => line[METRIC.upstreamLatency] !== undefined)?.[METRIC.upstreamLatency]).toBe(4);
     expect(emf.find((line) => line[METRIC.writeLockWait] !== undefined)?.[METRIC.writeLockWait]).toBe(7);
     expect(emf.some((line) => line[METRIC.serverErrorAnswers] === 1)).toBe(true);
+    // The latencies share one blob, with no dimension of the request's (outcome, method, version).
+    const latencies = emf.filter((line) => line[METRIC.upstreamLatency] !== undefined);
+    expect(latencies).toHaveLength(1);
+    expect(latencies[0]?.[METRIC.writeLockWait]).toBe(7);
+    expect(
+      (latencies[0] as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } })._aws
+        .CloudWatchMetrics[0]?.Dimensions,
+    ).toEqual([['service']]);
+    expect(leftStored).toBe(false);
+  });
+
+  it('prints nothing but the outcome for a request that stored no other metric (no empty-metrics warning)', async () => {
+    const { lines, leftStored } = await finish(
+      request({ method: 'GET', path: '/client' }),
+      'after',
+      () => undefined,
+    );
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.[METRIC.requestOutcome]).toBe(1);
+    expect(leftStored).toBe(false);
+  });
+
+  describe('writes a request’s lines corked (one system call for all of them)', () => {
+    /** The order of cork, each line written, and uncork. */
+    function watch() {
+      const events: string[] = [];
+      const write = process.stdout.write;
+      process.stdout.write = function (this: NodeJS.WriteStream, ...args: unknown[]) {
+        events.push('line');
+        return (write as (...a: unknown[]) => boolean).apply(this, args);
+      } as typeof process.stdout.write;
+      return {
+        events,
+        output: { cork: () => void events.push('cork'), uncork: () => void events.push('uncork') },
+        restore: () => {
+          process.stdout.write = write;
+        },
+      };
+    }
+
+    const fillWrite = (state: RequestState) => {
+      state.requestedFields = ['name'];
+      state.changedFields = ['name'];
+      state.exchanges.push(
+        { method: 'GET', status: 200, latencyMs: 1 },
+        { method: 'POST', status: 200, latencyMs: 2 },
+      );
+      state.lockWaitMs = 5;
+    };
+
+    it('every line of a PATCH between one cork and one uncork', async () => {
+      const watched = watch();
+      try {
+        const req = request({ method: 'PATCH', path: '/client', rawBody: '{"name":"x"}', headers: json });
+        const { lines } = await finish(req, 'after', fillWrite, watched.output);
+        // The outcome, two Affix requests, the audit line, the latencies' blob.
+        expect(lines).toHaveLength(5);
+        expect(watched.events).toEqual(['cork', ...lines.map(() => 'line'), 'uncork']);
+      } finally {
+        watched.restore();
+      }
+    });
+
+    it('uncorks, and leaves nothing stored, when writing a line fails', async () => {
+      const watched = watch();
+      const failing = new Logger({ serviceName: SERVICE_NAME });
+      failing.info = () => {
+        throw new Error('the log line could not be written');
+      };
+      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+      const telemetry = requestTelemetry({ logger: failing, metrics, output: watched.output });
+      try {
+        const req = request({ method: 'PATCH', path: '/client', rawBody: '{"name":"x"}', headers: json });
+        await guard(req);
+        fillWrite(stateOf(req.context));
+        req.response = { statusCode: 200, body: '{}' };
+        expect(() => telemetry.after?.(req)).toThrow('the log line could not be written');
+        expect(watched.events.at(0)).toBe('cork');
+        expect(watched.events.at(-1)).toBe('uncork');
+        expect(metrics.hasStoredMetrics()).toBe(false);
+      } finally {
+        watched.restore();
+      }
+    });
   });
 });
