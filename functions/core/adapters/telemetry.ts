@@ -153,8 +153,8 @@ type TelemetryOutput = Pick<Writable, 'cork' | 'uncork'>;
  * `metrics` holds only the metrics of the default dimensions (service, stage): the latencies and the
  * budget's counts, published here in one blob per request (so no `logMetrics` is needed, and a request
  * that stored none prints nothing). A request's lines are written corked: one system call for all
- * of them instead of one per line, the costliest part of the telemetry. Uncorked before this returns,
- * so nothing waits for a later invocation (Lambda may freeze the environment after the answer).
+ * of them instead of one per line (each stays a line of its own). Uncorked before this returns, so
+ * nothing waits for a later invocation (Lambda may freeze the environment after the answer).
  */
 export function requestTelemetry(options: {
   logger: Logger;
