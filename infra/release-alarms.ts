@@ -106,7 +106,7 @@ export function addReleaseAlarms(alarms: StageAlarms, props: ReleaseAlarmProps):
       description: `The newest version has a p99 duration above ${durationThresholdMs} ms in ${window}; during a deploy CodeDeploy rolls back.`,
     }),
     // A 503 or 502 problem document is a successful invocation to Lambda: the handler counts its own
-    // 5xx answers by version (version-telemetry.ts), with the service and stage as default dimensions.
+    // 5xx answers by version (adapters/telemetry.ts), with the service and stage as default dimensions.
     alarms.add('release-5xx-answers', {
       metric: new Metric({
         namespace: METRICS_NAMESPACE,

@@ -5,7 +5,7 @@
  */
 import { createHandler } from '../core/adapters/app.ts';
 import { loadConfig } from '../core/adapters/config.ts';
-import { logger, metrics } from '../core/adapters/observability.ts';
+import { logger, metrics } from '../core/adapters/telemetry.ts';
 import { loadDestinationPolicy } from '../core/domain/client-state.ts';
 import { createProductionPorts } from './wiring.ts';
 

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { createProductionPorts } from '../client-config/wiring.ts';
 import { METRIC } from '../contract/telemetry.ts';
-import { logger, MetricUnit, metrics } from '../core/adapters/observability.ts';
 import { createSsmSecretStore } from '../core/adapters/ssm-secret-store.ts';
+import { logger, MetricUnit, metrics } from '../core/adapters/telemetry.ts';
 import { createSecretVerifier } from '../core/adapters/verify-secret.ts';
 import { createDeadline } from '../core/app/deadline.ts';
 import { type RotationOutcome, RotationStuckError, rotate } from '../core/app/rotate.ts';

@@ -18,7 +18,7 @@ import {
 } from '../../clients/index.ts';
 import { gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
 import { PROBLEM_SLUGS, problemDefinition } from '../../functions/contract/problems.ts';
-import { jsonResponse, problemResponse } from '../../functions/core/adapters/responses.ts';
+import { jsonResponse, problemResponse } from '../../functions/core/adapters/middlewares.ts';
 import { toPublicClient } from '../../functions/core/domain/client-state.ts';
 import { ProblemError, type ProblemOptions } from '../../functions/core/domain/problems.ts';
 import { failure } from './support/failure.ts';

@@ -14,7 +14,7 @@ import { ROUTES, routeKeyOf } from '../../functions/contract/routes.ts';
 import { createAffixHttpClient } from '../../functions/core/adapters/affix-http.ts';
 import { createHandler } from '../../functions/core/adapters/app.ts';
 import { createDynamoDbJournal } from '../../functions/core/adapters/dynamodb-journal.ts';
-import type { RouteKey } from '../../functions/core/adapters/request-rules.ts';
+import type { RouteKey } from '../../functions/core/adapters/middlewares.ts';
 import { createSsmCredentialsLoader } from '../../functions/core/adapters/ssm-credentials.ts';
 import { createCredentialsCache } from '../../functions/core/app/credentials.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../functions/core/domain/problems.ts';

@@ -15,7 +15,7 @@ import { createClientConfigClient } from '../../clients/index.ts';
 import { GATEWAY_PROBLEMS, gatewayProblemDocument } from '../../functions/contract/gateway-responses.ts';
 import { RETRY_AFTER_PROBLEMS } from '../../functions/contract/problems.ts';
 import { ROUTES, routeKeyOf, routeOf } from '../../functions/contract/routes.ts';
-import type { RouteKey } from '../../functions/core/adapters/request-rules.ts';
+import type { RouteKey } from '../../functions/core/adapters/middlewares.ts';
 import { toPublicClient } from '../../functions/core/domain/client-state.ts';
 import {
   PROBLEMS,

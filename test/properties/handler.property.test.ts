@@ -16,7 +16,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routeDefinition } from '../../functions/contract/routes.ts';
-import { resolveRoute } from '../../functions/core/adapters/request-rules.ts';
+import { resolveRoute } from '../../functions/core/adapters/middlewares.ts';
 import { PROBLEMS } from '../../functions/core/domain/problems.ts';
 import { CLIENT_ID, initialClient, SECRET_A } from '../support/affix-fixtures.ts';
 import { documentedAnswer, toAnswer } from '../support/answers.ts';

@@ -1,6 +1,8 @@
 /**
- * Secondary adapter: Affix's management client API over HTTP, the sending half. What an answer
- * means is `affix-response.ts`'s (pure); when to try again is `upstream-outcome.ts`'s.
+ * Secondary adapter: Affix's management client API over HTTP, sending a request and judging what came
+ * back (one module: the two change together whenever Affix's answers do). The judging half
+ * (`interpretResponse`, `interpretFailure`) is pure, so every row of the status table is tested alone;
+ * when to try again is `upstream-outcome.ts`'s.
  *
  * Node's `fetch` (keep-alive by default), a per-attempt timeout inside the request's overall deadline,
  * up to `maxAttempts` attempts on 429/5xx/network errors with jittered exponential backoff (the
@@ -12,13 +14,28 @@
  * const affix = createAffixHttpClient({ baseUrl, credentials, attemptTimeoutMs: 3_000, maxAttempts: 3 });
  * const client = await affix.getClient(call);
  */
+import * as v from 'valibot';
 import { MAX_UPSTREAM_BODY_BYTES } from '../../contract/limits.ts';
+import { parseRetryAfter } from '../../contract/retry-after.ts';
 import { abortableSleep } from '../app/abortable-sleep.ts';
 import { basicAuthorization } from '../app/credentials.ts';
 import { timeLimit } from '../app/deadline.ts';
 import { affixRequestBody } from '../domain/client-state.ts';
-import type { AffixClient, AffixClientUpdate } from '../domain/schemas.ts';
-import { backoffDelayMs, isRetryable, outcomeToProblem } from '../domain/upstream-outcome.ts';
+import {
+  type AffixClient,
+  type AffixClientUpdate,
+  AffixMessageSchema,
+  parseAffixClient,
+  parseJsonKeepingNumbers,
+} from '../domain/schemas.ts';
+import { cappedRetryAfter } from '../domain/state-item.ts';
+import {
+  type AttemptOutcome,
+  backoffDelayMs,
+  isRetryable,
+  outcomeToProblem,
+} from '../domain/upstream-outcome.ts';
+import { judgeUpstreamText, type UpstreamMessage } from '../domain/upstream-text.ts';
 import type {
   AffixCredentials,
   AffixPort,
@@ -26,7 +43,126 @@ import type {
   CredentialsProvider,
   UpstreamExchange,
 } from '../ports.ts';
-import { type AttemptResult, interpretFailure, interpretResponse, type ReadBody } from './affix-response.ts';
+
+// What one attempt came to, read from what the sender saw: a response (status, headers, the body text
+// or the fact that it was over the cap) or a transport failure.
+
+export type AttemptResult = { kind: 'ok'; client: AffixClient } | AttemptOutcome;
+
+/** The body as the sender read it: its text, or that it was longer than the cap (and not kept). */
+export type ReadBody = { kind: 'text'; text: string } | { kind: 'too-large' };
+
+export interface AffixResponse {
+  status: number;
+  headers: Pick<Headers, 'get'>;
+  body: ReadBody;
+}
+
+/** What a 400 message is judged against: the secrets it might repeat, and our client id. */
+export interface MessageJudging {
+  knownSecrets: readonly string[];
+  clientId: string;
+  /** For an HTTP-date `Retry-After` (default `Date.now()`). */
+  nowMs?: number;
+}
+
+/** The string fields of an Affix 400 body; anything else about it is ignored. */
+export function extractMessage(text: string): UpstreamMessage {
+  try {
+    const parsed = v.safeParse(AffixMessageSchema, JSON.parse(text));
+    if (!parsed.success) return {};
+    const { message, validation_error: validationError } = parsed.output;
+    return {
+      message: typeof message === 'string' ? message : undefined,
+      validationError: typeof validationError === 'string' ? validationError : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+const cappedOrUndefined = (seconds: number | undefined) =>
+  seconds === undefined ? undefined : cappedRetryAfter(seconds);
+
+/** Whether a parsed JSON value holds a number anywhere (iteratively: a deep answer cannot overflow the stack). */
+function holdsNumber(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'number') return true;
+    if (item !== null && typeof item === 'object')
+      pending.push(...(Array.isArray(item) ? item : Object.values(item)));
+  }
+  return false;
+}
+
+/**
+ * A 2xx answer's JSON. Numbers keep their text, so unmodelled fields go back to Affix as they came;
+ * keeping it costs a reviver call per value, so it is paid only when the answer holds a number (a
+ * client is strings as a rule). Without numbers the plain parse is the same value.
+ */
+function parseAnswer(text: string): unknown {
+  const plain: unknown = JSON.parse(text);
+  return holdsNumber(plain) ? parseJsonKeepingNumbers(text) : plain;
+}
+
+export function interpretResponse(response: AffixResponse, judging: MessageJudging): AttemptResult {
+  const { status, body } = response;
+  if (status < 200 || status >= 300) {
+    const text = body.kind === 'text' ? body.text : '';
+    return {
+      kind: 'status',
+      status,
+      // Never longer than Affix's own window: one absurd value must not block writes for a day.
+      retryAfterSeconds: cappedOrUndefined(
+        parseRetryAfter(response.headers.get('retry-after'), judging.nowMs),
+      ),
+      // Affix's words only where no run of them matches any encoding of a secret we know.
+      upstreamText:
+        status === 400
+          ? judgeUpstreamText(extractMessage(text), {
+              secrets: judging.knownSecrets,
+              clientId: judging.clientId,
+            })
+          : undefined,
+    };
+  }
+  if (body.kind === 'too-large') return { kind: 'bad-body', reason: 'too-large' };
+  let json: unknown;
+  try {
+    json = parseAnswer(body.text);
+  } catch {
+    return { kind: 'bad-body', reason: 'not-json' };
+  }
+  const client = parseAffixClient(json);
+  if (client === undefined) return { kind: 'bad-body', reason: 'schema' };
+  return { kind: 'ok', client };
+}
+
+/** Why no response came: our attempt timer, the request's abort signal, or the network. */
+export type TransportFailure =
+  | { kind: 'timed-out'; deadlineLeftMs: number }
+  | { kind: 'aborted' }
+  | { kind: 'network'; error: unknown };
+
+/** The error's code (`ECONNREFUSED`, ...) or name: never its message, which may hold a URL or data. */
+export function networkCode(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  if (cause !== undefined && typeof cause.code === 'string') return cause.code;
+  return error instanceof Error ? error.name : 'UnknownError';
+}
+
+export function interpretFailure(failure: TransportFailure): AttemptOutcome {
+  switch (failure.kind) {
+    case 'timed-out':
+      return failure.deadlineLeftMs <= 0 ? { kind: 'deadline' } : { kind: 'attempt-timeout' };
+    case 'aborted':
+      // The invocation was given up: like a passed deadline, nothing more may be tried.
+      return { kind: 'deadline' };
+    case 'network':
+      return { kind: 'network', code: networkCode(failure.error) };
+  }
+}
 
 export const CLIENT_PATH = '/2023-03-01/management/client';
 /** Error bodies are read (so the connection returns to the keep-alive pool) up to this much. */

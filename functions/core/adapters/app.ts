@@ -8,7 +8,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddyHandlerObject } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
@@ -31,18 +30,17 @@ import { SIGNATURE_HEADER } from '../domain/webhook-signature.ts';
 import type { CallContext, ChangeJournalReader, Ports } from '../ports.ts';
 import { parseChangesQuery } from './changes-query.ts';
 import type { Config } from './config.ts';
-import { createDestinationTelemetry } from './destination-telemetry.ts';
 import {
+  jsonResponse,
   jsonRoutesOnly,
   type ProxyContext,
   problemResponder,
   type RequestState,
   requestGuard,
-  requestTelemetry,
+  routeMaxBodyBytes,
   stateOf,
 } from './middlewares.ts';
-import { routeMaxBodyBytes } from './request-rules.ts';
-import { jsonResponse } from './responses.ts';
+import { createDestinationTelemetry, requestTelemetry } from './telemetry.ts';
 import { deliveryBytes } from './webhook-body.ts';
 
 export interface HandlerDependencies {
@@ -205,7 +203,6 @@ export function createHandler(dependencies: HandlerDependencies) {
     },
   })
     .use(injectLambdaContext(logger, LOGGER_CONTEXT_OPTIONS))
-    .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
     .use(requestTelemetry({ logger, metrics, functionVersion: dependencies.functionVersion }))
     .use(problemResponder({ logger }))

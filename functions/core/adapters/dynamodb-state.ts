@@ -97,6 +97,10 @@ function refusalOf(error: unknown): Refusal | undefined {
 /** Tries of one step when the only obstacle is another transaction or an entry already written. */
 const STEP_TRIES = 3;
 
+/** Attribute names and their expression aliases, kept across requests (the same dozen names each time). */
+const ALIASES = new Map<string, string>();
+const MAX_ALIASES = 256;
+
 /** An update expression being built: clauses, names and values, conditions (required or optional). */
 class Expression {
   readonly set: string[] = [];
@@ -107,7 +111,13 @@ class Expression {
   private counter = 0;
 
   name(attribute: string): string {
-    const alias = `#${attribute.replace(/[^A-Za-z0-9]/g, '_')}`;
+    let alias = ALIASES.get(attribute);
+    if (alias === undefined) {
+      alias = `#${attribute.replace(/[^A-Za-z0-9]/g, '_')}`;
+      // The spent counts' names change with time: the map is emptied rather than left to grow.
+      if (ALIASES.size >= MAX_ALIASES) ALIASES.clear();
+      ALIASES.set(attribute, alias);
+    }
     this.names[alias] = attribute;
     return alias;
   }

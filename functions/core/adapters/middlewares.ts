@@ -1,34 +1,35 @@
 /**
- * Our own middy middlewares: the request guard (403/404/405/413/415, If-Match's form, and UTF-8, JSON
- * nesting and repeated keys before anything is parsed), the JSON body parser limited to the JSON
- * routes, the RFC 9457 error responder, and the per-request telemetry (audit line and outcome metric).
+ * The HTTP edge of the middy chain: the rules about an incoming API Gateway (REST, v1) event (which
+ * route, who calls, whether its body may be parsed; each throws the problem the README's table names),
+ * the middlewares that apply them (the request guard: 403/404/405/413/415, If-Match's form, and UTF-8,
+ * JSON nesting and repeated keys before anything is parsed; the JSON body parser limited to the JSON
+ * routes), and the answers (JSON, and RFC 9457 problem+json for every error). One module: a rule, the
+ * middleware that applies it and the answer it gives change together. What is logged and counted per
+ * request is `telemetry.ts`'s.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { RESOURCE_PATHS, ROUTES, routeKeyOf } from '../../contract/routes.ts';
-import { METRIC } from '../../contract/telemetry.ts';
+import { IF_MATCH_REJECTIONS, parseIfMatch } from '../../contract/if-match.ts';
+import {
+  ANY_MEDIA_TYPE,
+  DEFAULT_MAX_BODY_BYTES,
+  findRoute,
+  maxBodyBytesOf,
+  methodsOf,
+  RESOURCE_PATHS,
+  ROUTE_KEYS,
+  ROUTES,
+  type RouteKey,
+  routeDefinition,
+  routeKeyOf,
+  takesRawBody,
+} from '../../contract/routes.ts';
 import type { BudgetNotes } from '../domain/budget-notes.ts';
 import type { ClientField } from '../domain/client-state.ts';
-import { ProblemError, type ProblemSlug } from '../domain/problems.ts';
+import { ProblemError, type ProblemSlug, problemDocument } from '../domain/problems.ts';
 import { checkJsonDepth, checkNoRepeatedKeys, strictBodyText } from '../domain/schemas.ts';
 import type { UpstreamExchange } from '../ports.ts';
-import { answeredFrom, createBudgetTelemetry } from './budget-telemetry.ts';
-import {
-  checkBodySize,
-  checkContentType,
-  checkIfMatchHeader,
-  type RouteKey,
-  requireBody,
-  requireCaller,
-  resolveRoute,
-  resourcePath,
-  routeHasBody,
-  routeTakesRawBody,
-} from './request-rules.ts';
-import { problemResponse } from './responses.ts';
-import { createVersionTelemetry } from './version-telemetry.ts';
 
 /** What one invocation learns about itself, for the audit line and the metrics. */
 export interface RequestState {
@@ -58,11 +59,162 @@ export function stateOf(context: ProxyContext): RequestState {
   return context.state;
 }
 export type ProxyRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>;
-type ProxyMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>;
+export type ProxyMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ProxyContext>;
 
-const AUDITED_ROUTES: ReadonlySet<RouteKey> = new Set(ROUTES.filter((route) => route.writes).map(routeKeyOf));
-/** Methods that change nothing: refusing one of them is no refused write. */
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+// The rules about an incoming event.
+
+export type { RouteKey };
+
+/** The JSON routes' body limit; a route may set its own (`maxBodyBytes` in the contract). */
+export const MAX_REQUEST_BODY_BYTES = DEFAULT_MAX_BODY_BYTES;
+
+/** Media types each body-carrying route accepts, from the contract. */
+export const ACCEPTED_MEDIA_TYPES: Partial<Record<RouteKey, readonly string[]>> = Object.fromEntries(
+  ROUTES.flatMap((route) => ('mediaTypes' in route ? [[routeKeyOf(route), route.mediaTypes]] : [])),
+);
+
+export function routeHasBody(route: RouteKey): boolean {
+  return ACCEPTED_MEDIA_TYPES[route] !== undefined;
+}
+
+/** Whether the route's body is opaque bytes (a webhook delivery): never parsed, any content type. */
+export function routeTakesRawBody(route: RouteKey): boolean {
+  return takesRawBody(routeDefinition(route));
+}
+
+/** The route's body limit in decoded bytes. */
+export function routeMaxBodyBytes(route: RouteKey): number {
+  return maxBodyBytesOf(routeDefinition(route));
+}
+
+/** API Gateway's `resource` is the matched template; `path` is the fallback for local runs. */
+export function resourcePath(event: Pick<APIGatewayProxyEvent, 'resource' | 'path'>): string {
+  return RESOURCE_PATHS.includes(event.resource)
+    ? event.resource
+    : (event.path ?? '').replace(/(.)\/+$/, '$1');
+}
+
+export function resolveRoute(
+  event: Pick<APIGatewayProxyEvent, 'resource' | 'path' | 'httpMethod'>,
+): RouteKey {
+  // Exact matches against the contract's paths only: `__proto__` or `toString` find no route.
+  const path = resourcePath(event);
+  const methods = methodsOf(path);
+  if (methods.length === 0) {
+    throw new ProblemError('not-found', `There is no such route. Routes: ${ROUTE_KEYS.join(', ')}.`);
+  }
+  const route = findRoute(event.httpMethod ?? '', path);
+  if (route === undefined) {
+    const allow = methods.join(', ');
+    throw new ProblemError('method-not-allowed', `${path} allows ${allow}.`, { headers: { allow } });
+  }
+  return routeKeyOf(route);
+}
+
+/**
+ * The IAM principal API Gateway authenticated. API Gateway sets these only for AWS_IAM methods, so an
+ * event without them means the API is misconfigured: refuse (defense in depth).
+ */
+export function requireCaller(event: Pick<APIGatewayProxyEvent, 'requestContext'>): string {
+  const identity = event.requestContext?.identity;
+  const caller = identity?.userArn || identity?.caller;
+  if (typeof caller !== 'string' || caller.trim() === '') {
+    throw new ProblemError('forbidden', 'The request carries no IAM caller identity.');
+  }
+  return caller;
+}
+
+/** Refuses a body over the route's limit, counted in decoded bytes (a base64 body as what it encodes). */
+export function checkBodySize(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  route?: RouteKey,
+): void {
+  if (event.body === null || event.body === undefined) return;
+  const limit = route === undefined ? MAX_REQUEST_BODY_BYTES : routeMaxBodyBytes(route);
+  const bytes = Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes > limit) {
+    throw new ProblemError(
+      'payload-too-large',
+      `The request body is ${bytes} bytes; at most ${limit} are accepted.`,
+    );
+  }
+}
+
+/** The media type without parameters, lower-cased: `Application/JSON; charset=utf-8` -> `application/json`. */
+export function mediaType(contentType: string | undefined): string | undefined {
+  const value = contentType?.split(';')[0]?.trim().toLowerCase();
+  return value === '' ? undefined : value;
+}
+
+export function checkContentType(route: RouteKey, contentType: string | undefined): void {
+  const accepted = ACCEPTED_MEDIA_TYPES[route];
+  if (accepted === undefined || accepted.includes(ANY_MEDIA_TYPE)) return;
+  const type = mediaType(contentType);
+  if (type === undefined || !accepted.includes(type)) {
+    throw new ProblemError(
+      'unsupported-media-type',
+      `${route} accepts ${accepted.join(' or ')}${type === undefined ? '; no Content-Type was sent' : ''}.`,
+      // Accept-Patch (RFC 5789) tells a PATCH caller which media types it may send.
+      routeDefinition(route).method === 'PATCH' ? { headers: { 'accept-patch': accepted.join(', ') } } : {},
+    );
+  }
+}
+
+/** A body must be present (and non-blank) for the JSON parser; an empty one is not JSON. */
+export function requireBody(event: Pick<APIGatewayProxyEvent, 'body'>): void {
+  if (event.body === null || event.body === undefined || event.body.trim() === '') {
+    throw new ProblemError('malformed-json', 'The request body is empty; a JSON object was expected.');
+  }
+}
+
+/**
+ * A write's `If-Match` must be `*` or quoted entity tags, sent once (`if-match.ts`): anything else is
+ * `invalid-if-match`, never a 412 that tells the caller the client changed. Every field counts
+ * (`multiValueHeaders`): API Gateway's `headers` keeps only the last of several.
+ */
+export function checkIfMatchHeader(
+  route: RouteKey,
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
+): void {
+  if (!routeDefinition(route).writes) return;
+  const single = event.headers?.['if-match'];
+  const values = event.multiValueHeaders?.['if-match'] ?? (single === undefined ? undefined : [single]);
+  const parsed = parseIfMatch(values);
+  if (!parsed.ok) throw new ProblemError('invalid-if-match', IF_MATCH_REJECTIONS[parsed.reason]);
+}
+
+// The answers.
+
+/** Nothing we answer may be cached by an intermediary: it describes live, sensitive state. */
+const COMMON_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { ...COMMON_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function problemResponse(problem: ProblemError, instance: string): APIGatewayProxyResult {
+  const headers: Record<string, string> = {
+    ...COMMON_HEADERS,
+    ...problem.headers,
+    'content-type': 'application/problem+json',
+  };
+  if (problem.retryAfterSeconds !== undefined) headers['retry-after'] = String(problem.retryAfterSeconds);
+  return { statusCode: problem.status, headers, body: JSON.stringify(problemDocument(problem, instance)) };
+}
+
+// The middlewares.
+
 /** Methods named in audit lines as they are; anything else is `OTHER` (no caller-chosen text in logs). */
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'GET',
@@ -73,12 +225,6 @@ const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'PATCH',
   'DELETE',
 ]);
-
-/** Whether this request was, or tried to be, a write: audited whatever its outcome. */
-function isWriteAttempt(state: RequestState): boolean {
-  if (state.route !== undefined) return AUDITED_ROUTES.has(state.route);
-  return state.method !== undefined && !SAFE_METHODS.has(state.method);
-}
 
 /** Runs first among ours: identifies the route and the caller, and refuses what must not be parsed. */
 export function requestGuard(): ProxyMiddleware {
@@ -200,73 +346,5 @@ export function problemResponder(options: { logger: Logger }): ProxyMiddleware {
       }
       request.response = problemResponse(problem, instance);
     },
-  };
-}
-
-/**
- * After every request: the outcome metric, the 5xx answer by version, upstream latency, and (for
- * writes) one audit line. `functionVersion` is `AWS_LAMBDA_FUNCTION_VERSION` (`$LATEST` when unset).
- */
-export function requestTelemetry(options: {
-  logger: Logger;
-  metrics: Metrics;
-  functionVersion?: string | undefined;
-}): ProxyMiddleware {
-  // Built once per container: singleMetric() constructs a whole Metrics (Console, env parsing) per call.
-  // A single-metric instance publishes on every addMetric and keeps only its default dimensions.
-  const latencyMetrics = options.metrics.singleMetric();
-  const budgetTelemetry = createBudgetTelemetry(options.metrics);
-  const versionTelemetry = createVersionTelemetry(options.metrics, options.functionVersion);
-  const record = (request: ProxyRequest) => {
-    const { state } = request.context;
-    const outcome = state?.outcome ?? (request.response?.statusCode === 200 ? 'success' : 'internal');
-    options.metrics.addDimension('outcome', outcome);
-    options.metrics.addMetric(METRIC.requestOutcome, MetricUnit.Count, 1);
-    versionTelemetry.record(request.response?.statusCode);
-    if (state === undefined) return;
-    const upstreamLatencyMs = state.exchanges.reduce((sum, exchange) => sum + exchange.latencyMs, 0);
-    if (state.exchanges.length > 0) {
-      latencyMetrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, upstreamLatencyMs);
-    }
-    if (state.lockWaitMs !== undefined) {
-      latencyMetrics.addMetric(METRIC.writeLockWait, MetricUnit.Milliseconds, state.lockWaitMs);
-    }
-    budgetTelemetry.record(state);
-    const from = answeredFrom(state.budget, state.exchanges);
-    // Every write attempt, and every request the shared back-off answered (no Affix call made).
-    if (isWriteAttempt(state) || from === 'backoff') {
-      const last = state.exchanges.at(-1);
-      // Names and statuses only, never values: a refused write (403, 404, 405 included) is audited too.
-      options.logger.info('audit', {
-        audit: {
-          caller: state.caller ?? null,
-          route: state.route ?? null,
-          method: state.method,
-          resource: state.resource ?? null,
-          outcome,
-          status: request.response?.statusCode,
-          requestedFields: state.requestedFields,
-          changedFields: state.changedFields,
-          upstreamStatus: last?.status ?? null,
-          upstreamCalls: state.exchanges,
-          upstreamLatencyMs: Math.round(upstreamLatencyMs * 10) / 10,
-          lockWaitMs: state.lockWaitMs ?? null,
-          answeredFrom: from,
-        },
-      });
-    }
-  };
-  return {
-    before: (request) => {
-      // API Gateway's request id: the `instance` of our problems, so logs and answers line up.
-      const requestId = request.event.requestContext?.requestId;
-      if (requestId) options.logger.setCorrelationId(requestId);
-    },
-    after: (request) => {
-      const { state } = request.context;
-      if (state !== undefined) state.outcome = 'success';
-      record(request);
-    },
-    onError: (request) => record(request),
   };
 }

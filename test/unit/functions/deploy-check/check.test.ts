@@ -3,7 +3,7 @@
  * accept as a signed `GET /client`; only a returned 200 succeeds; every verdict is reported.
  */
 import { describe, expect, it } from 'vitest';
-import { requireCaller, resolveRoute } from '../../../../functions/core/adapters/request-rules.ts';
+import { requireCaller, resolveRoute } from '../../../../functions/core/adapters/middlewares.ts';
 import {
   type DeployCheckPorts,
   type HookStatus,

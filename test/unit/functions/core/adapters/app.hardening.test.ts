@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_FIELD_ERRORS } from '../../../../../functions/contract/limits.ts';
-import { MAX_REQUEST_BODY_BYTES } from '../../../../../functions/core/adapters/request-rules.ts';
+import { MAX_REQUEST_BODY_BYTES } from '../../../../../functions/core/adapters/middlewares.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
 import { exceedsJsonDepth } from '../../../../../functions/core/domain/schemas.ts';
 import { createAffixSandbox } from '../../../../../local/affix-sandbox.ts';

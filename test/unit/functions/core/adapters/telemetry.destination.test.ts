@@ -14,7 +14,7 @@ import {
   SERVICE_NAME,
 } from '../../../../../functions/contract/telemetry.ts';
 import { createHandler } from '../../../../../functions/core/adapters/app.ts';
-import { createDestinationTelemetry } from '../../../../../functions/core/adapters/destination-telemetry.ts';
+import { createDestinationTelemetry } from '../../../../../functions/core/adapters/telemetry.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
 import type { AffixClient } from '../../../../../functions/core/domain/schemas.ts';
 import { CLIENT_ID, ETAG_KEY, parsedClient, SECRET_A } from '../../../../support/affix-fixtures.ts';

@@ -1,6 +1,6 @@
 /** The API Gateway proxy results: JSON for success, problem+json for errors, never cacheable. */
 import { describe, expect, it } from 'vitest';
-import { jsonResponse, problemResponse } from '../../../../../functions/core/adapters/responses.ts';
+import { jsonResponse, problemResponse } from '../../../../../functions/core/adapters/middlewares.ts';
 import { ProblemError, problemDocument } from '../../../../../functions/core/domain/problems.ts';
 
 describe('jsonResponse', () => {

@@ -13,7 +13,7 @@ import {
   SERVICE_NAME,
 } from '../../../../../functions/contract/telemetry.ts';
 import { createHandler } from '../../../../../functions/core/adapters/app.ts';
-import { UNPUBLISHED_VERSION } from '../../../../../functions/core/adapters/version-telemetry.ts';
+import { UNPUBLISHED_VERSION } from '../../../../../functions/core/adapters/telemetry.ts';
 import { createCredentialsCache } from '../../../../../functions/core/app/credentials.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import type { AffixClient } from '../../../../../functions/core/domain/schemas.ts';

@@ -17,7 +17,7 @@ import {
   routeHasBody,
   routeMaxBodyBytes,
   routeTakesRawBody,
-} from '../../../../../functions/core/adapters/request-rules.ts';
+} from '../../../../../functions/core/adapters/middlewares.ts';
 import type { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 
 function refusal(run: () => unknown): ProblemError {

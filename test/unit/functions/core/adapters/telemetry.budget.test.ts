@@ -1,15 +1,12 @@
 /**
  * The visible rate budget as EMF metrics: one `AffixRequests` per exchange with its method and outcome,
- * `ClientCacheHit` and `RateLimitBackoff` each in a blob of its own dimensions. Real Powertools Metrics,
- * its output captured.
+ * `ClientCacheHit` and `RateLimitBackoff` in the request's blob of the default dimensions (which
+ * `requestTelemetry` publishes, as the helper below does). Real Powertools Metrics, its output captured.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../../../../functions/contract/telemetry.ts';
-import {
-  answeredFrom,
-  createBudgetTelemetry,
-} from '../../../../../functions/core/adapters/budget-telemetry.ts';
+import { answeredFrom, createBudgetTelemetry } from '../../../../../functions/core/adapters/telemetry.ts';
 import type { UpstreamExchange } from '../../../../../functions/core/ports.ts';
 import { captureOutput } from '../../../../support/capture.ts';
 
@@ -18,11 +15,11 @@ const output = captureOutput();
 type Blob = Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } };
 
 function record(state: Parameters<ReturnType<typeof createBudgetTelemetry>['record']>[0]): Blob[] {
-  const telemetry = createBudgetTelemetry(
-    new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
-  );
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const telemetry = createBudgetTelemetry(metrics);
   const from = output.lines.length;
   telemetry.record(state);
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   return output.json(from).filter((line) => line._aws !== undefined) as Blob[];
 }
 
@@ -66,8 +63,10 @@ describe('createBudgetTelemetry', () => {
     expect(hit.map((blob) => blob[METRIC.clientCacheHit])).toEqual([1]);
     const miss = record({ exchanges: [exchange('GET', 200)], budget: { cacheHit: false } });
     expect(miss.flatMap((blob) => blob[METRIC.clientCacheHit] ?? [])).toEqual([0]);
-    // The cache-hit blob carries no exchange dimensions.
-    expect(miss.find((blob) => blob[METRIC.clientCacheHit] !== undefined)?.method).toBeUndefined();
+    // The cache-hit blob carries no exchange dimensions: the default ones only.
+    const cacheBlob = miss.find((blob) => blob[METRIC.clientCacheHit] !== undefined);
+    expect(cacheBlob?.method).toBeUndefined();
+    expect(cacheBlob?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
   });
 
   it('counts an answer of the shared back-off, and nothing for a request that made no exchange', () => {

@@ -10,7 +10,7 @@ import {
   interpretResponse,
   type MessageJudging,
   networkCode,
-} from '../../../../../functions/core/adapters/affix-response.ts';
+} from '../../../../../functions/core/adapters/affix-http.ts';
 import { isRetryable, outcomeToProblem } from '../../../../../functions/core/domain/upstream-outcome.ts';
 
 const SECRET = 'secret-ZZZZ-zzzz-9999-known';
@@ -50,6 +50,23 @@ describe('interpretResponse, per status row', () => {
     expect(result.client.client_id).toBe(CLIENT_ID);
     expect(result.client.name).toBe('Row App');
     expect(Object.keys(result.client.extra)).toEqual(['logo']);
+  });
+
+  it('200 with unmodelled numbers: each keeps its text, however deep, so it goes back to Affix as it came', () => {
+    const fields = '"limits":{"rate":1.50,"ids":[12345678901234567890]},"version":3,"huge":1e400';
+    const text = `${JSON.stringify(CLIENT_JSON).slice(0, -1)},${fields}}`;
+    const { result } = row(answer(200, text));
+    expect(result.kind).toBe('ok');
+    if (result.kind !== 'ok') return;
+    expect(JSON.stringify(result.client.extra)).toBe(`{${fields}}`);
+  });
+
+  it('200 without numbers: the same client as the number-keeping parse gives', () => {
+    const text = JSON.stringify({ ...CLIENT_JSON, logo: 'x', tags: [['a'], { b: null, c: true }] });
+    const { result } = row(answer(200, text));
+    expect(result.kind).toBe('ok');
+    if (result.kind !== 'ok') return;
+    expect(result.client.extra).toEqual({ logo: 'x', tags: [['a'], { b: null, c: true }] });
   });
 
   it('200 not JSON: bad-body not-json, upstream-bad-response, not retried', () => {

@@ -5,18 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../../../../functions/contract/telemetry.ts';
-import { logger, MetricUnit, metrics } from '../../../../../functions/core/adapters/observability.ts';
+import { logger, MetricUnit, metrics } from '../../../../../functions/core/adapters/telemetry.ts';
 import { captureOutput } from '../../../../support/capture.ts';
 
 const output = captureOutput();
 const service = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
 const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE;
 
-describe('observability', () => {
+describe('the function’s Logger and Metrics', () => {
   it('logs JSON lines as the function’s service', () => {
     const from = output.lines.length;
-    logger.info('observability probe', { probe: 1 });
-    expect(output.json(from)).toMatchObject([{ message: 'observability probe', service, probe: 1 }]);
+    logger.info('telemetry probe', { probe: 1 });
+    expect(output.json(from)).toMatchObject([{ message: 'telemetry probe', service, probe: 1 }]);
   });
 
   it('publishes EMF metrics in the function’s namespace, with the service as a dimension', () => {
