@@ -6,7 +6,9 @@
  * Plain `.mjs` because a worker cannot start from TypeScript. A TypeScript handler module needs tsx,
  * registered in this thread first; a bundled one (the deployed artifact, see `handler-bundle.ts`) does
  * not, and then the environment starts without it (tsx's start-up is most of an environment's CPU).
- * `lambda-context.ts` is plain erasable TypeScript, which Node 22 loads itself either way.
+ * The pool passes `contextModule`, a JavaScript build of `lambda-context.ts`, so an environment of a
+ * bundled handler loads no TypeScript at all; started without it, the environment imports the
+ * TypeScript (plain erasable TypeScript, which Node 22 loads itself).
  * Messages: see `lambda-protocol.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,7 +24,7 @@ if (port === null) throw new Error('lambda-environment.mjs must run in a worker 
 let handler;
 let createLambdaContext;
 try {
-  ({ createLambdaContext } = await import('./lambda-context.ts'));
+  ({ createLambdaContext } = await import(workerData.contextModule ?? './lambda-context.ts'));
   const mod = await import(workerData.handlerModule);
   handler = mod.handler;
   if (typeof handler !== 'function') {
