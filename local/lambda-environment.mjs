@@ -11,7 +11,11 @@
  * TypeScript (plain erasable TypeScript, which Node 22 loads itself).
  * Messages: see `lambda-protocol.ts`.
  */
+import { enableCompileCache, flushCompileCache } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
+
+// The pool's code cache (compiled code only, no module state): before any import, so they all use it.
+if (workerData.compileCacheDir !== undefined) enableCompileCache(workerData.compileCacheDir);
 
 if (/\.[cm]?tsx?([?#].*)?$/.test(String(workerData.handlerModule))) {
   const { register } = await import('tsx/esm/api');
@@ -27,6 +31,8 @@ try {
   ({ createLambdaContext } = await import(workerData.contextModule ?? './lambda-context.ts'));
   const mod = await import(workerData.handlerModule);
   handler = mod.handler;
+  // Written now, not when this environment exits: the next one to start reads it.
+  if (workerData.compileCacheDir !== undefined) flushCompileCache();
   if (typeof handler !== 'function') {
     throw new Error(`${workerData.handlerModule} does not export a function named handler`);
   }
