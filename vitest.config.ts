@@ -120,6 +120,7 @@ export default defineConfig({
         test: {
           name: 'concurrency',
           include: [CONCURRENCY],
+          globalSetup: ['test/concurrency/handler-bundle-setup.ts'],
           sequence: AFTER_UNIT,
           testTimeout: 120_000,
           hookTimeout: 120_000,

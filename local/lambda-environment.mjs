@@ -6,10 +6,16 @@
  * Plain `.mjs` because a worker cannot start from TypeScript. A TypeScript handler module needs tsx,
  * registered in this thread first; a bundled one (the deployed artifact, see `handler-bundle.ts`) does
  * not, and then the environment starts without it (tsx's start-up is most of an environment's CPU).
- * `lambda-context.ts` is plain erasable TypeScript, which Node 22 loads itself either way.
+ * The pool passes `contextModule`, a JavaScript build of `lambda-context.ts`, so an environment of a
+ * bundled handler loads no TypeScript at all; started without it, the environment imports the
+ * TypeScript (plain erasable TypeScript, which Node 22 loads itself).
  * Messages: see `lambda-protocol.ts`.
  */
+import { enableCompileCache, flushCompileCache } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
+
+// The pool's code cache (compiled code only, no module state): before any import, so they all use it.
+if (workerData.compileCacheDir !== undefined) enableCompileCache(workerData.compileCacheDir);
 
 if (/\.[cm]?tsx?([?#].*)?$/.test(String(workerData.handlerModule))) {
   const { register } = await import('tsx/esm/api');
@@ -22,9 +28,11 @@ if (port === null) throw new Error('lambda-environment.mjs must run in a worker 
 let handler;
 let createLambdaContext;
 try {
-  ({ createLambdaContext } = await import('./lambda-context.ts'));
+  ({ createLambdaContext } = await import(workerData.contextModule ?? './lambda-context.ts'));
   const mod = await import(workerData.handlerModule);
   handler = mod.handler;
+  // Written now, not when this environment exits: the next one to start reads it.
+  if (workerData.compileCacheDir !== undefined) flushCompileCache();
   if (typeof handler !== 'function') {
     throw new Error(`${workerData.handlerModule} does not export a function named handler`);
   }

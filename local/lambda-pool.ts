@@ -52,6 +52,8 @@ export const MAX_LAMBDA_CONCURRENCY = 64;
 export const ENVIRONMENT_ID_HEADER = 'x-local-environment-id';
 
 const ENTRY_URL = new URL('./lambda-environment.mjs', import.meta.url);
+/** What an environment builds each invocation's `Context` with; handed to it as JavaScript (see {@link SharedFolder}). */
+const CONTEXT_MODULE_URL = new URL('./lambda-context.ts', import.meta.url).href;
 
 export interface LambdaPoolOptions {
   /**
@@ -202,6 +204,58 @@ export function deployedModule(moduleUrl: string): string {
   return bundled;
 }
 
+/**
+ * What the environments of this process share while a pool is open, in one temporary folder removed
+ * when the last open pool closes (vitest ends its workers with SIGTERM, so an `exit` hook alone would
+ * leave it behind): a JavaScript build of the environments' own TypeScript (`lambda-context.ts`;
+ * imported as TypeScript, it starts Node's type stripper, a WebAssembly compiler, in every environment:
+ * a third of a bundled environment's start-up CPU), and V8's code cache of what they import
+ * (`module.enableCompileCache`), so an environment compiles the handler bundle from the cache an
+ * earlier one wrote. Code only, never state: each environment still loads its own module instances.
+ */
+interface SharedFolder {
+  dir: string;
+  contextModule: string;
+  compileCacheDir: string;
+  openPools: number;
+}
+
+let shared: SharedFolder | undefined;
+let removeAtExit = false;
+
+function openSharedFolder(): SharedFolder {
+  if (shared === undefined) {
+    if (!removeAtExit) {
+      // One hook for every folder this process makes: a pool left open at exit leaves nothing either.
+      process.once('exit', () => {
+        if (shared !== undefined) rmSync(shared.dir, { recursive: true, force: true });
+      });
+      removeAtExit = true;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'lambda-pool-shared-'));
+    const outfile = join(dir, 'context', BUNDLE_FILE_NAME);
+    const contextPath = fileURLToPath(CONTEXT_MODULE_URL);
+    const result = buildSync({ ...esbuildOptionsFor(contextPath, outfile), logLevel: 'silent' });
+    if (result.errors.length > 0)
+      throw new Error(`bundling ${contextPath} failed: ${result.errors[0]?.text}`);
+    shared = {
+      dir,
+      contextModule: pathToFileURL(outfile).href,
+      compileCacheDir: join(dir, 'compile-cache'),
+      openPools: 0,
+    };
+  }
+  shared.openPools += 1;
+  return shared;
+}
+
+function releaseSharedFolder(folder: SharedFolder): void {
+  folder.openPools -= 1;
+  if (folder.openPools > 0) return;
+  if (shared === folder) shared = undefined;
+  rmSync(folder.dir, { recursive: true, force: true });
+}
+
 /** Adds the environment id to a proxy result, leaving anything that is not one for the API to reject. */
 function tagged(result: unknown, id: string): APIGatewayProxyResult {
   if (typeof result !== 'object' || result === null) return result as APIGatewayProxyResult;
@@ -222,6 +276,8 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   const now = options.now ?? Date.now;
   const source = toModuleUrl(options.handlerModule);
   const handlerModule = options.bundle === false ? source : deployedModule(source);
+  const folder = openSharedFolder();
+  const { contextModule, compileCacheDir } = folder;
   // One snapshot for every environment; each worker gets its own copy of it.
   const env: Record<string, string> = { ...options.env };
   const environments = new Map<string, Environment>();
@@ -294,7 +350,10 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     const capture = options.onOutput;
     const worker = new Worker(ENTRY_URL, {
       env,
-      workerData: { handlerModule },
+      workerData: { handlerModule, contextModule, compileCacheDir },
+      // Node's defaults, as a Lambda environment starts with: not this process's flags (under `npm start`
+      // tsx's loader, which tripled an environment's start-up CPU; under vitest its own hooks).
+      execArgv: [],
       stdout: capture !== undefined,
       stderr: capture !== undefined,
     });
@@ -499,9 +558,11 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
       );
     },
     async close(): Promise<void> {
+      const wasClosed = closed;
       closed = true;
       const error = new LambdaInvocationError('the pool is closed', 'pool-closed');
       await Promise.all([...environments.values()].map((environment) => terminate(environment, error)));
+      if (!wasClosed) releaseSharedFolder(folder);
     },
   });
 }

@@ -3,7 +3,7 @@
  * warm, isolated execution environments (as Lambda runs it), the sandbox with a realistic latency, an
  * DynamoDB engine (dynalite) the stack starts with the state table, and per-round helpers.
  */
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { type AffixClientState, SANDBOX_DEFAULTS, type SandboxRequest } from '../../local/affix-sandbox.ts';
 import { bundledHandlerModule } from '../../local/handler-bundle.ts';
 import type { LambdaPool } from '../../local/lambda-pool.ts';
@@ -65,8 +65,9 @@ export async function startConcurrencyStack(options: {
   const stack = await startLocalStack({
     port: 0,
     // The deployed artifact, not the TypeScript sources: what production runs, and an environment
-    // that needs no tsx starts on a fraction of the CPU (these suites start dozens of them).
-    handlerModule: await bundledHandlerModule(),
+    // that needs no tsx starts on a fraction of the CPU (these suites start dozens of them). Built once
+    // per run by the project's global setup (handler-bundle-setup.ts), else once per file.
+    handlerModule: inject('handlerBundle') ?? (await bundledHandlerModule()),
     concurrency: options.environments,
     warmEnvironments: options.environments,
     sandboxLatencyMs: SANDBOX_LATENCY_MS,

@@ -1,20 +1,43 @@
 /**
  * The bundled client-config handler the local pool can run instead of the TypeScript: built once per
  * process, importable by plain `node` (no tsx) with the local environment, and its folder removed when
- * the process exits.
+ * the process exits; or built on its own (the concurrency project's global setup) and removed on demand.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FILE_NAME } from '../../../infra/esbuild-options.ts';
-import { bundledHandlerModule } from '../../../local/handler-bundle.ts';
+import { buildHandlerBundle, bundledHandlerModule } from '../../../local/handler-bundle.ts';
 import { localHandlerEnv } from '../../../local/handler-env.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+// vitest ends this worker with SIGTERM, which skips exit hooks: remove this process's bundle here.
+afterAll(async () => {
+  rmSync(dirname(fileURLToPath(await bundledHandlerModule())), { recursive: true, force: true });
+});
+
+describe('buildHandlerBundle', () => {
+  it('builds a bundle of its own each call, which remove() deletes with its folder', async () => {
+    const first = await buildHandlerBundle();
+    const second = await buildHandlerBundle();
+    try {
+      expect(first.url).not.toBe(second.url);
+      expect(basename(fileURLToPath(first.url))).toBe(BUNDLE_FILE_NAME);
+      expect(existsSync(fileURLToPath(first.url))).toBe(true);
+      first.remove();
+      expect(existsSync(dirname(fileURLToPath(first.url)))).toBe(false);
+      expect(existsSync(fileURLToPath(second.url))).toBe(true);
+    } finally {
+      first.remove();
+      second.remove();
+    }
+  });
+});
 
 describe('bundledHandlerModule', () => {
   it('builds once per process: every call gets the same file URL', async () => {
