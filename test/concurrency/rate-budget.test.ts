@@ -47,6 +47,7 @@ describe('rate budget across execution environments', () => {
     const run = stackOf();
     freshRound(run, 1);
     await dropCache();
+    const from = output.lines.length;
     const results: Called[] = [];
     await Promise.all(
       Array.from({ length: CALLERS }, async () => {
@@ -59,9 +60,15 @@ describe('rate budget across execution environments', () => {
     for (const result of results) expect(result.status, summary).toBe(200);
     const environments = environmentsOf(results);
     expect(environments.size).toBeGreaterThan(1);
-    // CACHE: without the shared cache this is 200.
+    // CACHE: without the shared cache this is 200. A state-store call that misses its time limit on a
+    // busy machine is a degraded read the contract allows: it may cost its environment one more GET.
+    const unavailable = output
+      .json(from)
+      .filter((line) => line.message === 'shared state unavailable').length;
     expect(affixGets()).toBeGreaterThan(0);
-    expect(affixGets()).toBeLessThanOrEqual(environments.size);
+    expect(affixGets(), `${unavailable} shared-state calls missed their time limit`).toBeLessThanOrEqual(
+      environments.size + unavailable,
+    );
     for (const result of results) {
       expect(result.headers['cache-control']).toBe('private, max-age=30');
       expect(Number(result.headers.age)).toBeLessThan(30);
