@@ -1,5 +1,7 @@
+import { relative } from 'node:path';
 import { defineConfig } from 'vitest/config';
-import { LongestFirstSequencer } from './test/support/longest-first.ts';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { EXPECTED_SECONDS, longestFirst } from './test/support/longest-first.ts';
 
 /**
  * Projects by folder (test/README.md). `npm run test:unit` runs `unit` alone; `npm test` runs them all.
@@ -41,6 +43,25 @@ const SHARED_GRAPH = { isolate: false, setupFiles: ['test/support/shared-graph-h
  */
 const CPU_BOUND = { maxWorkers: 2, sequence: { groupOrder: 0 } };
 const IO_BOUND = { maxWorkers: 4, sequence: { groupOrder: 1 } };
+
+/** Longest first within each group: vitest's last measured duration of a file, else its expected one. */
+class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const items = files.map((spec) => {
+      const key = `${spec.project.name}:${relative(this.ctx.config.root, spec.moduleId)}`;
+      const measured = this.ctx.cache.getFileTestResults(key)?.duration;
+      return {
+        spec,
+        group: spec.project.config.sequence.groupOrder,
+        project: spec.project.name,
+        sharedGraph: spec.project.config.isolate === false,
+        path: key,
+        weight: measured ?? (EXPECTED_SECONDS[key] ?? 0) * 1000,
+      };
+    });
+    return longestFirst(items).map((item) => item.spec);
+  }
+}
 
 export default defineConfig({
   test: {

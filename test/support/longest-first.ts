@@ -6,9 +6,6 @@
  * A project whose files share a module graph (`isolate: false`) stays one block: vitest reuses a worker
  * only for a next file of the same project, and each new worker loads the project's graph again.
  */
-import { relative } from 'node:path';
-import { BaseSequencer, type TestSpecification } from 'vitest/node';
-
 export interface Schedulable {
   group: number;
   project: string;
@@ -23,7 +20,9 @@ export interface Schedulable {
 export function longestFirst<T extends Schedulable>(items: readonly T[]): T[] {
   const units = new Map<string, T[]>();
   for (const item of items) {
-    const key = item.sharedGraph ? `${item.group}\0${item.project}` : `${item.group}\0${item.project}\0${item.path}`;
+    const key = item.sharedGraph
+      ? `${item.group}\0${item.project}`
+      : `${item.group}\0${item.project}\0${item.path}`;
     const unit = units.get(key);
     if (unit === undefined) units.set(key, [item]);
     else unit.push(item);
@@ -61,22 +60,3 @@ export const EXPECTED_SECONDS: Readonly<Record<string, number>> = {
   'integration:test/clients/package.test.ts': 5,
   'integration:test/integration/functions/core/adapters/app.test.ts': 5,
 };
-
-export class LongestFirstSequencer extends BaseSequencer {
-  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const root = this.ctx.config.root;
-    const items = files.map((spec) => {
-      const key = `${spec.project.name}:${relative(root, spec.moduleId)}`;
-      const measured = this.ctx.cache.getFileTestResults(key)?.duration;
-      return {
-        spec,
-        group: spec.project.config.sequence.groupOrder,
-        project: spec.project.name,
-        sharedGraph: spec.project.config.isolate === false,
-        path: key,
-        weight: measured ?? (EXPECTED_SECONDS[key] ?? 0) * 1000,
-      };
-    });
-    return longestFirst(items).map((item) => item.spec);
-  }
-}
