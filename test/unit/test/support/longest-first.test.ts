@@ -20,12 +20,12 @@ const paths = (items: Schedulable[]) => items.map((item) => item.path);
 describe('longestFirst', () => {
   it('starts the longest files of a group first, across projects', () => {
     const order = longestFirst([
-      file(1, 'integration', 'short', 1_000),
-      file(1, 'local', 'long', 29_000),
-      file(1, 'concurrency', 'middle', 17_000),
-      file(1, 'integration', 'unknown', 0),
+      file(1, 'integration', 'a-short', 1_000),
+      file(1, 'local', 'b-long', 29_000),
+      file(1, 'concurrency', 'c-middle', 17_000),
+      file(1, 'integration', 'd-unknown', 0),
     ]);
-    expect(paths(order)).toEqual(['long', 'middle', 'short', 'unknown']);
+    expect(paths(order)).toEqual(['b-long', 'c-middle', 'a-short', 'd-unknown']);
   });
 
   it('keeps the groups in their order, whatever the durations', () => {
