@@ -44,7 +44,7 @@ export const EXPECTED_SECONDS: Readonly<Record<string, number>> = {
   'cdk:test/infra/synth.test.ts': 30,
   'properties:test/properties/handler.property.test.ts': 16,
   'concurrency:test/concurrency/lease-expiry.test.ts': 33,
-  'local:test/local/start.test.ts': 29,
+  'local:test/local/start.test.ts': 12,
   'local:test/local/start-cli.test.ts': 27,
   'concurrency:test/concurrency/write-lock-secrets.test.ts': 26,
   'concurrency:test/concurrency/write-lock-fields.test.ts': 26,
