@@ -1,4 +1,7 @@
+import { relative } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { EXPECTED_SECONDS, longestFirst } from './test/support/longest-first.ts';
 
 /**
  * Projects by folder (test/README.md). `npm run test:unit` runs `unit` alone; `npm test` runs them all.
@@ -31,18 +34,40 @@ const INTEGRATION_SHARED = [
 /** Projects whose files share a module graph put back what a file changed in the process. */
 const SHARED_GRAPH = { isolate: false, setupFiles: ['test/support/shared-graph-hygiene.ts'] };
 /**
- * Every project but `unit` runs after it (vitest runs projects with different worker counts in order):
- * `npm test` fails fast on a unit test, and the slow suites share four forks among themselves.
+ * Two groups, run one after the other (vitest runs projects with different worker counts in order).
+ * First the CPU-bound projects whose files share a module graph (unit, repo, properties, cdk), in two
+ * forks on two cores: each fork loads a project's graph once; more forks would load it again for nothing
+ * (measured: the same CPU-bound files took 2.5 times the import CPU with four). Then the suites that
+ * mostly wait on loopback I/O (the sandbox's latency, lease expiries, child processes), in four forks.
+ * Within a group the longest files start first (test/support/longest-first.ts).
  */
-const AFTER_UNIT = { groupOrder: 1 };
+const CPU_BOUND = { maxWorkers: 2, sequence: { groupOrder: 0 } };
+const IO_BOUND = { maxWorkers: 4, sequence: { groupOrder: 1 } };
+
+/** Longest first within each group: vitest's last measured duration of a file, else its expected one. */
+class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const items = files.map((spec) => {
+      const key = `${spec.project.name}:${relative(this.ctx.config.root, spec.moduleId)}`;
+      const measured = this.ctx.cache.getFileTestResults(key)?.duration;
+      return {
+        spec,
+        group: spec.project.config.sequence.groupOrder,
+        project: spec.project.name,
+        sharedGraph: spec.project.config.isolate === false,
+        path: key,
+        weight: measured ?? (EXPECTED_SECONDS[key] ?? 0) * 1000,
+      };
+    });
+    return longestFirst(items).map((item) => item.spec);
+  }
+}
 
 export default defineConfig({
   test: {
     environment: 'node',
     pool: 'forks',
-    // Most integration suites wait on loopback I/O (the sandbox's latency, lease expiries), not on the
-    // CPU: four forks keep two cores busy, where vitest's default (cores - 1) would run files one by one.
-    maxWorkers: 4,
+    sequence: { sequencer: LongestFirstSequencer },
     // Log lines (Powertools JSON, EMF, the pool's environments) reach the report for failed tests only.
     setupFiles: ['test/support/route-output.ts'],
     silent: 'passed-only',
@@ -59,9 +84,7 @@ export default defineConfig({
           // Pure and in-process, no state left in modules or the environment between files: one module
           // graph per worker, so the handler, valibot and the AWS SDK load once, not once per file.
           ...SHARED_GRAPH,
-          // Two forks on two cores: each loads the module graph once; more would load it again for
-          // nothing (measured: the same CPU-bound files took 2.5 times the import CPU with four).
-          maxWorkers: 2,
+          ...CPU_BOUND,
           // Slowest: a fast-check property over the leak corpus, 1-11 s with the cores busy.
           testTimeout: 20_000,
           hookTimeout: 10_000,
@@ -74,7 +97,7 @@ export default defineConfig({
           name: 'repo',
           include: [REPO],
           ...SHARED_GRAPH,
-          sequence: AFTER_UNIT,
+          ...CPU_BOUND,
           testTimeout: 20_000,
           hookTimeout: 60_000,
         },
@@ -87,7 +110,7 @@ export default defineConfig({
           name: 'properties',
           include: [PROPERTIES],
           ...SHARED_GRAPH,
-          sequence: AFTER_UNIT,
+          ...CPU_BOUND,
           testTimeout: 60_000,
         },
       },
@@ -99,11 +122,9 @@ export default defineConfig({
           // CDK assertions keep no state between files: aws-cdk-lib loads once per worker, and each stage's
           // stack is synthesized once per worker (test/infra/fixtures.ts).
           ...SHARED_GRAPH,
-          // Each worker pays ~10 s of CPU before its first synthesis (aws-cdk-lib, CDK's WebAssembly
-          // template validation): two workers on two cores, in a group of their own after the other suites,
-          // where a worker is reused only while the next queued file is of its own project.
-          maxWorkers: 2,
-          sequence: { groupOrder: AFTER_UNIT.groupOrder + 1 },
+          // Each fork pays ~10 s of CPU before its first synthesis (aws-cdk-lib, CDK's WebAssembly
+          // template validation): at most two, in the CPU-bound group.
+          ...CPU_BOUND,
           // One real `cdk synth` per stage per run, for every suite that asks (test/support/synthesized.ts).
           globalSetup: ['test/support/synth-global-setup.ts'],
           // Slowest: the run's one CLI synth with bundling (a hook; ~30 s of CPU): 65 s alone with a load
@@ -121,7 +142,7 @@ export default defineConfig({
           name: 'concurrency',
           include: [CONCURRENCY],
           globalSetup: ['test/concurrency/handler-bundle-setup.ts'],
-          sequence: AFTER_UNIT,
+          ...IO_BOUND,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -133,7 +154,7 @@ export default defineConfig({
         test: {
           name: 'local',
           include: [LOCAL],
-          sequence: AFTER_UNIT,
+          ...IO_BOUND,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -145,7 +166,7 @@ export default defineConfig({
           name: 'integration-shared',
           include: INTEGRATION_SHARED,
           ...SHARED_GRAPH,
-          sequence: AFTER_UNIT,
+          ...IO_BOUND,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -158,7 +179,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: [UNIT, REPO, PROPERTIES, CDK, CONCURRENCY, LOCAL, ...INTEGRATION_SHARED],
-          sequence: AFTER_UNIT,
+          ...IO_BOUND,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -209,8 +209,9 @@ describe('the access log', () => {
     expect(line).toMatch(
       new RegExp(`^GET /client 200 \\d+ms success ${reader.identity.userArn} env-1 ${get?.requestId}$`),
     );
-    // The handler's INFO and EMF lines are left out; nothing it printed carries a secret either.
-    expect(output).toEqual([]);
+    // The handler's INFO and EMF lines are left out. The one line a busy machine may add is the
+    // handler's warning that the state store (dynalite) missed its time limit, a degraded read it allows.
+    expect(output.filter((line) => line !== '[env-1] WARN shared state unavailable')).toEqual([]);
   });
 
   it('the outcome of a handler problem is the slug of its type', async () => {

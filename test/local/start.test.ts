@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   basicAuthHeader,
   CLIENT_PATH,
@@ -77,7 +77,8 @@ afterAll(async () => {
   await gate.close();
   rmSync(dir, { recursive: true, force: true });
 });
-afterEach(() => {
+// The tests of a describe block share a stack: whatever a failed test left running ends here.
+afterAll(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
@@ -152,10 +153,57 @@ async function listTables(dynamodbUrl: string): Promise<string[]> {
   }
 }
 
-// Each test starts npm start's entry point in a child (tsx, the stand-ins, a warm environment).
-describe('local/start.ts as a child process', { timeout: 120_000 }, () => {
-  it('wires sandbox, SSM and handler, sets the env before the import, stops on SIGTERM', async () => {
-    const stack = await startStack({ LOCAL_HANDLER_MODULE: fakeHandler });
+/**
+ * Affix's rate limit on the stack's sandbox (40 a minute per IP): GETs up to the 40th since the sandbox
+ * started pass, the 41st answers `expected` (429 with the limits on, 200 with them off), and the stats
+ * count them. The banner prints the stats and faults curls.
+ */
+async function checkSandboxRateLimits(stack: Started, expected: 200 | 429): Promise<void> {
+  const { atLoad } = await callFake(stack.apiUrl);
+  const base = atLoad.AFFIX_BASE_URL;
+  expect(stack.output()).toContain(`curl -s ${base}/_sandbox/stats`);
+  expect(stack.output()).toContain(
+    `curl -s ${base}/_sandbox/faults -d '{"status":429,"retryAfter":60,"count":1}'`,
+  );
+  expect(stack.output()).toContain(expected === 200 ? 'rate limits off' : 'rate limits on: 40/min per IP');
+  const stats = async () =>
+    (await (await fetch(`${base}/_sandbox/stats`)).json()) as {
+      requests: { GET: number; POST: number };
+      rateLimited: number;
+    };
+  // Earlier tests on this stack may have made a GET or two; none was refused.
+  const before = await stats();
+  expect(before).toMatchObject({ requests: { POST: 0 }, rateLimited: 0 });
+  expect(before.requests.GET).toBeLessThan(40);
+  const get = () =>
+    fetch(`${base}${CLIENT_PATH}`, {
+      headers: {
+        authorization: basicAuthHeader(SANDBOX_DEFAULTS.clientId, SANDBOX_DEFAULTS.clientSecret[0]),
+      },
+    });
+  // The limiter counts requests, not their order: the ones up to the 40th may arrive together.
+  const within = await Promise.all(Array.from({ length: 40 - before.requests.GET }, get));
+  expect(within.map((res) => res.status)).toEqual(within.map(() => 200));
+  const last = await get();
+  expect(last.status).toBe(expected);
+  expect(await stats()).toEqual({ requests: { GET: 41, POST: 0 }, rateLimited: expected === 429 ? 1 : 0 });
+}
+
+async function stopsWith(stack: Started, signal: NodeJS.Signals): Promise<void> {
+  stack.child.kill(signal);
+  expect(await stack.exited).toBe(0);
+  await expect(fetch(`${stack.apiUrl}/client`)).rejects.toThrow();
+}
+
+// npm start's entry point in a child (tsx, the stand-ins, a warm environment). A start costs seconds of
+// CPU: the tests of a describe block share one stack, in the order written.
+describe('local/start.ts as a child process, with the defaults', { timeout: 120_000 }, () => {
+  let stack: Started;
+  beforeAll(async () => {
+    stack = await startStack({ LOCAL_HANDLER_MODULE: fakeHandler });
+  }, 120_000);
+
+  it('wires sandbox, SSM and handler and sets the env before the import', async () => {
     const seen = await callFake(stack.apiUrl);
     expect(seen.atLoad).toMatchObject({
       AFFIX_CLIENT_ID_PARAMETER: '/affix/local/client-id',
@@ -208,49 +256,66 @@ describe('local/start.ts as a child process', { timeout: 120_000 }, () => {
     );
     expect(stack.output()).toContain('local-verifier:local-verifier-secret');
     expect(stack.output()).toMatch(/if-match/i);
-
-    stack.child.kill('SIGTERM');
-    expect(await stack.exited).toBe(0);
-    await expect(fetch(`${stack.apiUrl}/client`)).rejects.toThrow();
   });
 
-  it('uses an external Affix API when all three AFFIX_* variables are set, never printing the secret', async () => {
-    const secret = 'external-secret-zzzzzzzzzzzzzzzz';
-    const external = await startAffixSandbox({
-      port: 0,
-      client: { client_id: 'external-client', client_secret: [secret], name: 'Ext', redirect_uris: [] },
+  it("enforces Affix's rate limits by default and prints the stats and faults curls", async () => {
+    await checkSandboxRateLimits(stack, 429);
+  });
+
+  it('stops on SIGTERM', async () => {
+    await stopsWith(stack, 'SIGTERM');
+  });
+});
+
+it('uses an external Affix API when all three AFFIX_* variables are set, never printing the secret', async () => {
+  const secret = 'external-secret-zzzzzzzzzzzzzzzz';
+  const external = await startAffixSandbox({
+    port: 0,
+    client: { client_id: 'external-client', client_secret: [secret], name: 'Ext', redirect_uris: [] },
+  });
+  try {
+    const stack = await startStack({
+      LOCAL_HANDLER_MODULE: fakeHandler,
+      AFFIX_BASE_URL: external.url,
+      AFFIX_CLIENT_ID: 'external-client',
+      AFFIX_CLIENT_SECRET: secret,
     });
-    try {
-      const stack = await startStack({
-        LOCAL_HANDLER_MODULE: fakeHandler,
-        AFFIX_BASE_URL: external.url,
-        AFFIX_CLIENT_ID: 'external-client',
-        AFFIX_CLIENT_SECRET: secret,
-      });
-      const seen = await callFake(stack.apiUrl);
-      expect(seen.atLoad.AFFIX_BASE_URL).toBe(external.url);
-      expect(seen.atLoad.secretInEnv).toBe(false);
-      const [clientId, clientSecret, etagKey = ''] = await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM);
-      expect([clientId, clientSecret]).toEqual([
-        '/affix/local/client-id=String:external-client',
-        `/affix/local/client-secret=SecureString:${secret}`,
-      ]);
-      // A fresh key per start: not the one the first stack of this file made.
-      expect(etagKey).toMatch(/^\/affix\/local\/etag-key=SecureString:[A-Za-z0-9+/]{43}=$/);
-      expect(etagKey).not.toBe(firstEtagKey);
-      expect(stack.output()).toContain('external Affix API');
-      expect(stack.output()).not.toContain('in-memory sandbox');
+    const seen = await callFake(stack.apiUrl);
+    expect(seen.atLoad.AFFIX_BASE_URL).toBe(external.url);
+    expect(seen.atLoad.secretInEnv).toBe(false);
+    const [clientId, clientSecret, etagKey = ''] = await readCredentials(seen.atLoad.AWS_ENDPOINT_URL_SSM);
+    expect([clientId, clientSecret]).toEqual([
+      '/affix/local/client-id=String:external-client',
+      `/affix/local/client-secret=SecureString:${secret}`,
+    ]);
+    // A fresh key per start: not the one the first stack of this file made.
+    expect(etagKey).toMatch(/^\/affix\/local\/etag-key=SecureString:[A-Za-z0-9+/]{43}=$/);
+    expect(etagKey).not.toBe(firstEtagKey);
+    expect(stack.output()).toContain('external Affix API');
+    expect(stack.output()).not.toContain('in-memory sandbox');
 
-      stack.child.kill('SIGINT');
-      expect(await stack.exited).toBe(0);
-      expect(stack.output()).not.toContain(secret);
-    } finally {
-      await external.close();
-    }
-  });
+    stack.child.kill('SIGINT');
+    expect(await stack.exited).toBe(0);
+    expect(stack.output()).not.toContain(secret);
+  } finally {
+    await external.close();
+  }
+}, 120_000);
+
+describe('local/start.ts with LAMBDA_CONCURRENCY=2, AFFIX_SANDBOX_LATENCY_MS=150, AFFIX_SANDBOX_RATE_LIMITS=off', {
+  timeout: 120_000,
+}, () => {
+  let stack: Started;
+  beforeAll(async () => {
+    stack = await startStack({
+      LOCAL_HANDLER_MODULE: fakeHandler,
+      LAMBDA_CONCURRENCY: '2',
+      AFFIX_SANDBOX_LATENCY_MS: '150',
+      AFFIX_SANDBOX_RATE_LIMITS: 'off',
+    });
+  }, 120_000);
 
   it('runs the handler in LAMBDA_CONCURRENCY isolated environments and says so in the banner', async () => {
-    const stack = await startStack({ LOCAL_HANDLER_MODULE: fakeHandler, LAMBDA_CONCURRENCY: '2' });
     expect(stack.output()).toContain('up to 2 isolated environments (LAMBDA_CONCURRENCY)');
     const call = async (query: string) => {
       const res = await signedFetch(`${stack.apiUrl}/client${query}`);
@@ -273,12 +338,9 @@ describe('local/start.ts as a child process', { timeout: 120_000 }, () => {
     // Free again: the next ones find them warm.
     const more = [await call(''), await call('')];
     expect(more.every((served) => [a?.environment, b?.environment].includes(served.environment))).toBe(true);
-    stack.child.kill('SIGTERM');
-    expect(await stack.exited).toBe(0);
   });
 
   it('delays every sandbox answer by AFFIX_SANDBOX_LATENCY_MS, shown in the banner', async () => {
-    const stack = await startStack({ LOCAL_HANDLER_MODULE: fakeHandler, AFFIX_SANDBOX_LATENCY_MS: '150' });
     expect(stack.output()).toContain('150 ms latency (AFFIX_SANDBOX_LATENCY_MS)');
     // The delay itself is the sandbox's (test/unit/local/affix-sandbox.test.ts, on fake timers).
     const { atLoad } = await callFake(stack.apiUrl);
@@ -288,44 +350,18 @@ describe('local/start.ts as a child process', { timeout: 120_000 }, () => {
       },
     });
     expect(upstream.status).toBe(200);
-    stack.child.kill('SIGTERM');
-    expect(await stack.exited).toBe(0);
   });
 
-  it("enforces Affix's rate limits by default (AFFIX_SANDBOX_RATE_LIMITS=off lifts them) and prints the stats and faults curls", async () => {
-    for (const [setting, expected] of [
-      [undefined, 429],
-      ['off', 200],
-    ] as const) {
-      const stack = await startStack({
-        LOCAL_HANDLER_MODULE: fakeHandler,
-        ...(setting === undefined ? {} : { AFFIX_SANDBOX_RATE_LIMITS: setting }),
-      });
-      const { atLoad } = await callFake(stack.apiUrl);
-      const base = atLoad.AFFIX_BASE_URL as string;
-      expect(stack.output()).toContain(`curl -s ${base}/_sandbox/stats`);
-      expect(stack.output()).toContain(
-        `curl -s ${base}/_sandbox/faults -d '{"status":429,"retryAfter":60,"count":1}'`,
-      );
-      expect(stack.output()).toContain(
-        setting === 'off' ? 'rate limits off' : 'rate limits on: 40/min per IP',
-      );
-      const get = () =>
-        fetch(`${base}${CLIENT_PATH}`, {
-          headers: {
-            authorization: basicAuthHeader(SANDBOX_DEFAULTS.clientId, SANDBOX_DEFAULTS.clientSecret[0]),
-          },
-        });
-      for (let i = 0; i < 40; i += 1) expect((await get()).status).toBe(200);
-      const last = await get();
-      expect(last.status).toBe(expected);
-      const stats = await (await fetch(`${base}/_sandbox/stats`)).json();
-      expect(stats).toEqual({ requests: { GET: 41, POST: 0 }, rateLimited: expected === 429 ? 1 : 0 });
-      stack.child.kill('SIGTERM');
-      expect(await stack.exited).toBe(0);
-    }
+  it('AFFIX_SANDBOX_RATE_LIMITS=off lifts the rate limits', async () => {
+    await checkSandboxRateLimits(stack, 200);
   });
 
+  it('stops on SIGTERM', async () => {
+    await stopsWith(stack, 'SIGTERM');
+  });
+});
+
+describe('local/start.ts refusing to start', { timeout: 120_000 }, () => {
   it.each([
     ['LAMBDA_CONCURRENCY', '0'],
     ['AFFIX_SANDBOX_LATENCY_MS', 'slow'],
