@@ -22,11 +22,12 @@ const LOCAL = 'test/local/**/*.test.ts';
  */
 const INTEGRATION_SHARED = [
   'test/bench/*.test.ts',
-  'test/clients/{client,openapi,openapi-handler,sigv4-verifier}.test.ts',
+  'test/clients/{client,openapi,openapi-handler,package,sigv4-verifier}.test.ts',
+  'test/integration/docs/*.test.ts',
   'test/integration/functions/client-config/{etag,extra-fields,upstream-leaks.http}.test.ts',
   'test/integration/functions/core/**/*.test.ts',
   'test/integration/functions/{dynamodb-requests,fair-budget,shared-view}.test.ts',
-  'test/integration/local/{dynamodb,loopback-server}.test.ts',
+  'test/integration/local/{dynamodb,handler-bundle,lambda-environment,loopback-server,npm-start}.test.ts',
   'test/integration/support/*.test.ts',
   'test/load/*.test.ts',
 ];
@@ -35,7 +36,7 @@ const INTEGRATION_SHARED = [
 const SHARED_GRAPH = { isolate: false, setupFiles: ['test/support/shared-graph-hygiene.ts'] };
 /**
  * Two groups, run one after the other (vitest runs projects with different worker counts in order).
- * First the CPU-bound projects whose files share a module graph (unit, repo, properties, cdk), in two
+ * First the CPU-bound projects whose files share a module graph (unit, properties, cdk), in two
  * forks on two cores: each fork loads a project's graph once; more forks would load it again for nothing
  * (measured: the same CPU-bound files took 2.5 times the import CPU with four). Then the suites that
  * mostly wait on loopback I/O (the sandbox's latency, lease expiries, child processes), in four forks.
@@ -92,12 +93,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        // Checks over the repository as a whole. Slowest: the type-check split's tsc listing (a hook).
+        // Checks over the repository as a whole. Slowest: the type-check (test/repo/typecheck.test.ts).
         test: {
           name: 'repo',
           include: [REPO],
           ...SHARED_GRAPH,
-          ...CPU_BOUND,
+          // Its type-check (two tsc programs, mostly CPU) fills the room the I/O-bound suites leave.
+          ...IO_BOUND,
           testTimeout: 20_000,
           hookTimeout: 60_000,
         },
@@ -154,6 +156,8 @@ export default defineConfig({
         test: {
           name: 'local',
           include: [LOCAL],
+          // No file imports the handler in-process with its own environment: one module graph per worker.
+          ...SHARED_GRAPH,
           ...IO_BOUND,
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -42,6 +42,7 @@ export function longestFirst<T extends Schedulable>(items: readonly T[]): T[] {
  */
 export const EXPECTED_SECONDS: Readonly<Record<string, number>> = {
   'cdk:test/infra/synth.test.ts': 30,
+  'repo:test/repo/typecheck.test.ts': 25,
   'properties:test/properties/handler.property.test.ts': 16,
   'concurrency:test/concurrency/lease-expiry.test.ts': 33,
   'local:test/local/start.test.ts': 12,
@@ -50,11 +51,11 @@ export const EXPECTED_SECONDS: Readonly<Record<string, number>> = {
   'local:test/local/lambda-pool.test.ts': 21,
   'local:test/local/throttling.test.ts': 19,
   'concurrency:test/concurrency/rate-budget.test.ts': 17,
-  'integration:test/integration/docs/docs.test.ts': 15,
-  'integration:test/integration/local/npm-start.test.ts': 11,
+  'integration-shared:test/integration/docs/docs.test.ts': 15,
+  'integration-shared:test/integration/local/npm-start.test.ts': 11,
   'integration:test/faults/affix-faults.test.ts': 10,
   'integration:test/faults/ssm-faults.test.ts': 9,
   'integration:test/integration/functions/secret-rotation/rotation.integration.test.ts': 7,
-  'integration:test/clients/package.test.ts': 5,
+  'integration-shared:test/clients/package.test.ts': 5,
   'integration:test/integration/functions/core/adapters/app.test.ts': 5,
 };
