@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClientConfigClient, createClientConfigClient } from '../../clients/index.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
+import { whileLockBusy } from '../support/lock-busy.ts';
 import { failure } from './support/failure.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,9 +85,8 @@ describe('the client against npm start (sequential: each step builds on the last
   });
 
   it('PATCH webhook_uri with If-Match: changed in Affix, new ETag', async () => {
-    const { client, etag } = await api.updateClient(
-      { webhook_uri: 'https://hooks.example.com/affix-v2' },
-      { ifMatch: firstEtag },
+    const { client, etag } = await whileLockBusy(() =>
+      api.updateClient({ webhook_uri: 'https://hooks.example.com/affix-v2' }, { ifMatch: firstEtag }),
     );
     expect(client.webhook_uri).toBe('https://hooks.example.com/affix-v2');
     expect(client.name).toBe('Sandbox App');
@@ -96,7 +96,9 @@ describe('the client against npm start (sequential: each step builds on the last
   });
 
   it('PATCH with the stale ETag: 412 precondition-failed, nothing changed', async () => {
-    const error = await failure(api.updateClient({ webhook_uri: null }, { ifMatch: firstEtag }));
+    const error = await failure(
+      whileLockBusy(() => api.updateClient({ webhook_uri: null }, { ifMatch: firstEtag })),
+    );
     expect(error).toMatchObject({
       slug: 'precondition-failed',
       type: 'urn:affix-webhook-config:problem:precondition-failed',
@@ -122,9 +124,11 @@ describe('the client against npm start (sequential: each step builds on the last
   });
 
   it('PUT /client/secrets: adds a secret, and refuses (409) a list that would lock the proxy out', async () => {
-    const { client, etag } = await api.replaceSecrets([SANDBOX_SECRET, NEW_SECRET], { ifMatch: currentEtag });
+    const { client, etag } = await whileLockBusy(() =>
+      api.replaceSecrets([SANDBOX_SECRET, NEW_SECRET], { ifMatch: currentEtag }),
+    );
     expect(client.client_secret).toEqual(['****aaaa', '****bbbb']);
-    const error = await failure(api.replaceSecrets([NEW_SECRET], { ifMatch: etag }));
+    const error = await failure(whileLockBusy(() => api.replaceSecrets([NEW_SECRET], { ifMatch: etag })));
     expect(error).toMatchObject({ slug: 'would-lock-out', status: 409 });
     expect((await api.getClient()).etag).toBe(etag);
   });

@@ -9,6 +9,7 @@ import { SANDBOX_DEFAULTS } from '../../local/affix-sandbox.ts';
 import { LOCAL_IDENTITIES, type LocalSigner } from '../../local/identities.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { captureOutput } from '../support/capture.ts';
+import { whileLockBusy } from '../support/lock-busy.ts';
 import { failure } from './support/failure.ts';
 
 const output = captureOutput();
@@ -57,9 +58,8 @@ describe('the typed client with the local identities', () => {
     const writer = clientAs(LOCAL_IDENTITIES.writers);
     const { etag } = await writer.getClient();
     const from = output.lines.length;
-    const { client } = await writer.updateClient(
-      { webhook_uri: 'https://hooks.example.com/typed' },
-      { ifMatch: etag },
+    const { client } = await whileLockBusy(() =>
+      writer.updateClient({ webhook_uri: 'https://hooks.example.com/typed' }, { ifMatch: etag }),
     );
     expect(client.webhook_uri).toBe('https://hooks.example.com/typed');
     const audit = output.json(from).find((line) => line.message === 'audit')?.audit;

@@ -13,6 +13,7 @@ import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { signDelivery, WEBHOOK_DELIVERY_PATH } from '../../local/webhook-delivery.ts';
 import { captureOutput } from '../support/capture.ts';
 import { findLeaks } from '../support/leaks.ts';
+import { whileLockBusy } from '../support/lock-busy.ts';
 
 const output = captureOutput();
 const ROTATED_IN = 'sandbox-secret-eeeeeeeeeeeeeeee';
@@ -89,7 +90,7 @@ describe('POST /_sandbox/webhooks', () => {
         secretAccessKey: LOCAL_IDENTITIES.rotators.secretAccessKey,
       },
     });
-    await rotator.replaceSecrets([SANDBOX_DEFAULTS.clientSecret[0] ?? '', ROTATED_IN]);
+    await whileLockBusy(() => rotator.replaceSecrets([SANDBOX_DEFAULTS.clientSecret[0] ?? '', ROTATED_IN]));
     sandbox().setClient({ ...sandbox().client, webhook_uri: receiverUrl });
     const payload = '{ "added": [ {"id": "e-1", "name": "Zoë"} ], "removed": [], "updated": [] }';
     const res = await deliver(payload, '?secret=1');
