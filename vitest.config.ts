@@ -14,24 +14,6 @@ const PROPERTIES = 'test/properties/**/*.test.ts';
 const CDK = 'test/infra/**/*.test.ts';
 const CONCURRENCY = 'test/concurrency/**/*.test.ts';
 const LOCAL = 'test/local/**/*.test.ts';
-/**
- * Integration suites that build what they test per file or per test (their own dynalite, sandbox, state
- * store, handler chain) and read no environment at import: they share one module graph per worker.
- * The others start a local stack around the handler module, whose wiring is a module singleton read
- * from the environment at its first import, so each runs in a fresh graph.
- */
-const INTEGRATION_SHARED = [
-  'test/bench/*.test.ts',
-  'test/clients/{client,openapi,openapi-handler,package,sigv4-verifier}.test.ts',
-  'test/integration/docs/*.test.ts',
-  'test/integration/functions/client-config/{etag,extra-fields,upstream-leaks.http}.test.ts',
-  'test/integration/functions/core/**/*.test.ts',
-  'test/integration/functions/{dynamodb-requests,fair-budget,shared-view}.test.ts',
-  'test/integration/local/{dynamodb,handler-bundle,lambda-environment,loopback-server,npm-start}.test.ts',
-  'test/integration/support/*.test.ts',
-  'test/load/*.test.ts',
-];
-
 /** Projects whose files share a module graph put back what a file changed in the process. */
 const SHARED_GRAPH = { isolate: false, setupFiles: ['test/support/shared-graph-hygiene.ts'] };
 /**
@@ -151,7 +133,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        // The local stack of `npm start`, in-process and as the real CLI, each file in its own module graph.
+        // The local stack of `npm start`, in-process and as the real CLI, one module graph per worker.
         // Slowest: 13-26 s (the CLI's start, the sandbox's rate limits).
         test: {
           name: 'local',
@@ -165,24 +147,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        // Local stand-ins built per file or per test, one module graph per worker.
-        test: {
-          name: 'integration-shared',
-          include: INTEGRATION_SHARED,
-          ...SHARED_GRAPH,
-          ...IO_BOUND,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-        },
-      },
-      {
-        extends: true,
-        // Servers, local stand-ins, processes: each file in its own module graph. Slowest: 9-24 s;
-        // `npm pack` and installing the tarball (a hook) sets its own 60 s.
+        // Servers, local stand-ins, processes, one module graph per worker: a stack started in-process
+        // imports its own instance of the handler module (local/start.ts). Slowest: 9-24 s; `npm pack`
+        // and installing the tarball (a hook) sets its own 60 s.
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [UNIT, REPO, PROPERTIES, CDK, CONCURRENCY, LOCAL, ...INTEGRATION_SHARED],
+          exclude: [UNIT, REPO, PROPERTIES, CDK, CONCURRENCY, LOCAL],
+          ...SHARED_GRAPH,
           ...IO_BOUND,
           testTimeout: 60_000,
           hookTimeout: 60_000,

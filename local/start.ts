@@ -311,11 +311,21 @@ function toModuleUrl(specifier: string): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? specifier : pathToFileURL(resolve(specifier)).href;
 }
 
+/** In-process stacks started by this process: each imports its own instance of the handler module. */
+let inProcessStacks = 0;
+
 async function loadHandler(moduleUrl: string): Promise<LocalHandler> {
   let mod: unknown;
   try {
+    // The handler reads its configuration and builds its ports when its module is evaluated (as at a
+    // cold start): a second stack in this process gets a fresh instance (its own URL), not the first's.
+    inProcessStacks += 1;
+    const url =
+      inProcessStacks === 1
+        ? moduleUrl
+        : `${moduleUrl}${moduleUrl.includes('?') ? '&' : '?'}stack=${inProcessStacks}`;
     // A non-literal specifier keeps this file type-correct while the handler does not exist yet.
-    mod = await import(moduleUrl);
+    mod = await import(url);
   } catch (error) {
     throw new Error(`could not load the handler module ${moduleUrl}`, { cause: error });
   }

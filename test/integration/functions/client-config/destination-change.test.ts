@@ -38,9 +38,12 @@ beforeAll(async () => {
   });
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   // A cold start: the entry reads its configuration and builds its ports from the environment above.
-  ({ handler } = (await import('../../../../functions/client-config/handler.ts')) as unknown as {
-    handler: typeof handler;
-  });
+  // Its own instance (its own URL): a file before this one in the worker may have loaded the entry.
+  const entry = new URL(
+    '../../../../functions/client-config/handler.ts?instance=destination-change',
+    import.meta.url,
+  );
+  ({ handler } = (await import(entry.href)) as { handler: typeof handler });
 });
 
 afterAll(async () => {
