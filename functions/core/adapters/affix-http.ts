@@ -90,8 +90,9 @@ function holdsNumber(value: unknown): boolean {
   while (pending.length > 0) {
     const item = pending.pop();
     if (typeof item === 'number') return true;
+    // One push per child: spreading a long array into push's arguments could overflow the stack.
     if (item !== null && typeof item === 'object')
-      pending.push(...(Array.isArray(item) ? item : Object.values(item)));
+      for (const child of Array.isArray(item) ? item : Object.values(item)) pending.push(child);
   }
   return false;
 }

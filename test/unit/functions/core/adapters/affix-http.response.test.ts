@@ -3,6 +3,7 @@
  * the attempt came to, whether the sender tries again, and which problem it finally becomes.
  */
 import { describe, expect, it } from 'vitest';
+import { MAX_UPSTREAM_BODY_BYTES } from '../../../../../functions/contract/limits.ts';
 import {
   type AffixResponse,
   extractMessage,
@@ -50,6 +51,17 @@ describe('interpretResponse, per status row', () => {
     expect(result.client.client_id).toBe(CLIENT_ID);
     expect(result.client.name).toBe('Row App');
     expect(Object.keys(result.client.extra)).toEqual(['logo']);
+  });
+
+  it('200 with an unmodelled array of 250,000 empty arrays then a number, within the body cap: ok, the number kept', () => {
+    // A long array is searched for numbers element by element: spread into one call, it overflows the stack.
+    const items = `${'[],'.repeat(250_000)}1.50`;
+    const text = `${JSON.stringify(CLIENT_JSON).slice(0, -1)},"items":[${items}]}`;
+    expect(text.length).toBeLessThan(MAX_UPSTREAM_BODY_BYTES);
+    const { result } = row(answer(200, text));
+    expect(result.kind).toBe('ok');
+    if (result.kind !== 'ok') return;
+    expect(JSON.stringify(result.client.extra).endsWith('[],1.50]}')).toBe(true);
   });
 
   it('200 with unmodelled numbers: each keeps its text, however deep, so it goes back to Affix as it came', () => {
