@@ -2,24 +2,20 @@
  * The bundled client-config handler the local pool can run instead of the TypeScript: built once per
  * process, importable by plain `node` (no tsx) with the local environment, and its folder removed when
  * the process exits; or built on its own (the concurrency project's global setup) and removed on demand.
+ * The once-per-process bundle is left alone here: other files of this worker's module graph share it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BUNDLE_FILE_NAME } from '../../../infra/esbuild-options.ts';
 import { buildHandlerBundle, bundledHandlerModule } from '../../../local/handler-bundle.ts';
 import { localHandlerEnv } from '../../../local/handler-env.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-// vitest ends this worker with SIGTERM, which skips exit hooks: remove this process's bundle here.
-afterAll(async () => {
-  rmSync(dirname(fileURLToPath(await bundledHandlerModule())), { recursive: true, force: true });
-});
 
 describe('buildHandlerBundle', () => {
   it('builds a bundle of its own each call, which remove() deletes with its folder', async () => {
