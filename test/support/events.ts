@@ -3,6 +3,7 @@
  * default, a JSON body from a value, the test account and stage.
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { ProxyRequest } from '../../functions/core/adapters/middlewares.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
 import { toApiGatewayEvent } from '../../local/lambda-event.ts';
 
@@ -61,4 +62,15 @@ export function lambdaContext(remainingMs = 15_000): Context {
     region: 'eu-west-1',
     accountId: TEST_ACCOUNT_ID,
   });
+}
+
+/** A middy request around {@link apiEvent} (no Content-Type unless given), for one middleware at a time. */
+export function proxyRequest(options: EventOptions): ProxyRequest {
+  return {
+    event: apiEvent({ omitContentType: true, ...options }),
+    context: lambdaContext(),
+    response: undefined,
+    error: undefined,
+    internal: {},
+  };
 }

@@ -19,19 +19,9 @@ import {
 } from '../../../../../functions/core/adapters/middlewares.ts';
 import { ProblemError } from '../../../../../functions/core/domain/problems.ts';
 import { captureOutput } from '../../../../support/capture.ts';
-import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../../../../support/events.ts';
+import { CALLER_ARN, proxyRequest } from '../../../../support/events.ts';
 
 const output = captureOutput();
-
-function request(options: EventOptions): ProxyRequest {
-  return {
-    event: apiEvent({ omitContentType: true, ...options }),
-    context: lambdaContext(),
-    response: undefined,
-    error: undefined,
-    internal: {},
-  };
-}
 
 /** Runs the guard; the problem it throws, or undefined when it let the request through. */
 async function guard(req: ProxyRequest): Promise<ProblemError | undefined> {
@@ -47,7 +37,7 @@ const json = { 'content-type': 'application/json' };
 
 describe('requestGuard', () => {
   it('sets the request’s state: id, route, method, resource and caller', async () => {
-    const req = request({
+    const req = proxyRequest({
       method: 'PATCH',
       path: '/client',
       rawBody: '{"name":"x"}',
@@ -67,32 +57,32 @@ describe('requestGuard', () => {
   });
 
   it('drops the body of a route that takes none', async () => {
-    const req = request({ method: 'GET', path: '/client', rawBody: 'ignored' });
+    const req = proxyRequest({ method: 'GET', path: '/client', rawBody: 'ignored' });
     expect(await guard(req)).toBeUndefined();
     expect(req.event.body).toBeNull();
   });
 
   it('refuses a caller without identity before telling anything about routes', async () => {
-    const req = request({ method: 'GET', path: '/no-such-route', identity: null });
+    const req = proxyRequest({ method: 'GET', path: '/no-such-route', identity: null });
     expect((await guard(req))?.slug).toBe('forbidden');
     // A write refused with 403 still knows its route: it is audited.
-    const write = request({ method: 'PATCH', path: '/client', identity: null });
+    const write = proxyRequest({ method: 'PATCH', path: '/client', identity: null });
     expect((await guard(write))?.slug).toBe('forbidden');
     expect(stateOf(write.context).route).toBe('PATCH /client');
   });
 
   it('answers not-found and method-not-allowed with the caller known', async () => {
-    const unknown = request({ method: 'GET', path: '/nope' });
+    const unknown = proxyRequest({ method: 'GET', path: '/nope' });
     expect((await guard(unknown))?.slug).toBe('not-found');
     expect(stateOf(unknown.context).caller).toBe(CALLER_ARN);
     expect(stateOf(unknown.context).resource).toBeUndefined();
-    const wrong = request({ method: 'DELETE', path: '/client' });
+    const wrong = proxyRequest({ method: 'DELETE', path: '/client' });
     expect((await guard(wrong))?.slug).toBe('method-not-allowed');
     expect(stateOf(wrong.context).resource).toBe('/client');
   });
 
   it('names a method that is not HTTP’s as OTHER (no caller-chosen text in the audit line)', async () => {
-    const req = request({ method: 'BREW', path: '/client' });
+    const req = proxyRequest({ method: 'BREW', path: '/client' });
     await guard(req);
     expect(stateOf(req.context).method).toBe('OTHER');
   });
@@ -109,12 +99,12 @@ describe('requestGuard', () => {
       'payload-too-large',
     ],
   ])('refuses a JSON write with %s before any parser sees it', async (_, options, slug) => {
-    expect((await guard(request({ method: 'PATCH', path: '/client', ...options })))?.slug).toBe(slug);
+    expect((await guard(proxyRequest({ method: 'PATCH', path: '/client', ...options })))?.slug).toBe(slug);
   });
 
   it('lets a webhook delivery through as the bytes it came as: any type, not JSON, even empty', async () => {
     for (const rawBody of ['not json {{', '', null]) {
-      const req = request({
+      const req = proxyRequest({
         method: 'POST',
         path: '/webhooks/verify',
         rawBody,
@@ -134,7 +124,7 @@ describe('jsonRoutesOnly', () => {
       ['PATCH', '/client'],
       ['POST', '/webhooks/verify'],
     ] as const) {
-      const req = request({ method, path, rawBody: '{}', headers: json });
+      const req = proxyRequest({ method, path, rawBody: '{}', headers: json });
       await requestGuard().before?.(req);
       await wrapped.before?.(req);
     }
@@ -172,7 +162,7 @@ describe('problemResponder', () => {
 
   async function respond(
     error: unknown,
-    req = request({ method: 'GET', path: '/client', requestId: 'r-9' }),
+    req = proxyRequest({ method: 'GET', path: '/client', requestId: 'r-9' }),
   ) {
     await requestGuard().before?.(req);
     req.error = error as Error;

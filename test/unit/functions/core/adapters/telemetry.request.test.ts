@@ -15,19 +15,9 @@ import {
 } from '../../../../../functions/core/adapters/middlewares.ts';
 import { requestTelemetry } from '../../../../../functions/core/adapters/telemetry.ts';
 import { captureOutput } from '../../../../support/capture.ts';
-import { apiEvent, CALLER_ARN, type EventOptions, lambdaContext } from '../../../../support/events.ts';
+import { CALLER_ARN, proxyRequest } from '../../../../support/events.ts';
 
 const output = captureOutput();
-
-function request(options: EventOptions): ProxyRequest {
-  return {
-    event: apiEvent({ omitContentType: true, ...options }),
-    context: lambdaContext(),
-    response: undefined,
-    error: undefined,
-    internal: {},
-  };
-}
 
 /** Runs the guard, as middy would before the handler; a refusal is the request's outcome. */
 async function guard(req: ProxyRequest): Promise<void> {
@@ -81,7 +71,7 @@ describe('requestTelemetry', () => {
   }
 
   it('writes one audit line per write, with names and statuses only', async () => {
-    const req = request({ method: 'PATCH', path: '/client', rawBody: '{"name":"x"}', headers: json });
+    const req = proxyRequest({ method: 'PATCH', path: '/client', rawBody: '{"name":"x"}', headers: json });
     const { audit } = await finish(req, 'after', (state) => {
       state.requestedFields = ['name'];
       state.changedFields = ['name'];
@@ -114,7 +104,7 @@ describe('requestTelemetry', () => {
   });
 
   it('audits a refused write too (no route matched, a method that changes things)', async () => {
-    const req = request({ method: 'DELETE', path: '/nowhere' });
+    const req = proxyRequest({ method: 'DELETE', path: '/nowhere' });
     const { audit, outcomes } = await finish(req, 'onError', (state) => {
       state.outcome = 'not-found';
     });
@@ -123,10 +113,10 @@ describe('requestTelemetry', () => {
   });
 
   it('writes no audit line for a read, unless the shared back-off answered it', async () => {
-    const read = await finish(request({ method: 'GET', path: '/client' }), 'after', () => undefined);
+    const read = await finish(proxyRequest({ method: 'GET', path: '/client' }), 'after', () => undefined);
     expect(read.audit).toEqual([]);
     expect(read.outcomes).toEqual(['success']);
-    const backoff = await finish(request({ method: 'GET', path: '/client' }), 'onError', (state) => {
+    const backoff = await finish(proxyRequest({ method: 'GET', path: '/client' }), 'onError', (state) => {
       state.outcome = 'upstream-rate-limited';
       state.budget.answeredFrom = 'backoff';
     });
@@ -137,7 +127,7 @@ describe('requestTelemetry', () => {
 
   it('publishes the upstream latency and the lock wait (one blob of the default dimensions), and the 5xx answer by version', async () => {
     const { lines, leftStored } = await finish(
-      request({ method: 'PUT', path: '/client/secrets', rawBody: '{}', headers: json }),
+      proxyRequest({ method: 'PUT', path: '/client/secrets', rawBody: '{}', headers: json }),
       'onError',
       (state) => {
         state.outcome = 'write-lock-unavailable';
@@ -162,7 +152,7 @@ describe('requestTelemetry', () => {
 
   it('prints nothing but the outcome for a request that stored no other metric (no empty-metrics warning)', async () => {
     const { lines, leftStored } = await finish(
-      request({ method: 'GET', path: '/client' }),
+      proxyRequest({ method: 'GET', path: '/client' }),
       'after',
       () => undefined,
     );
@@ -202,7 +192,12 @@ describe('requestTelemetry', () => {
     it('every line of a PATCH between one cork and one uncork', async () => {
       const watched = watch();
       try {
-        const req = request({ method: 'PATCH', path: '/client', rawBody: '{"name":"x"}', headers: json });
+        const req = proxyRequest({
+          method: 'PATCH',
+          path: '/client',
+          rawBody: '{"name":"x"}',
+          headers: json,
+        });
         const { lines } = await finish(req, 'after', fillWrite, watched.output);
         // The outcome, two Affix requests, the audit line, the latencies' blob.
         expect(lines).toHaveLength(5);
@@ -221,7 +216,12 @@ describe('requestTelemetry', () => {
       const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
       const telemetry = requestTelemetry({ logger: failing, metrics, output: watched.output });
       try {
-        const req = request({ method: 'PATCH', path: '/client', rawBody: '{"name":"x"}', headers: json });
+        const req = proxyRequest({
+          method: 'PATCH',
+          path: '/client',
+          rawBody: '{"name":"x"}',
+          headers: json,
+        });
         await guard(req);
         fillWrite(stateOf(req.context));
         req.response = { statusCode: 200, body: '{}' };
