@@ -6,10 +6,7 @@
  * `-c ignoreRollbackAlarms=true` deploys without the rollback alarms (infra/README.md "Safe deploys").
  */
 import { App } from 'aws-cdk-lib';
-import { IGNORE_ROLLBACK_ALARMS_CONTEXT, ignoresRollbackAlarms } from './deployment.ts';
-import { applyNagChecks } from './nag.ts';
 import { loadStage, resolveStage, STAGES_DIR, StageConfigError, StageError } from './stages.ts';
-import { stackNameFor, WebhookConfigStack } from './webhook-config-stack.ts';
 
 const app = new App();
 let stage: string;
@@ -25,6 +22,13 @@ try {
   console.error(error.message);
   process.exit(1);
 }
+// The stack's modules (most of aws-cdk-lib, cdk-nag) load only once the stage is known: a usage
+// error is reported without paying for them.
+const [
+  { IGNORE_ROLLBACK_ALARMS_CONTEXT, ignoresRollbackAlarms },
+  { applyNagChecks },
+  { stackNameFor, WebhookConfigStack },
+] = await Promise.all([import('./deployment.ts'), import('./nag.ts'), import('./webhook-config-stack.ts')]);
 applyNagChecks(app);
 new WebhookConfigStack(app, stackNameFor(stage), {
   stage,

@@ -337,7 +337,7 @@ describe('infra/app.ts', () => {
     try {
       // A query of its own, so the module runs on this import even if this worker imported it before.
       await import(
-        /* @vite-ignore */ `${pathToFileURL(join(REPO_ROOT, 'infra', 'app.ts')).href}?run=${outdir}`
+        /* @vite-ignore */ `${pathToFileURL(join(REPO_ROOT, 'infra', 'app.ts')).href}?run=${encodeURIComponent(outdir)}`
       );
     } finally {
       for (const spy of spies) spy.mockRestore();
