@@ -301,29 +301,38 @@ function presentNeedles(haystack: string, needles: Iterable<string>): Set<string
   return present;
 }
 
+/** From this length on, the needles are searched for in one pass (below it, one search each is cheaper). */
+const ONE_PASS_FROM = 100_000;
+
 export function findLeaks(texts: readonly string[], secrets: readonly string[], clientId?: string): Leak[] {
   const haystack = searchCorpus(texts).join(SEPARATOR);
   const needlesBySecret = secrets.map((secret) => needlesOf(secret, clientId));
   // Every needle and both of its ends, searched for at once; the cuts in between only for a needle whose
   // two ends are both there.
-  const present = presentNeedles(
-    haystack,
-    needlesBySecret.flatMap((needles) =>
-      needles.flatMap(({ needle }) => [needle, needle.slice(0, MIN_NEEDLE), needle.slice(-MIN_NEEDLE)]),
-    ),
-  );
-  const found = (needle: string) => present.has(needle) || haystack.includes(needle);
+  const present =
+    haystack.length < ONE_PASS_FROM
+      ? undefined
+      : presentNeedles(
+          haystack,
+          needlesBySecret.flatMap((needles) =>
+            needles.flatMap(({ needle }) => [needle, needle.slice(0, MIN_NEEDLE), needle.slice(-MIN_NEEDLE)]),
+          ),
+        );
+  /** For a needle or one of its ends: the one-pass answer. */
+  const has = (text: string) => (present === undefined ? haystack.includes(text) : present.has(text));
+  /** For any text (the cuts were not searched for in the pass). */
+  const found = (text: string) => present?.has(text) === true || haystack.includes(text);
   const leaks: Leak[] = [];
   needlesBySecret.forEach((needles, secretIndex) => {
     for (const { form, needle } of needles) {
-      if (present.has(needle)) {
+      if (has(needle)) {
         leaks.push({ secretIndex, form });
         continue;
       }
       // Cut in two, each part anywhere: a secret split across two fields, or by a separator. (Two
       // searches rule it out for clean text; only a text holding both ends tries every cut.)
       if (needle.length < 2 * MIN_NEEDLE) continue;
-      if (!present.has(needle.slice(0, MIN_NEEDLE)) || !present.has(needle.slice(-MIN_NEEDLE))) continue;
+      if (!has(needle.slice(0, MIN_NEEDLE)) || !has(needle.slice(-MIN_NEEDLE))) continue;
       for (let cut = MIN_NEEDLE; cut <= needle.length - MIN_NEEDLE; cut += 1) {
         if (found(needle.slice(0, cut)) && found(needle.slice(cut))) {
           leaks.push({ secretIndex, form: `${form} (split)` });
