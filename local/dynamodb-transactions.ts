@@ -2,18 +2,21 @@
  * `TransactWriteItems` for the local DynamoDB engine, which dynalite lacks: put in front of dynalite's
  * own request handler on the same server. A transaction runs alone (every other request waits for it,
  * and it waits for those under way), so no request sees it half done: each write is applied with its
- * own condition through dynalite (which evaluates it) and returns the item as it was, and when any
- * condition fails the applied ones are put back and the caller gets `TransactionCanceledException`
- * with one cancellation reason per item, as DynamoDB answers.
+ * own condition through dynalite's handler (which validates the request and evaluates the condition)
+ * and returns the item as it was, and when any condition fails the applied ones are put back and the
+ * caller gets `TransactionCanceledException` with one cancellation reason per item, as DynamoDB
+ * answers. The steps are handed to that handler in this process: the caller's request came over HTTP,
+ * its steps need no second trip through the socket layer.
  *
  * Not emulated: `ClientRequestToken` idempotency, `ReturnValuesOnConditionCheckFailure`, conflicts
  * with other transactions (a transaction here never runs beside another request).
  *
  * @example
  * const server = dynalite({ createTableMs: 0 });
- * addTransactWriteItems(server, () => url);
+ * addTransactWriteItems(server);
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 type Json = Record<string, unknown>;
@@ -99,35 +102,49 @@ export interface LocalTransactionOptions {
 }
 
 /**
- * Puts transactions in front of `server`'s dynalite handler. `url` gives the server's own address:
- * the transaction's steps go to dynalite through it, marked so they pass without waiting their turn.
+ * One request to dynalite's own handler, in this process: the handler reads the body from `data` and
+ * `end` events and answers with `setHeader`/`end`, which is all it asks of a request and a response.
  */
-export function addTransactWriteItems(
-  server: Server,
-  url: () => string,
-  options: LocalTransactionOptions = {},
-): void {
-  const [dynaliteHandler] = server.listeners('request') as Handler[];
-  if (dynaliteHandler === undefined) throw new Error('the server has no request handler');
-  server.removeAllListeners('request');
-  const bypass = randomUUID();
-  const turns = new Turns();
-  const keySchemas = new Map<string, string[]>();
-
-  async function call(operation: string, body: Json): Promise<Json> {
-    const reply = await fetch(url(), {
+function callHandler(
+  handler: Handler,
+  operation: string,
+  body: Json,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve) => {
+    const request = Object.assign(new EventEmitter(), {
       method: 'POST',
+      url: '/',
       headers: {
         'content-type': 'application/x-amz-json-1.0',
         'x-amz-target': `${API}.${operation}`,
         'x-amz-date': '20200101T000000Z',
         authorization: LOCAL_AUTHORIZATION,
-        'x-local-transaction': bypass,
       },
-      body: JSON.stringify(body),
     });
-    const parsed = (await reply.json()) as Json;
-    if (reply.ok) return parsed;
+    const response = {
+      statusCode: 200,
+      setHeader: () => response,
+      end: (text?: string) => resolve({ status: response.statusCode, text: text ?? '' }),
+    };
+    handler(request as unknown as IncomingMessage, response as unknown as ServerResponse);
+    request.emit('data', Buffer.from(JSON.stringify(body), 'utf8'));
+    request.emit('end');
+  });
+}
+
+/** Puts transactions in front of `server`'s dynalite handler; the transaction's steps go to that handler. */
+export function addTransactWriteItems(server: Server, options: LocalTransactionOptions = {}): void {
+  const [listener] = server.listeners('request') as Handler[];
+  if (listener === undefined) throw new Error('the server has no request handler');
+  const dynaliteHandler: Handler = listener;
+  server.removeAllListeners('request');
+  const turns = new Turns();
+  const keySchemas = new Map<string, string[]>();
+
+  async function call(operation: string, body: Json): Promise<Json> {
+    const reply = await callHandler(dynaliteHandler, operation, body);
+    const parsed = (reply.text === '' ? {} : JSON.parse(reply.text)) as Json;
+    if (reply.status >= 200 && reply.status < 300) return parsed;
     const type = String(parsed.__type ?? 'UnknownError');
     throw new DynamoDbError(type.slice(type.lastIndexOf('#') + 1), String(parsed.message ?? ''));
   }
@@ -256,10 +273,6 @@ export function addTransactWriteItems(
   }
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (request.headers['x-local-transaction'] === bypass) {
-      dynaliteHandler(request, response);
-      return;
-    }
     const target = String(request.headers['x-amz-target'] ?? '');
     if (target !== `${API}.TransactWriteItems`) {
       void turns.run(

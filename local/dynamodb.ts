@@ -61,10 +61,8 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
   const tableName = options.tableName ?? DEFAULT_STATE_TABLE_NAME;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const lifecycle = new ServerLifecycle();
-  let ownUrl = '';
-  addTransactWriteItems(server, () => ownUrl);
+  addTransactWriteItems(server);
   const { url, port } = await lifecycle.listen(server, options.port ?? 0);
-  ownUrl = url;
   const clients: DynamoDBClient[] = [];
   const client = () => {
     const created = new DynamoDBClient({

@@ -3,6 +3,7 @@
  * warm, isolated execution environments (as Lambda runs it), the sandbox with a realistic latency, an
  * DynamoDB engine (dynalite) the stack starts with the state table, and per-round helpers.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { type AffixClientState, SANDBOX_DEFAULTS, type SandboxRequest } from '../../local/affix-sandbox.ts';
 import { bundledHandlerModule } from '../../local/handler-bundle.ts';
@@ -32,6 +33,8 @@ export interface ConcurrencyStack {
   pool: LambdaPool;
   caller: ReturnType<typeof createCaller>;
   sandbox: NonNullable<LocalStack['sandbox']>;
+  /** One SDK client of the stack's DynamoDB engine, for looking at the table (closed with the stack). */
+  table: DynamoDBClient;
   close(): Promise<void>;
 }
 
@@ -102,6 +105,7 @@ export async function startConcurrencyStack(options: {
     pool,
     caller,
     sandbox,
+    table: stack.dynamodb.client(),
     close: () => stack.close(),
   };
 }

@@ -111,7 +111,7 @@ async function dyingAttempt(
 
 /** The lease's expiry as the table holds it (NaN when no lease is held). */
 async function leaseExpiryOf(run: ConcurrencyStack): Promise<number> {
-  const lease = await run.stack.dynamodb.client().send(
+  const lease = await run.table.send(
     new GetItemCommand({
       TableName: run.stack.dynamodb.tableName,
       Key: { pk: { S: LEASE_KEY.pk }, sk: { S: LEASE_KEY.sk } },

@@ -30,9 +30,8 @@ const outsideChangeLines = (from = 0) =>
   }[];
 
 async function dropCache(): Promise<void> {
-  const { stack } = stackOf();
-  const client = stack.dynamodb.client();
-  await client.send(
+  const { stack, table } = stackOf();
+  await table.send(
     new UpdateItemCommand({
       TableName: stack.dynamodb.tableName,
       Key: { pk: { S: LEASE_KEY.pk }, sk: { S: LEASE_KEY.sk } },

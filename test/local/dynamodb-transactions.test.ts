@@ -122,7 +122,7 @@ describe('TransactWriteItems on the local engine', () => {
     const server = dynalite({ createTableMs: 0 });
     let arrivals = 0;
     let ownUrl = '';
-    addTransactWriteItems(server, () => ownUrl, {
+    addTransactWriteItems(server, {
       afterWrites: async () => {
         paused();
         await resumed;

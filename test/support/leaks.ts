@@ -254,20 +254,85 @@ function needlesOf(secret: string, clientId?: string): { form: string; needle: s
 /** Between the searched texts, so no needle matches across two of them by accident. */
 const SEPARATOR = '\u0000\u0001\u0000';
 
+/** A prime modulus and base of the rolling hash below: every intermediate value stays an exact double. */
+const HASH_MODULUS = 2_147_483_647;
+const HASH_BASE = 65_599;
+
+function gramHash(text: string, from: number): number {
+  let hash = 0;
+  for (let i = from; i < from + MIN_NEEDLE; i += 1)
+    hash = (hash * HASH_BASE + text.charCodeAt(i)) % HASH_MODULUS;
+  return hash;
+}
+
+/**
+ * Which of `needles` (each at least {@link MIN_NEEDLE} characters) occur in `haystack`, in one pass over
+ * it instead of one search per needle: a rolling hash of every window of MIN_NEEDLE characters finds the
+ * places where some needle starts, and each needle is compared there in full. Exactly
+ * `haystack.includes(needle)` for each needle; a hash collision only costs a comparison.
+ */
+function presentNeedles(haystack: string, needles: Iterable<string>): Set<string> {
+  const byStart = new Map<number, string[]>();
+  for (const needle of new Set(needles)) {
+    const hash = gramHash(needle, 0);
+    const list = byStart.get(hash);
+    if (list === undefined) byStart.set(hash, [needle]);
+    else list.push(needle);
+  }
+  const present = new Set<string>();
+  if (haystack.length < MIN_NEEDLE || byStart.size === 0) return present;
+  // BASE^(MIN_NEEDLE - 1): the weight of the character leaving the window.
+  let leaving = 1;
+  for (let i = 1; i < MIN_NEEDLE; i += 1) leaving = (leaving * HASH_BASE) % HASH_MODULUS;
+  let hash = gramHash(haystack, 0);
+  for (let start = 0; ; start += 1) {
+    const candidates = byStart.get(hash);
+    if (candidates !== undefined) {
+      for (const needle of candidates) {
+        if (!present.has(needle) && haystack.startsWith(needle, start)) present.add(needle);
+      }
+    }
+    const end = start + MIN_NEEDLE;
+    if (end >= haystack.length) break;
+    const out = (haystack.charCodeAt(start) * leaving) % HASH_MODULUS;
+    hash =
+      (((hash - out + HASH_MODULUS) % HASH_MODULUS) * HASH_BASE + haystack.charCodeAt(end)) % HASH_MODULUS;
+  }
+  return present;
+}
+
+/** From this length on, the needles are searched for in one pass (below it, one search each is cheaper). */
+const ONE_PASS_FROM = 100_000;
+
 export function findLeaks(texts: readonly string[], secrets: readonly string[], clientId?: string): Leak[] {
   const haystack = searchCorpus(texts).join(SEPARATOR);
-  const found = (needle: string) => haystack.includes(needle);
+  const needlesBySecret = secrets.map((secret) => needlesOf(secret, clientId));
+  // Every needle and both of its ends, searched for at once; the cuts in between only for a needle whose
+  // two ends are both there.
+  const present =
+    haystack.length < ONE_PASS_FROM
+      ? undefined
+      : presentNeedles(
+          haystack,
+          needlesBySecret.flatMap((needles) =>
+            needles.flatMap(({ needle }) => [needle, needle.slice(0, MIN_NEEDLE), needle.slice(-MIN_NEEDLE)]),
+          ),
+        );
+  /** For a needle or one of its ends: the one-pass answer. */
+  const has = (text: string) => (present === undefined ? haystack.includes(text) : present.has(text));
+  /** For any text (the cuts were not searched for in the pass). */
+  const found = (text: string) => present?.has(text) === true || haystack.includes(text);
   const leaks: Leak[] = [];
-  secrets.forEach((secret, secretIndex) => {
-    for (const { form, needle } of needlesOf(secret, clientId)) {
-      if (found(needle)) {
+  needlesBySecret.forEach((needles, secretIndex) => {
+    for (const { form, needle } of needles) {
+      if (has(needle)) {
         leaks.push({ secretIndex, form });
         continue;
       }
       // Cut in two, each part anywhere: a secret split across two fields, or by a separator. (Two
       // searches rule it out for clean text; only a text holding both ends tries every cut.)
       if (needle.length < 2 * MIN_NEEDLE) continue;
-      if (!found(needle.slice(0, MIN_NEEDLE)) || !found(needle.slice(-MIN_NEEDLE))) continue;
+      if (!has(needle.slice(0, MIN_NEEDLE)) || !has(needle.slice(-MIN_NEEDLE))) continue;
       for (let cut = MIN_NEEDLE; cut <= needle.length - MIN_NEEDLE; cut += 1) {
         if (found(needle.slice(0, cut)) && found(needle.slice(cut))) {
           leaks.push({ secretIndex, form: `${form} (split)` });
