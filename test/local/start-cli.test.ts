@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessEntry } from '../../local/access-log.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import {
@@ -157,24 +157,37 @@ describe('a taken port names its variable', () => {
 });
 
 describe('the access log', () => {
-  let stack: LocalStack | undefined;
-  afterEach(async () => {
+  // One in-process stack for the tests of this block, each with sinks of its own for the entries and
+  // lines its own requests make (a test ends only once all of its entries arrived).
+  let stack: LocalStack;
+  let onAccess: (entry: AccessEntry) => void = () => {};
+  // Outside a test that collects them, the environments' lines go where the pool's default sends them.
+  const toConsole = (line: string): void => console.log(line);
+  let onOutput: (line: string, environmentId: string) => void = toConsole;
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      port: 0,
+      concurrency: 1,
+      onAccess: (entry) => onAccess(entry),
+      onOutput: (line, environmentId) => onOutput(line, environmentId),
+    });
+  });
+  afterAll(async () => {
     await stack?.close();
-    stack = undefined;
+  });
+  afterEach(() => {
+    onAccess = () => {};
+    onOutput = toConsole;
   });
 
   it('one entry per request with route, status, latency, outcome slug, caller and environment; no raw lines', async () => {
     const entries: AccessEntry[] = [];
     const output: string[] = [];
-    stack = await startLocalStack({
-      port: 0,
-      concurrency: 1,
-      onAccess: (entry) => entries.push(entry),
-      onOutput: (line, environmentId) => {
-        const summary = summarizeOutput(line, environmentId);
-        if (summary !== undefined) output.push(summary);
-      },
-    });
+    onAccess = (entry) => entries.push(entry);
+    onOutput = (line, environmentId) => {
+      const summary = summarizeOutput(line, environmentId);
+      if (summary !== undefined) output.push(summary);
+    };
     const reader = LOCAL_IDENTITIES.readers;
     expect((await signedFetch(`${stack.apiUrl}/client`, {}, reader)).status).toBe(200);
     const patch = await signedFetch(
@@ -219,7 +232,7 @@ describe('the access log', () => {
 
   it('the outcome of a handler problem is the slug of its type', async () => {
     const entries: AccessEntry[] = [];
-    stack = await startLocalStack({ port: 0, concurrency: 1, onAccess: (entry) => entries.push(entry) });
+    onAccess = (entry) => entries.push(entry);
     const res = await signedFetch(`${stack.apiUrl}/client`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
