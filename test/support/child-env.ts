@@ -10,8 +10,12 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** One folder for every run of the suites on this machine, shared as Node shares its default cache. */
-export const CHILD_COMPILE_CACHE = join(tmpdir(), 'affix-webhook-config-compile-cache');
+/**
+ * The run's own cache when it has one (`npm test` sets one for its workers), else one folder for every
+ * run of the suites on this machine.
+ */
+export const CHILD_COMPILE_CACHE =
+  process.env.NODE_COMPILE_CACHE || join(tmpdir(), 'affix-webhook-config-compile-cache');
 
 export function cliChildEnv(
   overrides: Record<string, string | undefined> = {},
