@@ -8,7 +8,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RotationOutcome } from '../functions/core/app/rotate.ts';
-import { createRotationJob } from '../functions/secret-rotation/job.ts';
 import {
   chooseStack,
   listRunningStacks,
@@ -88,6 +87,9 @@ export async function rotateLocalStack(
   env: Record<string, string | undefined> = process.env,
 ): Promise<RotationOutcome> {
   const file = typeof stack === 'string' ? await readStackFile(stack) : stack;
+  // Loaded on the first rotation, not with this module: the job's SDK clients are most of its import
+  // CPU, which `--help` and a refused choice of stack never need.
+  const { createRotationJob } = await import('../functions/secret-rotation/job.ts');
   const jobEnv = {
     ...stackEnv(file),
     ...(env.ROTATION_GRACE_SECONDS === undefined

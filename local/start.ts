@@ -47,7 +47,7 @@ import {
   type LocalHandler,
   startLocalApi,
 } from './api-gateway.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
+import type { LocalDynamoDb } from './dynamodb.ts';
 import { parseIntegerVariable } from './env-integer.ts';
 import {
   DEFAULT_CLIENT_ID_PARAMETER,
@@ -382,6 +382,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(ssm);
 
     const dynamodbPort = options.dynamodbPort ?? 0;
+    // Loaded here, not with this module: dynalite and the DynamoDB client are most of its import CPU,
+    // which `--help` and a refused variable (checked before this runs) then never pay.
+    const { startLocalDynamoDb } = await import('./dynamodb.ts');
     const dynamodb = await onPort('DYNAMODB_PORT', dynamodbPort, () =>
       startLocalDynamoDb({ port: dynamodbPort }),
     );

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessEntry } from '../../local/access-log.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
 import {
@@ -20,6 +20,7 @@ import {
   summarizeOutput,
   USAGE,
 } from '../../local/start.ts';
+import { CHILD_COMPILE_CACHE } from '../support/child-env.ts';
 import { outputUntilExit, type ProcessRun } from '../support/process-output.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
 import { until } from '../support/until.ts';
@@ -28,13 +29,15 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const COUNTER_HANDLER = new URL('./fixtures/counter-handler.ts', import.meta.url).href;
 /** Before any in-process stack of this file sets the handler's variables in process.env. */
 const BASE_ENV = { ...process.env };
+/** The children's shared code cache (see child-env.ts). */
+const COMPILE_CACHE = { NODE_COMPILE_CACHE: CHILD_COMPILE_CACHE };
 
 /**
  * Runs `local/start.ts` as `npm start` does, with only the given AFFIX_* variables, until it exits by
  * itself (the cases here all do); `untilMs` only keeps a hung child from outliving the test.
  */
 function runStart(args: string[], env: Record<string, string>, untilMs = 120_000): Promise<ProcessRun> {
-  const childEnv: Record<string, string | undefined> = { ...BASE_ENV, PORT: '0', ...env };
+  const childEnv: Record<string, string | undefined> = { ...BASE_ENV, ...COMPILE_CACHE, PORT: '0', ...env };
   for (const name of ['AFFIX_BASE_URL', 'AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'LOCAL_RAW_LOGS']) {
     if (!(name in env)) delete childEnv[name];
   }
@@ -154,24 +157,37 @@ describe('a taken port names its variable', () => {
 });
 
 describe('the access log', () => {
-  let stack: LocalStack | undefined;
-  afterEach(async () => {
+  // One in-process stack for the tests of this block, each with sinks of its own for the entries and
+  // lines its own requests make (a test ends only once all of its entries arrived).
+  let stack: LocalStack;
+  let onAccess: (entry: AccessEntry) => void = () => {};
+  // Outside a test that collects them, the environments' lines go where the pool's default sends them.
+  const toConsole = (line: string): void => console.log(line);
+  let onOutput: (line: string, environmentId: string) => void = toConsole;
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      port: 0,
+      concurrency: 1,
+      onAccess: (entry) => onAccess(entry),
+      onOutput: (line, environmentId) => onOutput(line, environmentId),
+    });
+  });
+  afterAll(async () => {
     await stack?.close();
-    stack = undefined;
+  });
+  afterEach(() => {
+    onAccess = () => {};
+    onOutput = toConsole;
   });
 
   it('one entry per request with route, status, latency, outcome slug, caller and environment; no raw lines', async () => {
     const entries: AccessEntry[] = [];
     const output: string[] = [];
-    stack = await startLocalStack({
-      port: 0,
-      concurrency: 1,
-      onAccess: (entry) => entries.push(entry),
-      onOutput: (line, environmentId) => {
-        const summary = summarizeOutput(line, environmentId);
-        if (summary !== undefined) output.push(summary);
-      },
-    });
+    onAccess = (entry) => entries.push(entry);
+    onOutput = (line, environmentId) => {
+      const summary = summarizeOutput(line, environmentId);
+      if (summary !== undefined) output.push(summary);
+    };
     const reader = LOCAL_IDENTITIES.readers;
     expect((await signedFetch(`${stack.apiUrl}/client`, {}, reader)).status).toBe(200);
     const patch = await signedFetch(
@@ -216,7 +232,7 @@ describe('the access log', () => {
 
   it('the outcome of a handler problem is the slug of its type', async () => {
     const entries: AccessEntry[] = [];
-    stack = await startLocalStack({ port: 0, concurrency: 1, onAccess: (entry) => entries.push(entry) });
+    onAccess = (entry) => entries.push(entry);
     const res = await signedFetch(`${stack.apiUrl}/client`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
@@ -253,7 +269,7 @@ describe('the access log', () => {
     const grab = async (args: string[], waitFor?: string): Promise<string> => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
         cwd: repoRoot,
-        env: { ...BASE_ENV, PORT: '0', LAMBDA_CONCURRENCY: '1', LOCAL_RAW_LOGS: '' },
+        env: { ...BASE_ENV, ...COMPILE_CACHE, PORT: '0', LAMBDA_CONCURRENCY: '1', LOCAL_RAW_LOGS: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
