@@ -1,7 +1,17 @@
 import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { EXPECTED_SECONDS, longestFirst } from './test/support/longest-first.ts';
+
+/**
+ * V8's code cache for the forks and every child they start (`npm start`, the `cdk` CLI and its app):
+ * each process compiles the same large modules (aws-cdk-lib, the AWS SDK, dynalite, tsx) from the cache
+ * an earlier one wrote. Keyed by source content: a stale entry is compiled again, never run.
+ */
+process.env.NODE_COMPILE_CACHE ??= fileURLToPath(
+  new URL('./node_modules/.cache/node-compile-cache', import.meta.url),
+);
 
 /**
  * Projects by folder (test/README.md). `npm run test:unit` runs `unit` alone; `npm test` runs them all.
