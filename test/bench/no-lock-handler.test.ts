@@ -88,3 +88,36 @@ describe('createProductionPorts', () => {
     expect(Object.keys(given.ports).sort()).toEqual(Object.keys(leased.ports).sort());
   });
 });
+
+describe('wiringStatements', () => {
+  it('leaves out comments and layout, keeps types, string text and every token of code', () => {
+    const source = [
+      "import type { WriteLock } from './ports.ts';",
+      '// a comment',
+      'const lock: WriteLock = {',
+      '  runExclusive: (_call, work) => /* now */ work(),',
+      '};',
+      "export const handler = create(lock, 'two  spaces /* kept */',);",
+    ].join('\n');
+    expect(wiringStatements(source, [])).toEqual([
+      'const lock: WriteLock = { runExclusive: (_call, work) => work() };',
+      "export const handler = create(lock, 'two  spaces /* kept */');",
+    ]);
+    expect(wiringStatements(source, ['lock'])).toEqual([
+      "export const handler = create(lock, 'two  spaces /* kept */');",
+    ]);
+    expect(wiringStatements(source, ['handler'])).toEqual([
+      'const lock: WriteLock = { runExclusive: (_call, work) => work() };',
+    ]);
+    expect(wiringStatements(source.replace('work()', 'work(1)'), [])).not.toEqual(
+      wiringStatements(source, []),
+    );
+    expect(wiringStatements(source.replace('two  spaces', 'two spaces'), [])).not.toEqual(
+      wiringStatements(source, []),
+    );
+  });
+
+  it('refuses a file that does not parse', () => {
+    expect(() => wiringStatements('const = ;', [])).toThrow(/does not parse/);
+  });
+});

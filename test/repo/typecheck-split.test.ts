@@ -20,10 +20,8 @@ const infra = JSON.parse(readFileSync(`${REPO}tsconfig.infra.json`, 'utf8')) as 
 
 /** The files of a project's program, relative to the repository (tsc resolves, parses, checks nothing). */
 async function programFiles(project: string): Promise<string[]> {
-  const { stdout } = await run(process.execPath, [TSC, '-p', project, '--listFilesOnly'], {
-    cwd: REPO,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const args = [TSC, '-p', project, '--listFilesOnly', '--singleThreaded'];
+  const { stdout } = await run(process.execPath, args, { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
   return stdout
     .split('\n')
     .filter((line) => line !== '')
