@@ -140,6 +140,8 @@ export interface LocalStack {
   clientId: string;
   /** The execution environments, when the handler runs in a pool. */
   pool: LambdaPool | undefined;
+  /** What the API invokes: the handler's own module instance in-process, or the pool. */
+  handler: LocalHandler;
   sandboxLatencyMs: number;
   /** Whether the sandbox enforces Affix's rate limits (false with an external Affix). */
   sandboxRateLimits: boolean;
@@ -468,6 +470,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       affixBaseUrl,
       clientId,
       pool,
+      handler,
       sandboxLatencyMs,
       sandboxRateLimits,
       webhookReceiver,

@@ -10,7 +10,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AffixSandbox, SANDBOX_DEFAULTS, startAffixSandbox } from '../../local/affix-sandbox.ts';
-import { type LocalApi, type LocalHandler, startLocalApi } from '../../local/api-gateway.ts';
+import { type LocalApi, startLocalApi } from '../../local/api-gateway.ts';
 import { DEFAULT_CLIENT_SECRET_PARAMETER } from '../../local/handler-env.ts';
 import { type LocalStack, startLocalStack } from '../../local/start.ts';
 import { captureOutput } from '../support/capture.ts';
@@ -261,10 +261,9 @@ describe('a Lambda with little time left', () => {
   const LAMBDA_TIMEOUT_MS = 1_600;
 
   beforeAll(async () => {
-    // The same handler module (and container state) behind a second API whose Lambda times out soon.
-    const { handler } = (await import('../../functions/client-config/handler.ts')) as {
-      handler: LocalHandler;
-    };
+    // The stack's own handler instance (and container state) behind a second API whose Lambda times
+    // out soon: not a fresh import, which in a shared module graph may be another file's instance.
+    const { handler } = stack;
     shortApi = await startLocalApi({ handler, port: 0, timeoutMs: LAMBDA_TIMEOUT_MS });
   });
   afterAll(async () => {
