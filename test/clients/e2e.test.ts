@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClientConfigClient, createClientConfigClient } from '../../clients/index.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
-import { cliChildEnv } from '../support/child-env.ts';
 import { whileLockBusy } from '../support/lock-busy.ts';
 import { failure } from './support/failure.ts';
 
@@ -23,7 +22,7 @@ let api: ClientConfigClient;
 
 /** Starts `tsx local/start.ts` (what `npm start` runs) on an ephemeral port; resolves with its URL. */
 function startLocalStack(): Promise<string> {
-  const env = cliChildEnv({ PORT: '0' });
+  const env: Record<string, string | undefined> = { ...process.env, PORT: '0' };
   for (const name of ['AFFIX_BASE_URL', 'AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'LOCAL_HANDLER_MODULE']) {
     delete env[name];
   }

@@ -20,7 +20,6 @@ import {
   summarizeOutput,
   USAGE,
 } from '../../local/start.ts';
-import { CHILD_COMPILE_CACHE } from '../support/child-env.ts';
 import { outputUntilExit, type ProcessRun } from '../support/process-output.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
 import { until } from '../support/until.ts';
@@ -29,15 +28,13 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const COUNTER_HANDLER = new URL('./fixtures/counter-handler.ts', import.meta.url).href;
 /** Before any in-process stack of this file sets the handler's variables in process.env. */
 const BASE_ENV = { ...process.env };
-/** The children's shared code cache (see child-env.ts). */
-const COMPILE_CACHE = { NODE_COMPILE_CACHE: CHILD_COMPILE_CACHE };
 
 /**
  * Runs `local/start.ts` as `npm start` does, with only the given AFFIX_* variables, until it exits by
  * itself (the cases here all do); `untilMs` only keeps a hung child from outliving the test.
  */
 function runStart(args: string[], env: Record<string, string>, untilMs = 120_000): Promise<ProcessRun> {
-  const childEnv: Record<string, string | undefined> = { ...BASE_ENV, ...COMPILE_CACHE, PORT: '0', ...env };
+  const childEnv: Record<string, string | undefined> = { ...BASE_ENV, PORT: '0', ...env };
   for (const name of ['AFFIX_BASE_URL', 'AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET', 'LOCAL_RAW_LOGS']) {
     if (!(name in env)) delete childEnv[name];
   }
@@ -269,7 +266,7 @@ describe('the access log', () => {
     const grab = async (args: string[], waitFor?: string): Promise<string> => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
         cwd: repoRoot,
-        env: { ...BASE_ENV, ...COMPILE_CACHE, PORT: '0', LAMBDA_CONCURRENCY: '1', LOCAL_RAW_LOGS: '' },
+        env: { ...BASE_ENV, PORT: '0', LAMBDA_CONCURRENCY: '1', LOCAL_RAW_LOGS: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

@@ -13,7 +13,6 @@ import {
   startAffixSandbox,
 } from '../../local/affix-sandbox.ts';
 import { LOCAL_IDENTITIES } from '../../local/identities.ts';
-import { cliChildEnv } from '../support/child-env.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
 import { type Gate, startGate } from './support/gate.ts';
 
@@ -91,7 +90,7 @@ interface Started {
 }
 
 function startStack(env: Record<string, string>): Promise<Started> {
-  const childEnv = cliChildEnv({ PORT: '0', ...env });
+  const childEnv: Record<string, string | undefined> = { ...process.env, PORT: '0', ...env };
   for (const name of ['AFFIX_BASE_URL', 'AFFIX_CLIENT_ID', 'AFFIX_CLIENT_SECRET']) {
     if (!(name in env)) delete childEnv[name];
   }

@@ -28,7 +28,6 @@ declare module 'vitest' {
 const run = promisify(execFile);
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(REPO_ROOT, 'node_modules', '.bin');
-const COMPILE_CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'node-compile-cache');
 /**
  * Measured: one stage with bundling takes ~30 s of CPU; 65 s alone with a load average of 20, over 150 s
  * inside a whole `npm test` at that load. A hang ends here, within the `cdk` project's hook timeout.
@@ -52,9 +51,6 @@ export function offlineEnv(): NodeJS.ProcessEnv {
     ...env,
     PATH: `${BIN}${delimiter}${process.env.PATH ?? ''}`,
     CDK_DISABLE_VERSION_CHECK: 'true',
-    // The CLI, the app and its children compile the same large modules (aws-cdk, aws-cdk-lib) each
-    // time: Node keeps their compiled code here, checked against the source, across synths and runs.
-    NODE_COMPILE_CACHE: COMPILE_CACHE_DIR,
     AWS_CONFIG_FILE: '/nonexistent/aws-config',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
     AWS_EC2_METADATA_DISABLED: 'true',

@@ -18,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_DEFAULTS } from '../../../local/affix-sandbox.ts';
 import { LOCAL_IDENTITIES } from '../../../local/identities.ts';
 import { readStackFile, type StackFile } from '../../../local/stack-file.ts';
-import { cliChildEnv } from '../../support/child-env.ts';
 import { signedFetch } from '../../support/signed-fetch.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -251,7 +250,11 @@ describe('the runnable examples, against npm start', () => {
 
   beforeAll(async () => {
     stacksDir = mkdtempSync(join(tmpdir(), 'docs-stack-'));
-    const env = cliChildEnv({ PORT: '0', LOCAL_STACKS_DIR: stacksDir });
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      PORT: '0',
+      LOCAL_STACKS_DIR: stacksDir,
+    };
     for (const name of [
       'AFFIX_BASE_URL',
       'AFFIX_CLIENT_ID',
@@ -298,9 +301,8 @@ describe('the runnable examples, against npm start', () => {
       "printf '\\n::end::\\n'",
     ].join('\n');
     const webhookUri = (file.webhookReceiverUrl ?? '').replace(/^http:/, 'https:');
-    // The blocks run `npm run rotate`: with the same code cache as the stack.
     const shellEnv = {
-      ...cliChildEnv(),
+      ...process.env,
       API: file.apiUrl,
       SANDBOX: file.affixBaseUrl,
       WEBHOOK_URI: webhookUri,

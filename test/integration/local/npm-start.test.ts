@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuthHeader, CLIENT_PATH, SANDBOX_DEFAULTS } from '../../../local/affix-sandbox.ts';
 import { processIsAlive, readStackFile, type StackFile } from '../../../local/stack-file.ts';
-import { cliChildEnv } from '../../support/child-env.ts';
 import { outputUntilExit, type ProcessRun } from '../../support/process-output.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -30,7 +29,7 @@ interface Started {
 }
 
 function childEnv(): Record<string, string | undefined> {
-  const env = cliChildEnv({ PORT: '0', LOCAL_STACKS_DIR: dir });
+  const env: Record<string, string | undefined> = { ...process.env, PORT: '0', LOCAL_STACKS_DIR: dir };
   for (const name of [
     'AFFIX_BASE_URL',
     'AFFIX_CLIENT_ID',
